@@ -1,0 +1,311 @@
+"""Vigie configuration: one YAML file, validated up front.
+
+Every error names the file, the key path, what was expected and what was found, plus a fix when we
+know one. Secrets never appear in the file: a key ending in `_env` holds the *name* of an environment
+variable, resolved only when the secret is needed (`env_secret`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class ConfigError(ValueError):
+    """A configuration problem a user can fix; the message says where and how."""
+
+
+class SecretMissing(ConfigError):
+    pass
+
+
+def env_secret(var_name: str, what: str) -> str:
+    """Read a secret from the environment; the error names the variable, never a value."""
+    value = os.environ.get(var_name, "")
+    if not value:
+        raise SecretMissing(f"{what}: environment variable {var_name} is not set. Fix: export {var_name}=...")
+    return value
+
+
+class _Model(BaseModel):
+    # Unknown keys are errors: a typo ("treshold") must not silently fall back to a default.
+    model_config = ConfigDict(extra="forbid")
+
+
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def _check_env_name(value: str | None) -> str | None:
+    if value is not None and not ENV_NAME.match(value):
+        raise ValueError(
+            "must be the NAME of an environment variable (e.g. SLACK_WEBHOOK_URL), never the secret itself"
+        )
+    return value
+
+
+class Thresholds(_Model):
+    """Risk index (0-100) above which a level is entered."""
+
+    watch: float = Field(35, ge=0, le=100)
+    warning: float = Field(55, ge=0, le=100)
+    crisis: float = Field(75, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Thresholds":
+        if not (self.watch <= self.warning <= self.crisis):
+            raise ValueError(f"must satisfy watch <= warning <= crisis, found {self.watch}, {self.warning}, {self.crisis}")
+        return self
+
+
+class Topic(_Model):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    name: str
+    query: str = Field(description="Keywords or boolean query matched against each post")
+    aliases: list[str] = Field(default_factory=list, description="Brand aliases, used for entity tagging")
+    languages: list[str] = Field(default_factory=lambda: ["fr", "en"])
+    sources: list[str] = Field(default_factory=list, description="Names of sources (keys of `sources`); empty = all")
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+
+
+class ReplaySource(_Model):
+    type: Literal["replay"]
+    path: Path = Field(description="JSONL file of posts (schema in README)")
+
+
+class XSource(_Model):
+    type: Literal["x"]
+    token_env: str = "X_BEARER_TOKEN"
+    base_url: str | None = None
+    max_pages: int = Field(10, ge=1)
+    _env = field_validator("token_env")(_check_env_name)
+
+
+class RedditSource(_Model):
+    type: Literal["reddit"]
+    client_id_env: str = "REDDIT_CLIENT_ID"
+    client_secret_env: str = "REDDIT_CLIENT_SECRET"
+    user_agent: str = "vigie/0.1 (social listening; read-only)"
+    subreddits: list[str] = Field(default_factory=list)
+    include_comments: bool = True
+    oauth_url: str | None = None
+    reddit_url: str | None = None
+    max_items: int = Field(500, ge=1)
+    _env = field_validator("client_id_env", "client_secret_env")(_check_env_name)
+
+
+class FeedsSource(_Model):
+    type: Literal["feeds"]
+    urls: list[str] = Field(default_factory=list)
+    discourse: list[str] = Field(default_factory=list, description="Base URLs of Discourse forums")
+    timeout_s: float = Field(20, gt=0)
+
+
+class MastodonSource(_Model):
+    type: Literal["mastodon"]
+    instance: str
+    hashtags: list[str] = Field(default_factory=list)
+    token_env: str | None = None
+    _env = field_validator("token_env")(_check_env_name)
+
+
+class BlueskySource(_Model):
+    type: Literal["bluesky"]
+    handle_env: str = "BLUESKY_HANDLE"
+    app_password_env: str = "BLUESKY_APP_PASSWORD"
+    base_url: str | None = None
+    _env = field_validator("handle_env", "app_password_env")(_check_env_name)
+
+
+SourceConfig = Annotated[
+    Union[ReplaySource, XSource, RedditSource, FeedsSource, MastodonSource, BlueskySource],
+    Field(discriminator="type"),
+]
+
+
+class SqliteStore(_Model):
+    type: Literal["sqlite"] = "sqlite"
+    path: Path = Path("out/vigie.db")
+
+
+class ElasticsearchStore(_Model):
+    type: Literal["elasticsearch"]
+    url: str = "http://127.0.0.1:9200"
+    url_env: str | None = None
+    api_key_env: str | None = None
+    username_env: str | None = None
+    password_env: str | None = None
+    ca_certs: Path | None = None
+    prefix: str = "vigie"
+    retention_days: int = Field(90, ge=1)
+    _env = field_validator("url_env", "api_key_env", "username_env", "password_env")(_check_env_name)
+
+
+StoreConfig = Annotated[Union[SqliteStore, ElasticsearchStore], Field(discriminator="type")]
+
+
+class NlpConfig(_Model):
+    sentiment: Literal["lexicon", "transformers", "auto"] = "lexicon"
+    model: str = "cardiffnlp/twitter-xlm-roberta-base-sentiment"
+    languages: list[str] = Field(default_factory=lambda: ["fr", "en"])
+    batch_size: int = Field(64, ge=1)
+
+
+class Weights(_Model):
+    """Maximum points each driver can add to the risk index (sum is capped at 100)."""
+
+    negative_volume: float = 40
+    negative_share: float = 15
+    reach: float = 15
+    crisis_terms: float = 20
+    authors: float = 10
+    coordination: float = 10
+
+
+class DetectionConfig(_Model):
+    bucket_minutes: int = Field(5, ge=1, le=1440)
+    window_buckets: int = Field(6, ge=1, description="Recent window compared with the baseline")
+    baseline_hours: int = Field(72, ge=1)
+    exit_buckets: int = Field(6, ge=1, description="Buckets below the exit threshold before a level is left")
+    hysteresis: float = Field(10, ge=0, description="Points below a threshold needed to leave its level")
+    cooldown_minutes: int = Field(120, ge=0, description="Quiet time after a resolution before re-opening")
+    weights: Weights = Field(default_factory=Weights)
+
+
+class ChannelConfig(_Model):
+    type: Literal["console", "slack_webhook", "slack_bot", "pagerduty", "teams", "email", "webhook"]
+    min_level: Literal["watch", "warning", "crisis"] = "warning"
+    webhook_env: str | None = None
+    token_env: str | None = None
+    channel: str | None = None
+    routing_key_env: str | None = None
+    secret_env: str | None = None
+    url: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    _env = field_validator("webhook_env", "token_env", "routing_key_env", "secret_env")(_check_env_name)
+
+
+class ReportConfig(_Model):
+    path: Path = Path("out/report.html")
+    kibana_url: str | None = None
+
+
+class VigieConfig(_Model):
+    topics: list[Topic] = Field(min_length=1)
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    store: StoreConfig = Field(default_factory=SqliteStore)
+    nlp: NlpConfig = Field(default_factory=NlpConfig)
+    detection: DetectionConfig = Field(default_factory=DetectionConfig)
+    channels: list[ChannelConfig] = Field(default_factory=lambda: [ChannelConfig(type="console", min_level="watch")])
+    report: ReportConfig = Field(default_factory=ReportConfig)
+
+    @model_validator(mode="after")
+    def _topic_sources_exist(self) -> "VigieConfig":
+        ids = [t.id for t in self.topics]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"topic ids must be unique, found duplicates: {', '.join(dupes)}")
+        for i, topic in enumerate(self.topics):
+            for j, name in enumerate(topic.sources):
+                if name not in self.sources:
+                    known = ", ".join(sorted(self.sources)) or "none configured"
+                    raise _UnknownSource(f"topics[{i}].sources[{j}]", name, known)
+        return self
+
+    def topic(self, topic_id: str) -> Topic:
+        for topic in self.topics:
+            if topic.id == topic_id:
+                return topic
+        raise KeyError(topic_id)
+
+    def topics_for_source(self, source_name: str) -> list[Topic]:
+        return [t for t in self.topics if not t.sources or source_name in t.sources]
+
+
+class _UnknownSource(ValueError):
+    def __init__(self, path: str, found: str, known: str):
+        self.path, self.found, self.known = path, found, known
+        super().__init__(f"unknown source {found!r}")
+
+
+def _loc_to_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _describe_found(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def format_validation_error(path: Path | str, err: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration ({err.error_count()} problem(s))"]
+    for item in err.errors():
+        # Union members show up as an extra loc element ("replay", "x", ...); keep the user's key path.
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p in _SOURCE_TAGS and item["type"] != "union_tag_invalid"))
+        key = _loc_to_path(loc)
+        ctx = item.get("ctx") or {}
+        error = ctx.get("error")
+        if isinstance(error, _UnknownSource):
+            lines.append(
+                f"  - {error.path}: expected the name of a source defined under `sources` ({error.known}), "
+                f"found {error.found!r}. Fix: add a `sources.{error.found}` entry or remove it from the topic."
+            )
+            continue
+        if item["type"] == "missing":
+            lines.append(f"  - {key}: required key is missing. Fix: add `{key.split('.')[-1]}:` to {path}.")
+        elif item["type"] == "extra_forbidden":
+            lines.append(f"  - {key}: unknown key (found {_describe_found(item.get('input'))}). Fix: remove it or check its spelling.")
+        elif item["type"] == "union_tag_invalid":
+            lines.append(
+                f"  - {key}.type: expected one of {ctx.get('expected_tags')}, found {ctx.get('tag')!r}."
+            )
+        else:
+            lines.append(f"  - {key}: {item['msg']}; found {_describe_found(item.get('input'))}.")
+    return "\n".join(lines)
+
+
+_SOURCE_TAGS = {"replay", "x", "reddit", "feeds", "mastodon", "bluesky", "sqlite", "elasticsearch"}
+
+
+def load_config(path: Path | str) -> VigieConfig:
+    """Read and validate a YAML config. Relative paths inside it are resolved against its folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found. Fix: pass --config with an existing file (see vigie.example.yml).") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level (topics:, sources:, ...), found {type(data).__name__}")
+    return config_from_dict(data, path)
+
+
+def config_from_dict(data: dict[str, Any], path: Path | str = "<config>") -> VigieConfig:
+    try:
+        config = VigieConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(path, err)) from None
+    base = Path(path).parent if str(path) != "<config>" else Path.cwd()
+    return _resolve_paths(config, base)
+
+
+def _resolve_paths(config: VigieConfig, base: Path) -> VigieConfig:
+    for source in config.sources.values():
+        if isinstance(source, ReplaySource) and not source.path.is_absolute():
+            source.path = (base / source.path).resolve()
+    return config

@@ -1,0 +1,330 @@
+"""Domain records shared by every room of Vigie (DESIGN.md §3).
+
+Plain dataclasses, one per concept, with `to_dict` / `from_dict` so that stores, listeners and
+notifiers serialise them the same way. Times are timezone-aware UTC `datetime`s everywhere;
+`utc()` is the one place that normalises them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+
+def utc(value: datetime | str | float | int) -> datetime:
+    """Return `value` as an aware UTC datetime (ISO-8601 strings and epoch seconds accepted)."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, (int, float)):
+        dt = datetime.fromtimestamp(float(value), tz=timezone.utc)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        dt = datetime.fromisoformat(text)
+    else:
+        raise TypeError(f"expected a datetime, ISO-8601 string or epoch seconds, got {type(value).__name__}")
+    if dt.tzinfo is None:
+        # Naive times are taken as UTC: every platform Vigie reads reports UTC.
+        return dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def iso(dt: datetime | None) -> str | None:
+    return None if dt is None else utc(dt).isoformat().replace("+00:00", "Z")
+
+
+def post_id(source: str, native_id: str) -> str:
+    """Stable document id: the same platform post always maps to the same id (idempotent upserts)."""
+    return f"{source}:{native_id}"
+
+
+class Level(str, Enum):
+    """Alert levels, ordered: comparisons use `rank`."""
+
+    WATCH = "watch"
+    WARNING = "warning"
+    CRISIS = "crisis"
+
+    @property
+    def rank(self) -> int:
+        return _LEVEL_RANK[self]
+
+
+_LEVEL_RANK = {Level.WATCH: 1, Level.WARNING: 2, Level.CRISIS: 3}
+
+
+class AlertState(str, Enum):
+    OPEN = "open"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+
+
+@dataclass
+class Author:
+    id: str | None = None
+    handle: str | None = None
+    name: str | None = None
+    followers: int | None = None
+    verified: bool | None = None
+
+
+@dataclass
+class Engagement:
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    views: int | None = None
+
+    @property
+    def total(self) -> int:
+        """Interactions that spread or answer a post (views are exposure, not engagement)."""
+        return sum(v or 0 for v in (self.likes, self.reposts, self.replies, self.quotes))
+
+
+@dataclass
+class Sentiment:
+    label: str  # "neg" | "neu" | "pos"
+    score: float  # [-1, 1]
+    model: str
+
+
+@dataclass
+class Crisis:
+    risk: float = 0.0  # [0, 1]
+    categories: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Analysis:
+    lang: str = "und"
+    sentiment: Sentiment = field(default_factory=lambda: Sentiment("neu", 0.0, "none"))
+    crisis: Crisis = field(default_factory=Crisis)
+    topic_ids: list[str] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
+    near_dup_cluster: str | None = None
+    model_versions: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # why a field is `und`/neutral, etc.
+
+
+@dataclass
+class Post:
+    id: str
+    source: str
+    text: str
+    created_at: datetime
+    url: str | None = None
+    lang: str | None = None  # as reported by the platform, if any
+    fetched_at: datetime | None = None
+    author: Author = field(default_factory=Author)
+    engagement: Engagement = field(default_factory=Engagement)
+    parent_id: str | None = None
+    thread_id: str | None = None
+    topic_ids: list[str] = field(default_factory=list)  # topics the listener fetched it for
+    raw_ref: str | None = None
+    analysis: Analysis | None = None
+
+    @property
+    def native_id(self) -> str:
+        return self.id.split(":", 1)[1] if ":" in self.id else self.id
+
+    @property
+    def reach(self) -> int:
+        return self.author.followers or 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["created_at"] = iso(self.created_at)
+        data["fetched_at"] = iso(self.fetched_at)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Post":
+        analysis = data.get("analysis")
+        return cls(
+            id=data["id"],
+            source=data["source"],
+            text=data["text"],
+            created_at=utc(data["created_at"]),
+            url=data.get("url"),
+            lang=data.get("lang"),
+            fetched_at=utc(data["fetched_at"]) if data.get("fetched_at") else None,
+            author=Author(**(data.get("author") or {})),
+            engagement=Engagement(**(data.get("engagement") or {})),
+            parent_id=data.get("parent_id"),
+            thread_id=data.get("thread_id"),
+            topic_ids=list(data.get("topic_ids") or []),
+            raw_ref=data.get("raw_ref"),
+            analysis=analysis_from_dict(analysis) if analysis else None,
+        )
+
+
+def analysis_from_dict(data: dict[str, Any]) -> Analysis:
+    return Analysis(
+        lang=data.get("lang", "und"),
+        sentiment=Sentiment(**data["sentiment"]) if data.get("sentiment") else Sentiment("neu", 0.0, "none"),
+        crisis=Crisis(**data["crisis"]) if data.get("crisis") else Crisis(),
+        topic_ids=list(data.get("topic_ids") or []),
+        entities=list(data.get("entities") or []),
+        near_dup_cluster=data.get("near_dup_cluster"),
+        model_versions=dict(data.get("model_versions") or {}),
+        notes=list(data.get("notes") or []),
+    )
+
+
+@dataclass
+class Bucket:
+    """Detection input: what one topic looked like during one time bucket."""
+
+    topic_id: str
+    start: datetime
+    count: int = 0
+    negative: int = 0
+    positive: int = 0
+    reach: int = 0  # sum of author followers over all posts
+    negative_reach: int = 0  # sum of author followers over negative posts
+    engagement: int = 0
+    authors: int = 0  # distinct authors
+    crisis_terms: int = 0  # posts with at least one crisis-lexicon hit
+    crisis_categories: dict[str, int] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)
+    max_dup_cluster: int = 0  # size of the largest near-duplicate cluster seen in the bucket
+
+    @property
+    def negative_share(self) -> float:
+        return self.negative / self.count if self.count else 0.0
+
+
+@dataclass
+class Driver:
+    """One signal's contribution to a risk index, in points (explainability)."""
+
+    name: str
+    points: float
+    value: float
+    baseline: float | None
+    explanation: str
+
+
+@dataclass
+class Delivery:
+    channel: str
+    event: str  # "open" | "escalate" | "update" | "resolve"
+    status: str  # "sent" | "failed" | "skipped"
+    attempts: int = 0
+    response: str | None = None  # provider response id (Slack ts, PagerDuty dedup key, ...)
+    error: str | None = None
+    at: datetime | None = None
+
+
+@dataclass
+class Alert:
+    id: str
+    dedup_key: str
+    topic_id: str
+    level: Level
+    risk: float  # 0-100
+    opened_at: datetime
+    updated_at: datetime
+    state: AlertState = AlertState.OPEN
+    drivers: list[Driver] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    resolved_at: datetime | None = None
+    peak_risk: float = 0.0
+    peak_level: Level | None = None
+    calm_buckets: int = 0  # consecutive buckets below the exit threshold (hysteresis)
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def make_dedup_key(topic_id: str, opened_at: datetime) -> str:
+        """Topic + episode: one alert per episode; escalation updates it rather than opening another."""
+        return f"vigie:{topic_id}:{utc(opened_at).strftime('%Y%m%dT%H%M%SZ')}"
+
+    @staticmethod
+    def make_id(dedup_key: str) -> str:
+        return hashlib.sha1(dedup_key.encode()).hexdigest()[:12]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["level"] = self.level.value
+        data["state"] = self.state.value
+        data["peak_level"] = self.peak_level.value if self.peak_level else None
+        for key in ("opened_at", "updated_at", "resolved_at", "acknowledged_at"):
+            data[key] = iso(getattr(self, key))
+        for d, delivery in zip(data["deliveries"], self.deliveries):
+            d["at"] = iso(delivery.at)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Alert":
+        return cls(
+            id=data["id"],
+            dedup_key=data["dedup_key"],
+            topic_id=data["topic_id"],
+            level=Level(data["level"]),
+            risk=float(data["risk"]),
+            opened_at=utc(data["opened_at"]),
+            updated_at=utc(data["updated_at"]),
+            state=AlertState(data.get("state", "open")),
+            drivers=[Driver(**d) for d in data.get("drivers") or []],
+            evidence=list(data.get("evidence") or []),
+            resolved_at=utc(data["resolved_at"]) if data.get("resolved_at") else None,
+            peak_risk=float(data.get("peak_risk") or 0.0),
+            peak_level=Level(data["peak_level"]) if data.get("peak_level") else None,
+            calm_buckets=int(data.get("calm_buckets") or 0),
+            acknowledged_by=data.get("acknowledged_by"),
+            acknowledged_at=utc(data["acknowledged_at"]) if data.get("acknowledged_at") else None,
+            history=list(data.get("history") or []),
+            deliveries=[
+                Delivery(**{**d, "at": utc(d["at"]) if d.get("at") else None}) for d in data.get("deliveries") or []
+            ],
+            links=dict(data.get("links") or {}),
+        )
+
+    def delivered(self, channel: str, event: str) -> bool:
+        """True when this event already reached this channel: a retry must never send it twice."""
+        return any(d.channel == channel and d.event == event and d.status == "sent" for d in self.deliveries)
+
+
+@dataclass
+class Cursor:
+    """Where a listener stopped, per (source, query). `value` is opaque JSON the listener understands."""
+
+    source: str
+    query: str
+    value: dict[str, Any]
+    updated_at: datetime | None = None
+
+
+@dataclass
+class Quarantined:
+    source: str
+    reason: str
+    record: str  # the raw record, as text, so nothing is lost
+    context: dict[str, Any] = field(default_factory=dict)
+    at: datetime | None = None
+
+
+@dataclass
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+    quarantined: int = 0
+    retried: int = 0
+
+    def __iadd__(self, other: "UpsertResult") -> "UpsertResult":
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.quarantined += other.quarantined
+        self.retried += other.retried
+        return self

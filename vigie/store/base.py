@@ -1,0 +1,90 @@
+"""The store contract (DESIGN.md §4): one protocol, several adapters, one contract test suite.
+
+Detection, reports and notebooks only talk to this protocol, so they run the same on the embedded
+SQLite file and on an Elasticsearch cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from vigie.models import Alert, Bucket, Cursor, Post, Quarantined, UpsertResult
+
+RankBy = Literal["engagement", "reach", "negative", "crisis", "recent"]
+
+
+@runtime_checkable
+class Store(Protocol):
+    def upsert_posts(self, posts: Sequence[Post]) -> UpsertResult:
+        """Insert or update by `Post.id`; the same post twice never makes two documents."""
+
+    def get_post(self, post_id: str) -> Post | None: ...
+
+    def count_posts(self, topic_id: str | None = None) -> int: ...
+
+    def posts(
+        self, topic_id: str | None, start: datetime | None = None, end: datetime | None = None, limit: int | None = None
+    ) -> list[Post]:
+        """Posts of a topic (or all posts) with `start <= created_at < end`, oldest first."""
+
+    def series(self, topic_id: str, start: datetime, end: datetime, bucket: timedelta) -> list[Bucket]:
+        """One `Bucket` per bucket in [start, end), empty buckets included, aligned on `start`."""
+
+    def top_posts(
+        self, topic_id: str, start: datetime, end: datetime, by: RankBy = "engagement", limit: int = 5
+    ) -> list[Post]: ...
+
+    def get_cursor(self, source: str, query: str) -> Cursor | None: ...
+
+    def set_cursor(self, cursor: Cursor) -> None: ...
+
+    def save_alert(self, alert: Alert) -> None:
+        """Insert or replace by `Alert.dedup_key`."""
+
+    def get_alert(self, alert_id: str) -> Alert | None: ...
+
+    def open_alerts(self, topic_id: str | None = None) -> list[Alert]: ...
+
+    def alert_history(self, topic_id: str | None = None, since: datetime | None = None) -> list[Alert]: ...
+
+    def quarantine(self, source: str, record: Any, reason: str, context: dict[str, Any] | None = None) -> bool:
+        """Keep a record we could not process, with why. Returns False if it was already quarantined."""
+
+    def quarantined(self, source: str | None = None) -> list[Quarantined]: ...
+
+    def close(self) -> None: ...
+
+
+def bucket_starts(start: datetime, end: datetime, bucket: timedelta) -> list[datetime]:
+    out, t = [], start
+    while t < end:
+        out.append(t)
+        t += bucket
+    return out
+
+
+def record_text(record: Any) -> str:
+    """Quarantined records are kept as text, whatever they were, so nothing is ever lost."""
+    import json
+
+    if isinstance(record, bytes):
+        return record.decode("utf-8", errors="backslashreplace")
+    if isinstance(record, str):
+        return record
+    try:
+        return json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return repr(record)
+
+
+def iter_batches(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

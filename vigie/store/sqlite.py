@@ -1,0 +1,356 @@
+"""SQLite adapter of the store contract: the embedded default.
+
+WAL mode lets a notebook read while the pipeline writes. Each post is kept whole as JSON (`doc`)
+plus the few columns detection aggregates on; `post_topics` is the (topic, time) index that makes
+`series` a single indexed range scan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from vigie.models import Alert, Bucket, Cursor, Post, Quarantined, UpsertResult, utc
+from vigie.store.base import RankBy, bucket_starts, record_text
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS posts (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    author_key TEXT,
+    followers INTEGER NOT NULL DEFAULT 0,
+    engagement INTEGER NOT NULL DEFAULT 0,
+    sentiment_label TEXT,
+    sentiment_score REAL,
+    crisis_risk REAL NOT NULL DEFAULT 0,
+    crisis_categories TEXT NOT NULL DEFAULT '[]',
+    near_dup_cluster TEXT,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS posts_created ON posts(created_at);
+CREATE TABLE IF NOT EXISTS post_topics (
+    topic_id TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    post_id TEXT NOT NULL,
+    PRIMARY KEY (topic_id, created_at, post_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS post_topics_post ON post_topics(post_id);
+CREATE TABLE IF NOT EXISTS cursors (
+    source TEXT NOT NULL,
+    query TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (source, query)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id TEXT PRIMARY KEY,
+    dedup_key TEXT NOT NULL UNIQUE,
+    topic_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    opened_at REAL NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_topic ON alerts(topic_id, opened_at);
+CREATE TABLE IF NOT EXISTS quarantine (
+    fingerprint TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    record TEXT NOT NULL,
+    context TEXT NOT NULL,
+    at REAL NOT NULL
+);
+"""
+
+
+def _epoch(dt: datetime) -> float:
+    return utc(dt).timestamp()
+
+
+def _topics_of(post: Post) -> list[str]:
+    """Topics a post counts for: those the NLP matched (authoritative) else those it was fetched for."""
+    if post.analysis is not None:
+        return sorted(set(post.analysis.topic_ids))
+    return sorted(set(post.topic_ids))
+
+
+class SqliteStore:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        # One connection guarded by a lock: Airflow's local executor and the CLI may share the object.
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(SCHEMA)
+
+    # -- posts -------------------------------------------------------------------------------
+    def upsert_posts(self, posts: Sequence[Post]) -> UpsertResult:
+        result = UpsertResult()
+        if not posts:
+            return result
+        latest: dict[str, Post] = {}
+        for post in posts:  # the last version of a post in a batch wins, as it would on re-fetch
+            latest[post.id] = post
+        with self._lock:
+            existing = self._existing_docs(list(latest))
+            self._db.execute("BEGIN")
+            try:
+                for post in latest.values():
+                    doc = json.dumps(post.to_dict(), ensure_ascii=False, sort_keys=True)
+                    before = existing.get(post.id)
+                    if before == doc:
+                        continue
+                    self._write_post(post, doc)
+                    if before is None:
+                        result.inserted += 1
+                    else:
+                        result.updated += 1
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return result
+
+    def _existing_docs(self, ids: list[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for pid, doc in self._db.execute(f"SELECT id, doc FROM posts WHERE id IN ({marks})", chunk):
+                out[pid] = doc
+        return out
+
+    def _write_post(self, post: Post, doc: str) -> None:
+        analysis = post.analysis
+        created = _epoch(post.created_at)
+        author_key = post.author.id or post.author.handle
+        self._db.execute(
+            """INSERT INTO posts (id, source, created_at, author_key, followers, engagement, sentiment_label,
+                   sentiment_score, crisis_risk, crisis_categories, near_dup_cluster, doc)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT(id) DO UPDATE SET source=excluded.source, created_at=excluded.created_at,
+                   author_key=excluded.author_key, followers=excluded.followers, engagement=excluded.engagement,
+                   sentiment_label=excluded.sentiment_label, sentiment_score=excluded.sentiment_score,
+                   crisis_risk=excluded.crisis_risk, crisis_categories=excluded.crisis_categories,
+                   near_dup_cluster=excluded.near_dup_cluster, doc=excluded.doc""",
+            (
+                post.id,
+                post.source,
+                created,
+                author_key,
+                post.reach,
+                post.engagement.total,
+                analysis.sentiment.label if analysis else None,
+                analysis.sentiment.score if analysis else None,
+                analysis.crisis.risk if analysis else 0.0,
+                json.dumps(sorted(analysis.crisis.categories) if analysis else []),
+                analysis.near_dup_cluster if analysis else None,
+                doc,
+            ),
+        )
+        self._db.execute("DELETE FROM post_topics WHERE post_id = ?", (post.id,))
+        self._db.executemany(
+            "INSERT OR IGNORE INTO post_topics (topic_id, created_at, post_id) VALUES (?,?,?)",
+            [(topic, created, post.id) for topic in _topics_of(post)],
+        )
+
+    def get_post(self, post_id: str) -> Post | None:
+        with self._lock:
+            row = self._db.execute("SELECT doc FROM posts WHERE id = ?", (post_id,)).fetchone()
+        return Post.from_dict(json.loads(row[0])) if row else None
+
+    def count_posts(self, topic_id: str | None = None) -> int:
+        with self._lock:
+            if topic_id is None:
+                return self._db.execute("SELECT COUNT(*) FROM posts").fetchone()[0]
+            return self._db.execute("SELECT COUNT(*) FROM post_topics WHERE topic_id = ?", (topic_id,)).fetchone()[0]
+
+    def posts(
+        self, topic_id: str | None, start: datetime | None = None, end: datetime | None = None, limit: int | None = None
+    ) -> list[Post]:
+        lo = _epoch(start) if start else float("-inf")
+        hi = _epoch(end) if end else float("inf")
+        lim = -1 if limit is None else int(limit)
+        with self._lock:
+            if topic_id is None:
+                rows = self._db.execute(
+                    "SELECT doc FROM posts WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id LIMIT ?",
+                    (lo, hi, lim),
+                ).fetchall()
+            else:
+                rows = self._db.execute(
+                    """SELECT p.doc FROM post_topics t JOIN posts p ON p.id = t.post_id
+                       WHERE t.topic_id = ? AND t.created_at >= ? AND t.created_at < ?
+                       ORDER BY t.created_at, t.post_id LIMIT ?""",
+                    (topic_id, lo, hi, lim),
+                ).fetchall()
+        return [Post.from_dict(json.loads(r[0])) for r in rows]
+
+    # -- detection inputs ------------------------------------------------------------------
+    def series(self, topic_id: str, start: datetime, end: datetime, bucket: timedelta) -> list[Bucket]:
+        start, end = utc(start), utc(end)
+        width = bucket.total_seconds()
+        lo, hi = start.timestamp(), end.timestamp()
+        starts = bucket_starts(start, end, bucket)
+        buckets = [Bucket(topic_id=topic_id, start=s) for s in starts]
+        if not buckets:
+            return buckets
+        args = (lo, width, topic_id, lo, hi)
+        joined = """FROM post_topics t JOIN posts p ON p.id = t.post_id
+                    WHERE t.topic_id = ? AND t.created_at >= ? AND t.created_at < ?"""
+        with self._lock:
+            rows = self._db.execute(
+                f"""SELECT CAST((t.created_at - ?) / ? AS INTEGER) AS b, COUNT(*),
+                       SUM(p.sentiment_label = 'neg'), SUM(p.sentiment_label = 'pos'),
+                       SUM(p.followers), SUM(CASE WHEN p.sentiment_label = 'neg' THEN p.followers ELSE 0 END),
+                       SUM(p.engagement), COUNT(DISTINCT p.author_key), SUM(p.crisis_categories != '[]')
+                    {joined} GROUP BY b""",
+                args,
+            ).fetchall()
+            for b, count, neg, pos, reach, neg_reach, eng, authors, crisis in rows:
+                bk = buckets[b]
+                bk.count, bk.negative, bk.positive = count, neg or 0, pos or 0
+                bk.reach, bk.negative_reach, bk.engagement = reach or 0, neg_reach or 0, eng or 0
+                bk.authors, bk.crisis_terms = authors, crisis or 0
+            for b, source, n in self._db.execute(
+                f"SELECT CAST((t.created_at - ?) / ? AS INTEGER) AS b, p.source, COUNT(*) {joined} GROUP BY b, p.source",
+                args,
+            ):
+                buckets[b].sources[source] = n
+            for b, cat, n in self._category_rows(args):
+                buckets[b].crisis_categories[cat] = n
+            for b, size in self._db.execute(
+                f"""SELECT b, MAX(n) FROM (
+                       SELECT CAST((t.created_at - ?) / ? AS INTEGER) AS b, p.near_dup_cluster, COUNT(*) AS n
+                       {joined} AND p.near_dup_cluster IS NOT NULL GROUP BY b, p.near_dup_cluster) GROUP BY b""",
+                args,
+            ):
+                buckets[b].max_dup_cluster = size
+        return buckets
+
+    def _category_rows(self, args: tuple[Any, ...]) -> list[tuple[int, str, int]]:
+        return self._db.execute(
+            """SELECT CAST((t.created_at - ?) / ? AS INTEGER) AS b, c.value, COUNT(*)
+               FROM post_topics t JOIN posts p ON p.id = t.post_id, json_each(p.crisis_categories) c
+               WHERE t.topic_id = ? AND t.created_at >= ? AND t.created_at < ?
+               GROUP BY b, c.value""",
+            args,
+        ).fetchall()
+
+    def top_posts(
+        self, topic_id: str, start: datetime, end: datetime, by: RankBy = "engagement", limit: int = 5
+    ) -> list[Post]:
+        order = {
+            "engagement": "p.engagement DESC, p.followers DESC",
+            "reach": "p.followers DESC, p.engagement DESC",
+            # Negative posts that travel: the ones a crisis team must read first.
+            "negative": "(p.sentiment_label = 'neg') DESC, (p.engagement + p.followers / 100.0) DESC",
+            "crisis": "p.crisis_risk DESC, p.engagement DESC",
+            "recent": "p.created_at DESC",
+        }.get(by)
+        if order is None:
+            raise ValueError(f"unknown ranking {by!r}; expected engagement, reach, negative, crisis or recent")
+        where = "t.topic_id = ? AND t.created_at >= ? AND t.created_at < ?"
+        if by == "negative":
+            where += " AND p.sentiment_label = 'neg'"
+        with self._lock:
+            rows = self._db.execute(
+                f"""SELECT p.doc FROM post_topics t JOIN posts p ON p.id = t.post_id WHERE {where}
+                    ORDER BY {order}, p.id LIMIT ?""",
+                (topic_id, _epoch(start), _epoch(end), int(limit)),
+            ).fetchall()
+        return [Post.from_dict(json.loads(r[0])) for r in rows]
+
+    # -- cursors -----------------------------------------------------------------------------
+    def get_cursor(self, source: str, query: str) -> Cursor | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT value, updated_at FROM cursors WHERE source = ? AND query = ?", (source, query)
+            ).fetchone()
+        if not row:
+            return None
+        return Cursor(source=source, query=query, value=json.loads(row[0]), updated_at=utc(row[1]))
+
+    def set_cursor(self, cursor: Cursor) -> None:
+        now = cursor.updated_at or datetime.now(timezone.utc)
+        with self._lock:
+            self._db.execute(
+                """INSERT INTO cursors (source, query, value, updated_at) VALUES (?,?,?,?)
+                   ON CONFLICT(source, query) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at""",
+                (cursor.source, cursor.query, json.dumps(cursor.value, sort_keys=True), _epoch(now)),
+            )
+
+    # -- alerts ------------------------------------------------------------------------------
+    def save_alert(self, alert: Alert) -> None:
+        doc = json.dumps(alert.to_dict(), ensure_ascii=False, sort_keys=True)
+        with self._lock:
+            self._db.execute(
+                """INSERT INTO alerts (id, dedup_key, topic_id, state, opened_at, doc) VALUES (?,?,?,?,?,?)
+                   ON CONFLICT(dedup_key) DO UPDATE SET state=excluded.state, doc=excluded.doc""",
+                (alert.id, alert.dedup_key, alert.topic_id, alert.state.value, _epoch(alert.opened_at), doc),
+            )
+
+    def get_alert(self, alert_id: str) -> Alert | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT doc FROM alerts WHERE id = ? OR dedup_key = ?", (alert_id, alert_id)
+            ).fetchone()
+        return Alert.from_dict(json.loads(row[0])) if row else None
+
+    def open_alerts(self, topic_id: str | None = None) -> list[Alert]:
+        sql = "SELECT doc FROM alerts WHERE state != 'resolved'"
+        args: tuple[Any, ...] = ()
+        if topic_id is not None:
+            sql += " AND topic_id = ?"
+            args = (topic_id,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY opened_at, id", args).fetchall()
+        return [Alert.from_dict(json.loads(r[0])) for r in rows]
+
+    def alert_history(self, topic_id: str | None = None, since: datetime | None = None) -> list[Alert]:
+        sql, args = "SELECT doc FROM alerts WHERE opened_at >= ?", [(_epoch(since) if since else float("-inf"))]
+        if topic_id is not None:
+            sql += " AND topic_id = ?"
+            args.append(topic_id)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY opened_at, id", args).fetchall()
+        return [Alert.from_dict(json.loads(r[0])) for r in rows]
+
+    # -- quarantine --------------------------------------------------------------------------
+    def quarantine(self, source: str, record: Any, reason: str, context: dict[str, Any] | None = None) -> bool:
+        text = record_text(record)
+        context = context or {}
+        # The same bad record seen again (a re-run) is not a new problem: one row per record+place.
+        fingerprint = hashlib.sha256(
+            json.dumps([source, text, reason, context], sort_keys=True, default=str).encode()
+        ).hexdigest()
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO quarantine (fingerprint, source, reason, record, context, at) VALUES (?,?,?,?,?,?)",
+                (fingerprint, source, reason, text, json.dumps(context, default=str, sort_keys=True),
+                 datetime.now(timezone.utc).timestamp()),
+            )
+        return cur.rowcount == 1
+
+    def quarantined(self, source: str | None = None) -> list[Quarantined]:
+        sql, args = "SELECT source, reason, record, context, at FROM quarantine", ()
+        if source is not None:
+            sql, args = sql + " WHERE source = ?", (source,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY at, fingerprint", args).fetchall()
+        return [Quarantined(source=s, reason=r, record=rec, context=json.loads(c), at=utc(a)) for s, r, rec, c, a in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
