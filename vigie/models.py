@@ -221,6 +221,9 @@ class Delivery:
     response: str | None = None  # provider response id (Slack ts, PagerDuty dedup key, ...)
     error: str | None = None
     at: datetime | None = None
+    # Dedup key of the event within the alert ("open", "escalate:crisis", "update:warning:62", ...), set by
+    # alerts.notify.deliver so a re-run or retry never sends the same thing twice to a channel.
+    key: str | None = None
 
 
 @dataclass

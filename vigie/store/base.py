@@ -79,6 +79,15 @@ def record_text(record: Any) -> str:
         return repr(record)
 
 
+def quarantine_fingerprint(source: str, text: str, reason: str, context: dict[str, Any]) -> str:
+    """The same bad record seen again (a re-run) is not a new problem: one entry per record+place.
+    Shared by the adapters so both deduplicate the same way."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps([source, text, reason, context], sort_keys=True, default=str).encode()).hexdigest()
+
+
 def iter_batches(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
     batch: list[Any] = []
     for item in items:

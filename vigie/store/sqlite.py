@@ -7,7 +7,6 @@ plus the few columns detection aggregates on; `post_topics` is the (topic, time)
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vigie.models import Alert, Bucket, Cursor, Post, Quarantined, UpsertResult, utc
-from vigie.store.base import RankBy, bucket_starts, record_text
+from vigie.store.base import RankBy, bucket_starts, quarantine_fingerprint, record_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -331,10 +330,7 @@ class SqliteStore:
     def quarantine(self, source: str, record: Any, reason: str, context: dict[str, Any] | None = None) -> bool:
         text = record_text(record)
         context = context or {}
-        # The same bad record seen again (a re-run) is not a new problem: one row per record+place.
-        fingerprint = hashlib.sha256(
-            json.dumps([source, text, reason, context], sort_keys=True, default=str).encode()
-        ).hexdigest()
+        fingerprint = quarantine_fingerprint(source, text, reason, context)
         with self._lock:
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO quarantine (fingerprint, source, reason, record, context, at) VALUES (?,?,?,?,?,?)",

@@ -1,0 +1,91 @@
+"""`vigie alerts`: look at alerts in the store and acknowledge them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import click
+
+from alerts.policy import acknowledge
+from vigie.config import ConfigError, load_config
+from vigie.models import iso
+from vigie.store import open_store
+
+_CONFIG = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), default="vigie.yml", show_default=True,
+    envvar="VIGIE_CONFIG", help="Configuration whose store holds the alerts (env VIGIE_CONFIG).",
+)
+
+
+def _store(config_path: str):
+    try:
+        return open_store(load_config(config_path).store)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group("alerts")
+def alerts() -> None:
+    """List and acknowledge alerts.
+
+    \b
+    Examples:
+      vigie alerts list --config samples/demo/vigie.yml
+      vigie alerts ack 3f2a9c1b7d0e --by alice --config samples/demo/vigie.yml
+    """
+
+
+@alerts.command("list")
+@_CONFIG
+@click.option("--topic", default=None, help="Only this topic id.")
+@click.option("--open", "only_open", is_flag=True, help="Only alerts that are not resolved.")
+def list_alerts(config_path: str, topic: str | None, only_open: bool) -> None:
+    """One line per alert: id, topic, state, level (peak), risk, opened, acknowledged by.
+
+    \b
+    Example:
+      vigie alerts list --open --config samples/demo/vigie.yml
+    """
+    store = _store(config_path)
+    try:
+        found = store.open_alerts(topic) if only_open else store.alert_history(topic)
+        if not found:
+            click.echo("no alerts")
+        for a in found:
+            peak = a.peak_level.value if a.peak_level else a.level.value
+            ack = f" ack by {a.acknowledged_by}" if a.acknowledged_by else ""
+            click.echo(f"{a.id}  {a.topic_id}  {a.state.value:<9} {a.level.value:<7} (peak {peak}) "
+                       f"risk {a.risk:5.1f}  opened {iso(a.opened_at)}{ack}")
+    finally:
+        store.close()
+
+
+@alerts.command("ack")
+@click.argument("alert_id")
+@click.option("--by", "by", required=True, help="Who acknowledges (name or handle).")
+@_CONFIG
+def ack(alert_id: str, by: str, config_path: str) -> None:
+    """Acknowledge an alert: stops repeat paging, not updates (escalation and resolution still notify).
+
+    \b
+    Example:
+      vigie alerts ack 3f2a9c1b7d0e --by alice --config samples/demo/vigie.yml
+    """
+    store = _store(config_path)
+    try:
+        alert = store.get_alert(alert_id)
+        if alert is None:
+            raise click.ClickException(f"no alert with id {alert_id!r} in the store (see `vigie alerts list`)")
+        if alert.acknowledged_by:
+            click.echo(f"alert {alert.id} was already acknowledged by {alert.acknowledged_by} "
+                       f"at {iso(alert.acknowledged_at)}; nothing changed")
+            return
+        try:
+            acked = acknowledge(alert, by, datetime.now(timezone.utc))
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        store.save_alert(acked)
+        note = " (it is already resolved)" if acked.resolved_at else ""
+        click.echo(f"alert {acked.id} ({acked.topic_id}, {acked.level.value}) acknowledged by {acked.acknowledged_by}{note}")
+    finally:
+        store.close()

@@ -1,0 +1,375 @@
+"""Detection: how far the recent window of a topic is from its usual self, as a risk index 0-100.
+
+For a topic at time `now`:
+
+* the **window** is the last `window_buckets` complete buckets before `now` (re-read from the store at
+  every call, so late posts inside the window always count);
+* the **baseline** is `baseline_hours` of buckets ending `BASELINE_GUARD` (3 h) before the hour boundary
+  that precedes the window, so an event a few hours old is not yet its own "normal". It is
+  summarised (per time-of-day slot, robust trimmed means) once per hour and cached in the Detector; at
+  each hourly refresh only the newest hours are re-read from the store (`Detector.REFRESH_OVERLAP`), the
+  rest of the 72 h comes from the cache. Consequence, by design: a post that arrives late for a bucket
+  already in the baseline is counted at the next refresh if it is within that overlap, otherwise only
+  after a restart. Without such late posts, the result is a function of (store contents, now) only:
+  the refresh hour is derived from `now`, so a fresh Detector and a long-running one agree. Everything
+  is strictly causal (nothing at or after the end of the last complete bucket is read).
+* **Seasonality**: expected values come from the same hour of the day in the baseline (the same hour of
+  the week when the baseline spans at least two weeks), shrunk towards the global level so that one odd
+  night does not make a rule. Buckets before the topic's first post are not counted as "zero traffic".
+* **Counts**: a window count is judged with a Poisson upper-tail probability *and* a ratio over the
+  expectation (both must be high), with a floor of one expected post per window: 3 negatives instead of 0
+  at night is unsurprising, 40 instead of 5 is a burst. Negative volume is also judged over 1 h and 3 h
+  (a low-volume topic's trickle of complaints), and a CUSUM over the last 3 h (the `sustained` driver)
+  catches slow, steady excess.
+* **Negativity gate**: drivers that grow with any traffic (negative volume, reach, authors, coordination,
+  sustained excess) are damped when the balance of negative over positive posts is not above its usual
+  level. A positive surge also brings more negative posts in absolute terms; the gate keeps it at most
+  at watch level.
+* **Cold start**: with less than `COLD_START_HOURS` of history, expectations are pulled towards
+  conservative priors (a busy topic) and the assessment says so in its notes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from alerts.stats import poisson_log10_sf, quantile, ramp, trimmed_mean
+from vigie.config import DetectionConfig, Topic
+from vigie.models import Bucket, Driver, Level, utc
+from vigie.store.base import Store
+
+# Features a baseline keeps an expectation for (per bucket).
+FEATURES = ("count", "negative", "negative_reach", "crisis_terms", "authors")
+
+# Conservative priors for a topic with little history, per 5-minute bucket: a fairly busy topic, so a new
+# topic's first few dozen posts do not look like a crisis.
+PRIORS_PER_5MIN = {"count": 4.0, "negative": 0.6, "negative_reach": 2_000.0, "crisis_terms": 0.2, "authors": 4.0}
+PRIOR_NEGATIVE_SHARE = 0.2
+PRIOR_NET_NEGATIVITY = -0.2
+COLD_START_HOURS = 24.0
+MIN_EXPECTED_PER_WINDOW = 1.0  # floor on any expected count over the window (Poisson tails on ~0 are meaningless)
+SLOT_WEIGHT = 0.7  # seasonal slot vs global level in an expectation
+MIN_SLOT_SAMPLES = 6  # fewer samples in a slot: use the global level only
+# The baseline stops this long before the window (plus up to an hour of refresh granularity): an event
+# that has been going on for a few hours is not yet part of its own "normal".
+BASELINE_GUARD = timedelta(hours=3)
+LONGER_SCALES = (2, 6)  # negative volume is also judged over 2 and 6 windows (1 h and 3 h by default)
+SUSTAINED_HOURS = 3.0  # look-back of the sequential (CUSUM) driver
+CUSUM_ALLOWANCE = 0.5  # standardised excess per bucket that is "normal wobble" and does not accumulate
+
+
+@dataclass
+class Assessment:
+    topic_id: str
+    at: datetime  # end of the last complete bucket assessed (the "now" of detection)
+    risk: float  # 0..100
+    level: Level | None  # raw level implied by risk and the topic thresholds (before hysteresis)
+    drivers: list[Driver]  # sorted by points, highest first
+    window: list[Bucket]  # the recent buckets assessed
+    notes: list[str] = field(default_factory=list)
+
+    def driver(self, name: str) -> Driver | None:
+        return next((d for d in self.drivers if d.name == name), None)
+
+
+def floor_time(t: datetime, width: timedelta) -> datetime:
+    """Start of the bucket of width `width` (aligned on the Unix epoch) that contains `t`."""
+    seconds = int(width.total_seconds())
+    epoch = int(utc(t).timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=timezone.utc)
+
+
+def level_for(risk: float, topic: Topic) -> Level | None:
+    th = topic.thresholds
+    if risk >= th.crisis:
+        return Level.CRISIS
+    if risk >= th.warning:
+        return Level.WARNING
+    if risk >= th.watch:
+        return Level.WATCH
+    return None
+
+
+@dataclass
+class Baseline:
+    """Summary of a topic's history before the window: expectations per bucket, by seasonal slot."""
+
+    end: datetime  # exclusive end (an hour boundary)
+    history_hours: float  # hours from the topic's first post inside the baseline range to its end
+    first_at: datetime | None  # start of the first non-empty bucket in the baseline range
+    weekly: bool  # slots are hours of the week (else hours of the day)
+    global_mean: dict[str, float]
+    slot_mean: dict[int, dict[str, float]]
+    slot_samples: dict[int, int]
+    negative_share: float
+    net_negativity: float  # (negative - positive) / count: below zero for a topic people mostly like
+    dup_p95: float
+    bucket_minutes: int
+
+    @property
+    def cold(self) -> bool:
+        return self.history_hours < COLD_START_HOURS
+
+    def slot(self, t: datetime) -> int:
+        return t.weekday() * 24 + t.hour if self.weekly else t.hour
+
+    def expected(self, feature: str, t: datetime) -> float:
+        """Expected value of `feature` in the bucket starting at `t`."""
+        glob = self.global_mean[feature]
+        slot = self.slot(t)
+        if self.slot_samples.get(slot, 0) >= MIN_SLOT_SAMPLES:
+            value = SLOT_WEIGHT * self.slot_mean[slot][feature] + (1 - SLOT_WEIGHT) * glob
+        else:
+            value = glob
+        if self.cold:
+            prior = PRIORS_PER_5MIN[feature] * self.bucket_minutes / 5
+            trust = self.history_hours / COLD_START_HOURS
+            value = trust * value + (1 - trust) * max(value, prior)
+        return value
+
+
+def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -> Baseline:
+    """Robust seasonal summary of `buckets` (all before `end`)."""
+    first = next((i for i, b in enumerate(buckets) if b.count > 0), None)
+    history = buckets[first:] if first is not None else []
+    history_hours = (end - history[0].start).total_seconds() / 3600 if history else 0.0
+    weekly = cfg.baseline_hours >= 14 * 24
+    by_slot: dict[int, list[Bucket]] = {}
+    for b in history:
+        by_slot.setdefault(b.start.weekday() * 24 + b.start.hour if weekly else b.start.hour, []).append(b)
+
+    def means(group: list[Bucket]) -> dict[str, float]:
+        return {f: trimmed_mean([float(getattr(b, f)) for b in group]) for f in FEATURES}
+
+    # Shares from the ordinary buckets only (the busiest 10 % left out): the first hours of a surge that
+    # reached the baseline must not redefine the topic's usual tone.
+    cap = max(1.0, quantile([float(b.count) for b in history], 0.9))
+    typical = [b for b in history if b.count <= cap]
+    total = sum(b.count for b in typical)
+    neg = sum(b.negative for b in typical)
+    share = neg / total if total >= 20 else PRIOR_NEGATIVE_SHARE
+    net = (neg - sum(b.positive for b in typical)) / total if total >= 20 else PRIOR_NET_NEGATIVITY
+    return Baseline(
+        end=end,
+        history_hours=history_hours,
+        first_at=history[0].start if history else None,
+        weekly=weekly,
+        global_mean=means(history) if history else {f: 0.0 for f in FEATURES},
+        slot_mean={s: means(g) for s, g in by_slot.items()},
+        slot_samples={s: len(g) for s, g in by_slot.items()},
+        negative_share=share,
+        net_negativity=net,
+        dup_p95=quantile([float(b.max_dup_cluster) for b in history], 0.95),
+        bucket_minutes=cfg.bucket_minutes,
+    )
+
+
+class Detector:
+    """Assesses topics against their baselines; keeps one cached baseline per topic (refreshed hourly)."""
+
+    # At an hourly refresh only the newest part of the baseline range is re-read from the store (the hour
+    # that entered the range plus this much before it); older buckets come from the cache. A post that
+    # arrives later than this for an older bucket is not counted in the baseline until that bucket leaves
+    # the range, or until the Detector restarts (a full read).
+    REFRESH_OVERLAP = timedelta(hours=2)
+
+    def __init__(self, cfg: DetectionConfig):
+        self.cfg = cfg
+        self.width = timedelta(minutes=cfg.bucket_minutes)
+        self._baselines: dict[str, Baseline] = {}
+        self._history: dict[str, dict[datetime, Bucket]] = {}  # topic -> bucket start -> bucket
+        self.baseline_reads = 0  # store reads made for baselines (for benchmarks and tests)
+        self.full_reads = 0
+
+    def baseline(self, topic_id: str, store: Store, window_start: datetime) -> Baseline:
+        end = floor_time(window_start, timedelta(hours=1)) if self.width <= timedelta(hours=1) else window_start
+        end -= BASELINE_GUARD
+        cached = self._baselines.get(topic_id)
+        if cached is not None and cached.end == end:
+            return cached
+        start = floor_time(end - timedelta(hours=self.cfg.baseline_hours), self.width)
+        history = self._history.get(topic_id)
+        if cached is not None and history is not None and start <= cached.end <= end:
+            read_from = max(start, floor_time(cached.end - self.REFRESH_OVERLAP, self.width))
+        else:  # first call, or time jumped (a backtest restarted): read the whole range
+            history, read_from = {}, start
+            self.full_reads += 1
+        for b in store.series(topic_id, read_from, end, self.width):
+            history[b.start] = b
+        self.baseline_reads += 1
+        history = {t: b for t, b in history.items() if start <= t < end}
+        self._history[topic_id] = history
+        base = build_baseline([history[t] for t in sorted(history)], end, self.cfg)
+        self._baselines[topic_id] = base
+        return base
+
+    def assess(self, topic: Topic, store: Store, now: datetime) -> Assessment:
+        end = floor_time(now, self.width)
+        start = end - self.width * self.cfg.window_buckets
+        lookback = max(self.cfg.window_buckets * max(LONGER_SCALES), int(SUSTAINED_HOURS * 60 // self.cfg.bucket_minutes))
+        recent = store.series(topic.id, end - self.width * lookback, end, self.width)  # one read per call
+        window = recent[-self.cfg.window_buckets :]
+        base = self.baseline(topic.id, store, start)
+        drivers = compute_drivers(window, base, self.cfg, recent)
+        risk = round(min(100.0, sum(d.points for d in drivers)), 1)
+        notes = []
+        if base.cold:
+            # The topic's age as users see it: its first post in the baseline or in the recent look-back.
+            first = base.first_at or next((b.start for b in recent if b.count), None)
+            age = (end - first).total_seconds() / 3600 if first else 0.0
+            notes.append(f"cold start: {age:.0f} h of history, conservative priors")
+        return Assessment(
+            topic_id=topic.id,
+            at=end,
+            risk=risk,
+            level=level_for(risk, topic),
+            drivers=sorted(drivers, key=lambda d: (-d.points, d.name)),
+            window=window,
+            notes=notes,
+        )
+
+
+# -- drivers -------------------------------------------------------------------------------------
+
+def count_strength(observed: float, expected: float) -> tuple[float, float]:
+    """How alarming a window count is, in [0, 1], and its ratio over the (floored) expectation.
+
+    Both the Poisson surprise (>= 1e-2 starts, 1e-8 is full) and the ratio (x1.5 starts, x6 is full)
+    must be high: a large topic's +20 % is significant but not a crisis; 3 posts instead of 0 is a
+    large ratio but not significant.
+    """
+    exp = max(expected, MIN_EXPECTED_PER_WINDOW)
+    ratio = observed / exp
+    surprise = poisson_log10_sf(int(round(observed)), exp)
+    strength = min(ramp(surprise, 2.0, 8.0), ramp(math.log(max(ratio, 1e-9)), math.log(1.5), math.log(6.0)))
+    return strength, ratio
+
+
+def shown(expected: float) -> str:
+    """An expectation as the ratio used it: floored at MIN_EXPECTED_PER_WINDOW, so "×8 (8 vs ≥1)" adds up."""
+    if expected < MIN_EXPECTED_PER_WINDOW:
+        return f"≤{MIN_EXPECTED_PER_WINDOW:.0f}"
+    return f"{expected:.1f}"
+
+
+def human(n: float) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f}M"
+    if n >= 10_000:
+        return f"{n / 1_000:.0f}k"
+    if n >= 1_000:
+        return f"{n / 1_000:.1f}k"
+    return f"{n:.1f}" if n != int(n) else f"{int(n)}"
+
+
+def negativity_gate(buckets: list[Bucket], base: Baseline) -> tuple[float, str]:
+    """Factor in [0.25, 1] for drivers that grow with any traffic, and the note that explains damping.
+
+    It follows the net balance (negative - positive) / posts over `buckets`: 0.25 at or below the topic's
+    usual balance, 1 when it is 25 points above. A positive surge carries some complaints too (on a small
+    topic its negative share may even rise) but its balance tips positive; a bad buzz tips it negative.
+    """
+    count = sum(b.count for b in buckets)
+    if not count:
+        return 1.0, ""
+    net = (sum(b.negative for b in buckets) - sum(b.positive for b in buckets)) / count
+    gate = 0.25 + 0.75 * ramp(net - base.net_negativity, 0.0, 0.25)
+    note = "" if gate >= 0.999 else f", damped: net negativity {net:+.0%} vs usual {base.net_negativity:+.0%}"
+    return gate, note
+
+
+def negative_cusum(buckets: list[Bucket], base: Baseline) -> tuple[float, int]:
+    """One-sided CUSUM of standardised negative-post excess over the buckets (oldest first).
+
+    S = max(0, S + (x - e) / sqrt(e + 0.25) - allowance): one extra complaint now and then decays away,
+    a steady excess (a slow burn, or 1 angry post per bucket on a topic that usually has 2 a day) builds
+    up. Recomputed from the look-back at every call, so it stays a pure function of the store and `now`.
+    Returns (S, negatives in the run that built S).
+    """
+    s, run = 0.0, 0
+    for b in buckets:
+        e = base.expected("negative", b.start)
+        s = max(0.0, s + (b.negative - e) / math.sqrt(e + 0.25) - CUSUM_ALLOWANCE)
+        run = run + b.negative if s > 0 else 0
+    return s, run
+
+
+def compute_drivers(
+    window: list[Bucket], base: Baseline, cfg: DetectionConfig, recent: list[Bucket] | None = None
+) -> list[Driver]:
+    """Each signal's contribution in points (max = its weight); only contributing drivers are returned.
+
+    `recent` (the window plus a few hours before it, oldest first) feeds the sequential driver."""
+    w = cfg.weights
+    exp = {f: sum(base.expected(f, b.start) for b in window) for f in FEATURES}
+    count = sum(b.count for b in window)
+    neg = sum(b.negative for b in window)
+    share = neg / count if count else 0.0
+    gate, damped = negativity_gate(window, base)
+    out: list[Driver] = []
+
+    def add(name: str, points: float, value: float, baseline: float | None, text: str) -> None:
+        if points >= 0.05:
+            out.append(Driver(name, round(points, 1), round(value, 3), None if baseline is None else round(baseline, 3),
+                              f"{text}: +{points:.0f}"))
+
+    # Negative volume at several time scales (the window, and longer spans of `recent`): a burst shows
+    # in the window, a low-volume topic's steady trickle of complaints only over an hour or more. Each
+    # span is gated by its own balance, so a long positive surge cannot lend its complaints to a window.
+    best: tuple[float, int, float, int, str] = (0.0, neg, exp["negative"], len(window), damped)
+    spans = [len(window)] + [k * len(window) for k in LONGER_SCALES if recent is not None and k * len(window) <= len(recent)]
+    for span in spans:
+        part = window if span == len(window) else recent[-span:]  # type: ignore[index]
+        n_obs = sum(b.negative for b in part)
+        n_exp = sum(base.expected("negative", b.start) for b in part)
+        strength, _ = count_strength(n_obs, n_exp)
+        g, note = (gate, damped) if span == len(window) else negativity_gate(part, base)
+        if strength * g > best[0] + 1e-9:
+            best = (strength * g, n_obs, n_exp, span, note)
+    points, n_obs, n_exp, span, note = best
+    ratio = n_obs / max(n_exp, MIN_EXPECTED_PER_WINDOW)
+    over = "" if span == len(window) else f" over the last {span * cfg.bucket_minutes / 60:g} h"
+    add("negative_volume", w.negative_volume * points, n_obs, n_exp,
+        f"negative volume ×{ratio:.1f} over baseline{over} ({n_obs} vs {shown(n_exp)}){note}")
+
+    share_pts = w.negative_share * ramp(share - base.negative_share, 0.05, 0.35) * ramp(count, 5, 30)
+    add("negative_share", share_pts, share, base.negative_share,
+        f"negative share {share:.0%} vs usual {base.negative_share:.0%} ({count} posts)")
+
+    reach = sum(b.negative_reach for b in window)
+    exp_reach = max(exp["negative_reach"], 1_000.0)
+    reach_ratio = (reach + 1) / (exp_reach + 1)
+    reach_pts = w.reach * ramp(math.log10(max(reach_ratio, 1e-9)), math.log10(3), math.log10(30)) * gate
+    add("reach", reach_pts, reach, exp["negative_reach"],
+        f"reach of negative authors {human(reach)} followers, ×{reach_ratio:.1f} over baseline "
+        f"({human(exp['negative_reach'])}){damped}")
+
+    crisis = sum(b.crisis_terms for b in window)
+    strength, ratio = count_strength(crisis, exp["crisis_terms"])
+    cats: dict[str, int] = {}
+    for b in window:
+        for cat, n in b.crisis_categories.items():
+            cats[cat] = cats.get(cat, 0) + n
+    top = ", ".join(f"{c} ×{n}" for c, n in sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
+    add("crisis_terms", w.crisis_terms * strength, crisis, exp["crisis_terms"],
+        f"crisis vocabulary in {crisis} posts vs {shown(exp['crisis_terms'])} usual" + (f" ({top})" if top else ""))
+
+    authors = sum(b.authors for b in window)
+    strength, ratio = count_strength(authors, exp["authors"])
+    add("authors", w.authors * strength * gate, authors, exp["authors"],
+        f"distinct authors ×{ratio:.1f} over baseline ({authors} vs {shown(exp['authors'])}){damped}")
+
+    dup = max((b.max_dup_cluster for b in window), default=0)
+    usual = max(base.dup_p95, 2.0)
+    add("coordination", w.coordination * ramp(dup - usual, 3, 20) * gate, dup, base.dup_p95,
+        f"largest near-duplicate cluster {dup} posts in one bucket (usual ≤{usual:.0f}){damped}")
+
+    span = recent if recent is not None else window
+    cusum, run = negative_cusum(span, base)
+    g, note = negativity_gate(span, base)
+    add("sustained", w.sustained * ramp(cusum, 5.0, 20.0) * g, cusum, None,
+        f"sustained negative excess over the last {len(span) * cfg.bucket_minutes / 60:g} h "
+        f"(CUSUM {cusum:.1f}, {run} negative posts){note}")
+    return out

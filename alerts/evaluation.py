@@ -1,0 +1,166 @@
+"""Detection evaluation over generated scenarios: the engine of `bench/detection.py`, importable by tests.
+
+A scenario (`vigie.scenario.generate`) is analysed, stored in a scratch SQLite file and backtested with
+the real Detector + AlertPolicy under one or more configurations; the outcome is tallied against the
+scenario's ground truth (events caught at their severity, lead time before the peak, false alerts,
+alerts on positive events).
+
+Analysis modes: "nlp" runs the project's NLP (`nlp.pipeline.Analyzer`); "oracle" labels posts from the
+generator's roles (angry/copy/praise...; ordinary posts get the topic's mood mix by a hash of their id;
+copies share a near-duplicate cluster by their first words; 60 % of angry/copy/media posts carry a crisis
+category), which measures detection with the NLP factored out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alerts.backtest import backtest_posts
+from vigie.config import VigieConfig, config_from_dict
+from vigie.models import Analysis, Crisis, Level, Sentiment, utc
+from vigie.scenario import Scenario, generate, suite_shapes
+from vigie.store.sqlite import SqliteStore
+
+# Detector configurations compared (overrides of `detection:` and of every topic's `thresholds:`).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "no-cusum": {"detection": {"weights": {"sustained": 0}}},
+    "cusum-light": {"detection": {"weights": {"negative_volume": 35, "sustained": 10}}},
+    "window-3": {"detection": {"window_buckets": 3}},
+    "window-12": {"detection": {"window_buckets": 12}},
+    "window-12-light": {"detection": {"window_buckets": 12, "weights": {"negative_volume": 35, "sustained": 10}}},
+    "strict-thresholds": {"thresholds": {"watch": 45, "warning": 65, "crisis": 85}},
+}
+
+NEG_ROLES = {"angry", "copy", "onset", "amplifier", "reply", "mild", "media_reaction"}
+POS_ROLES = {"praise", "viral_source"}
+CRISIS_ROLES = {"angry", "copy", "onset", "amplifier", "media"}
+
+
+def _u(text: str) -> float:
+    return int(hashlib.sha1(text.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+def oracle_analysis(rec: dict[str, Any], role: str, scenario: Scenario) -> Analysis:
+    text = rec["text"]
+    topic = "cuivrelle" if "cuivrelle" in text.lower() else scenario.topics[0].id
+    if role == "ordinary":
+        spec = next(t for t in scenario.topics if t.id == topic)
+        u = _u(rec["id"])
+        label = "pos" if u < spec.moods[0] else "neu" if u < spec.moods[0] + spec.moods[1] else "neg"
+    else:
+        label = "neg" if role in NEG_ROLES else "pos" if role in POS_ROLES else "neu"
+    categories = ["safety"] if role in CRISIS_ROLES and _u("c" + rec["id"]) < 0.6 else []
+    cluster = "copy-" + " ".join(text.lower().split()[:4]) if role == "copy" else None
+    return Analysis(
+        lang=rec.get("lang", "fr"),
+        sentiment=Sentiment(label, {"neg": -0.7, "neu": 0.0, "pos": 0.7}[label], "oracle"),
+        crisis=Crisis(risk=0.8 if categories else 0.0, categories=categories),
+        topic_ids=[topic],
+        near_dup_cluster=cluster,
+    )
+
+
+def scenario_config(scenario: Scenario, variant: dict[str, Any]) -> VigieConfig:
+    topics = [{"id": t.id, "name": t.name, "query": t.query, "aliases": list(t.aliases)} for t in scenario.topics]
+    if "thresholds" in variant:
+        for t in topics:
+            t["thresholds"] = variant["thresholds"]
+    return config_from_dict({"topics": topics, "detection": variant.get("detection", {})})
+
+
+def fill_store(scenario: Scenario, store: SqliteStore, mode: str) -> None:
+    from listeners.replay import record_to_post
+
+    posts = [record_to_post(rec) for rec in scenario.posts]
+    if mode == "oracle":
+        for post, rec, role in zip(posts, scenario.posts, scenario.roles):
+            post.analysis = oracle_analysis(rec, role, scenario)
+    else:
+        from nlp.pipeline import Analyzer
+
+        config = scenario_config(scenario, {})
+        analyzer = Analyzer(config.nlp, config.topics)
+        for i in range(0, len(posts), 512):
+            batch = posts[i : i + 512]
+            for post, analysis in zip(batch, analyzer.analyze(batch)):
+                post.analysis = analysis
+    store.upsert_posts(posts)
+
+
+@dataclass
+class Tally:
+    events: int = 0
+    caught_warning: int = 0
+    caught_severity: int = 0
+    lead_warning: list[float] = field(default_factory=list)
+    lead_crisis: list[float] = field(default_factory=list)
+    positive: int = 0
+    positive_warning: int = 0
+    positive_crisis: int = 0
+    false_warning: int = 0
+    false_crisis: int = 0
+    topic_weeks: float = 0.0
+    assessments: int = 0
+    seconds: float = 0.0
+    by_shape: dict[str, list[int]] = field(default_factory=dict)  # shape -> [events, caught at severity]
+
+    def add(self, other: "Tally") -> None:
+        for name in ("events", "caught_warning", "caught_severity", "positive", "positive_warning",
+                     "positive_crisis", "false_warning", "false_crisis", "topic_weeks", "assessments", "seconds"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.lead_warning += other.lead_warning
+        self.lead_crisis += other.lead_crisis
+        for shape, (n, k) in other.by_shape.items():
+            cur = self.by_shape.setdefault(shape, [0, 0])
+            cur[0] += n
+            cur[1] += k
+
+
+def run_scenario(args: tuple[int, int, str, list[str]]) -> dict[str, Tally]:
+    """Suite scenario `index` (seed base_seed + index) under each named variant."""
+    index, base_seed, mode, variants = args
+    return evaluate(generate(base_seed + index, shapes=suite_shapes(index)), mode, variants)
+
+
+def evaluate(scenario: Scenario, mode: str, variants: list[str]) -> dict[str, Tally]:
+    """Analyse and store the scenario once, then backtest it under each variant (a name of VARIANTS)."""
+    start, end = utc(scenario.truth["start"]), utc(scenario.truth["end"])
+    out: dict[str, Tally] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteStore(Path(tmp) / "s.db")
+        fill_store(scenario, store, mode)
+        for name in variants:
+            config = scenario_config(scenario, VARIANTS[name])
+            res = backtest_posts(config, store, start, end, truth=scenario.truth)
+            tally = Tally(topic_weeks=res.metrics["topic_weeks"], assessments=res.assessments, seconds=res.seconds)
+            severities = {(e["topic_id"], e["onset"]): e.get("severity", "crisis") for e in scenario.truth["events"]}
+            shapes = {(e["topic_id"], e["onset"]): e.get("shape", e["kind"]) for e in scenario.truth["events"]}
+            for o in res.outcomes:
+                key = (o.topic_id, o.onset.isoformat().replace("+00:00", "Z"))
+                if o.kind == "positive_viral":
+                    tally.positive += 1
+                    tally.positive_warning += o.max_level is not None and o.max_level.rank >= Level.WARNING.rank
+                    tally.positive_crisis += o.max_level == Level.CRISIS
+                    continue
+                severity = Level(severities.get(key, "crisis"))
+                tally.events += 1
+                caught = o.max_level is not None and o.max_level.rank >= severity.rank
+                tally.caught_warning += o.first_warning is not None
+                tally.caught_severity += caught
+                shape = tally.by_shape.setdefault(shapes.get(key, o.kind), [0, 0])
+                shape[0] += 1
+                shape[1] += caught
+                if o.first_warning is not None:
+                    tally.lead_warning.append((o.peak - o.first_warning).total_seconds() / 60)
+                if o.first_crisis is not None:
+                    tally.lead_crisis.append((o.peak - o.first_crisis).total_seconds() / 60)
+            tally.false_warning = len(res.false_alerts)
+            tally.false_crisis = sum((a.peak_level or a.level) == Level.CRISIS for a in res.false_alerts)
+            out[name] = tally
+        store.close()
+    return out

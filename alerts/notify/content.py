@@ -1,0 +1,150 @@
+"""What an alert message says, independent of where it goes (console, Slack, Teams, e-mail, webhook).
+
+Each channel renders these pieces in its own markup and applies its own escaping; nothing here escapes,
+because the right escaping depends on the target. Post text is attacker-controlled: `clean` only removes
+characters that can disguise text (controls, bidi overrides) and caps its length.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from vigie.models import Alert, Driver, Level
+
+LEVEL_EMOJI = {Level.WATCH: "🟡", Level.WARNING: "🟠", Level.CRISIS: "🔴"}
+LEVEL_COLOR = {Level.WATCH: "#E8B500", Level.WARNING: "#E86A00", Level.CRISIS: "#D0021B"}
+EVENT_VERB = {
+    "open": "opened",
+    "escalate": "escalated",
+    "update": "updated",
+    "resolve": "resolved",
+    "acknowledge": "acknowledged",
+}
+SPARK = "▁▂▃▄▅▆▇█"
+
+# C0/C1 controls (except newline/tab), zero-width characters and bidi overrides/isolates: they can hide
+# or reorder text ("moc.knab" shown as "bank.com").
+_INVISIBLE = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def clean(text: Any, limit: int) -> str:
+    """Untrusted text made safe to *display*: invisible characters removed, whitespace folded, capped."""
+    value = _INVISIBLE.sub("", str(text if text is not None else ""))
+    value = " ".join(value.split())
+    if len(value) > limit:
+        value = value[: max(0, limit - 1)].rstrip() + "…"
+    return value
+
+
+def safe_url(url: Any) -> str | None:
+    """Only plain http(s) URLs are linked; anything else (javascript:, spaces, markup chars) is dropped."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    if not re.match(r"^https?://[^\s<>|\"'`]+$", url) or len(url) > 2000:
+        return None
+    return url
+
+
+def sparkline(values: list[float], width: int = 24) -> str:
+    """A text trend: the risk over the alert's history, 0-100 mapped on eight bars."""
+    values = values[-width:]
+    if not values:
+        return ""
+    return "".join(SPARK[min(len(SPARK) - 1, max(0, int(v / 100 * len(SPARK))))] for v in values)
+
+
+def risk_trend(alert: Alert) -> list[float]:
+    points = [float(h["risk"]) for h in alert.history if isinstance(h, dict) and "risk" in h]
+    if not points or points[-1] != alert.risk:
+        points.append(float(alert.risk))
+    return points
+
+
+def top_drivers(alert: Alert, n: int = 3) -> list[Driver]:
+    return sorted((d for d in alert.drivers if d.points > 0), key=lambda d: -d.points)[:n]
+
+
+def fmt_int(value: Any) -> str:
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return "?"
+
+
+@dataclass
+class EvidenceView:
+    author: str
+    followers: str
+    engagement: str
+    sentiment: str
+    created_at: str
+    excerpt: str
+    url: str | None
+
+
+def evidence(alert: Alert, n: int, excerpt_chars: int = 280) -> list[EvidenceView]:
+    out = []
+    for item in alert.evidence[:n]:
+        if not isinstance(item, dict):
+            continue
+        out.append(
+            EvidenceView(
+                author=clean(item.get("author") or "unknown", 60),
+                followers=fmt_int(item.get("followers")),
+                engagement=fmt_int(item.get("engagement")),
+                sentiment=clean(item.get("sentiment") or "", 10),
+                created_at=clean(item.get("created_at") or "", 30),
+                excerpt=clean(item.get("text"), excerpt_chars),
+                url=safe_url(item.get("url")),
+            )
+        )
+    return out
+
+
+def title(alert: Alert, event: str) -> str:
+    """'CRISIS · acme — escalated' : level, topic, what happened."""
+    if event == "resolve":
+        peak = (alert.peak_level or alert.level).value.upper()
+        return f"RESOLVED · {alert.topic_id} — peak {peak} {max(alert.peak_risk, alert.risk):.0f}/100"
+    verb = EVENT_VERB.get(event, event)
+    return f"{alert.level.value.upper()} · {alert.topic_id} — {verb}"
+
+
+def summary_line(alert: Alert) -> str:
+    peak = f" (peak {alert.peak_risk:.0f})" if alert.peak_risk and alert.peak_risk > alert.risk else ""
+    return f"risk {alert.risk:.0f}/100{peak}, state {alert.state.value}"
+
+
+def links(alert: Alert) -> dict[str, str]:
+    """Links worth a button: only http(s) ones (a local report path is shown as text by channels)."""
+    return {name: url for name, value in alert.links.items() if (url := safe_url(value))}
+
+
+def local_paths(alert: Alert) -> dict[str, str]:
+    return {name: clean(value, 300) for name, value in alert.links.items() if not safe_url(value)}
+
+
+@dataclass
+class DigestLine:
+    alert: Alert
+    event: str
+    text: str  # Vigie's own words (level, topic, risk, top driver name): still escaped by each channel
+    top_post: EvidenceView | None
+
+
+def digest(items: list[tuple[Alert, str]]) -> tuple[str, list[DigestLine]]:
+    """One message for many topics alerting at once: a title and one line per alert, worst first."""
+    ordered = sorted(items, key=lambda it: (-it[0].level.rank, -it[0].risk))
+    worst = ordered[0][0].level if ordered else Level.WATCH
+    head = f"{LEVEL_EMOJI.get(worst, '')} {len({a.topic_id for a, _ in items})} topics alerting at once (worst: {worst.value.upper()})"
+    lines = []
+    for alert, event in ordered:
+        drivers = top_drivers(alert, 1)
+        why = f" — {drivers[0].name} +{drivers[0].points:.0f}" if drivers else ""
+        posts = evidence(alert, 1, excerpt_chars=160)
+        lines.append(DigestLine(alert, event, f"{LEVEL_EMOJI.get(alert.level, '')} {title(alert, event)}: "
+                                               f"risk {alert.risk:.0f}/100{why}", posts[0] if posts else None))
+    return head, lines

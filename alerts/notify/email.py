@@ -1,0 +1,189 @@
+"""E-mail over SMTP with TLS: a plain-text part and an HTML part, for teams without Slack.
+
+TLS: `starttls` (port 587, the default) or `ssl` (implicit TLS, port 465), certificates verified against
+the system store (plus `ca_file` for a private relay). `none` exists for a relay on localhost only; it
+refuses to send a password in clear. Every untrusted string is escaped with `html.escape` in the HTML
+part; the subject contains only Vigie's own words (level, topic), and the email library refuses CR/LF
+in headers. SMTP is not idempotent (`idempotent = False`): a delivery interrupted by a crash is not re-sent.
+"""
+
+from __future__ import annotations
+
+import html
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from alerts.notify import content
+from alerts.notify.base import RetryPolicy, SendError, attempt
+from vigie.models import Alert, Delivery, Level, iso
+
+# SMTP reply codes: 4xx are transient (retry), 5xx permanent (a wrong address, auth refused).
+_TRANSIENT = range(400, 500)
+
+
+def plain_text(alert: Alert, event: str, evidence_posts: int = 5) -> str:
+    lines = [content.title(alert, event), content.summary_line(alert), f"Opened {iso(alert.opened_at)} · alert {alert.id}", ""]
+    trend = content.risk_trend(alert)
+    if len(trend) > 1:
+        lines += [f"Trend {content.sparkline(trend)} {trend[0]:.0f} -> {trend[-1]:.0f}", ""]
+    if event != "resolve":
+        drivers = content.top_drivers(alert)
+        if drivers:
+            lines.append("Why:")
+            lines += [f"  + {d.points:.0f} pts {d.name}: {content.clean(d.explanation, 300)}" for d in drivers]
+            lines.append("")
+        posts = content.evidence(alert, evidence_posts, excerpt_chars=500)
+        if posts:
+            lines.append("Evidence:")
+            for i, p in enumerate(posts, 1):
+                lines.append(f"  {i}. @{p.author} ({p.followers} followers, {p.engagement} interactions)")
+                lines.append(f"     \"{p.excerpt}\"")
+                if p.url:
+                    lines.append(f"     {p.url}")
+            lines.append("")
+    for name, value in {**content.links(alert), **content.local_paths(alert)}.items():
+        lines.append(f"{name}: {value}")
+    return "\n".join(lines) + "\n"
+
+
+def html_body(alert: Alert, event: str, evidence_posts: int = 5) -> str:
+    e = html.escape
+    color = content.LEVEL_COLOR.get(alert.level, "#333")
+    parts = [
+        "<!doctype html><html><body style=\"font-family:sans-serif\">",
+        f"<h2 style=\"color:{color}\">{e(content.title(alert, event))}</h2>",
+        f"<p><b>{e(content.summary_line(alert))}</b><br>opened {e(iso(alert.opened_at) or '')} · alert <code>{e(alert.id)}</code></p>",
+    ]
+    trend = content.risk_trend(alert)
+    if len(trend) > 1:
+        parts.append(f"<p>Trend <code>{e(content.sparkline(trend))}</code> {trend[0]:.0f} → {trend[-1]:.0f}</p>")
+    if event != "resolve":
+        drivers = content.top_drivers(alert)
+        if drivers:
+            parts.append("<h3>Why</h3><ul>")
+            parts += [f"<li><b>{e(d.name)}</b> +{d.points:.0f} pts — {e(content.clean(d.explanation, 300))}</li>" for d in drivers]
+            parts.append("</ul>")
+        posts = content.evidence(alert, evidence_posts, excerpt_chars=500)
+        if posts:
+            parts.append("<h3>Evidence</h3>")
+            for p in posts:
+                link = f" · <a href=\"{e(p.url, quote=True)}\">open post</a>" if p.url else ""
+                parts.append(f"<p><b>@{e(p.author)}</b> · {e(p.followers)} followers · {e(p.engagement)} interactions{link}"
+                             f"<br><q>{e(p.excerpt)}</q></p>")
+    for name, url in content.links(alert).items():
+        parts.append(f"<p><a href=\"{e(url, quote=True)}\">Open {e(name)}</a></p>")
+    for name, path in content.local_paths(alert).items():
+        parts.append(f"<p>{e(name)}: <code>{e(path)}</code></p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def build_message(alert: Alert, event: str, sender: str, to: list[str], evidence_posts: int = 5) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = f"[Vigie] {content.title(alert, event)} — risk {alert.risk:.0f}/100"
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    msg["Date"] = format_datetime(alert.updated_at)
+    msg["Message-ID"] = make_msgid("vigie")
+    # Threading in mail clients: every event of an alert refers to the same root id.
+    root = f"<{alert.id}@vigie.alerts>"
+    if event == "open":
+        msg.replace_header("Message-ID", root)
+    else:
+        msg["In-Reply-To"] = root
+        msg["References"] = root
+    msg["X-Vigie-Alert"] = alert.id
+    msg.set_content(plain_text(alert, event, evidence_posts))
+    msg.add_alternative(html_body(alert, event, evidence_posts), subtype="html")
+    return msg
+
+
+def build_digest(items: list[tuple[Alert, str]], sender: str, to: list[str]) -> EmailMessage:
+    head, lines = content.digest(items)
+    msg = EmailMessage()
+    msg["Subject"] = f"[Vigie] {head}"
+    msg["From"], msg["To"] = sender, ", ".join(to)
+    msg["Date"] = format_datetime(items[0][0].updated_at)
+    msg["Message-ID"] = make_msgid("vigie")
+    plain = [head, ""]
+    rich = ["<!doctype html><html><body style=\"font-family:sans-serif\">", f"<h2>{html.escape(head)}</h2><ul>"]
+    for line in lines:
+        plain.append(f"- {line.text} (alert {line.alert.id})")
+        item = f"<li><b>{html.escape(line.text)}</b>"
+        if line.top_post:
+            plain.append(f"    @{line.top_post.author}: \"{line.top_post.excerpt}\"")
+            item += f"<br>@{html.escape(line.top_post.author)}: <q>{html.escape(line.top_post.excerpt)}</q>"
+        rich.append(item + "</li>")
+    rich.append("</ul></body></html>")
+    msg.set_content("\n".join(plain) + "\n")
+    msg.add_alternative("\n".join(rich), subtype="html")
+    return msg
+
+
+class EmailNotifier:
+    idempotent = False
+
+    def __init__(self, *, host: str, port: int = 587, tls: str = "starttls", sender: str, to: list[str],
+                 username: str | None = None, password: str | None = None, ca_file: str | None = None,
+                 min_level: Level = Level.WARNING, channel: str = "email", retry: RetryPolicy | None = None,
+                 timeout: float = 10, evidence_posts: int = 5):
+        if tls == "none" and password:
+            raise ValueError("email channel: refusing to send an SMTP password without TLS (tls: none)")
+        self.channel = channel
+        self.min_level = min_level
+        self.host, self.port, self.tls = host, port, tls
+        self.sender, self.to = sender, list(to)
+        self.username = username
+        self._password = password
+        self.ca_file = ca_file
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.evidence_posts = evidence_posts
+
+    def _context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else ssl.create_default_context()
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        return ctx
+
+    def send(self, alert: Alert, event: str) -> Delivery:
+        msg = build_message(alert, event, self.sender, self.to, self.evidence_posts)
+        return attempt(self.channel, event, alert, lambda: self._send(msg), self.retry, [self._password])
+
+    def send_digest(self, items: list[tuple[Alert, str]]) -> Delivery:
+        msg = build_digest(items, self.sender, self.to)
+        return attempt(self.channel, "digest", items[0][0], lambda: self._send(msg), self.retry, [self._password])
+
+    def _send(self, msg: EmailMessage) -> str:
+        try:
+            if self.tls == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._context())
+            else:
+                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with smtp:
+                smtp.ehlo()
+                if self.tls == "starttls":
+                    smtp.starttls(context=self._context())
+                    smtp.ehlo()
+                if self.username and self._password:
+                    smtp.login(self.username, self._password)
+                refused = smtp.send_message(msg)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise SendError(f"SMTP authentication refused ({exc.smtp_code})", retryable=False) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise SendError(f"SMTP refused all recipients: {sorted(exc.recipients)}", retryable=False) from None
+        except smtplib.SMTPResponseException as exc:
+            raise SendError(f"SMTP error {exc.smtp_code}: {exc.smtp_error[:200]!r}",
+                            retryable=exc.smtp_code in _TRANSIENT) from None
+        except smtplib.SMTPNotSupportedError:
+            raise SendError("SMTP server does not offer STARTTLS: refusing to send in clear", retryable=False) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise SendError(f"SMTP TLS certificate not trusted: {exc.verify_message}", retryable=False) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise SendError(f"SMTP server {self.host}:{self.port} unreachable ({type(exc).__name__})", retryable=True) from None
+        if refused:
+            # Some recipients got it: it counts as sent (a retry would send it to them twice); the refused
+            # addresses are named in the response, for the delivery log.
+            return f"{msg['Message-ID']} (refused: {', '.join(sorted(refused))})"
+        return str(msg["Message-ID"])

@@ -1,0 +1,161 @@
+"""`build_notifiers`: the configured channels (`channels:` in vigie.yml) turned into notifiers.
+
+Secrets are read here, from the environment variables the config names, and only here. A channel whose
+secret is missing is left out with a warning naming the variable (the demo runs with or without
+SLACK_WEBHOOK_URL), unless `strict=True` (production start-up checks), where it raises SecretMissing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from alerts.notify.base import Notifier, RetryPolicy
+from alerts.notify.rules import RULE_KEYS, Rules
+from vigie.config import ChannelConfig, ConfigError, SecretMissing, env_secret
+from vigie.models import Level
+
+log = logging.getLogger("vigie.notify")
+
+DEFAULT_ENV = {
+    "slack_webhook": ("webhook_env", "SLACK_WEBHOOK_URL"),
+    "slack_bot": ("token_env", "SLACK_BOT_TOKEN"),
+    "pagerduty": ("routing_key_env", "PAGERDUTY_ROUTING_KEY"),
+    "teams": ("webhook_env", "TEAMS_WEBHOOK_URL"),
+    "email": ("secret_env", "SMTP_PASSWORD"),
+    "webhook": ("secret_env", "VIGIE_WEBHOOK_SECRET"),
+}
+
+
+class CommonOptions(BaseModel):
+    """Options every channel understands (besides the rules of alerts.notify.rules)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Channel name in the delivery log")
+    timeout_s: float = Field(10, gt=0)
+    retry_attempts: int = Field(4, ge=1, le=10)
+    evidence_posts: int = Field(5, ge=3, le=5)
+
+
+class EmailOptions(CommonOptions):
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    tls: str = Field("starttls", pattern="^(starttls|ssl|none)$", description="none is only for a local relay")
+    sender: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    username: str | None = None
+    ca_file: str | None = Field(None, description="Extra CA bundle (a private relay's certificate)")
+
+
+class WebhookOptions(CommonOptions):
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra non-secret headers")
+
+
+class PagerDutyOptions(CommonOptions):
+    source: str = "vigie"
+
+
+OPTION_MODELS: dict[str, type[CommonOptions]] = {"email": EmailOptions, "webhook": WebhookOptions, "pagerduty": PagerDutyOptions}
+
+
+def _options(index: int, cfg: ChannelConfig) -> tuple[CommonOptions, Rules]:
+    where = f"channels[{index}] ({cfg.type})"
+    rule_part = {k: v for k, v in cfg.options.items() if k in RULE_KEYS}
+    rest = {k: v for k, v in cfg.options.items() if k not in RULE_KEYS}
+    try:
+        rules = Rules.model_validate(rule_part)
+        opts = OPTION_MODELS.get(cfg.type, CommonOptions).model_validate(rest)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"options.{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (found {e.get('input')!r})" for e in err.errors()
+        )
+        raise ConfigError(f"{where}: invalid options: {problems}") from None
+    return opts, rules
+
+
+def _secret(cfg: ChannelConfig, what: str) -> str:
+    attr, default = DEFAULT_ENV[cfg.type]
+    return env_secret(getattr(cfg, attr) or default, what)
+
+
+def build_notifiers(
+    channels: list[ChannelConfig], *, console: Any = None, retry: RetryPolicy | None = None, strict: bool = False
+) -> list[Notifier]:
+    """One notifier per configured channel. `console` is a rich Console or a text stream for the console
+    channel; `retry` overrides the back-off (tests, demo)."""
+    out: list[Notifier] = []
+    names: set[str] = set()
+    for i, cfg in enumerate(channels):
+        opts, rules = _options(i, cfg)
+        name = opts.name or cfg.type
+        if name in names:
+            raise ConfigError(f"channels[{i}]: a second `{cfg.type}` channel needs `options.name` (channel names must be unique)")
+        names.add(name)
+        policy = retry or RetryPolicy(attempts=opts.retry_attempts)
+        if retry is not None and opts.retry_attempts != 4:
+            policy = RetryPolicy(attempts=opts.retry_attempts, base_delay=retry.base_delay, max_delay=retry.max_delay,
+                                 max_wait=retry.max_wait, sleep=retry.sleep)
+        try:
+            notifier = _build_one(i, cfg, name, opts, policy, console)
+        except SecretMissing as exc:
+            if strict:
+                raise
+            log.warning("channel %s disabled: %s", name, exc)
+            continue
+        notifier.rules = rules  # type: ignore[attr-defined]
+        out.append(notifier)
+    return out
+
+
+def _build_one(i: int, cfg: ChannelConfig, name: str, opts: Any, retry: RetryPolicy, console: Any) -> Notifier:
+    level = Level(cfg.min_level)
+    if cfg.type == "console":
+        from alerts.notify.console import ConsoleNotifier
+
+        return ConsoleNotifier(console, min_level=level, channel=name)
+    if cfg.type == "slack_webhook":
+        from alerts.notify.slack import SlackWebhookNotifier
+
+        url = _secret(cfg, f"channel {name} (Slack incoming webhook URL)")
+        return SlackWebhookNotifier(url, min_level=level, channel=name, retry=retry, timeout=opts.timeout_s,
+                                    evidence_posts=opts.evidence_posts)
+    if cfg.type == "slack_bot":
+        from alerts.notify.slack import SlackBotNotifier
+
+        if not cfg.channel:
+            raise ConfigError(f"channels[{i}] (slack_bot): `channel` is required (a channel id such as C0123456789 or #crisis-room)")
+        token = _secret(cfg, f"channel {name} (Slack bot token)")
+        return SlackBotNotifier(token, cfg.channel, min_level=level, channel=name, base_url=cfg.url, retry=retry,
+                                timeout=opts.timeout_s, evidence_posts=opts.evidence_posts)
+    if cfg.type == "pagerduty":
+        from alerts.notify.pagerduty import PagerDutyNotifier
+
+        key = _secret(cfg, f"channel {name} (PagerDuty Events API v2 routing key)")
+        return PagerDutyNotifier(key, min_level=level, channel=name, base_url=cfg.url, retry=retry,
+                                 timeout=opts.timeout_s, source=opts.source)
+    if cfg.type == "teams":
+        from alerts.notify.teams import TeamsNotifier
+
+        url = _secret(cfg, f"channel {name} (Teams Workflows webhook URL)")
+        return TeamsNotifier(url, min_level=level, channel=name, retry=retry, timeout=opts.timeout_s,
+                             evidence_posts=opts.evidence_posts)
+    if cfg.type == "email":
+        from alerts.notify.email import EmailNotifier
+
+        password = None
+        if opts.username:
+            password = _secret(cfg, f"channel {name} (SMTP password for {opts.username})")
+        return EmailNotifier(host=opts.host, port=opts.port, tls=opts.tls, sender=opts.sender, to=opts.to,
+                             username=opts.username, password=password, ca_file=opts.ca_file, min_level=level,
+                             channel=name, retry=retry, timeout=opts.timeout_s, evidence_posts=opts.evidence_posts)
+    if cfg.type == "webhook":
+        from alerts.notify.webhook import WebhookNotifier
+
+        if not cfg.url:
+            raise ConfigError(f"channels[{i}] (webhook): `url` is required (the receiver's https URL)")
+        secret = _secret(cfg, f"channel {name} (webhook signing secret)")
+        return WebhookNotifier(cfg.url, secret, min_level=level, channel=name, retry=retry, timeout=opts.timeout_s,
+                               headers=opts.headers, evidence_posts=opts.evidence_posts)
+    raise ConfigError(f"channels[{i}]: unknown channel type {cfg.type!r}")

@@ -1,0 +1,124 @@
+"""The Slack Block Kit message for an alert, shared by the webhook and bot-token notifiers.
+
+Injection safety: every piece of text that did not come from Vigie itself (post text, author handles,
+driver explanations that quote terms, local paths) goes through `esc`, which escapes `&`, `<`, `>`
+(Slack's control characters), so a post cannot produce `<!channel>`, `<!here>`, `<@U123>` or a disguised
+link `<https://evil|bank.com>`. Untrusted mrkdwn objects are also `verbatim` (no auto-linking of
+channel names or URLs). Links are only built from `content.safe_url` URLs.
+
+Limits (Block Kit): header ≤ 150 chars, section text ≤ 3000, context element ≤ 2000 (we stay far below),
+button text ≤ 75, button URL ≤ 3000, ≤ 50 blocks, fallback `text` kept ≤ 3000.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alerts.notify import content
+from vigie.models import Alert, iso
+
+HEADER_MAX = 150
+SECTION_MAX = 3000
+CONTEXT_MAX = 2000
+BUTTON_TEXT_MAX = 75
+MAX_BLOCKS = 50
+EVIDENCE_MIN, EVIDENCE_MAX = 3, 5
+
+
+def esc(text: Any) -> str:
+    """Slack's escaping: `&` first (so entities are not double-read), then `<` and `>`."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cap(text: str, limit: int) -> str:
+    # Cap *after* escaping: entities count against the limit. Never cut inside an entity.
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
+def mrkdwn(text: str, limit: int = SECTION_MAX) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": _cap(text, limit), "verbatim": True}
+
+
+def link(url: str, label: str) -> str:
+    """`<url|label>` with a safe URL (no `|`, `<`, `>`, spaces) and an escaped label."""
+    return f"<{esc(url)}|{esc(label)}>"
+
+
+def fallback_text(alert: Alert, event: str) -> str:
+    """Top-level `text`: shown in notifications and by clients that cannot render blocks."""
+    return _cap(esc(f"{content.title(alert, event)}: {content.summary_line(alert)}"), 3000)
+
+
+def blocks(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX) -> list[dict[str, Any]]:
+    emoji = "✅" if event == "resolve" else content.LEVEL_EMOJI.get(alert.level, "")
+    header = f"{emoji} {content.title(alert, event)}".strip()
+    out: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _cap(header, HEADER_MAX), "emoji": True}}
+    ]
+    lines = [f"*Risk* {alert.risk:.0f}/100"
+             + (f" (peak {alert.peak_risk:.0f})" if alert.peak_risk > alert.risk else "")
+             + f" · *state* {alert.state.value} · *opened* {iso(alert.opened_at)}"]
+    trend = content.risk_trend(alert)
+    if len(trend) > 1:
+        lines.append(f"*Trend* `{content.sparkline(trend)}` {trend[0]:.0f} → {trend[-1]:.0f}")
+    if alert.acknowledged_by:
+        lines.append(f"*Acknowledged by* {esc(content.clean(alert.acknowledged_by, 60))}")
+    out.append({"type": "section", "text": mrkdwn("\n".join(lines))})
+
+    drivers = content.top_drivers(alert)
+    if drivers and event != "resolve":
+        why = "\n".join(f"• *{esc(d.name)}* +{d.points:.0f} pts — {esc(content.clean(d.explanation, 300))}" for d in drivers)
+        out.append({"type": "section", "text": mrkdwn("*Why*\n" + why)})
+
+    posts = content.evidence(alert, max(EVIDENCE_MIN, min(EVIDENCE_MAX, evidence_posts)), excerpt_chars=500)
+    if posts and event != "resolve":
+        out.append({"type": "divider"})
+        for p in posts:
+            meta = (f"*@{esc(p.author)}* · {p.followers} followers · {p.engagement} interactions"
+                    + (f" · {esc(p.sentiment)}" if p.sentiment else ""))
+            # The excerpt is quoted with `>` at the start of the line: Slack's quote syntax is the literal
+            # character we add, the post's own `>` characters are escaped.
+            body = f"{meta}\n>{esc(p.excerpt)}"
+            if p.url:
+                body += "\n" + link(p.url, "Open post")
+            out.append({"type": "section", "text": mrkdwn(body)})
+
+    buttons = [
+        {"type": "button", "text": {"type": "plain_text", "text": _cap(f"Open {name}", BUTTON_TEXT_MAX)},
+         "url": url, "action_id": f"vigie_link_{i}"}
+        for i, (name, url) in enumerate(content.links(alert).items())
+    ]
+    if buttons:
+        out.append({"type": "actions", "elements": buttons[:5]})
+    ctx = [f"alert `{alert.id}`", f"dedup `{esc(alert.dedup_key)}`"]
+    ctx += [f"{esc(name)}: `{esc(path)}`" for name, path in content.local_paths(alert).items()]
+    out.append({"type": "context", "elements": [mrkdwn(" · ".join(ctx), CONTEXT_MAX)]})
+    return out[:MAX_BLOCKS]
+
+
+def message(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX) -> dict[str, Any]:
+    return {"text": fallback_text(alert, event), "blocks": blocks(alert, event, evidence_posts)}
+
+
+def digest_message(items: list[tuple[Alert, str]]) -> dict[str, Any]:
+    """Many topics at once: one header, one section per alert (≤ 45, the rest counted), links in context."""
+    head, lines = content.digest(items)
+    out: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": _cap(head, HEADER_MAX), "emoji": True}}]
+    shown = lines[: MAX_BLOCKS - 5]
+    for line in shown:
+        text = f"*{esc(line.text)}*"
+        if line.top_post:
+            text += f"\n>@{esc(line.top_post.author)}: {esc(line.top_post.excerpt)}"
+        kibana = content.links(line.alert).get("kibana")
+        if kibana:
+            text += "\n" + link(kibana, "Crisis room")
+        out.append({"type": "section", "text": mrkdwn(text)})
+    if len(lines) > len(shown):
+        out.append({"type": "context", "elements": [mrkdwn(f"and {len(lines) - len(shown)} more alerts")]})
+    return {"text": _cap(esc(head), 3000), "blocks": out}

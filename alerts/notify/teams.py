@@ -1,0 +1,124 @@
+"""Microsoft Teams through a Workflows (Power Automate) webhook, with an Adaptive Card.
+
+The Workflows template "Post to a channel when a webhook request is received" expects
+`{"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",
+"content": <AdaptiveCard>}]}` and answers 202 Accepted.
+
+Injection safety: Adaptive Card `TextBlock`s interpret a Markdown subset (`[label](url)` links, emphasis),
+so no untrusted text ever goes in a TextBlock. Post text, author handles and driver explanations go in
+`RichTextBlock` → `TextRun` elements, which are rendered literally. Links are `Action.OpenUrl` buttons
+built from `content.safe_url` URLs only. The webhook URL carries a signature (`sig=`): it is a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alerts.notify import content
+from alerts.notify.base import RetryPolicy, attempt
+from alerts.notify.http import post_json
+from vigie.models import Alert, Delivery, Level, iso
+
+CARD_VERSION = "1.4"
+COLOR = {Level.WATCH: "Warning", Level.WARNING: "Warning", Level.CRISIS: "Attention"}
+
+
+def literal(text: str, **style: Any) -> dict[str, Any]:
+    """Untrusted text, shown as is (TextRun does not parse Markdown)."""
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
+
+
+def card(alert: Alert, event: str, evidence_posts: int = 5) -> dict[str, Any]:
+    resolved = event == "resolve"
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "size": "Large", "weight": "Bolder", "wrap": True,
+         "color": "Good" if resolved else COLOR.get(alert.level, "Default"),
+         "text": f"{'✅' if resolved else content.LEVEL_EMOJI.get(alert.level, '')} {content.title(alert, event)}"},
+        {"type": "FactSet", "facts": [
+            {"title": "Risk", "value": f"{alert.risk:.0f}/100 (peak {alert.peak_risk:.0f})"},
+            {"title": "State", "value": alert.state.value},
+            {"title": "Opened", "value": iso(alert.opened_at) or ""},
+            {"title": "Alert", "value": alert.id},
+        ]},
+    ]
+    trend = content.risk_trend(alert)
+    if len(trend) > 1:
+        body.append({"type": "TextBlock", "wrap": True, "fontType": "Monospace",
+                     "text": f"Trend {content.sparkline(trend)} {trend[0]:.0f} → {trend[-1]:.0f}"})
+    if not resolved:
+        drivers = content.top_drivers(alert)
+        if drivers:
+            body.append({"type": "TextBlock", "weight": "Bolder", "text": "Why", "spacing": "Medium"})
+            body += [literal(f"• {d.name} +{d.points:.0f} pts — {content.clean(d.explanation, 300)}") for d in drivers]
+        posts = content.evidence(alert, evidence_posts, excerpt_chars=400)
+        if posts:
+            body.append({"type": "TextBlock", "weight": "Bolder", "text": "Evidence", "spacing": "Medium", "separator": True})
+        for p in posts:
+            item: list[dict[str, Any]] = [
+                literal(f"@{p.author} · {p.followers} followers · {p.engagement} interactions"
+                        + (f" · {p.sentiment}" if p.sentiment else ""), weight="Bolder"),
+                literal(p.excerpt, italic=True),
+            ]
+            container: dict[str, Any] = {"type": "Container", "items": item, "spacing": "Small"}
+            if p.url:
+                container["selectAction"] = {"type": "Action.OpenUrl", "url": p.url, "title": "Open post"}
+            body.append(container)
+    for name, path in content.local_paths(alert).items():
+        body.append(literal(f"{name}: {path}", isSubtle=True))
+    actions = [{"type": "Action.OpenUrl", "title": f"Open {name}", "url": url} for name, url in content.links(alert).items()]
+    out: dict[str, Any] = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
+                           "version": CARD_VERSION, "msteams": {"width": "Full"}, "body": body}
+    if actions:
+        out["actions"] = actions
+    return out
+
+
+def message(alert: Alert, event: str, evidence_posts: int = 5) -> dict[str, Any]:
+    return {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",
+                                                "contentUrl": None, "content": card(alert, event, evidence_posts)}]}
+
+
+def digest_message(items: list[tuple[Alert, str]]) -> dict[str, Any]:
+    head, lines = content.digest(items)
+    body: list[dict[str, Any]] = [{"type": "TextBlock", "size": "Large", "weight": "Bolder", "wrap": True, "text": head}]
+    for line in lines:
+        block: dict[str, Any] = {"type": "Container", "separator": True, "items": [literal(line.text, weight="Bolder")]}
+        if line.top_post:
+            block["items"].append(literal(f"@{line.top_post.author}: {line.top_post.excerpt}", italic=True))
+        kibana = content.links(line.alert).get("kibana")
+        if kibana:
+            block["selectAction"] = {"type": "Action.OpenUrl", "url": kibana, "title": "Crisis room"}
+        body.append(block)
+    card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
+            "version": CARD_VERSION, "msteams": {"width": "Full"}, "body": body}
+    return {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",
+                                                "contentUrl": None, "content": card}]}
+
+
+class TeamsNotifier:
+    def __init__(self, url: str, *, min_level: Level = Level.WARNING, channel: str = "teams",
+                 retry: RetryPolicy | None = None, timeout: float = 10, evidence_posts: int = 5):
+        self.channel = channel
+        self.min_level = min_level
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout
+        self.evidence_posts = evidence_posts
+        self._url = url
+
+    def send(self, alert: Alert, event: str) -> Delivery:
+        body = message(alert, event, self.evidence_posts)
+
+        def call() -> str | None:
+            post_json(self._url, body, timeout=self.timeout, what="Teams Workflows webhook")
+            return None
+
+        return attempt(self.channel, event, alert, call, self.retry, [self._url])
+
+    def send_digest(self, items: list[tuple[Alert, str]]) -> Delivery:
+        body = digest_message(items)
+
+        def call() -> str | None:
+            post_json(self._url, body, timeout=self.timeout, what="Teams Workflows webhook")
+            return None
+
+        return attempt(self.channel, "digest", items[0][0], call, self.retry, [self._url])

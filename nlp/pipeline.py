@@ -1,0 +1,181 @@
+"""The NLP step of the pipeline: one `Analysis` per post, in batches, never raising out of a batch.
+
+Components (each in its own module): language id (nlp.langid), sentiment (nlp.sentiment backends),
+crisis signals (nlp.crisis), topic queries (nlp.topics / nlp.query) and near-duplicate clusters
+(nlp.dedup). A component that fails on a post leaves that post's field at its neutral default and says
+why in `Analysis.notes`; the rest of the batch is unaffected.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from nlp import text as T
+from nlp.crisis import CrisisLexicon
+from nlp.dedup import NearDuplicateIndex
+from nlp.langid import UND, LanguageIdentifier
+from nlp.langid import VERSION as LANGID_VERSION
+from nlp.query import Document
+from nlp.sentiment import create_backend
+from nlp.topics import TopicMatcher
+from vigie.models import Analysis, Crisis, Post, Sentiment
+
+log = logging.getLogger(__name__)
+X = TypeVar("X")
+Y = TypeVar("Y")
+
+
+class Analyzer:
+    """Built once per process (language models, lexicons and the sentiment model load here)."""
+
+    def __init__(self, nlp_config: Any, topics: list[Any]):
+        self.config = nlp_config
+        self.languages = [code.lower() for code in nlp_config.languages]
+        self.langid = LanguageIdentifier(self.languages)
+        self.sentiment = create_backend(nlp_config)
+        self.crisis = CrisisLexicon()
+        self.topics = TopicMatcher(topics)
+        self.dedup = NearDuplicateIndex()
+        self.spacy = None
+        if getattr(nlp_config, "spacy_model", None):
+            from nlp.entities import SpacyFrench  # lazy: spaCy is optional and slow to import
+
+            self.spacy = SpacyFrench(nlp_config.spacy_model, batch_size=nlp_config.batch_size)
+        self.model_versions: dict[str, str] = {
+            "langid": LANGID_VERSION,
+            "sentiment": self.sentiment.name,
+            "crisis": self.crisis.version,
+            "topics": "boolean-query/1",
+            "dedup": self.dedup.version,
+        }
+        if self.spacy is not None:
+            self.model_versions["entities"] = self.spacy.version
+
+    # ------------------------------------------------------------------------------------------ API
+
+    def analyze(self, posts: list[Post]) -> list[Analysis]:
+        """One Analysis per post, same order; the posts themselves are not modified."""
+        texts = [getattr(p, "text", "") for p in posts]
+        analyses = self._analyze(texts, platform_langs=[getattr(p, "lang", None) for p in posts])
+        for post, analysis in zip(posts, analyses):
+            handle = post.author.handle if getattr(post, "author", None) else None
+            self._tag(analysis, post.text, handle, post.source)
+        clusters = _guard(lambda: self.dedup.assign(posts), [None] * len(posts), analyses, "near-duplicates")
+        for analysis, cluster in zip(analyses, clusters):
+            analysis.near_dup_cluster = cluster
+        return analyses
+
+    def late_clusters(self) -> dict[str, str]:
+        """Posts analysed in earlier batches that have since joined a coordinated-copy cluster: {post id:
+        cluster id}. The caller re-stores them with that `near_dup_cluster` so detection counts every copy.
+        Each post is reported once."""
+        out = {}
+        for post_id in self.dedup.labelled_late():
+            cluster = self.dedup.cluster_of(post_id)
+            if cluster is not None:
+                out[post_id] = cluster
+        return out
+
+    def analyze_texts(self, texts: list[str]) -> list[Analysis]:
+        """Plain texts (e.g. `vigie score` input lines): topics matched on the text alone, no dedup."""
+        analyses = self._analyze(list(texts), platform_langs=[None] * len(texts))
+        for text, analysis in zip(texts, analyses):
+            self._tag(analysis, text, None, None)
+        return analyses
+
+    def _tag(self, analysis: Analysis, text: object, handle: str | None, source: str | None) -> None:
+        """Topics (boolean queries) and brand entities, from one tokenisation of the post."""
+        try:
+            doc = Document.build(T.clean(text), analysis.lang, handle, source)
+            analysis.topic_ids = self.topics.match_document(doc)
+            aliases = self.topics.entities(doc)
+            analysis.entities = aliases + [e for e in analysis.entities if e not in aliases]
+        except Exception as exc:  # noqa: BLE001 - one post must not break the batch
+            analysis.notes.append(f"topics failed: {type(exc).__name__}")
+
+    # ------------------------------------------------------------------------------------------ steps
+
+    def _analyze(self, raw_texts: Sequence[object], platform_langs: Sequence[str | None]) -> list[Analysis]:
+        analyses = [Analysis(model_versions=dict(self.model_versions)) for _ in raw_texts]
+        texts = []
+        for raw, analysis in zip(raw_texts, analyses):
+            text = T.clean(raw)
+            if not text.strip():
+                analysis.notes.append("empty text")
+            elif isinstance(raw, str) and len(raw) > T.MAX_CHARS:
+                analysis.notes.append(f"text cut to its first {T.MAX_CHARS} characters for analysis")
+            texts.append(text)
+
+        langs = _batched(self.langid.identify, texts, UND, analyses, "language id")
+        for i, (lang, platform) in enumerate(zip(langs, platform_langs)):
+            # Too short or ambiguous for lingua, but the platform said (X, Bluesky, Mastodon tag posts).
+            if lang == UND and platform and platform.lower()[:2] in self.languages and texts[i].strip():
+                langs[i] = platform.lower()[:2]
+                analyses[i].notes.append("language from the platform")
+            elif lang == UND and texts[i].strip():
+                analyses[i].notes.append("language undetermined (too short or ambiguous)")
+            analyses[i].lang = langs[i]
+
+        neutral = Sentiment("neu", 0.0, self.sentiment.name)
+        sentiments = _batched(
+            lambda items: self.sentiment.score([t for t, _ in items], [lg for _, lg in items]),
+            list(zip(texts, langs)), neutral, analyses, "sentiment",
+        )
+        for analysis, sentiment in zip(analyses, sentiments):
+            analysis.sentiment = sentiment
+
+        parsed = self._parse_french(texts, langs, analyses)
+        crises = _batched(
+            lambda items: [self.crisis.score(t, s.score, p.lemmas if p else None) for t, s, p in items],
+            list(zip(texts, sentiments, parsed)), Crisis(), analyses, "crisis",
+        )
+        for analysis, crisis in zip(analyses, crises):
+            analysis.crisis = crisis
+        for analysis, p in zip(analyses, parsed):
+            if p is not None:
+                analysis.entities = list(p.entities)
+        return analyses
+
+    def _parse_french(self, texts: list[str], langs: list[str], analyses: list[Analysis]) -> list[Any]:
+        """spaCy entities and lemmas for French posts (None elsewhere, or when spaCy is off)."""
+        out: list[Any] = [None] * len(texts)
+        if self.spacy is None:
+            return out
+        french = [i for i, lang in enumerate(langs) if lang == "fr" and texts[i].strip()]
+        spacy = self.spacy
+        results = _batched(lambda items: spacy.parse(items), [texts[i] for i in french], None,
+                           [analyses[i] for i in french], "entities")
+        for i, parsed in zip(french, results):
+            out[i] = parsed
+        return out
+
+
+def _batched(fn: Callable[[list[X]], list[Y]], items: list[X], default: Y, analyses: list[Analysis], what: str) -> list[Y]:
+    """Run `fn` on the batch; if it fails, run it post by post so only the failing posts get `default`."""
+    try:
+        out = fn(items)
+        if len(out) == len(items):
+            return list(out)
+        raise RuntimeError(f"{what} returned {len(out)} results for {len(items)} posts")
+    except Exception:  # noqa: BLE001 - isolate the culprit below
+        log.warning("%s failed on a batch of %d; retrying post by post", what, len(items), exc_info=True)
+    results: list[Y] = []
+    for item, analysis in zip(items, analyses):
+        try:
+            results.append(fn([item])[0])
+        except Exception as exc:  # noqa: BLE001
+            analysis.notes.append(f"{what} failed: {type(exc).__name__}")
+            results.append(default)
+    return results
+
+
+def _guard(fn: Callable[[], list[Y]], default: list[Y], analyses: list[Analysis], what: str) -> list[Y]:
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001
+        log.warning("%s failed on a batch of %d", what, len(default), exc_info=True)
+        for analysis in analyses:
+            analysis.notes.append(f"{what} failed: {type(exc).__name__}")
+        return default

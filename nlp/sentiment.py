@@ -1,0 +1,196 @@
+"""Sentiment backends behind one interface; `LexiconSentiment` is the offline default.
+
+A backend scores a batch of texts whose language is already known and returns one `Sentiment` per text
+(label neg/neu/pos, score in [-1, 1], model name). The transformers backend lives in
+`nlp.sentiment_transformers` so that the lexicon path never imports torch.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Protocol
+
+import yaml
+
+from nlp import text as T
+from vigie.models import Sentiment
+
+# VADER's conventional thresholds on the compound score.
+POS_THRESHOLD = 0.05
+NEG_THRESHOLD = -0.05
+
+LEXICON_VERSION = "lexicon-fr-en/1"
+
+
+class SentimentBackend(Protocol):
+    name: str  # recorded in Analysis.model_versions["sentiment"], e.g. "lexicon-fr-en/1"
+
+    def score(self, texts: list[str], langs: list[str]) -> list[Sentiment]: ...
+
+
+def label_for(score: float) -> str:
+    if score >= POS_THRESHOLD:
+        return "pos"
+    if score <= NEG_THRESHOLD:
+        return "neg"
+    return "neu"
+
+
+@lru_cache(maxsize=1)
+def load_overlay() -> dict[str, Any]:
+    """Our own lexicon adjustments (nlp/data/sentiment_overlay.yml), read once."""
+    data = resources.files("nlp").joinpath("data/sentiment_overlay.yml").read_text(encoding="utf-8")
+    return yaml.safe_load(data)
+
+
+def _strip_accents_keep_case(text: str) -> str:
+    if text.isascii():
+        return text
+    return T.strip_accents(text)
+
+
+_ELONGATED = re.compile(r"\w*(\w)\1{2,}\w*")
+_RUN = re.compile(r"(\w)\1{2,}")
+_EMO_POS, _EMO_NEG = "vigieemopos", "vigieemoneg"
+_FR_NE_PAS = re.compile(
+    r"(?<!\w)(?:ne\s+|n['’]\s*)(?P<pro>(?:(?:le|la|les|lui|leur|y|en|me|te|se|nous|vous)\s+|[lmtsy]['’]\s*)?)"
+    r"(?P<verb>\w+)\s+(?P<neg>pas|plus|jamais|guere|rien)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+class _Vader:
+    """One VADER analyzer plus our overlay for one language (lexicon lookups are lower-case, accent-free)."""
+
+    def __init__(self, lang: str, analyzer: Any, overlay: dict[str, Any], emoji: dict[str, Any], booster: str):
+        self.lang = lang
+        self.analyzer = analyzer
+        self.booster = booster  # inserted before an elongated sentiment word ("nuuuul" → "tellement nul")
+        lex = analyzer.lexicon
+        for word, valence in (overlay.get("words") or {}).items():
+            lex[T.fold(word)] = float(valence)
+        self.idiom_tokens: dict[str, str] = {}
+        for n, (phrase, valence) in enumerate(sorted((overlay.get("idioms") or {}).items(), key=lambda kv: -len(kv[0]))):
+            token = f"vigieidiom{lang}{n}"
+            lex[token] = float(valence)
+            self.idiom_tokens[T.fold(phrase)] = token
+        lex[_EMO_POS] = float(emoji["positive_valence"])
+        lex[_EMO_NEG] = float(emoji["negative_valence"])
+        self.lexicon = lex
+        standalone = {T.fold(w): float(v) for w, v in (overlay.get("standalone") or {}).items() if v}
+        for word, valence in standalone.items():
+            lex[f"vigiealone{word}"] = valence
+        self.standalone_re = (
+            re.compile(rf"(?<!\w)({'|'.join(map(re.escape, standalone))})(?=\s*(?:[!.?,;:…)]|$|{_EMO_POS}|{_EMO_NEG}))",
+                       re.IGNORECASE)
+            if standalone else None
+        )
+        alternation = "|".join(re.escape(p).replace(r"\ ", r"\s+").replace("'", "['’]") for p in self.idiom_tokens)
+        self.idiom_re = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE) if alternation else None
+
+    def prepare(self, text: str) -> str:
+        text = _strip_accents_keep_case(text)
+        text = T.URL_RE.sub(" ", text)
+        text = T.MENTION_RE.sub(" ", text)
+        text = T.HASHTAG_MARK_RE.sub("", text)
+        text = _ELONGATED.sub(self._unelongate, text)
+        if self.idiom_re is not None:
+            text = self.idiom_re.sub(lambda m: " " + self.idiom_tokens[_norm_phrase(m.group(0))] + " ", text)
+        if self.standalone_re is not None:
+            text = self.standalone_re.sub(lambda m: "vigiealone" + m.group(1).lower(), text)
+        if self.lang == "fr":
+            # "je ne recommande pas": French puts the negation after the verb, VADER looks only before.
+            text = _FR_NE_PAS.sub(r"\g<neg> \g<pro>\g<verb>", text)
+        return text
+
+    def _unelongate(self, match: re.Match[str]) -> str:
+        word = match.group(0)
+        for candidate in (_RUN.sub(r"\1\1", word), _RUN.sub(r"\1", word)):
+            if candidate.lower() in self.lexicon:
+                # The stretch is emphasis: keep it as a booster so "nuuuul" weighs more than "nul".
+                return f"{self.booster} {candidate}"
+        return _RUN.sub(r"\1\1", word)
+
+    def compound(self, text: str) -> float:
+        return float(self.analyzer.polarity_scores(text)["compound"])
+
+
+def _norm_phrase(phrase: str) -> str:
+    return re.sub(r"\s+", " ", T.fold(phrase).replace("’", "'"))
+
+
+class LexiconSentiment:
+    """VADER (English) and vaderSentiment_fr (French) with Vigie's social-media overlay.
+
+    Posts in other or unknown languages are scored by both and the stronger opinion wins: a French-first
+    tool sees many short posts that language id cannot place ("nul 😡").
+    """
+
+    name = LEXICON_VERSION
+
+    def __init__(self) -> None:
+        overlay = load_overlay()
+        emoji = overlay["emoji"]
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer as EnglishVader
+
+        with warnings.catch_warnings():
+            # vaderSentiment_fr imports fuzzywuzzy, which warns about python-Levenshtein on import.
+            warnings.simplefilter("ignore")
+            from vaderSentiment_fr.vaderSentiment import SentimentIntensityAnalyzer as FrenchVader
+
+        self._fr = _Vader("fr", FrenchVader(), overlay["fr"], emoji, booster="tellement")
+        self._en = _Vader("en", EnglishVader(), overlay["en"], emoji, booster="so")
+        self._emoji = {e: _EMO_POS for e in emoji["positive"]} | {e: _EMO_NEG for e in emoji["negative"]}
+        self._emoji_re = re.compile("|".join(re.escape(e) for e in sorted(self._emoji, key=len, reverse=True)))
+
+    def _emoji_tokens(self, text: str) -> str:
+        return self._emoji_re.sub(lambda m: " " + self._emoji[m.group(0)] + " ", text)
+
+    def score_one(self, text: str, lang: str) -> float:
+        text = self._emoji_tokens(text)
+        if lang == "fr":
+            return self._fr.compound(self._fr.prepare(text))
+        if lang == "en":
+            return self._en.compound(self._en.prepare(text))
+        fr = self._fr.compound(self._fr.prepare(text))
+        en = self._en.compound(self._en.prepare(text))
+        return fr if abs(fr) >= abs(en) else en
+
+    def score(self, texts: list[str], langs: list[str]) -> list[Sentiment]:
+        out = []
+        for text, lang in zip(texts, langs):
+            value = max(-1.0, min(1.0, self.score_one(text, lang)))
+            out.append(Sentiment(label_for(value), value, self.name))
+        return out
+
+
+_fallback_logged = False
+
+
+def create_backend(nlp_config: Any) -> SentimentBackend:
+    """The backend named by `nlp.sentiment`: lexicon, transformers, or auto (transformers, else lexicon).
+
+    `transformers` raises `ModelLoadError` with the fix when the model cannot be loaded; `auto` logs that
+    once per process and uses the lexicon instead, so an offline laptop still runs the pipeline.
+    """
+    global _fallback_logged
+    kind = getattr(nlp_config, "sentiment", "lexicon")
+    if kind == "lexicon":
+        return LexiconSentiment()
+    from nlp.sentiment_transformers import ModelLoadError, TransformersSentiment  # lazy: imports torch
+
+    if kind == "transformers":
+        return TransformersSentiment.from_config(nlp_config)
+    if kind != "auto":
+        raise ValueError(f"nlp.sentiment: expected lexicon, transformers or auto, found {kind!r}")
+    try:
+        return TransformersSentiment.from_config(nlp_config)
+    except ModelLoadError as exc:
+        if not _fallback_logged:
+            _fallback_logged = True
+            logging.getLogger(__name__).warning("nlp.sentiment=auto: %s; using the lexicon backend instead", exc)
+        return LexiconSentiment()

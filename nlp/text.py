@@ -1,0 +1,96 @@
+"""Text normalisation shared by every NLP component.
+
+Post text is untrusted and noisy: HTML entities from feeds, lone surrogates from broken JSON, 50 kB
+pastes, URLs and @mentions that say nothing about language or mood. Each component needs a slightly
+different view of the same text, so the views live here, once.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# A post longer than this is cut before analysis: sentiment and crisis signals of a 50 kB paste are
+# decided by its beginning, and lexicon/regex cost grows with length (throughput goal 2,000 posts/s).
+MAX_CHARS = 5000
+
+URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+MENTION_RE = re.compile(r"(?<![\w@])@[\w.]+")
+HASHTAG_MARK_RE = re.compile(r"(?<![\w#])#(?=\w)")
+# Emoji and pictographs (plus variation selectors / ZWJ that glue them); kept out of language id.
+EMOJI_RE = re.compile(
+    "[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F900-\U0001F9FF\uFE0F\u200D\u2B00-\u2BFF\u2300-\u23FF]+"
+)
+SPACES_RE = re.compile(r"\s+")
+
+
+def clean(text: object) -> str:
+    """Any input → a valid, bounded `str`: entities decoded, lone surrogates replaced, length capped."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    if len(text) > MAX_CHARS * 2:
+        text = text[: MAX_CHARS * 2]
+    # Lone surrogates (from JSON "\ud800" or surrogateescape decoding) break encoders downstream.
+    text = text.encode("utf-8", "replace").decode("utf-8", "replace") if _has_surrogates(text) else text
+    if "&" in text:
+        text = html.unescape(text)
+    return text[:MAX_CHARS]
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+def for_langid(text: str) -> str:
+    """Only the words that carry language: no URLs, mentions, hashtag marks, emoji."""
+    text = URL_RE.sub(" ", text)
+    text = MENTION_RE.sub(" ", text)
+    text = HASHTAG_MARK_RE.sub("", text)
+    text = EMOJI_RE.sub(" ", text)
+    return SPACES_RE.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """Lower case without accents ("Éco-Responsable" → "eco-responsable"), same length semantics per char.
+
+    Used for accent-insensitive matching (topics, crisis lexicon): users type "remboursé", "rembourse",
+    "REMBOURSE" interchangeably.
+    """
+    text = text.lower()
+    if text.isascii():
+        return text
+    # One regex pass in C instead of a Python loop over characters (fold runs several times per post).
+    out = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    # Ligatures common in French that NFKD leaves alone.
+    return out.translate(_LIGATURES)
+
+
+def strip_accents(text: str) -> str:
+    """Accents removed, case kept (VADER reads ALL CAPS as emphasis)."""
+    return text if text.isascii() else _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+
+
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
+
+
+def words(folded: str) -> list[str]:
+    """Tokens of a folded text (apostrophes split French elisions: "l'arnaque" → "l", "arnaque")."""
+    return re.findall(r"\w+", folded)
+
+
+def words_match_at(pattern: tuple[tuple[str, bool], ...], tokens: list[str], i: int) -> bool:
+    """Whether `tokens[i:]` starts with `pattern`: (word, is_prefix) pairs, where a prefix word ends in `*`
+    in the source ("rembours*"). Shared by topic queries and the crisis lexicon so both read terms alike."""
+    if i + len(pattern) > len(tokens):
+        return False
+    for k, (word, is_prefix) in enumerate(pattern):
+        token = tokens[i + k]
+        if not (token.startswith(word) if is_prefix else token == word):
+            return False
+    return True

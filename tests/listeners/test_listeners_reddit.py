@@ -1,0 +1,143 @@
+"""Reddit listener: praw/prawcore pointed at a real HTTP server (oauth_url / reddit_url) serving the
+token endpoint and Listing payloads from Reddit's API docs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from fixture_server import FakeClock, FixtureServer, Reply, Req, drain
+
+from listeners.base import SourceError
+from listeners.http import RetryPolicy
+from listeners.reddit import RedditListener
+
+NOW = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
+POLICY = RetryPolicy(retries=2, base_s=0.01, timeout_s=2, max_wait_s=120)
+BASE = 1_772_440_000  # 2026-03-02
+
+
+def link(n: int, **extra: Any) -> dict[str, Any]:
+    b36 = _b36(1000 + n)
+    data = {"id": b36, "name": f"t3_{b36}", "title": f"Brivolle souci {n}", "selftext": "Produit cassé", "author": "ana", "author_fullname": "t2_ana",
+            "created_utc": float(BASE + n), "permalink": f"/r/brivolle/comments/{b36}/x/", "score": n, "num_comments": 2, "subreddit": "brivolle"}
+    data.update(extra)
+    return {"kind": "t3", "data": data}
+
+
+def comment(n: int) -> dict[str, Any]:
+    b36 = _b36(5000 + n)
+    return {"kind": "t1", "data": {"id": b36, "name": f"t1_{b36}", "body": f"Moi aussi {n}", "author": "bob", "created_utc": float(BASE + n),
+                                    "permalink": f"/r/brivolle/comments/abc/x/{b36}/", "link_id": "t3_abc", "parent_id": "t3_abc", "score": 1}}
+
+
+def _b36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return out
+
+
+class FakeReddit:
+    def __init__(self, things):
+        self.things = things
+        self.tokens = 0
+
+    def __call__(self, req: Req) -> Reply:
+        if req.path == "/api/v1/access_token":
+            if b"client_credentials" not in req.body or "basic" not in req.headers.get("authorization", "").lower():
+                return Reply(400, {"error": "unsupported_grant_type"})
+            if req.headers["authorization"] != "Basic aWQ6c2VjcmV0":  # id:secret
+                return Reply(401, {"message": "Unauthorized", "error": 401})
+            self.tokens += 1
+            return Reply(200, {"access_token": "tok", "token_type": "bearer", "expires_in": 86400, "scope": "*"})
+        if req.headers.get("authorization") != "bearer tok":
+            return Reply(401, {"message": "Unauthorized", "error": 401})
+        size, after = int(req.arg("limit")), req.arg("after")
+        rows = sorted(self.things, key=lambda t: -t["data"]["created_utc"])
+        if req.path.endswith("/comments"):
+            rows = [t for t in rows if t["kind"] == "t1"]
+        else:
+            rows = [t for t in rows if t["kind"] == "t3"]
+        start = next((i + 1 for i, t in enumerate(rows) if after and t["data"].get("name") == after), len(rows) if after else 0)  # unknown after: empty
+        page = rows[start : start + size]
+        nxt = page[-1]["data"].get("name") if start + size < len(rows) and page else None
+        headers = {"x-ratelimit-remaining": "995", "x-ratelimit-used": "5", "x-ratelimit-reset": "300"}
+        return Reply(200, {"kind": "Listing", "data": {"after": nxt, "before": None, "dist": len(page), "children": page}}, headers)
+
+
+@pytest.fixture
+def reddit_env(monkeypatch):
+    monkeypatch.setenv("R_TEST_ID", "id")
+    monkeypatch.setenv("R_TEST_SECRET", "secret")
+
+
+def reddit(server, clock=None, **kw):
+    clock = clock or FakeClock()
+    return RedditListener(client_id_env="R_TEST_ID", client_secret_env="R_TEST_SECRET", subreddits=["brivolle"], oauth_url=server.url,
+                          reddit_url=server.url, page_size=3, policy=POLICY, sleep=clock.sleep, clock=clock.time, **kw)
+
+
+class T:
+    id = "brivolle"
+    query = "brivolle"
+
+
+def test_reddit_search_new_comments_resume(reddit_env):
+    things = [link(i) for i in range(7)] + [comment(i) for i in range(2)]
+    with FixtureServer(FakeReddit(things)) as server:
+        listener = reddit(server)
+        search_q, new_q, comments_q = listener.plan([T()])
+        assert (search_q.key, new_q.key, comments_q.key) == ("search:brivolle", "new:brivolle", "comments:brivolle")
+        store: dict = {}
+        cursor = drain(listener, search_q, None, NOW, store, crash_after_pages=1)
+        assert len(store) == 3 and cursor["resume"] == f"t3_{_b36(1004)}"
+        server.app.things.append(link(30))
+        cursor = drain(reddit(server), search_q, cursor, NOW, store)
+        cursor = drain(reddit(server), search_q, cursor, NOW, store)
+        assert len([k for k in store if k.startswith("reddit:t3_")]) == 8 and cursor["floor"][0] == BASE + 30
+        assert server.paths("/r/all/search")[0].arg("sort") == "new"
+        drain(listener, comments_q, None, NOW, store)
+        c = store[f"reddit:t1_{_b36(5001)}"]
+        assert c.text == "Moi aussi 1" and c.parent_id == "reddit:t3_abc" and c.url.startswith("https://www.reddit.com/r/brivolle/")
+        s = store[f"reddit:t3_{_b36(1006)}"]
+        assert s.text == "Brivolle souci 6\n\nProduit cassé" and s.engagement.likes == 6 and s.engagement.replies == 2
+
+
+def test_reddit_429_malformed_and_auth(reddit_env, monkeypatch):
+    clock = FakeClock()
+    with FixtureServer(FakeReddit([link(1), {"kind": "t3", "data": {"id": "zz", "created_utc": BASE + 2}}])) as server:
+        server.fail("/r/all/search", Reply(429, {"message": "Too Many Requests", "error": 429}, {"Retry-After": "9"}))
+        listener = reddit(server, clock)
+        page = next(listener.fetch(listener.plan([T()])[0], None, NOW))
+        assert clock.sleeps == [9.0] and [p.id for p in page.posts] == [f"reddit:t3_{_b36(1001)}"]
+        assert page.rejected[0].reason == "missing field 'name'"
+        monkeypatch.setenv("R_TEST_SECRET", "wrong")
+        with pytest.raises(SourceError, match="R_TEST_SECRET") as err:
+            next(reddit(server).fetch(listener.plan([T()])[0], None, NOW))
+        assert "wrong" not in str(err.value)
+
+
+
+@pytest.mark.parametrize("fault", [Reply(503, {"message": "busy"}), Reply(200, delay_s=0.8)], ids=["503", "timeout"])
+def test_reddit_5xx_or_timeout_then_success(reddit_env, fault):
+    # prawcore retries these itself, with its own back-off of up to 2 s (the client's mechanism, kept).
+    with FixtureServer(FakeReddit([link(i) for i in range(2)])) as server:
+        server.fail("/r/all/search", fault)
+        listener = RedditListener(client_id_env="R_TEST_ID", client_secret_env="R_TEST_SECRET", oauth_url=server.url, reddit_url=server.url,
+                                  policy=RetryPolicy(retries=1, base_s=0.0, timeout_s=0.4), sleep=lambda s: None)
+        page = next(listener.fetch(listener.plan([T()])[0], None, NOW))
+        assert len(page.posts) == 2 and len(server.paths("/r/all/search")) == 2
+
+
+def test_reddit_resume_after_deleted_item_rescans(reddit_env):
+    # `after` names an item Reddit no longer lists (deleted): the listing comes back empty.
+    with FixtureServer(FakeReddit([link(i) for i in range(5)])) as server:
+        store: dict = {}
+        cursor = {"floor": [BASE + 1, 1001], "top": [BASE + 9, 9999], "resume": "t3_gone"}
+        cursor = drain(reddit(server), reddit(server).plan([T()])[0], cursor, NOW, store)
+        assert sorted(store) == sorted(f"reddit:t3_{_b36(1000 + i)}" for i in (2, 3, 4)) and cursor == {"floor": [BASE + 9, 9999]}
+        assert [r.arg("after") for r in server.paths("/r/all/search")][:2] == ["t3_gone", None]

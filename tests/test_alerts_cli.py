@@ -1,0 +1,68 @@
+"""`vigie alerts list|ack` against a real SQLite store named by a config file."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from click.testing import CliRunner
+
+from alerts.cli_alerts import alerts
+from alerts.policy import acknowledge
+from vigie.models import Alert, AlertState, Level
+from vigie.store.sqlite import SqliteStore
+
+T = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
+
+
+def setup(tmp_path):
+    db = tmp_path / "v.db"
+    cfg = tmp_path / "vigie.yml"
+    cfg.write_text(f"topics:\n  - id: acme\n    name: Acme\n    query: acme\nstore:\n  type: sqlite\n  path: {db}\n")
+    key = Alert.make_dedup_key("acme", T)
+    alert = Alert(id=Alert.make_id(key), dedup_key=key, topic_id="acme", level=Level.CRISIS, risk=88.0,
+                  opened_at=T, updated_at=T, state=AlertState.ESCALATED, peak_level=Level.CRISIS, peak_risk=88.0,
+                  history=[{"at": "2026-03-04T12:00:00Z", "event": "open", "level": "warning", "risk": 60.0}])
+    store = SqliteStore(db)
+    store.save_alert(alert)
+    store.close()
+    return cfg, db, alert
+
+
+def test_ack_records_who_and_when_once(tmp_path):
+    cfg, db, alert = setup(tmp_path)
+    runner = CliRunner()
+    res = runner.invoke(alerts, ["ack", alert.id, "--by", "alice", "--config", str(cfg)])
+    assert res.exit_code == 0, res.output
+    assert f"alert {alert.id} (acme, crisis) acknowledged by alice" in res.output
+    store = SqliteStore(db)
+    acked = store.get_alert(alert.id)
+    store.close()
+    assert acked.acknowledged_by == "alice" and acked.acknowledged_at is not None
+    assert acked.history[-1]["event"] == "ack" and acked.history[-1]["by"] == "alice"
+    assert acked.state == AlertState.ESCALATED and acked.level == Level.CRISIS  # the lifecycle is untouched
+    res = runner.invoke(alerts, ["ack", alert.id, "--by", "bob", "--config", str(cfg)])
+    assert res.exit_code == 0 and "already acknowledged by alice" in res.output
+    store = SqliteStore(db)
+    assert store.get_alert(alert.id).acknowledged_by == "alice"
+    store.close()
+    res = runner.invoke(alerts, ["list", "--config", str(cfg)])
+    assert res.exit_code == 0 and alert.id in res.output and "ack by alice" in res.output
+
+
+def test_ack_unknown_id_or_blank_name_is_a_clear_error(tmp_path):
+    cfg, _, alert = setup(tmp_path)
+    runner = CliRunner()
+    res = runner.invoke(alerts, ["ack", "deadbeef0000", "--by", "alice", "--config", str(cfg)])
+    assert res.exit_code == 1 and "no alert with id 'deadbeef0000'" in res.output
+    res = runner.invoke(alerts, ["ack", alert.id, "--by", "  ", "--config", str(cfg)])
+    assert res.exit_code == 1 and "needs a name" in res.output
+    res = runner.invoke(alerts, ["ack", alert.id, "--by", "alice", "--config", str(tmp_path / "missing.yml")])
+    assert res.exit_code == 1 and "file not found" in res.output
+
+
+def test_acknowledge_is_pure():
+    key = Alert.make_dedup_key("acme", T)
+    alert = Alert(id=Alert.make_id(key), dedup_key=key, topic_id="acme", level=Level.WARNING, risk=60.0,
+                  opened_at=T, updated_at=T)
+    out = acknowledge(alert, " carol ", T)
+    assert alert.acknowledged_by is None and out.acknowledged_by == "carol" and out.acknowledged_at == T

@@ -1,0 +1,114 @@
+"""Config errors name the file, the key path, what was expected and what was found."""
+
+from pathlib import Path
+
+import pytest
+
+from vigie.config import ConfigError, SecretMissing, env_secret, load_config
+
+GOOD = """
+topics:
+  - id: lumen
+    name: Maison Lumen
+    query: lumen OR "maison lumen"
+    sources: [replay]
+sources:
+  replay: {type: replay, path: posts.jsonl}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "vigie.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_valid_config_loads_with_defaults_and_resolves_replay_path(tmp_path):
+    config = load_config(write(tmp_path, GOOD))
+    assert config.topics[0].id == "lumen"
+    assert config.topics[0].thresholds.crisis == 75
+    assert config.store.type == "sqlite"
+    assert config.sources["replay"].path == (tmp_path / "posts.jsonl").resolve()
+    assert config.channels[0].type == "console"
+
+
+def test_missing_key_names_file_path_and_fix(tmp_path):
+    path = write(tmp_path, GOOD.replace("    name: Maison Lumen\n", ""))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    msg = str(err.value)
+    assert str(path) in msg
+    assert "topics[0].name: required key is missing" in msg
+    assert "Fix: add `name:`" in msg
+
+
+def test_wrong_type_says_expected_and_found(tmp_path):
+    path = write(tmp_path, GOOD + "detection:\n  bucket_minutes: often\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    msg = str(err.value)
+    assert "detection.bucket_minutes" in msg
+    assert "valid integer" in msg
+    assert "found 'often'" in msg
+
+
+def test_unknown_source_in_topic_lists_known_sources(tmp_path):
+    path = write(tmp_path, GOOD.replace("sources: [replay]", "sources: [replay, tiktok]"))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    msg = str(err.value)
+    assert "topics[0].sources[1]" in msg
+    assert "found 'tiktok'" in msg
+    assert "(replay)" in msg
+
+
+def test_unknown_source_type_lists_expected_types(tmp_path):
+    path = write(tmp_path, GOOD.replace("replay: {type: replay, path: posts.jsonl}", "tk: {type: tiktok}"))
+    path.write_text(path.read_text().replace("sources: [replay]", "sources: [tk]"))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    msg = str(err.value)
+    assert "sources.tk.type" in msg
+    assert "found 'tiktok'" in msg
+    assert "'replay'" in msg and "'x'" in msg
+
+
+def test_misspelled_key_is_rejected(tmp_path):
+    path = write(tmp_path, GOOD.replace("    query:", "    querry: x\n    query:"))
+    with pytest.raises(ConfigError, match=r"topics\[0\]\.querry: unknown key"):
+        load_config(path)
+
+
+def test_inline_secret_is_refused_and_not_echoed(tmp_path):
+    secret = "https://hooks.example.invalid/T000/B000/notarealsecret"
+    path = write(tmp_path, GOOD + f"channels:\n  - type: slack_webhook\n    webhook_env: {secret}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    msg = str(err.value)
+    assert "channels[0].webhook_env" in msg
+    assert "NAME of an environment variable" in msg
+
+
+def test_yaml_syntax_error_gives_line(tmp_path):
+    path = write(tmp_path, "topics: [\n  - id: a\n")
+    with pytest.raises(ConfigError, match=r"not valid YAML at line \d+"):
+        load_config(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.yml")
+
+
+def test_threshold_order_is_checked(tmp_path):
+    path = write(tmp_path, GOOD.replace("    sources: [replay]", "    sources: [replay]\n    thresholds: {watch: 80, warning: 50, crisis: 90}"))
+    with pytest.raises(ConfigError, match=r"topics\[0\]\.thresholds"):
+        load_config(path)
+
+
+def test_env_secret_names_variable_never_value(monkeypatch):
+    monkeypatch.delenv("VIGIE_TEST_TOKEN", raising=False)
+    with pytest.raises(SecretMissing, match="VIGIE_TEST_TOKEN is not set"):
+        env_secret("VIGIE_TEST_TOKEN", "slack")
+    monkeypatch.setenv("VIGIE_TEST_TOKEN", "s3cr3t")
+    assert env_secret("VIGIE_TEST_TOKEN", "slack") == "s3cr3t"

@@ -1,0 +1,106 @@
+"""End to end on the bundled demo scenario: replay -> NLP -> SQLite -> detection -> notifiers -> report.
+
+One full replay (7 simulated days) is shared by the tests of this module; it is the same code path as
+`make demo`, invoked in-process through the real CLI.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vigie.cli import cli
+from vigie.config import load_config
+from vigie.demo import compare_with_truth
+from vigie.models import Level, utc
+from vigie.store.sqlite import SqliteStore
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "samples" / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("demo")
+    config_text = (DEMO / "vigie.yml").read_text(encoding="utf-8")
+    config_path = work / "vigie.yml"
+    # Same config, with the replay file and store placed for this test.
+    config = load_config(DEMO / "vigie.yml")
+    replay_name = next(n for n, s in config.sources.items() if s.type == "replay")
+    config_path.write_text(config_text, encoding="utf-8")
+    (work / config.sources[replay_name].path.name).write_bytes(config.sources[replay_name].path.read_bytes())
+    (work / "truth.json").write_bytes((config.sources[replay_name].path.parent / "truth.json").read_bytes())
+    report = work / "report.html"
+    runner = CliRunner()
+    import os
+
+    old = os.getcwd()
+    os.chdir(work)
+    try:
+        first = runner.invoke(cli, ["demo", "--config", str(config_path), "--report", str(report)])
+        store_path = Path(load_config(config_path).store.path)
+        store = SqliteStore(store_path)
+        counts = {"posts": store.count_posts(), "alerts": len(store.alert_history()),
+                  "quarantined": len(store.quarantined())}
+        alerts = store.alert_history()
+        store.close()
+        second = runner.invoke(cli, ["demo", "--config", str(config_path), "--resume", "--report", str(report)])
+        store = SqliteStore(store_path)
+        counts_after = {"posts": store.count_posts(), "alerts": len(store.alert_history()),
+                        "quarantined": len(store.quarantined())}
+        alerts_after = store.alert_history()
+        store.close()
+    finally:
+        os.chdir(old)
+    truth = json.loads((work / "truth.json").read_text(encoding="utf-8"))
+    return {
+        "first": first, "second": second, "counts": counts, "counts_after": counts_after, "alerts": alerts,
+        "alerts_after": alerts_after, "truth": truth, "report": report,
+    }
+
+
+def test_demo_exits_cleanly_and_prints_alerts_and_timeline(demo_run):
+    first = demo_run["first"]
+    assert first.exit_code == 0, first.output + repr(first.exception)
+    out = first.output
+    assert "CRISIS" in out.upper()
+    assert "Alert timeline vs ground truth" in out
+    assert "Report:" in out
+    assert demo_run["report"].exists()
+
+
+def test_first_crisis_alert_fires_after_onset_and_before_peak(demo_run):
+    outcomes, _ = compare_with_truth(demo_run["alerts"], demo_run["truth"])
+    buzz = [o for o in outcomes if o.kind == "bad_buzz"]
+    assert buzz, "the scenario must contain a bad buzz"
+    for o in buzz:
+        assert o.first_crisis is not None, "no crisis-level alert for the bad buzz"
+        assert o.onset < o.first_crisis < o.peak
+        assert o.first_warning is not None and o.first_warning <= o.first_crisis
+
+
+def test_positive_viral_moment_raises_no_crisis(demo_run):
+    outcomes, _ = compare_with_truth(demo_run["alerts"], demo_run["truth"])
+    positive = [o for o in outcomes if o.kind == "positive_viral"]
+    assert positive, "the scenario must contain a positive viral moment"
+    for o in positive:
+        assert o.max_level is None or o.max_level.rank < Level.CRISIS.rank
+    for alert in demo_run["alerts"]:
+        for ev in positive:
+            if alert.topic_id == ev.topic_id and ev.onset <= alert.opened_at <= ev.end:
+                assert (alert.peak_level or alert.level) != Level.CRISIS
+
+
+def test_malformed_lines_are_quarantined_and_counted(demo_run):
+    assert demo_run["counts"]["quarantined"] == 2
+    assert "2 malformed records quarantined" in demo_run["first"].output
+
+
+def test_second_run_on_same_store_adds_no_post_and_no_alert(demo_run):
+    second = demo_run["second"]
+    assert second.exit_code == 0, second.output + repr(second.exception)
+    assert demo_run["counts_after"] == demo_run["counts"]
+    assert [a.to_dict() for a in demo_run["alerts_after"]] == [a.to_dict() for a in demo_run["alerts"]]
+    assert re.search(r"buckets, 0 posts stored \(0 updated\), 0 malformed", second.output), second.output

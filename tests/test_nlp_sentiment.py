@@ -1,0 +1,93 @@
+"""Lexicon sentiment: direction on clear FR/EN posts, incl. the social-media cases VADER alone gets wrong."""
+
+import pytest
+
+from nlp.sentiment import LexiconSentiment, create_backend, label_for
+from vigie.config import NlpConfig
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> LexiconSentiment:
+    return LexiconSentiment()
+
+
+FR_NEGATIVE = [
+    "pas terrible",  # vaderSentiment_fr alone scores this positive
+    "nuuuul",  # elongation: neutral for vaderSentiment_fr alone
+    "Franchement le SAV est nul, remboursez-moi !",
+    "je ne suis pas content du tout",
+    "je ne recommande pas",  # negation after the verb
+    "je ne le recommande pas",
+    "ce n'est pas au top",
+    "ça ne marche pas",
+    "j'en ai marre de cette appli",
+    "horrible 😡",
+    "livraison en retard 👎",
+    "super lent le site",  # "super" as an intensifier
+]
+FR_POSITIVE = [
+    "c'est super !",
+    "Super 👍",
+    "génial 😍",
+    "pas mal du tout",
+    "Je recommande !",
+    "Commande reçue, rien à dire",
+    "service impeccable, merci",
+    "trooop bien",
+]
+EN_NEGATIVE = ["not great", "sooo bad", "worst service ever", "my package never arrived", "never again 👎"]
+EN_POSITIVE = ["not bad at all", "I love it", "works great 😍", "Thanks for the quick refund!"]
+NEUTRAL = [("la livraison est prévue demain", "fr"), ("the store opens at 9", "en")]
+
+
+@pytest.mark.parametrize("text", FR_NEGATIVE)
+def test_french_negative(lexicon: LexiconSentiment, text: str) -> None:
+    result = lexicon.score([text], ["fr"])[0]
+    assert result.label == "neg", (text, result)
+    assert -1 <= result.score < 0
+
+
+@pytest.mark.parametrize("text", FR_POSITIVE)
+def test_french_positive(lexicon: LexiconSentiment, text: str) -> None:
+    result = lexicon.score([text], ["fr"])[0]
+    assert result.label == "pos", (text, result)
+    assert 0 < result.score <= 1
+
+
+@pytest.mark.parametrize("text", EN_NEGATIVE)
+def test_english_negative(lexicon: LexiconSentiment, text: str) -> None:
+    assert lexicon.score([text], ["en"])[0].label == "neg"
+
+
+@pytest.mark.parametrize("text", EN_POSITIVE)
+def test_english_positive(lexicon: LexiconSentiment, text: str) -> None:
+    assert lexicon.score([text], ["en"])[0].label == "pos"
+
+
+@pytest.mark.parametrize("text, lang", NEUTRAL)
+def test_neutral_statements(lexicon: LexiconSentiment, text: str, lang: str) -> None:
+    assert lexicon.score([text], [lang])[0].label == "neu"
+
+
+def test_elongation_and_caps_intensify(lexicon: LexiconSentiment) -> None:
+    plain, stretched, caps = (lexicon.score([t], ["fr"])[0].score for t in ("c'est nul", "c'est nuuuul", "c'est NUL"))
+    assert stretched < plain < 0
+    assert caps < plain
+
+
+def test_negation_flips_direction(lexicon: LexiconSentiment) -> None:
+    pos = lexicon.score(["je suis content"], ["fr"])[0].score
+    neg = lexicon.score(["je ne suis pas content"], ["fr"])[0].score
+    assert pos > 0 > neg
+
+
+def test_undetermined_language_uses_the_stronger_lexicon(lexicon: LexiconSentiment) -> None:
+    assert lexicon.score(["nul 😡"], ["und"])[0].label == "neg"
+    assert lexicon.score(["awesome 😍"], ["und"])[0].label == "pos"
+
+
+def test_model_name_and_labels() -> None:
+    backend = create_backend(NlpConfig(sentiment="lexicon"))
+    assert backend.name == "lexicon-fr-en/1"
+    assert backend.score(["génial"], ["fr"])[0].model == "lexicon-fr-en/1"
+    assert [label_for(x) for x in (-0.5, -0.05, 0.0, 0.049, 0.05)] == ["neg", "neg", "neu", "neu", "pos"]

@@ -1,0 +1,338 @@
+"""Scenario generator: determinism, realism checks on the story it tells, the bundled demo files."""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+import statistics
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from listeners.replay import ReplayListener
+from vigie.cli_samples import samples
+from vigie.config import load_config
+from vigie.models import utc
+from vigie.scenario import DEMO_SEED, SHAPES, config_yaml, generate, scenario_suite, suite_shapes, write
+from vigie.scenario.rhythm import LOCAL_OFFSET
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "samples" / "demo"
+CRISIS_WORDS = re.compile(
+    r"boycott|arnaque|scandal|avocat|plainte|dgccrf|rembours|dangere|lawsuit|honte|brûl|brul|danger|victim|sued|"
+    r"class action|disgust|inadmissible|rappel", re.I)
+POSITIVE_WORDS = re.compile(
+    r"génial|genial|incroyable|magnifique|adore|love|amazing|craque|bravo|top|parfait|bluff|coup de coeur|"
+    r"trop bien|gorgeous|perfect|beautiful|valide|merci|envie|convaincu|hype|excited|belle|hâte|hate|joli|beau|"
+    r"régal|best", re.I)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return generate(DEMO_SEED)
+
+
+def _t(rec) -> datetime:
+    return utc(rec["created_at"])
+
+
+def _event(scenario, kind):
+    (ev,) = [e for e in scenario.truth["events"] if e["kind"] == kind]
+    return {k: utc(v) if k in ("onset", "peak", "end") else v for k, v in ev.items()}
+
+
+def test_same_seed_same_bytes_and_different_seeds_differ(tmp_path, demo):
+    write(demo, tmp_path / "a")
+    write(generate(DEMO_SEED), tmp_path / "b")
+    write(generate(DEMO_SEED + 1), tmp_path / "c")
+    for name in ("posts.jsonl", "truth.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+        assert (tmp_path / "a" / name).read_bytes() != (tmp_path / "c" / name).read_bytes()
+
+
+def test_bundled_demo_is_what_the_generator_produces_for_the_documented_seed(tmp_path, demo):
+    posts, truth = write(demo, tmp_path)  # default: 2 malformed lines, as bundled
+    assert (DEMO / "posts.jsonl").read_bytes() == posts.read_bytes(), \
+        "samples/demo is stale: run `vigie samples generate --seed 7 --out samples/demo --force-config`"
+    assert (DEMO / "truth.json").read_bytes() == truth.read_bytes()
+    assert (DEMO / "vigie.yml").read_text(encoding="utf-8") == config_yaml(demo)
+
+
+def test_bundled_demo_size_volume_languages_and_config(demo):
+    assert (DEMO / "posts.jsonl").stat().st_size < 1.9e6
+    assert 4500 <= len(demo.posts) <= 7000  # ~5,000 aimed for; the size limit above is the hard one
+    langs = collections.Counter(p.get("lang") for p in demo.posts if p.get("lang"))
+    assert 0.6 < langs["fr"] / (langs["fr"] + langs["en"]) < 0.8
+    config = load_config(DEMO / "vigie.yml")
+    assert [t.id for t in config.topics] == ["brivolle", "cuivrelle"]
+    assert config.sources["replay"].path == (DEMO / "posts.jsonl").resolve()
+    assert config.store.type == "sqlite" and config.channels[0].type == "console"
+    assert config.channels[0].min_level == "watch"
+
+
+def test_example_config_loads():
+    config = load_config(ROOT / "vigie.example.yml")
+    assert config.topics and config.store.type == "sqlite"
+    assert any(c.type == "console" for c in config.channels)
+
+
+def test_truth_events_are_ordered_and_inside_the_scenario(demo):
+    truth = demo.truth
+    start, end = utc(truth["start"]), utc(truth["end"])
+    assert end - start == timedelta(days=7) and truth["seed"] == DEMO_SEED and truth["brand"] == "Brivolle"
+    assert sorted(e["kind"] for e in truth["events"]) == ["bad_buzz", "positive_viral"]
+    for ev in truth["events"]:
+        assert start < utc(ev["onset"]) < utc(ev["peak"]) < utc(ev["end"]) <= end
+        assert ev["description"] and ev["topic_id"] == "brivolle"
+    buzz, positive = _event(demo, "bad_buzz"), _event(demo, "positive_viral")
+    assert buzz["onset"].date() != positive["onset"].date()
+    assert timedelta(hours=2) < buzz["peak"] - buzz["onset"] < timedelta(hours=12)  # "some hours after onset"
+    assert all(start <= _t(p) < end for p in demo.posts)
+    assert [p["created_at"] for p in demo.posts] == sorted(p["created_at"] for p in demo.posts)
+
+
+def test_bad_buzz_window_is_far_more_negative_than_a_normal_day(demo):
+    buzz = _event(demo, "bad_buzz")
+    window = [p for p in demo.posts if buzz["onset"] <= _t(p) < buzz["end"]]
+    normal_start = utc(demo.truth["start"]) + timedelta(days=1)  # Tuesday: no event
+    normal = [p for p in demo.posts if normal_start <= _t(p) < normal_start + timedelta(days=1)]
+    hours = (buzz["end"] - buzz["onset"]).total_seconds() / 3600
+    crisis_rate = sum(bool(CRISIS_WORDS.search(p["text"])) for p in window) / hours
+    normal_rate = sum(bool(CRISIS_WORDS.search(p["text"])) for p in normal) / 24
+    assert crisis_rate > 15 * max(normal_rate, 0.1), (crisis_rate, normal_rate)
+    assert len(window) / hours > 2.5 * len(normal) / 24  # and far more posts altogether
+
+
+def test_bad_buzz_story_onset_amplifier_copy_campaign(demo):
+    buzz = _event(demo, "bad_buzz")
+    records = list(zip(demo.posts, demo.roles))
+    first = next(p for p, r in records if r == "onset")
+    assert _t(first) == buzz["onset"]
+    (amp,) = [p for p, r in records if r == "amplifier"]
+    assert amp["author"]["followers"] >= 250_000 and amp["engagement"]["reposts"] > 500
+    assert buzz["onset"] < _t(amp) < buzz["peak"]
+    before = [r for p, r in records if buzz["onset"] <= _t(p) < _t(amp) and r != "ordinary"]
+    assert 2 <= len(before) <= 12  # a few angry posts at onset, before the explosion
+    copies = [p for p, r in records if r == "copy"]
+    assert len(copies) > 150
+    assert statistics.median(p["author"]["followers"] for p in copies) < 40
+    replies = [p for p, r in records if r == "reply" and p.get("parent_id") == amp["id"]]
+    assert len(replies) > 30
+
+
+def _normalise(text: str) -> str:
+    text = re.sub(r"[@#]\w+", " ", text.lower())
+    return " ".join(re.findall(r"[^\W\d_]+", text))
+
+
+def test_near_identical_texts_come_only_from_the_copy_campaign(demo):
+    from datasketch import MinHash, MinHashLSH
+
+    def shingles(text):
+        words = _normalise(text).split()
+        return {" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2))}
+
+    lsh = MinHashLSH(threshold=0.8, num_perm=64)
+    hashes = []
+    for i, post in enumerate(demo.posts):
+        m = MinHash(num_perm=64, seed=1)
+        m.update_batch([s.encode() for s in shingles(post["text"])])
+        lsh.insert(i, m)
+        hashes.append(m)
+    biggest = collections.Counter()
+    for i, m in enumerate(hashes):
+        role = "copy" if demo.roles[i] == "copy" else "other"
+        biggest[role] = max(biggest[role], len(lsh.query(m)))
+    assert biggest["copy"] >= 80
+    assert biggest["other"] * 3 < biggest["copy"], biggest
+
+
+def test_positive_viral_moment_is_positive_without_crisis_vocabulary(demo):
+    ev = _event(demo, "positive_viral")
+    event_posts = [p for p, r in zip(demo.posts, demo.roles)
+                   if r in ("viral_source", "praise", "question", "mild")]
+    assert all(ev["onset"] <= _t(p) < ev["onset"] + timedelta(hours=16) for p in event_posts)
+    assert sum(_t(p) < ev["end"] for p in event_posts) > 0.85 * len(event_posts)
+    assert len(event_posts) > 300
+    praise = [p for p, r in zip(demo.posts, demo.roles) if r in ("viral_source", "praise")]
+    assert len(praise) > 0.6 * len(event_posts)  # the rest: questions ("dispo où ?") and mild regrets
+    assert sum(bool(POSITIVE_WORDS.search(p["text"])) for p in praise) > 0.85 * len(praise)
+    assert not any(CRISIS_WORDS.search(p["text"]) for p in event_posts)
+    window = [p for p in demo.posts if ev["onset"] <= _t(p) < ev["onset"] + timedelta(hours=4)]
+    assert len(window) > 3 * len([p for p in demo.posts if ev["onset"] - timedelta(days=1) <= _t(p) <
+                                  ev["onset"] - timedelta(days=1) + timedelta(hours=4)])
+
+
+def test_daily_and_weekly_rhythm(demo):
+    by_hour = collections.Counter()
+    weekday, weekend = 0, 0
+    for p, r in zip(demo.posts, demo.roles):
+        if r != "ordinary":
+            continue
+        lt = _t(p) + LOCAL_OFFSET
+        by_hour[lt.hour] += 1
+        if lt.weekday() >= 5:
+            weekend += 1
+        else:
+            weekday += 1
+    night = sum(by_hour[h] for h in (2, 3, 4))
+    evening = sum(by_hour[h] for h in (19, 20, 21))
+    lunch = sum(by_hour[h] for h in (12, 13))
+    morning = sum(by_hour[h] for h in (9, 10))
+    assert evening > 8 * night and lunch > 1.2 * morning
+    assert weekend / 2 < 0.95 * weekday / 5  # quieter weekend days
+
+
+def test_authors_heavy_tailed_and_participation_skewed(demo):
+    authors = {p["author"]["id"]: p["author"]["followers"] for p in demo.posts}
+    followers = sorted(authors.values())
+    assert statistics.median(followers) < 200 and followers[-1] >= 250_000
+    top = followers[-max(1, len(followers) // 100):]
+    assert sum(top) > 0.5 * sum(followers)  # the top 1 % hold most of the audience
+    counts = sorted(collections.Counter(p["author"]["id"] for p in demo.posts).values(), reverse=True)
+    assert sum(counts[: len(counts) // 10]) > 0.3 * sum(counts)  # 10 % of authors write > 30 % of posts
+
+
+def test_engagement_grows_with_followers_and_virality(demo):
+    def likes(pred):
+        vals = [p["engagement"]["likes"] for p, r in zip(demo.posts, demo.roles)
+                if "engagement" in p and "likes" in p["engagement"] and pred(p, r)]
+        return statistics.median(vals)
+
+    small = likes(lambda p, r: r == "ordinary" and p["author"]["followers"] < 50)
+    large = likes(lambda p, r: r == "ordinary" and p["author"]["followers"] > 2000)
+    assert large > 10 * max(small, 1)
+
+
+def test_second_quiet_topic(demo):
+    rival = [p for p in demo.posts if "cuivrelle" in p["text"].lower()]
+    assert 100 < len(rival) < 400  # quiet: tens of posts a day
+
+
+def test_every_post_outside_a_thread_matches_a_topic_keyword(demo):
+    keys = ("brivolle", "brivole", "mijoteo", "kettla", "aircroq", "cuivrelle")
+    missed = [p["text"] for p in demo.posts if not p.get("parent_id") and not any(k in p["text"].lower() for k in keys)]
+    assert missed == []
+
+
+def test_bundled_file_carries_exactly_two_malformed_lines(tmp_path, demo):
+    listener = ReplayListener(DEMO / "posts.jsonl")
+    pages = list(listener.fetch(listener.plan([])[0], None, datetime(2100, 1, 1, tzinfo=timezone.utc)))
+    reasons = [r.reason for page in pages for r in page.rejected]
+    assert len(reasons) == 2 and "invalid JSON" in reasons[0] and "'text'" in reasons[1]
+    assert sum(len(page.posts) for page in pages) == len(demo.posts)
+    posts, _ = write(demo, tmp_path, malformed=0)
+    assert len(posts.read_text(encoding="utf-8").splitlines()) == len(demo.posts)
+    with pytest.raises(ValueError):
+        write(demo, tmp_path, malformed=3)
+
+
+def test_as_posts_matches_what_the_replay_listener_reads(demo):
+    from vigie.scenario import as_posts
+
+    listener = ReplayListener(DEMO / "posts.jsonl")
+    pages = list(listener.fetch(listener.plan([])[0], None, datetime(2100, 1, 1, tzinfo=timezone.utc)))
+    replayed = [p for page in pages for p in page.posts]
+    direct = as_posts(demo)
+    assert [(p.id, p.text, p.created_at, p.author, p.parent_id) for p in direct] == \
+        [(p.id, p.text, p.created_at, p.author, p.parent_id) for p in replayed]
+
+
+def test_unknown_shape_and_bad_days_are_refused():
+    with pytest.raises(ValueError, match="unknown event shape"):
+        generate(1, shapes=["tsunami"])
+    with pytest.raises(ValueError, match="days"):
+        generate(1, days=0)
+
+
+# -- event shapes and the backtest suite (issue 6) ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def shaped():
+    return {shape: generate(500 + i, shapes=(shape,)) for i, shape in enumerate(SHAPES)}
+
+
+def test_every_shape_has_consistent_truth(shaped):
+    for shape, sc in shaped.items():
+        start, end = utc(sc.truth["start"]), utc(sc.truth["end"])
+        if shape == "seasonal_noise":
+            assert sc.truth["events"] == []
+            continue
+        (ev,) = sc.truth["events"]
+        assert ev["shape"] == shape and ev["kind"] in ("bad_buzz", "positive_viral")
+        assert start < utc(ev["onset"]) < utc(ev["peak"]) < utc(ev["end"]) <= end, shape
+        assert ev["severity"] in ("watch", "warning", "crisis")
+
+
+def test_shapes_tell_their_story(shaped):
+    def ev(shape):
+        e = shaped[shape].truth["events"][0]
+        return utc(e["onset"]), utc(e["peak"])
+
+    onset, peak = ev("slow_burn")
+    assert peak - onset > timedelta(days=1)
+    onset, peak = ev("flash_viral")
+    assert peak - onset <= timedelta(minutes=90)
+    onset, _ = ev("night_event")
+    assert 0 <= (onset + LOCAL_OFFSET).hour < 4
+    onset, _ = ev("weekend_event")
+    assert (onset + LOCAL_OFFSET).weekday() >= 5
+    raid = shaped["bot_raid"]
+    raid_posts = [p for p, r in zip(raid.posts, raid.roles) if r != "ordinary"]
+    assert raid_posts and all(p["author"]["followers"] < 40 for p in raid_posts)
+    media = shaped["media_spike"]
+    onset, _ = ev("media_spike")
+    articles = [p for p in media.posts if p["source"] == "feeds" and onset <= _t(p) < onset + timedelta(hours=1)]
+    assert len(articles) >= 4
+    low = shaped["low_volume"]
+    per_day = len([p for p in low.posts if "cuivrelle" not in p["text"].lower()]) / 7
+    assert per_day < 40
+
+
+def test_seasonal_noise_swings_more_than_ordinary_weeks():
+    def weekday_swing(shapes):
+        days = collections.Counter(_t(p).weekday() for p in generate(2, shapes=shapes).posts)
+        counts = [days[d] for d in range(5)]
+        return max(counts) / min(counts)
+
+    assert weekday_swing(()) < 1.3 < weekday_swing(("seasonal_noise",))
+
+
+def test_an_event_cut_by_the_end_of_the_scenario_says_so():
+    (ev,) = generate(5, days=2, shapes=("slow_burn",)).truth["events"]  # builds over days: cannot finish
+    assert ev["truncated"] is True and ev["end"] == "2026-03-04T00:00:00Z"
+    assert utc(ev["onset"]) < utc(ev["peak"]) <= utc(ev["end"])
+    (ev,) = generate(5, shapes=("flash_viral",)).truth["events"]
+    assert ev["truncated"] is False
+
+
+def test_suite_is_seeded_and_deterministic():
+    first = [s.truth for s in scenario_suite(n=4, base_seed=77, days=3)]
+    again = [s.truth for s in scenario_suite(n=4, base_seed=77, days=3)]
+    assert first == again
+    assert [t["seed"] for t in first] == [77, 78, 79, 80]
+    assert [tuple(t["shapes"]) for t in first] == [suite_shapes(i) for i in range(4)]
+    kinds = {suite_shapes(i)[0] for i in range(50)}
+    assert kinds >= {"bad_buzz", "slow_burn", "flash_viral", "bot_raid", "night_event", "weekend_event",
+                     "media_spike", "positive_viral", "seasonal_noise", "low_volume"}
+
+
+def test_cli_generate_writes_files_and_a_config_that_loads(tmp_path):
+    out = tmp_path / "sc"
+    result = CliRunner().invoke(samples, ["generate", "--seed", "3", "--out", str(out), "--days", "2",
+                                          "--start", "2026-01-05T00:00:00Z", "--shape", "bot_raid"])
+    assert result.exit_code == 0, result.output
+    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
+    assert truth["start"] == "2026-01-05T00:00:00Z" and truth["shapes"] == ["bot_raid"]
+    config = load_config(out / "vigie.yml")
+    assert config.sources["replay"].path == (out / "posts.jsonl").resolve()
+    assert "bot_raid" in result.output
+    (out / "vigie.yml").write_text("# mine\n" + (out / "vigie.yml").read_text(encoding="utf-8"))
+    again = CliRunner().invoke(samples, ["generate", "--seed", "3", "--out", str(out), "--days", "2"])
+    assert again.exit_code == 0 and "kept" in again.output
+    assert (out / "vigie.yml").read_text(encoding="utf-8").startswith("# mine")
+    bad = CliRunner().invoke(samples, ["generate", "--out", str(out), "--shape", "tsunami"])
+    assert bad.exit_code != 0 and "unknown event shape" in bad.output

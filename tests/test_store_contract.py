@@ -1,0 +1,373 @@
+"""The store contract (DESIGN.md §4), run against every adapter: SQLite in a temp dir, Elasticsearch
+through osmem-server on 127.0.0.1. Detection only talks to this contract, so both must agree exactly."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from vigie.models import (
+    Alert,
+    AlertState,
+    Analysis,
+    Author,
+    Crisis,
+    Cursor,
+    Delivery,
+    Driver,
+    Engagement,
+    Level,
+    Post,
+    Sentiment,
+)
+from vigie.store.base import Store
+
+T0 = datetime(2026, 3, 2, 10, 2, 30, tzinfo=timezone.utc)  # deliberately not on a 5-minute boundary
+MIN = timedelta(minutes=1)
+
+
+@pytest.fixture(params=["sqlite", "elasticsearch"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        from vigie.store.sqlite import SqliteStore
+
+        s = SqliteStore(tmp_path / "x.db")
+    else:
+        from es_fixtures import osmem_client
+
+        from vigie.store.elasticsearch import ElasticsearchStore
+
+        osmem = request.getfixturevalue("es_osmem")
+        s = ElasticsearchStore(osmem_client(osmem.url), prefix=request.getfixturevalue("es_prefix"))
+    yield s
+    s.close()
+
+
+def make_post(
+    native: str,
+    at: datetime,
+    *,
+    topic: str = "acme",
+    source: str = "x",
+    label: str = "neu",
+    followers: int | None = 10,
+    likes: int = 0,
+    reposts: int = 0,
+    author: str | None = None,
+    categories: tuple[str, ...] = (),
+    risk: float = 0.0,
+    dup: str | None = None,
+    text: str | None = None,
+    analysed: bool = True,
+) -> Post:
+    analysis = None
+    if analysed:
+        analysis = Analysis(
+            lang="fr",
+            sentiment=Sentiment(label, {"neg": -0.8, "neu": 0.0, "pos": 0.7}[label], "lexicon-fr@1"),
+            crisis=Crisis(risk=risk, categories=list(categories), terms=[f"t-{c}" for c in categories]),
+            topic_ids=[topic],
+            entities=["Acme"],
+            near_dup_cluster=dup,
+            model_versions={"sentiment": "lexicon-fr@1"},
+        )
+    return Post(
+        id=f"{source}:{native}",
+        source=source,
+        text=text if text is not None else f"Message {native} à propos d'Acme",
+        created_at=at,
+        url=f"https://example.org/{native}",
+        lang="fr",
+        fetched_at=at + MIN,
+        author=Author(id=author or f"u-{native}", handle=f"@{author or native}", name="Camille", followers=followers),
+        engagement=Engagement(likes=likes, reposts=reposts, replies=0, quotes=0, views=100),
+        topic_ids=[topic],
+        analysis=analysis,
+    )
+
+
+def test_adapter_satisfies_protocol(store):
+    assert isinstance(store, Store)
+
+
+# -- posts ----------------------------------------------------------------------------------------
+
+def test_upsert_is_idempotent_and_counts_updates(store):
+    a, b = make_post("1", T0), make_post("2", T0 + MIN)
+    first = store.upsert_posts([a, b])
+    assert (first.inserted, first.updated, first.quarantined) == (2, 0, 0)
+    again = store.upsert_posts([a, b])
+    assert (again.inserted, again.updated) == (0, 0)
+    assert store.count_posts() == 2
+
+    changed = make_post("1", T0, likes=40, text="Message 1 modifié")
+    res = store.upsert_posts([changed])
+    assert (res.inserted, res.updated) == (0, 1)
+    assert store.count_posts() == 2
+    got = store.get_post("x:1")
+    assert got is not None and got.text == "Message 1 modifié" and got.engagement.likes == 40
+
+
+def test_same_post_twice_in_one_batch_makes_one_document(store):
+    res = store.upsert_posts([make_post("1", T0, likes=1), make_post("1", T0, likes=2)])
+    assert res.inserted == 1
+    assert store.count_posts() == 1
+    assert store.get_post("x:1").engagement.likes == 2  # the last version wins
+
+
+def test_post_roundtrips_exactly(store):
+    post = make_post("rt", T0 + timedelta(microseconds=123456), label="neg", categories=("legal",), dup="c1")
+    post.parent_id, post.thread_id, post.raw_ref = "x:parent", "x:thread", "raw/x/rt.json"
+    post.analysis.notes = ["lang from platform"]
+    store.upsert_posts([post])
+    assert store.get_post(post.id) == post
+    assert store.get_post("x:missing") is None
+
+
+def test_unanalysed_post_counts_for_the_topics_it_was_fetched_for(store):
+    store.upsert_posts([make_post("raw", T0, analysed=False, topic="acme")])
+    assert store.count_posts("acme") == 1
+    assert store.get_post("x:raw").analysis is None
+
+
+def test_count_posts_by_topic(store):
+    store.upsert_posts([make_post("1", T0), make_post("2", T0, topic="other"), make_post("3", T0 + MIN)])
+    assert store.count_posts() == 3
+    assert store.count_posts("acme") == 2
+    assert store.count_posts("other") == 1
+    assert store.count_posts("nobody") == 0
+
+
+def test_posts_range_is_start_inclusive_end_exclusive_and_ordered(store):
+    posts = [make_post(str(i), T0 + i * MIN) for i in range(6)] + [make_post("o", T0 + 2 * MIN, topic="other")]
+    store.upsert_posts(list(reversed(posts)))
+    got = store.posts("acme", T0 + MIN, T0 + 4 * MIN)
+    assert [p.id for p in got] == ["x:1", "x:2", "x:3"]
+    assert [p.id for p in store.posts("acme", limit=2)] == ["x:0", "x:1"]
+    assert len(store.posts(None)) == 7
+    assert [p.id for p in store.posts(None, T0 + 2 * MIN, T0 + 3 * MIN)] == ["x:2", "x:o"]
+    assert store.posts("acme", T0 + 10 * MIN) == []
+
+
+def test_posts_pages_past_one_thousand(store):
+    posts = [make_post(f"{i:05d}", T0 + i * timedelta(seconds=1)) for i in range(1234)]
+    store.upsert_posts(posts)
+    got = store.posts("acme")
+    assert len(got) == 1234
+    assert got[0].id == "x:00000" and got[-1].id == "x:01233"
+    assert len(store.posts("acme", limit=1100)) == 1100
+
+
+# -- series ---------------------------------------------------------------------------------------
+
+def test_series_buckets_are_aligned_on_start_with_empty_buckets(store):
+    bucket = timedelta(minutes=5)
+    store.upsert_posts(
+        [
+            make_post("before", T0 - timedelta(seconds=1)),
+            make_post("at-start", T0),
+            make_post("b0-end", T0 + bucket - timedelta(seconds=1)),
+            make_post("b2", T0 + 2 * bucket + MIN),
+            make_post("b5", T0 + 5 * bucket + 4 * MIN),
+            make_post("at-end", T0 + 6 * bucket),
+            make_post("other-topic", T0 + MIN, topic="other"),
+        ]
+    )
+    series = store.series("acme", T0, T0 + 6 * bucket, bucket)
+    assert [b.start for b in series] == [T0 + i * bucket for i in range(6)]
+    assert [b.count for b in series] == [2, 0, 1, 0, 0, 1]
+    assert all(b.topic_id == "acme" for b in series)
+    empty = series[1]
+    assert (empty.negative, empty.reach, empty.authors, empty.sources, empty.max_dup_cluster) == (0, 0, 0, {}, 0)
+    assert store.series("acme", T0, T0, bucket) == []
+
+
+def test_series_aggregates(store):
+    bucket = timedelta(minutes=10)
+    store.upsert_posts(
+        [
+            make_post("n1", T0, label="neg", followers=1000, likes=5, reposts=1, author="ann",
+                      categories=("legal", "boycott"), risk=0.9, dup="c1", source="x"),
+            make_post("n2", T0 + MIN, label="neg", followers=200, likes=1, author="ann",
+                      categories=("legal",), risk=0.5, dup="c1", source="reddit"),
+            make_post("n3", T0 + 2 * MIN, label="neg", followers=None, author="bob", dup="c2", source="x"),
+            make_post("p1", T0 + 3 * MIN, label="pos", followers=50, likes=10, author="cat", source="x"),
+            make_post("u1", T0 + 4 * MIN, label="neu", followers=7, author="dan", dup="c2", source="mastodon"),
+            make_post("u2", T0 + 5 * MIN, label="neu", followers=3, author="dan", dup="c1", source="x"),
+            make_post("next", T0 + bucket + MIN, label="neg", followers=1, author="eve", categories=("safety",)),
+        ]
+    )
+    first, second = store.series("acme", T0, T0 + 2 * bucket, bucket)
+    assert first.count == 6
+    assert (first.negative, first.positive) == (3, 1)
+    assert first.reach == 1000 + 200 + 0 + 50 + 7 + 3
+    assert first.negative_reach == 1200
+    assert first.engagement == 6 + 1 + 0 + 10 + 0 + 0
+    assert first.authors == 4  # ann, bob, cat, dan
+    assert first.crisis_terms == 2
+    assert first.crisis_categories == {"legal": 2, "boycott": 1}
+    assert first.sources == {"x": 4, "reddit": 1, "mastodon": 1}
+    assert first.max_dup_cluster == 3  # c1
+    assert first.negative_share == pytest.approx(0.5)
+    assert (second.count, second.negative, second.crisis_categories, second.max_dup_cluster) == (1, 1, {"safety": 1}, 0)
+
+
+# -- top posts ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def ranked(store):
+    store.upsert_posts(
+        [
+            make_post("viral", T0, label="pos", followers=10, likes=500),
+            make_post("big", T0 + MIN, label="neu", followers=90000, likes=2),
+            make_post("angry", T0 + 2 * MIN, label="neg", followers=5000, likes=30, categories=("fraud",), risk=0.4),
+            make_post("furious", T0 + 3 * MIN, label="neg", followers=100, likes=3, categories=("safety",), risk=0.95),
+            make_post("late", T0 + 4 * MIN, label="neu", followers=1, likes=0),
+            make_post("outside", T0 + 30 * MIN, label="neg", followers=10**6, likes=10**4),
+            make_post("elsewhere", T0, label="neg", followers=10**6, likes=10**4, topic="other"),
+        ]
+    )
+    return store
+
+
+@pytest.mark.parametrize(
+    "by, expected",
+    [
+        ("engagement", ["x:viral", "x:angry", "x:furious"]),
+        ("reach", ["x:big", "x:angry", "x:furious"]),
+        ("negative", ["x:angry", "x:furious"]),  # only negative posts, by engagement + reach/100
+        ("crisis", ["x:furious", "x:angry", "x:viral"]),
+        ("recent", ["x:late", "x:furious", "x:angry"]),
+    ],
+)
+def test_top_posts(ranked, by, expected):
+    got = ranked.top_posts("acme", T0, T0 + 10 * MIN, by=by, limit=3)
+    assert [p.id for p in got] == expected
+
+
+def test_top_posts_rejects_unknown_ranking(ranked):
+    with pytest.raises(ValueError, match="unknown ranking"):
+        ranked.top_posts("acme", T0, T0 + MIN, by="loudness")
+
+
+# -- cursors --------------------------------------------------------------------------------------
+
+def test_cursor_roundtrip_and_update(store):
+    assert store.get_cursor("reddit", "acme OR Acme") is None
+    cur = Cursor("reddit", "acme OR Acme", {"after": "t3_abc", "seen": [1, 2], "etag": None}, T0)
+    store.set_cursor(cur)
+    assert store.get_cursor("reddit", "acme OR Acme") == cur
+    store.set_cursor(Cursor("reddit", "acme OR Acme", {"after": "t3_def"}, T0 + MIN))
+    store.set_cursor(Cursor("reddit", "other", {"after": "t3_zzz"}, T0))
+    got = store.get_cursor("reddit", "acme OR Acme")
+    assert got.value == {"after": "t3_def"} and got.updated_at == T0 + MIN
+    assert store.get_cursor("reddit", "other").value == {"after": "t3_zzz"}
+    assert store.get_cursor("x", "acme OR Acme") is None
+
+
+# -- alerts ---------------------------------------------------------------------------------------
+
+def make_alert(topic: str, opened: datetime, level: Level = Level.WARNING, risk: float = 62.0) -> Alert:
+    key = Alert.make_dedup_key(topic, opened)
+    return Alert(
+        id=Alert.make_id(key),
+        dedup_key=key,
+        topic_id=topic,
+        level=level,
+        risk=risk,
+        opened_at=opened,
+        updated_at=opened,
+        drivers=[Driver("negative_volume", 30.0, 42.0, 5.0, "42 negative posts vs 5 usual")],
+        evidence=[{"id": "x:1", "text": "<b>scam</b>", "url": "https://example.org/1"}],
+        deliveries=[Delivery("slack_webhook", "open", "sent", 1, "ts-1", None, opened)],
+        links={"kibana": "https://kibana.example/app/dashboards"},
+    )
+
+
+def test_alerts_save_update_open_and_history(store):
+    a = make_alert("acme", T0)
+    b = make_alert("acme", T0 + 60 * MIN, level=Level.CRISIS, risk=88.0)
+    c = make_alert("globex", T0 + 30 * MIN)
+    for alert in (a, b, c):
+        store.save_alert(alert)
+    assert store.get_alert(a.id) == a
+    assert store.get_alert(a.dedup_key) == a
+    assert store.get_alert("nope") is None
+    assert [x.id for x in store.open_alerts()] == [a.id, c.id, b.id]
+    assert [x.id for x in store.open_alerts("acme")] == [a.id, b.id]
+
+    a.state, a.resolved_at, a.updated_at = AlertState.RESOLVED, T0 + 90 * MIN, T0 + 90 * MIN
+    a.deliveries.append(Delivery("slack_webhook", "resolve", "sent", 1, "ts-2", None, T0 + 90 * MIN))
+    store.save_alert(a)  # same dedup_key: replaces, never duplicates
+    assert store.get_alert(a.id) == a
+    assert [x.id for x in store.open_alerts("acme")] == [b.id]
+    assert [x.id for x in store.alert_history("acme")] == [a.id, b.id]
+    assert [x.id for x in store.alert_history()] == [a.id, c.id, b.id]
+    assert [x.id for x in store.alert_history(since=T0 + 30 * MIN)] == [c.id, b.id]
+    assert store.alert_history("nobody") == []
+
+
+# -- quarantine -----------------------------------------------------------------------------------
+
+def test_quarantine_keeps_records_once(store):
+    assert store.quarantine("reddit", {"id": "t3_x", "title": None}, "missing title", {"query": "acme"}) is True
+    assert store.quarantine("reddit", {"id": "t3_x", "title": None}, "missing title", {"query": "acme"}) is False
+    assert store.quarantine("reddit", {"id": "t3_x", "title": None}, "another reason", {"query": "acme"}) is True
+    assert store.quarantine("feeds", b"<rss><broken", "not XML") is True
+    all_rows = store.quarantined()
+    assert len(all_rows) == 3
+    feeds = store.quarantined("feeds")
+    assert len(feeds) == 1
+    assert feeds[0].record == "<rss><broken" and feeds[0].reason == "not XML" and feeds[0].at is not None
+    reddit = store.quarantined("reddit")
+    assert {q.reason for q in reddit} == {"missing title", "another reason"}
+    assert reddit[0].context == {"query": "acme"}
+    assert '"t3_x"' in reddit[0].record
+
+
+# -- both adapters agree on random data -------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_adapters_agree_on_random_data(seed, tmp_path, request):
+    """Detection must run the same on SQLite and Elasticsearch: same buckets, same rankings."""
+    import random
+
+    from es_fixtures import osmem_client
+
+    from vigie.store.elasticsearch import ElasticsearchStore
+    from vigie.store.sqlite import SqliteStore
+
+    rng = random.Random(seed)
+    posts = []
+    for i in range(250):
+        posts.append(make_post(
+            f"{seed}-{i}", T0 + timedelta(seconds=rng.randrange(4 * 3600)),
+            topic=rng.choice(["acme", "acme", "globex"]), source=rng.choice(["x", "reddit", "mastodon"]),
+            label=rng.choice(["neg", "neu", "pos"]), followers=rng.choice([None, 0, rng.randrange(10**6)]),
+            likes=rng.randrange(50), reposts=rng.randrange(5), author=f"a{rng.randrange(40)}",
+            categories=tuple(rng.sample(["legal", "safety", "fraud", "boycott"], rng.randrange(3))),
+            risk=round(rng.random(), 3), dup=rng.choice([None, None, "c1", "c2", "c3"]),
+            analysed=rng.random() > 0.1,
+        ))
+    sq = SqliteStore(tmp_path / "x.db")
+    es = ElasticsearchStore(osmem_client(request.getfixturevalue("es_osmem").url),
+                            prefix=request.getfixturevalue("es_prefix"))
+    try:
+        for store in (sq, es):
+            store.upsert_posts(posts)
+        for topic in ("acme", "globex"):
+            assert es.count_posts(topic) == sq.count_posts(topic)
+            for minutes in (1, 7, 30, 60):
+                start = T0 + timedelta(seconds=rng.randrange(-600, 600))
+                end = start + timedelta(hours=rng.choice([1, 3, 5]))
+                bucket = timedelta(minutes=minutes)
+                assert es.series(topic, start, end, bucket) == sq.series(topic, start, end, bucket)
+            for by in ("engagement", "reach", "negative", "crisis", "recent"):
+                want = [p.id for p in sq.top_posts(topic, T0, T0 + timedelta(hours=2), by=by, limit=10)]
+                assert [p.id for p in es.top_posts(topic, T0, T0 + timedelta(hours=2), by=by, limit=10)] == want
+            assert [p.id for p in es.posts(topic, T0 + timedelta(hours=1))] == \
+                   [p.id for p in sq.posts(topic, T0 + timedelta(hours=1))]
+    finally:
+        sq.close()
+        es.close()

@@ -1,0 +1,290 @@
+"""The `vigie` command line: one coherent CLI over the pipeline steps."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from vigie.config import ConfigError, NlpConfig, load_config
+from vigie.models import utc
+
+DEFAULT_DEMO_CONFIG = Path("samples/demo/vigie.yml")
+
+
+def _console(stream: TextIO | None = None) -> Console:
+    return Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
+
+
+def _load(path: str | Path):
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """Vigie: social listening and bad-buzz early warning.
+
+    \b
+    Quick start (embedded default, nothing to configure):
+      vigie demo                      # replay the bundled scenario, print alerts, write out/report.html
+      vigie run --config vigie.yml    # one cycle of every configured source, detection and alerts
+      echo "Service client nul, remboursez-moi !" | vigie score
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+# -- demo ---------------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=str(DEFAULT_DEMO_CONFIG),
+              show_default=True, help="Demo configuration (topics, replay source, SQLite store, channels).")
+@click.option("--truth", "truth_path", type=click.Path(dir_okay=False), default=None,
+              help="Ground truth of the scenario [default: truth.json beside the replay file].")
+@click.option("--resume", is_flag=True, help="Keep the demo store and continue from its cursors (default: start afresh).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default="out/report.html", show_default=True)
+def demo(config_path: str, truth_path: str | None, resume: bool, report_path: str) -> None:
+    """Replay the bundled scenario in simulated time through the real pipeline.
+
+    Posts flow replay -> NLP -> SQLite -> detection -> notifiers, 5 simulated minutes at a time. Alerts are
+    printed as they fire; at the end the alert timeline is compared with the scenario's ground truth and
+    an HTML report is written. If SLACK_WEBHOOK_URL is set, warning and crisis alerts also go to Slack.
+
+    \b
+    Example:
+      vigie demo
+      vigie demo --resume      # a second run on the same store: adds no post and no alert
+    """
+    from vigie.demo import compare_with_truth, load_truth, simulate, with_slack_from_env
+    from vigie.pipeline import Runtime
+    from vigie.report import write_report
+
+    config = with_slack_from_env(_load(config_path))
+    console = _console()
+    replay = next((s for s in config.sources.values() if s.type == "replay"), None)
+    if replay is None:
+        raise click.ClickException(f"{config_path}: the demo needs a `replay` source")
+    truth_file = Path(truth_path) if truth_path else replay.path.parent / "truth.json"
+    truth = load_truth(truth_file)
+    if config.store.type == "sqlite" and not resume:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(config.store.path) + suffix).unlink(missing_ok=True)
+    start, end = _replay_span(replay.path, truth)
+    console.print(f"[bold]Vigie demo[/bold] — replaying {replay.path.name} from {start:%a %d %b %H:%M} to "
+                  f"{end:%a %d %b %H:%M} UTC in simulated time, store {config.store.type}"
+                  f"{' ' + str(config.store.path) if config.store.type == 'sqlite' else ''}")
+    rt = Runtime.from_config(config, console=console)
+    try:
+        days_seen: set[str] = set()
+
+        def progress(t: datetime) -> None:
+            day = t.strftime("%a %d %b")
+            if day not in days_seen:
+                days_seen.add(day)
+                console.print(f"[dim]── {day} ── {rt.store.count_posts()} posts stored[/dim]")
+
+        result = simulate(rt, start, end, progress=progress)
+        alerts = rt.store.alert_history()
+        console.print(
+            f"\n[bold]Replay done[/bold] in {result.seconds:.1f} s: {result.ticks} buckets, "
+            f"{result.posts_inserted} posts stored ({result.posts_updated} updated), "
+            f"{result.quarantined} malformed records quarantined, {len(alerts)} alert(s) in the store."
+        )
+        if result.quarantined:
+            for q in rt.store.quarantined()[:5]:
+                console.print(f"  [yellow]quarantined[/yellow] {q.context.get('file', q.source)} "
+                              f"line {q.context.get('line', '?')}: {q.reason}")
+        if truth:
+            _print_timeline(console, alerts, truth)
+        out = write_report(rt.store, config, Path(report_path), truth=truth)
+        console.print(f"\nReport: [bold]{out}[/bold]")
+    finally:
+        rt.close()
+
+
+def _replay_span(path: Path, truth: dict[str, Any] | None) -> tuple[datetime, datetime]:
+    if truth and truth.get("start") and truth.get("end"):
+        return utc(truth["start"]), utc(truth["end"])
+    first = last = None
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                t = utc(json.loads(line)["created_at"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            first = t if first is None else min(first, t)
+            last = t if last is None else max(last, t)
+    if first is None:
+        raise click.ClickException(f"{path}: no valid post to replay")
+    return first, last + timedelta(minutes=5)
+
+
+def _fmt_lead(lead: timedelta | None) -> str:
+    if lead is None:
+        return "—"
+    minutes = int(lead.total_seconds() // 60)
+    sign = "" if minutes >= 0 else "-"
+    minutes = abs(minutes)
+    return f"{sign}{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _print_timeline(console: Console, alerts: list, truth: dict[str, Any]) -> None:
+    from vigie.demo import compare_with_truth
+
+    outcomes, false_alerts = compare_with_truth(alerts, truth)
+    table = Table(title="Alert timeline vs ground truth", show_lines=False)
+    for col in ("topic", "event", "true onset", "true peak", "first warning", "first crisis",
+                "lead before peak (warning / crisis)", "max level"):
+        table.add_column(col)
+    for o in outcomes:
+        fmt = lambda t: t.strftime("%a %H:%M") if t else "—"  # noqa: E731
+        table.add_row(
+            o.topic_id, o.kind, fmt(o.onset), fmt(o.peak), fmt(o.first_warning), fmt(o.first_crisis),
+            f"{_fmt_lead(o.lead(o.first_warning))} / {_fmt_lead(o.lead(o.first_crisis))}",
+            o.max_level.value if o.max_level else "none",
+        )
+    console.print()
+    console.print(table)
+    console.print(f"False alerts (warning or above, outside any true event): {len(false_alerts)}")
+
+
+# -- run ----------------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True,
+              help="Vigie configuration file (see vigie.example.yml).")
+@click.option("--now", default=None, help="Clock for this cycle (ISO-8601, UTC) [default: now].")
+def run(config_path: str, now: str | None) -> None:
+    """One cycle: fetch every configured source since its cursor, score, store, detect and alert.
+
+    \b
+    Example:
+      vigie run --config vigie.yml
+    """
+    from vigie.pipeline import Runtime, run_cycle
+
+    config = _load(config_path)
+    console = _console()
+    rt = Runtime.from_config(config, console=console)
+    try:
+        report = run_cycle(rt, utc(now) if now else None)
+    finally:
+        rt.close()
+    failed = 0
+    for s in report.sources:
+        status = "[green]ok[/green]" if s.ok else "[red]failed[/red]"
+        console.print(f"{s.source}: {status} {s.fetched} fetched, {s.inserted} new, {s.updated} updated, "
+                      f"{s.quarantined} quarantined")
+        for err in s.errors:
+            failed += 1
+            console.print(f"  [red]{err}[/red]")
+    console.print(f"{len(report.events)} alert event(s)")
+    if failed and failed == sum(len(s.errors) > 0 for s in report.sources) == len(report.sources):
+        raise SystemExit(1)
+
+
+# -- score --------------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("input_file", type=click.File("r", encoding="utf-8", errors="surrogateescape"), default="-")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Use this config's NLP settings and topics (adds matched topic ids).")
+@click.option("--batch-size", type=int, default=512, show_default=True)
+def score(input_file: TextIO, config_path: str | None, batch_size: int) -> None:
+    """Score posts: JSONL (with a "text" field) or plain lines, from a file or stdin, to JSONL on stdout.
+
+    Each output line has: lang, sentiment (label neg/neu/pos, score in [-1, 1]), crisis (risk in [0, 1],
+    categories, terms), topics (when --config is given), and the input's "id" when it had one. A JSONL
+    line that cannot be read is reported as {"line": N, "error": ...} and the rest goes on.
+
+    \b
+    Example:
+      echo "Franchement le SAV est nul, remboursez-moi !" | vigie score
+      vigie score posts.jsonl > scored.jsonl
+    """
+    from nlp.pipeline import Analyzer
+
+    config = _load(config_path) if config_path else None
+    analyzer = Analyzer(config.nlp if config else NlpConfig(), config.topics if config else [])
+    out = sys.stdout
+    errors = 0
+
+    def flush(batch: list[tuple[int, Any, str]]) -> None:
+        for (_, ident, _text), analysis in zip(batch, analyzer.analyze_texts([b[2] for b in batch])):
+            record: dict[str, Any] = {} if ident is None else {"id": ident}
+            record.update({
+                "lang": analysis.lang,
+                "sentiment": {"label": analysis.sentiment.label, "score": round(analysis.sentiment.score, 4),
+                              "model": analysis.sentiment.model},
+                "crisis": {"risk": round(analysis.crisis.risk, 4), "categories": analysis.crisis.categories,
+                           "terms": analysis.crisis.terms},
+            })
+            if config:
+                record["topics"] = analysis.topic_ids
+            if analysis.entities:
+                record["entities"] = analysis.entities  # brand aliases (+ spaCy entities when nlp.spacy_model)
+            if analysis.notes:
+                record["notes"] = analysis.notes  # why a field is und/neutral (empty text, cut, failure)
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    batch: list[tuple[int, Any, str]] = []
+    for n, line in enumerate(input_file, start=1):
+        line = line.rstrip("\n").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        if not line.strip():
+            continue
+        ident, text = None, line
+        if line.lstrip().startswith("{"):
+            try:
+                obj = json.loads(line)
+                text, ident = obj["text"], obj.get("id")
+                if not isinstance(text, str):
+                    raise TypeError(f'"text" must be a string, found {type(text).__name__}')
+            except (ValueError, KeyError, TypeError) as exc:
+                errors += 1
+                reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+                out.write(json.dumps({"line": n, "error": reason}) + "\n")
+                continue
+        batch.append((n, ident, text))
+        if len(batch) >= batch_size:
+            flush(batch)
+            batch = []
+    if batch:
+        flush(batch)
+    if errors:
+        click.echo(f"{errors} line(s) could not be read (reported inline)", err=True)
+
+
+def _register_subcommands() -> None:
+    """Commands that live beside the code they drive (one module per concern)."""
+    from alerts.cli_alerts import alerts as alerts_group
+    from alerts.cli_backtest import backtest
+    from vigie.cli_report import report
+    from vigie.cli_samples import samples
+
+    for command in (backtest, report, samples, alerts_group):
+        cli.add_command(command)
+    for module, attr in (("vigie.cli_es", "es"), ("vigie.cli_kibana", "kibana"), ("alerts.cli_notify", "notify")):
+        cli.add_command(getattr(__import__(module, fromlist=[attr]), attr))
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    cli(prog_name="vigie")
+
+
+if __name__ == "__main__":
+    main()

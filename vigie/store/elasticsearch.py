@@ -1,0 +1,658 @@
+"""Elasticsearch adapter of the store contract (production store; see `es_schema` for the index layout).
+
+Client/server pairing: the pinned `elasticsearch==8.19.x` client talks to Elasticsearch 8.x and 9.x
+servers (a 9.x server accepts the 8.x client's `compatible-with=8` headers; a 9.x client would be
+refused by an 8.x server).
+
+Write semantics:
+- Deterministic `_id` = `Post.id`. Before each bulk, the ids are looked up across the `P-posts` alias
+  (all rolled-over indices): an unchanged post is skipped, a changed one is re-indexed *into the index
+  that already holds it* (so rollover never duplicates a post), a new one goes to the write alias.
+- Bulk responses are inspected item by item: 429/503 (and 502/504) are retried with exponential
+  back-off; any other rejection (mapping/parsing errors) sends the post to quarantine with the reason.
+  If retryable errors persist after `max_retries`, `StoreError` is raised: nothing is dropped, and the
+  pipeline does not advance the listener cursor, so the next run fetches the posts again.
+- Refresh: writes are visible to the next read of the pipeline (detection right after ingest).
+  `upsert_posts` sends its bulk chunks without refresh and refreshes the posts alias once at the end
+  (`refresh="wait_for"` on every chunk would block each one up to the 1 s refresh interval); alerts,
+  cursors and quarantine entries are single writes with `refresh="wait_for"`. `refresh=False` turns
+  both off for bulk loads (call `refresh()` after).
+
+Reads are exact for everything detection uses, except `authors` (distinct authors), which is a
+`cardinality` aggregation: exact in practice below `precision_threshold` (40 000 per bucket), approximate
+above it. Dates are indexed with millisecond precision (the `_source` keeps microseconds).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from elasticsearch import (
+    ApiError,
+    AuthenticationException,
+    AuthorizationException,
+    ConnectionError as EsConnectionError,
+    ConnectionTimeout,
+    Elasticsearch,
+    NotFoundError,
+    TransportError,
+    UnsupportedProductError,
+)
+
+from vigie.config import ConfigError, env_secret
+from vigie.models import Alert, Bucket, Cursor, Post, Quarantined, UpsertResult, iso, utc
+from vigie.store.base import RankBy, bucket_starts, iter_batches, quarantine_fingerprint, record_text
+from vigie.store.es_schema import (
+    DERIVED_FIELDS,
+    SCHEMA_VERSION,
+    Names,
+    component_templates,
+    ilm_policy,
+    index_templates,
+    posts_mappings,
+    single_indices,
+)
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = frozenset({429, 502, 503, 504})
+PAGE = 1000
+
+
+class StoreError(RuntimeError):
+    """A store operation failed; the message says what to check and never contains a secret."""
+
+
+def redact_url(url: str) -> str:
+    """`https://user:pass@host` -> `https://***@host`: URLs may embed credentials."""
+    return re.sub(r"//[^/@]+@", "//***@", url)
+
+
+def _topics_of(post: Post) -> list[str]:
+    """Same rule as the SQLite adapter: NLP-matched topics are authoritative, else the fetched-for ones."""
+    if post.analysis is not None:
+        return sorted(set(post.analysis.topic_ids))
+    return sorted(set(post.topic_ids))
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def post_document(post: Post, now: datetime | None = None) -> dict[str, Any]:
+    """The indexed document: `Post.to_dict()` plus the derived fields detection sorts and aggregates on."""
+    doc = post.to_dict()
+    content = json.dumps(doc, ensure_ascii=False, sort_keys=True, default=str)
+    analysis = post.analysis
+    reach = _int(post.author.followers)
+    engagement = sum(_int(v) for v in (post.engagement.likes, post.engagement.reposts,
+                                       post.engagement.replies, post.engagement.quotes))
+    doc.update(
+        topics=_topics_of(post),
+        reach=reach,
+        engagement_total=engagement,
+        negative_rank=engagement + reach / 100.0,
+        crisis_risk=float(analysis.crisis.risk) if analysis else 0.0,
+        has_crisis=bool(analysis and analysis.crisis.categories),
+        author_key=post.author.id or post.author.handle,
+        sentiment=analysis.sentiment.label if analysis else None,
+        doc_hash=hashlib.sha1(content.encode()).hexdigest(),
+        indexed_at=iso(now or datetime.now(timezone.utc)),
+        schema_version=SCHEMA_VERSION,
+    )
+    return doc
+
+
+def post_from_document(source: dict[str, Any]) -> Post:
+    data = {k: v for k, v in source.items() if k not in DERIVED_FIELDS}
+    return Post.from_dict(data)
+
+
+def _ms(dt: datetime) -> int:
+    return int(round(utc(dt).timestamp() * 1000))
+
+
+class ElasticsearchStore:
+    """Store contract over an Elasticsearch cluster (8.x/9.x) through the official client."""
+
+    def __init__(
+        self,
+        client: Elasticsearch,
+        prefix: str = "vigie",
+        *,
+        retention_days: int = 90,
+        refresh: str | bool = "wait_for",
+        chunk_size: int = 500,
+        max_retries: int = 5,
+        initial_backoff: float = 0.5,
+        max_backoff: float = 30.0,
+        auto_setup: bool = True,
+        sleep: Callable[[float], None] = time.sleep,
+        url_hint: str = "",
+        series_slice: int = 1000,
+    ):
+        self.es = client
+        self.names = Names(prefix)
+        self.retention_days = retention_days
+        self.refresh_mode = refresh
+        self.chunk_size = chunk_size
+        self.max_retries = max_retries
+        self.initial_backoff = initial_backoff
+        self.max_backoff = max_backoff
+        self.auto_setup = auto_setup
+        self._sleep = sleep
+        self._url = url_hint or "the configured Elasticsearch URL"
+        self._ready_checked = False
+        self.series_slice = series_slice  # histogram buckets per `series` request
+
+    # -- construction ------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, cfg: Any, **client_options: Any) -> "ElasticsearchStore":
+        """Build from `vigie.config.ElasticsearchStore`: URL (or `url_env`), API key or basic auth read
+        from the environment, CA certificate for TLS. `client_options` go to `Elasticsearch(...)`."""
+        url = env_secret(cfg.url_env, "Elasticsearch URL") if cfg.url_env else cfg.url
+        options: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True, "max_retries": 3}
+        if cfg.api_key_env:  # an API key wins over basic auth when both are configured
+            options["api_key"] = env_secret(cfg.api_key_env, "Elasticsearch API key")
+        elif cfg.username_env or cfg.password_env:
+            if not (cfg.username_env and cfg.password_env):
+                raise ConfigError("store: basic auth needs both username_env and password_env")
+            options["basic_auth"] = (
+                env_secret(cfg.username_env, "Elasticsearch user name"),
+                env_secret(cfg.password_env, "Elasticsearch password"),
+            )
+        if cfg.ca_certs:
+            if not cfg.ca_certs.exists():
+                raise ConfigError(f"store.ca_certs: file {cfg.ca_certs} does not exist")
+            options["ca_certs"] = str(cfg.ca_certs)
+        options.update(client_options)
+        try:
+            client = Elasticsearch(url, **options)
+        except ValueError as exc:  # e.g. a URL without scheme or port
+            raise ConfigError(f"store.url: {redact_url(url)!r} is not a usable Elasticsearch URL ({exc})") from None
+        return cls(client, prefix=cfg.prefix, retention_days=cfg.retention_days, url_hint=redact_url(url))
+
+    # -- errors --------------------------------------------------------------------------------
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Turn client exceptions into messages that say what to check (no secrets: the client's
+        messages never contain credentials and URLs are redacted)."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except AuthenticationException:
+            raise StoreError(
+                f"{action}: Elasticsearch at {self._url} refused the credentials (401). Check the API key or "
+                "user/password environment variables named in store.api_key_env / username_env / password_env."
+            ) from None
+        except AuthorizationException as exc:
+            raise StoreError(
+                f"{action}: the credentials are valid but lack a privilege (403): {exc.message}. The role needs "
+                f"manage_ilm, manage_index_templates and write/read on {self.names.prefix}-*."
+            ) from None
+        except UnsupportedProductError:
+            raise StoreError(
+                f"{action}: the server at {self._url} is not Elasticsearch (no X-Elastic-Product header). "
+                "Check store.url points at an Elasticsearch 8.x/9.x cluster, not Kibana or a proxy page."
+            ) from None
+        except (EsConnectionError, ConnectionTimeout) as exc:
+            raise StoreError(
+                f"{action}: Elasticsearch at {self._url} is unreachable ({type(exc).__name__}: {exc.message}). "
+                "Check the URL, that the cluster runs, and TLS (store.ca_certs) for https."
+            ) from None
+        except ApiError as exc:
+            if exc.meta.status in (200, 404) and not isinstance(exc.body, dict):
+                raise StoreError(
+                    f"{action}: the server at {self._url} did not answer like Elasticsearch "
+                    f"(HTTP {exc.meta.status}, non-JSON body)."
+                ) from None
+            raise StoreError(f"{action}: Elasticsearch error {exc.meta.status}: {exc.message} {_reason(exc)}") from None
+        except TransportError as exc:
+            raise StoreError(f"{action}: transport error talking to {self._url}: {exc.message}") from None
+
+    def check(self) -> dict[str, Any]:
+        """`GET /`: proves the URL, credentials and product; returns the cluster's info."""
+        with self._errors("connecting"):
+            info = self.es.info().body
+        if not isinstance(info, dict) or "version" not in info:
+            raise StoreError(f"connecting: the server at {self._url} did not answer like Elasticsearch")
+        return info
+
+    def _ready(self) -> None:
+        """First use: check the cluster and, if `vigie es setup` never ran, run it (idempotent)."""
+        if self._ready_checked:
+            return
+        self.check()
+        if self.auto_setup:
+            with self._errors("checking indices"):
+                present = self.es.indices.exists_alias(name=self.names.posts).body
+            if not present:
+                log.info("Elasticsearch: %s missing, running setup", self.names.posts)
+                self.setup()
+        self._ready_checked = True
+
+    # -- setup ---------------------------------------------------------------------------------
+    def ilm_available(self) -> bool:
+        try:
+            self.es.ilm.get_status()
+            return True
+        except ApiError as exc:
+            if exc.meta.status in (400, 404, 405, 410):  # "no handler found" (OpenSearch, serverless)
+                return False
+            raise
+
+    def setup(self) -> list[str]:
+        """Create or update the ILM policy, templates, write alias and auxiliary indices. Idempotent:
+        safe on every deploy. Returns one line per action for the CLI."""
+        self.check()
+        done: list[str] = []
+        n = self.names
+        with self._errors("setup"):
+            ilm = self.ilm_available()
+            if ilm:
+                self.es.ilm.put_lifecycle(name=n.policy, policy=ilm_policy(self.retention_days))
+                done.append(f"ILM policy {n.policy}: rollover 7d/50gb, delete after {self.retention_days}d")
+            else:
+                done.append("ILM not available on this server: no rollover/retention policy (not Elasticsearch?)")
+            for name, body in component_templates(n, ilm=ilm).items():
+                self.es.cluster.put_component_template(name=name, **body)
+                done.append(f"component template {name}")
+            for name, body in index_templates(n).items():
+                self.es.indices.put_index_template(name=name, **body)
+                done.append(f"index template {name}")
+            if self.es.indices.exists_alias(name=n.posts).body:
+                self._update_mapping(n.posts, posts_mappings())
+                done.append(f"write alias {n.posts}: exists, mapping updated")
+            elif self.es.indices.exists(index=n.posts).body:
+                raise StoreError(
+                    f"setup: {n.posts} exists as a concrete index, not as the write alias Vigie expects. "
+                    f"Reindex it into {n.posts_first} with the alias, or choose another store.prefix."
+                )
+            else:
+                self._create(n.posts_first, aliases={n.posts: {"is_write_index": True}})
+                done.append(f"index {n.posts_first} with write alias {n.posts}")
+            for index, mappings in single_indices(n):
+                if self.es.indices.exists(index=index).body:
+                    self._update_mapping(index, mappings)
+                    done.append(f"index {index}: exists, mapping updated")
+                else:
+                    self._create(index)
+                    done.append(f"index {index}")
+        return done
+
+    def _create(self, index: str, **kwargs: Any) -> None:
+        try:
+            self.es.indices.create(index=index, **kwargs)
+        except ApiError as exc:  # another deploy created it between our check and now
+            if _error_type(exc) != "resource_already_exists_exception":
+                raise
+
+    def _update_mapping(self, index: str, mappings: dict[str, Any]) -> None:
+        """Additive mapping changes reach existing indices; a type change is refused by Elasticsearch and
+        reported (it needs a reindex)."""
+        try:
+            self.es.indices.put_mapping(index=index, properties=mappings["properties"],
+                                        dynamic=mappings.get("dynamic"))
+        except ApiError as exc:
+            raise StoreError(
+                f"setup: the mapping of {index} conflicts with this version of Vigie ({exc.message}: "
+                f"{_reason(exc)}). Reindex into a new prefix or delete the index."
+            ) from None
+
+    def refresh(self) -> None:
+        with self._errors("refresh"):
+            self.es.indices.refresh(index=",".join([self.names.posts, self.names.alerts, self.names.cursors,
+                                                    self.names.quarantine]))
+
+    # -- posts ---------------------------------------------------------------------------------
+    def upsert_posts(self, posts: Sequence[Post]) -> UpsertResult:
+        result = UpsertResult()
+        if not posts:
+            return result
+        self._ready()
+        latest: dict[str, Post] = {}
+        for post in posts:  # the last version of a post in a batch wins, as it would on re-fetch
+            latest[post.id] = post
+        for chunk in iter_batches(list(latest.values()), self.chunk_size):
+            result += self._upsert_chunk(chunk)
+        if self.refresh_mode and (result.inserted or result.updated):
+            with self._errors("refresh"):
+                self.es.indices.refresh(index=self.names.posts)
+        return result
+
+    def _locate(self, ids: list[str]) -> dict[str, tuple[str, str | None]]:
+        """id -> (concrete index, doc_hash) for the ids already stored, across every rolled-over index."""
+        with self._errors("looking up posts"):
+            resp = self.es.search(index=self.names.posts, query={"ids": {"values": ids}}, size=len(ids),
+                                  source=["doc_hash"], ignore_unavailable=True)
+        return {h["_id"]: (h["_index"], (h.get("_source") or {}).get("doc_hash")) for h in resp["hits"]["hits"]}
+
+    def _upsert_chunk(self, chunk: list[Post]) -> UpsertResult:
+        result = UpsertResult()
+        now = datetime.now(timezone.utc)
+        existing = self._locate([p.id for p in chunk])
+        pending: list[tuple[Post, dict[str, Any], str]] = []
+        for post in chunk:
+            try:
+                doc = post_document(post, now)
+            except (TypeError, ValueError) as exc:  # a listener produced a post we cannot serialise
+                self.quarantine(post.source, _safe_record(post), f"store: cannot serialise post: {exc}",
+                                {"post_id": post.id, "stage": "store"})
+                result.quarantined += 1
+                continue
+            where = existing.get(post.id)
+            if where and where[1] == doc["doc_hash"]:
+                continue  # unchanged: re-runs are no-ops
+            pending.append((post, doc, where[0] if where else self.names.posts))
+        attempt = 0
+        while pending:
+            retry: list[tuple[Post, dict[str, Any], str]] = []
+            operations: list[dict[str, Any]] = []
+            for post, doc, index in pending:
+                operations += [{"index": {"_index": index, "_id": post.id}}, doc]
+            resp = None
+            with self._errors("bulk write"):
+                try:  # the transport's own retries are off: we count and back off ourselves
+                    resp = self.es.options(max_retries=0).bulk(operations=operations, refresh=False)
+                except ApiError as exc:
+                    if exc.meta.status not in RETRYABLE:
+                        raise
+            if resp is None:
+                retry = pending
+            else:
+                for (post, doc, _index), item in zip(pending, resp["items"]):
+                    outcome = item.get("index") or next(iter(item.values()))
+                    status = int(outcome.get("status", 500))
+                    if 200 <= status < 300:
+                        if outcome.get("result") == "created":
+                            result.inserted += 1
+                        else:
+                            result.updated += 1
+                    elif status in RETRYABLE:
+                        retry.append((post, doc, _index))
+                    else:
+                        err = outcome.get("error") or {}
+                        reason = f"elasticsearch rejected the post ({status} {_describe(err)})"
+                        self.quarantine(post.source, post.to_dict(), reason,
+                                        {"post_id": post.id, "stage": "store", "error_type": _describe_type(err)})
+                        result.quarantined += 1
+            if not retry:
+                break
+            attempt += 1
+            if attempt > self.max_retries:
+                raise StoreError(
+                    f"bulk write: {len(retry)} post(s) still refused as overloaded (429/503) after "
+                    f"{self.max_retries} retries; nothing was dropped, the run can be repeated."
+                )
+            result.retried += len(retry)
+            delay = min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1))
+            log.warning("Elasticsearch overloaded: retrying %d post(s) in %.1fs", len(retry), delay)
+            self._sleep(delay)
+            pending = retry
+        return result
+
+    def get_post(self, post_id: str) -> Post | None:
+        self._ready()
+        with self._errors("reading a post"):
+            resp = self.es.search(index=self.names.posts, query={"ids": {"values": [post_id]}}, size=1)
+        hits = resp["hits"]["hits"]
+        return post_from_document(hits[0]["_source"]) if hits else None
+
+    def count_posts(self, topic_id: str | None = None) -> int:
+        self._ready()
+        query = {"term": {"topics": topic_id}} if topic_id is not None else {"match_all": {}}
+        with self._errors("counting posts"):
+            return int(self.es.count(index=self.names.posts, query=query)["count"])
+
+    def _topic_range(self, topic_id: str | None, start: datetime | None, end: datetime | None,
+                     *extra: dict[str, Any]) -> dict[str, Any]:
+        filters: list[dict[str, Any]] = list(extra)
+        if topic_id is not None:
+            filters.append({"term": {"topics": topic_id}})
+        rng: dict[str, Any] = {}
+        if start is not None:
+            rng["gte"] = _ms(start)
+        if end is not None:
+            rng["lt"] = _ms(end)
+        if rng:
+            filters.append({"range": {"created_at": {**rng, "format": "epoch_millis"}}})
+        return {"bool": {"filter": filters}}
+
+    def _scan(self, index: str, query: dict[str, Any], sort: list[dict[str, Any]],
+              limit: int | None, action: str) -> Iterator[dict[str, Any]]:
+        """Sorted hits, paged with search_after (no scroll/PIT: short reads, and osmem lacks PIT)."""
+        after: list[Any] | None = None
+        seen = 0
+        while limit is None or seen < limit:
+            size = PAGE if limit is None else min(PAGE, limit - seen)
+            kwargs: dict[str, Any] = {"search_after": after} if after is not None else {}
+            with self._errors(action):
+                resp = self.es.search(index=index, query=query, sort=sort, size=size, **kwargs)
+            hits = resp["hits"]["hits"]
+            for hit in hits:
+                yield hit
+            seen += len(hits)
+            if len(hits) < size:
+                return
+            after = hits[-1]["sort"]
+
+    def posts(
+        self, topic_id: str | None, start: datetime | None = None, end: datetime | None = None, limit: int | None = None
+    ) -> list[Post]:
+        self._ready()
+        sort = [{"created_at": "asc"}, {"id": "asc"}]
+        hits = self._scan(self.names.posts, self._topic_range(topic_id, start, end), sort, limit, "reading posts")
+        return [post_from_document(h["_source"]) for h in hits]
+
+    # -- detection inputs ----------------------------------------------------------------------
+    def series(self, topic_id: str, start: datetime, end: datetime, bucket: timedelta) -> list[Bucket]:
+        start, end = utc(start), utc(end)
+        starts = bucket_starts(start, end, bucket)
+        buckets = [Bucket(topic_id=topic_id, start=s) for s in starts]
+        if not buckets:
+            return buckets
+        self._ready()
+        width = int(bucket.total_seconds() * 1000)
+        if width < 1:
+            raise ValueError("bucket must be at least one millisecond")
+        lo = _ms(start)
+        aggs = {
+            "b": {
+                # fixed_interval + offset align the buckets on `start`, as the SQLite adapter does.
+                "date_histogram": {"field": "created_at", "fixed_interval": f"{width}ms",
+                                   "offset": f"{lo % width}ms", "min_doc_count": 1},
+                "aggs": {
+                    "neg": {"filter": {"term": {"sentiment": "neg"}}, "aggs": {"reach": {"sum": {"field": "reach"}}}},
+                    "pos": {"filter": {"term": {"sentiment": "pos"}}},
+                    "reach": {"sum": {"field": "reach"}},
+                    "engagement": {"sum": {"field": "engagement_total"}},
+                    "authors": {"cardinality": {"field": "author_key", "precision_threshold": 40000}},
+                    "crisis": {"filter": {"term": {"has_crisis": True}}},
+                    "categories": {"terms": {"field": "analysis.crisis.categories", "size": 100}},
+                    "sources": {"terms": {"field": "source", "size": 100}},
+                    "dup": {"terms": {"field": "analysis.near_dup_cluster", "size": 1,
+                                      "order": {"_count": "desc"}}},
+                },
+            }
+        }
+        # Each histogram bucket carries ~20 sub-buckets; slicing the window keeps every request far below
+        # the cluster's search.max_buckets (65 536 by default) even for 1-minute buckets over days.
+        for first in range(0, len(buckets), self.series_slice):
+            last = min(len(buckets), first + self.series_slice)
+            slice_end = end if last == len(buckets) else starts[last]
+            with self._errors("series"):
+                resp = self.es.search(index=self.names.posts, size=0,
+                                      query=self._topic_range(topic_id, starts[first], slice_end), aggs=aggs)
+            self._fill(buckets, resp["aggregations"]["b"]["buckets"], lo, width)
+        return buckets
+
+    @staticmethod
+    def _fill(buckets: list[Bucket], raws: list[dict[str, Any]], lo: int, width: int) -> None:
+        for raw in raws:
+            i = (int(raw["key"]) - lo) // width
+            if not 0 <= i < len(buckets) or not raw["doc_count"]:
+                continue
+            b = buckets[i]
+            b.count = int(raw["doc_count"])
+            b.negative = int(raw["neg"]["doc_count"])
+            b.negative_reach = int(raw["neg"]["reach"]["value"] or 0)
+            b.positive = int(raw["pos"]["doc_count"])
+            b.reach = int(raw["reach"]["value"] or 0)
+            b.engagement = int(raw["engagement"]["value"] or 0)
+            b.authors = int(raw["authors"]["value"] or 0)
+            b.crisis_terms = int(raw["crisis"]["doc_count"])
+            b.crisis_categories = {c["key"]: int(c["doc_count"]) for c in raw["categories"]["buckets"]}
+            b.sources = {s["key"]: int(s["doc_count"]) for s in raw["sources"]["buckets"]}
+            dup = raw["dup"]["buckets"]
+            b.max_dup_cluster = int(dup[0]["doc_count"]) if dup else 0
+
+    def top_posts(
+        self, topic_id: str, start: datetime, end: datetime, by: RankBy = "engagement", limit: int = 5
+    ) -> list[Post]:
+        order = {
+            "engagement": [{"engagement_total": "desc"}, {"reach": "desc"}],
+            "reach": [{"reach": "desc"}, {"engagement_total": "desc"}],
+            # Negative posts that travel: the ones a crisis team must read first.
+            "negative": [{"negative_rank": "desc"}],
+            "crisis": [{"crisis_risk": "desc"}, {"engagement_total": "desc"}],
+            "recent": [{"created_at": "desc"}],
+        }.get(by)
+        if order is None:
+            raise ValueError(f"unknown ranking {by!r}; expected engagement, reach, negative, crisis or recent")
+        self._ready()
+        extra = [{"term": {"sentiment": "neg"}}] if by == "negative" else []
+        with self._errors("top posts"):
+            resp = self.es.search(index=self.names.posts, query=self._topic_range(topic_id, start, end, *extra),
+                                  sort=[*order, {"id": "asc"}], size=int(limit))
+        return [post_from_document(h["_source"]) for h in resp["hits"]["hits"]]
+
+    # -- cursors -------------------------------------------------------------------------------
+    @staticmethod
+    def _cursor_id(source: str, query: str) -> str:
+        return hashlib.sha1(json.dumps([source, query]).encode()).hexdigest()
+
+    def get_cursor(self, source: str, query: str) -> Cursor | None:
+        self._ready()
+        with self._errors("reading a cursor"):
+            resp = self.es.options(ignore_status=404).get(index=self.names.cursors, id=self._cursor_id(source, query))
+        if not resp.body.get("found"):
+            return None
+        src = resp["_source"]
+        return Cursor(source=source, query=query, value=src["value"], updated_at=utc(src["updated_at"]))
+
+    def set_cursor(self, cursor: Cursor) -> None:
+        self._ready()
+        doc = {"source": cursor.source, "query": cursor.query, "value": cursor.value,
+               "updated_at": iso(cursor.updated_at or datetime.now(timezone.utc))}
+        with self._errors("saving a cursor"):
+            self.es.index(index=self.names.cursors, id=self._cursor_id(cursor.source, cursor.query), document=doc,
+                          refresh=self.refresh_mode)
+
+    # -- alerts --------------------------------------------------------------------------------
+    @staticmethod
+    def _alert_doc_id(dedup_key: str) -> str:
+        return hashlib.sha1(dedup_key.encode()).hexdigest()
+
+    def save_alert(self, alert: Alert) -> None:
+        self._ready()
+        with self._errors("saving an alert"):
+            self.es.index(index=self.names.alerts, id=self._alert_doc_id(alert.dedup_key), document=alert.to_dict(),
+                          refresh=self.refresh_mode)
+
+    def get_alert(self, alert_id: str) -> Alert | None:
+        self._ready()
+        query = {"bool": {"should": [{"term": {"id": alert_id}}, {"term": {"dedup_key": alert_id}}],
+                          "minimum_should_match": 1}}
+        with self._errors("reading an alert"):
+            resp = self.es.search(index=self.names.alerts, query=query, size=1, sort=[{"opened_at": "asc"}])
+        hits = resp["hits"]["hits"]
+        return Alert.from_dict(hits[0]["_source"]) if hits else None
+
+    def _alerts(self, filters: list[dict[str, Any]], must_not: list[dict[str, Any]] | None = None) -> list[Alert]:
+        self._ready()
+        query = {"bool": {"filter": filters, "must_not": must_not or []}}
+        hits = self._scan(self.names.alerts, query, [{"opened_at": "asc"}, {"id": "asc"}], None, "reading alerts")
+        return [Alert.from_dict(h["_source"]) for h in hits]
+
+    def open_alerts(self, topic_id: str | None = None) -> list[Alert]:
+        filters = [{"term": {"topic_id": topic_id}}] if topic_id is not None else []
+        return self._alerts(filters, [{"term": {"state": "resolved"}}])
+
+    def alert_history(self, topic_id: str | None = None, since: datetime | None = None) -> list[Alert]:
+        filters: list[dict[str, Any]] = []
+        if topic_id is not None:
+            filters.append({"term": {"topic_id": topic_id}})
+        if since is not None:
+            filters.append({"range": {"opened_at": {"gte": _ms(since), "format": "epoch_millis"}}})
+        return self._alerts(filters)
+
+    # -- quarantine ----------------------------------------------------------------------------
+    def quarantine(self, source: str, record: Any, reason: str, context: dict[str, Any] | None = None) -> bool:
+        self._ready()
+        text = record_text(record)
+        context = context or {}
+        fingerprint = quarantine_fingerprint(source, text, reason, context)
+        doc = {"fingerprint": fingerprint, "source": source, "reason": reason, "record": text,
+               "context": json.loads(json.dumps(context, default=str)), "at": iso(datetime.now(timezone.utc))}
+        with self._errors("quarantine"):
+            try:
+                self.es.index(index=self.names.quarantine, id=fingerprint, document=doc, op_type="create",
+                              refresh=self.refresh_mode)
+            except ApiError as exc:
+                if exc.meta.status == 409:  # the same record seen again (a re-run): not a new problem
+                    return False
+                raise
+        return True
+
+    def quarantined(self, source: str | None = None) -> list[Quarantined]:
+        self._ready()
+        query = {"bool": {"filter": [{"term": {"source": source}}] if source is not None else []}}
+        hits = self._scan(self.names.quarantine, query, [{"at": "asc"}, {"fingerprint": "asc"}], None,
+                          "reading quarantine")
+        return [Quarantined(source=h["_source"]["source"], reason=h["_source"]["reason"],
+                            record=h["_source"]["record"], context=h["_source"].get("context") or {},
+                            at=utc(h["_source"]["at"])) for h in hits]
+
+    def close(self) -> None:
+        self.es.close()
+
+
+def _safe_record(post: Post) -> str:
+    try:
+        return json.dumps(post.to_dict(), ensure_ascii=False, sort_keys=True, default=str)
+    except Exception:  # noqa: BLE001 - quarantine must keep *something* whatever the post holds
+        return repr(post)
+
+
+def _error_type(exc: ApiError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    err = body.get("error")
+    return err.get("type", "") if isinstance(err, dict) else ""
+
+
+def _reason(exc: ApiError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    err = body.get("error")
+    return _describe(err) if isinstance(err, dict) else ""
+
+
+def _describe_type(err: dict[str, Any]) -> str:
+    return str(err.get("type", "unknown"))
+
+
+def _describe(err: dict[str, Any]) -> str:
+    """`type: reason (caused by: type: reason)`: the mapping error a person needs to fix the data."""
+    text = f"{err.get('type', 'error')}: {err.get('reason', '')}"
+    cause = err.get("caused_by")
+    if isinstance(cause, dict):
+        text += f" (caused by {cause.get('type')}: {cause.get('reason')})"
+    return text
