@@ -34,3 +34,7 @@ bench: dev  ## benchmark scripts (figures quoted in the README)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
+
+.PHONY: airflow
+airflow: install  ## Airflow standalone on 127.0.0.1:8080 with Vigie's DAGs and the demo config (VIGIE_CONFIG=... to change)
+	dags/standalone.sh

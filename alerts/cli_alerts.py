@@ -85,6 +85,12 @@ def ack(alert_id: str, by: str, config_path: str) -> None:
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
         store.save_alert(acked)
+        # Tell the channels that carried the alert (PagerDuty acknowledge, a note in the Slack thread).
+        from alerts.notify import build_notifiers, deliver
+
+        notifiers = build_notifiers(load_config(config_path).channels)
+        for d in deliver(acked, "acknowledge", notifiers, store):
+            click.echo(f"  {d.channel}: {d.status}{' - ' + d.error if d.error else ''}")
         note = " (it is already resolved)" if acked.resolved_at else ""
         click.echo(f"alert {acked.id} ({acked.topic_id}, {acked.level.value}) acknowledged by {acked.acknowledged_by}{note}")
     finally:

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from vigie.cli import cli
 from vigie.config import load_config
-from vigie.demo import compare_with_truth
-from vigie.models import Level, utc
+from vigie.truth import compare_with_truth
+from vigie.models import Level
 from vigie.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[1]

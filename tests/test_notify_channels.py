@@ -17,7 +17,7 @@ from alerts.notify.receiver import LocalReceiver, Reply
 from alerts.notify.slack import SlackBotNotifier
 from alerts.notify.teams import TeamsNotifier
 from alerts.notify.webhook import WebhookNotifier, verify_signature
-from notify_fixtures import HOSTILE, fast_retry, make_alert, open_store
+from notify_fixtures import fast_retry, make_alert, open_store
 from vigie.config import ChannelConfig
 from vigie.models import AlertState, Level
 

@@ -12,7 +12,7 @@ from alerts.notify import build_notifiers, deliver
 from alerts.notify.console import ConsoleNotifier
 from alerts.notify.receiver import LocalReceiver, Reply
 from alerts.notify.slack import SlackWebhookNotifier
-from notify_fixtures import HOSTILE, fast_retry, make_alert, open_store
+from notify_fixtures import fast_retry, make_alert, open_store
 from vigie.config import ChannelConfig, ConfigError, SecretMissing
 from vigie.models import AlertState, Level
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -67,7 +66,7 @@ def demo(config_path: str, truth_path: str | None, resume: bool, report_path: st
       vigie demo
       vigie demo --resume      # a second run on the same store: adds no post and no alert
     """
-    from vigie.demo import compare_with_truth, load_truth, simulate, with_slack_from_env
+    from vigie.demo import load_truth, simulate, with_slack_from_env
     from vigie.pipeline import Runtime
     from vigie.report import write_report
 
@@ -131,28 +130,19 @@ def _replay_span(path: Path, truth: dict[str, Any] | None) -> tuple[datetime, da
     return first, last + timedelta(minutes=5)
 
 
-def _fmt_lead(lead: timedelta | None) -> str:
-    if lead is None:
-        return "—"
-    minutes = int(lead.total_seconds() // 60)
-    sign = "" if minutes >= 0 else "-"
-    minutes = abs(minutes)
-    return f"{sign}{minutes // 60} h {minutes % 60:02d} min"
-
-
 def _print_timeline(console: Console, alerts: list, truth: dict[str, Any]) -> None:
-    from vigie.demo import compare_with_truth
+    from vigie.truth import compare_with_truth, format_lead
 
     outcomes, false_alerts = compare_with_truth(alerts, truth)
     table = Table(title="Alert timeline vs ground truth", show_lines=False)
     for col in ("topic", "event", "true onset", "true peak", "first warning", "first crisis",
-                "lead before peak (warning / crisis)", "max level"):
+                "lead (warning / crisis)", "max level"):
         table.add_column(col)
     for o in outcomes:
         fmt = lambda t: t.strftime("%a %H:%M") if t else "—"  # noqa: E731
         table.add_row(
             o.topic_id, o.kind, fmt(o.onset), fmt(o.peak), fmt(o.first_warning), fmt(o.first_crisis),
-            f"{_fmt_lead(o.lead(o.first_warning))} / {_fmt_lead(o.lead(o.first_crisis))}",
+            f"{format_lead(o.lead(o.first_warning))} / {format_lead(o.lead(o.first_crisis))}",
             o.max_level.value if o.max_level else "none",
         )
     console.print()

@@ -16,26 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from vigie.config import ChannelConfig, VigieConfig
-from vigie.models import Alert, Level, utc
+from vigie.models import Alert
 from vigie.pipeline import Runtime, bucket_floor, detect_and_alert, ingest_all
-
-
-@dataclass
-class EventOutcome:
-    """How the alerts compared with one ground-truth event."""
-
-    topic_id: str
-    kind: str
-    onset: datetime
-    peak: datetime
-    end: datetime
-    first_watch: datetime | None = None
-    first_warning: datetime | None = None
-    first_crisis: datetime | None = None
-    max_level: Level | None = None
-
-    def lead(self, at: datetime | None) -> timedelta | None:
-        return None if at is None else self.peak - at
+from vigie.truth import EventOutcome, compare_with_truth  # noqa: F401  (re-exported for callers of the demo)
 
 
 @dataclass
@@ -86,43 +69,3 @@ def simulate(
         t += step
     result.seconds = time.perf_counter() - began
     return result
-
-
-def _level_times(alert: Alert) -> dict[Level, datetime]:
-    """When each level was first reached during an alert, from its history."""
-    out: dict[Level, datetime] = {}
-    entries = alert.history or [{"at": alert.opened_at, "level": alert.level.value}]
-    for entry in entries:
-        if not entry.get("level"):
-            continue
-        level, at = Level(entry["level"]), utc(entry["at"])
-        for lv in Level:
-            if lv.rank <= level.rank and lv not in out:
-                out[lv] = at
-    return out
-
-
-def compare_with_truth(alerts: list[Alert], truth: dict[str, Any]) -> tuple[list[EventOutcome], list[Alert]]:
-    """Match alerts with ground-truth events (same topic, opened between onset - 1 h and the event end)."""
-    outcomes: list[EventOutcome] = []
-    matched: set[str] = set()
-    for ev in truth.get("events", []):
-        out = EventOutcome(
-            topic_id=ev["topic_id"], kind=ev["kind"], onset=utc(ev["onset"]), peak=utc(ev["peak"]), end=utc(ev["end"])
-        )
-        for alert in alerts:
-            if alert.topic_id != out.topic_id:
-                continue
-            if not (out.onset - timedelta(hours=1) <= alert.opened_at <= out.end):
-                continue
-            matched.add(alert.id)
-            for level, at in _level_times(alert).items():
-                attr = f"first_{level.value}"
-                if getattr(out, attr) is None or at < getattr(out, attr):
-                    setattr(out, attr, at)
-            peak = alert.peak_level or alert.level
-            if out.max_level is None or peak.rank > out.max_level.rank:
-                out.max_level = peak
-        outcomes.append(out)
-    false_alerts = [a for a in alerts if a.id not in matched and (a.peak_level or a.level).rank >= Level.WARNING.rank]
-    return outcomes, false_alerts

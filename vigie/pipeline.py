@@ -15,13 +15,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from alerts.detect import Assessment, Detector
-from alerts.notify import build_notifiers, deliver
+from alerts.notify import build_notifiers, deliver_many
 from alerts.policy import AlertEvent, AlertPolicy
 from listeners import build_listener
 from listeners.base import Listener, SourceError
 from nlp.pipeline import Analyzer
 from vigie.config import Topic, VigieConfig
 from vigie.models import Alert, AlertState, Cursor, Post, iso, utc
+from vigie.links import crisis_room_link
 from vigie.store import Store, open_store
 
 log = logging.getLogger("vigie.pipeline")
@@ -115,6 +116,23 @@ def analyze_posts(rt: Runtime, posts: list[Post]) -> list[Post]:
     return posts
 
 
+def relabel_late_clusters(rt: Runtime) -> int:
+    """Re-store posts that joined a coordinated-copy cluster after they were stored.
+
+    The first copies of a campaign are stored before the cluster qualifies (≥ 2 authors); without this
+    step detection would under-count every cluster by its first posts.
+    """
+    changed = []
+    for post_id, cluster in rt.analyzer.late_clusters().items():
+        post = rt.store.get_post(post_id)
+        if post is not None and post.analysis is not None and post.analysis.near_dup_cluster != cluster:
+            post.analysis.near_dup_cluster = cluster
+            changed.append(post)
+    if changed:
+        rt.store.upsert_posts(changed)
+    return len(changed)
+
+
 def ingest_source(
     rt: Runtime, source_name: str, now: datetime | None = None, topic_ids: list[str] | None = None
 ) -> SourceReport:
@@ -143,6 +161,7 @@ def ingest_source(
                 for post in page.posts:
                     post.fetched_at = post.fetched_at or now
                 result = rt.store.upsert_posts(analyze_posts(rt, page.posts))
+                relabel_late_clusters(rt)
                 report.inserted += result.inserted
                 report.updated += result.updated
                 report.quarantined += result.quarantined
@@ -213,7 +232,7 @@ def _current_and_last_resolved(store: Store, topic_id: str) -> tuple[Alert | Non
 
 
 def detect_topic(rt: Runtime, topic: Topic, now: datetime) -> AlertEvent | None:
-    """Assess one topic at `now`, apply the alert policy, persist and deliver what changed."""
+    """Assess one topic at `now`, apply the alert policy and persist what changed (delivery is the caller's)."""
     assessment = rt.detector.assess(topic, rt.store, now)
     current, last_resolved = _current_and_last_resolved(rt.store, topic.id)
     event = rt.policy.step(topic, assessment, current, last_resolved, now)
@@ -223,38 +242,45 @@ def detect_topic(rt: Runtime, topic: Topic, now: datetime) -> AlertEvent | None:
     if event.kind in ("open", "escalate", "update") or not alert.evidence:
         alert.evidence = _evidence(rt, topic, assessment)
     if rt.config.report.kibana_url:
-        from vigie.links import crisis_room_link
-
         alert.links.setdefault("kibana", crisis_room_link(rt.config.report.kibana_url, alert))
     rt.store.save_alert(alert)
-    if event.notify:  # silent updates (calm-bucket counting, small risk moves) are persisted, not delivered
-        deliver(alert, event.kind, rt.notifiers, rt.store)
     return event
 
 
 def detect_and_alert(rt: Runtime, now: datetime, topic_ids: list[str] | None = None) -> list[AlertEvent]:
-    """Assess every bucket that completed since the last run, per topic, oldest first.
+    """Assess every bucket that completed since the last run, oldest first, for every topic.
 
-    Detection keeps a cursor (the end of the last assessed bucket) so a re-run over the same time adds
-    nothing, and a late run catches up bucket by bucket instead of skipping the buckets it missed.
+    Detection keeps a cursor per topic (the end of the last assessed bucket) so a re-run over the same time
+    adds nothing, and a late run catches up bucket by bucket instead of skipping the buckets it missed.
+    The events of one bucket are delivered together, so channels can send one digest when many topics
+    alert at once.
     """
     minutes = rt.config.detection.bucket_minutes
     step = timedelta(minutes=minutes)
     end = bucket_floor(now, minutes)
-    events: list[AlertEvent] = []
-    for topic in rt.config.topics:
-        if topic_ids is not None and topic.id not in topic_ids:
-            continue
+    topics = [t for t in rt.config.topics if topic_ids is None or t.id in topic_ids]
+    next_bucket: dict[str, datetime] = {}
+    for topic in topics:
         cursor = rt.store.get_cursor(DETECTION_CURSOR, topic.id)
         last = utc(cursor.value["at"]) if cursor else end - step
         # A detector started after a long outage does not replay weeks of buckets: one day at most.
-        t = max(last + step, end - timedelta(days=1))
-        while t <= end:
+        next_bucket[topic.id] = max(last + step, end - timedelta(days=1))
+    events: list[AlertEvent] = []
+    t = min(next_bucket.values(), default=end + step)
+    while t <= end:
+        to_deliver = []
+        for topic in topics:
+            if next_bucket[topic.id] > t:
+                continue
             event = detect_topic(rt, topic, t)
             if event is not None:
                 events.append(event)
+                if event.notify:  # silent updates (calm-bucket counting) are persisted, not delivered
+                    to_deliver.append((event.alert, event.kind))
             rt.store.set_cursor(Cursor(source=DETECTION_CURSOR, query=topic.id, value={"at": iso(t)}, updated_at=t))
-            t += step
+        if to_deliver:
+            deliver_many(to_deliver, rt.notifiers, rt.store)
+        t += step
     return events
 
 

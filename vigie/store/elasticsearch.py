@@ -42,7 +42,6 @@ from elasticsearch import (
     ConnectionError as EsConnectionError,
     ConnectionTimeout,
     Elasticsearch,
-    NotFoundError,
     TransportError,
     UnsupportedProductError,
 )

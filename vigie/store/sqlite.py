@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
