@@ -11,7 +11,6 @@ from typing import Any, TextIO
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from vigie.config import ConfigError, NlpConfig, load_config
 from vigie.models import utc
@@ -133,21 +132,21 @@ def _replay_span(path: Path, truth: dict[str, Any] | None) -> tuple[datetime, da
 def _print_timeline(console: Console, alerts: list, truth: dict[str, Any]) -> None:
     from vigie.truth import compare_with_truth, format_lead
 
+    def fmt(t: datetime | None) -> str:
+        return t.strftime("%a %H:%M") if t else "—"
+
     outcomes, false_alerts = compare_with_truth(alerts, truth)
-    table = Table(title="Alert timeline vs ground truth", show_lines=False)
-    for col in ("topic", "event", "true onset", "true peak", "first warning", "first crisis",
-                "lead (warning / crisis)", "max level"):
-        table.add_column(col)
+    console.print("\n[bold]Alert timeline vs ground truth[/bold] (UTC)")
     for o in outcomes:
-        fmt = lambda t: t.strftime("%a %H:%M") if t else "—"  # noqa: E731
-        table.add_row(
-            o.topic_id, o.kind, fmt(o.onset), fmt(o.peak), fmt(o.first_warning), fmt(o.first_crisis),
-            f"{format_lead(o.lead(o.first_warning))} / {format_lead(o.lead(o.first_crisis))}",
-            o.max_level.value if o.max_level else "none",
-        )
-    console.print()
-    console.print(table)
-    console.print(f"False alerts (warning or above, outside any true event): {len(false_alerts)}")
+        console.print(f"  [bold]{o.topic_id} · {o.kind}[/bold]: true onset {fmt(o.onset)}, true peak {fmt(o.peak)}; "
+                      f"max level {o.max_level.value if o.max_level else 'none'}")
+        for level in ("warning", "crisis"):
+            at = getattr(o, f"first_{level}")
+            if at is None:
+                console.print(f"      first {level:<7}  —")
+            else:
+                console.print(f"      first {level:<7}  {fmt(at)}  ({format_lead(o.lead(at))})")
+    console.print(f"  False alerts (warning or above, outside any true event): {len(false_alerts)}")
 
 
 # -- run ----------------------------------------------------------------------------------------
