@@ -22,7 +22,7 @@ from vigie.config import ChannelConfig
 from vigie.models import AlertState, Level
 
 ROUTING_KEY = "R0UT1NGk3yS3cr3t0000000000000000"
-BOT_TOKEN = "xoxb-0000-s3cr3t-b0t-t0k3n"
+BOT_TOKEN = "test-bot-token-s3cr3t-not-real"  # fake; never a real-looking xoxb- token
 
 
 @pytest.fixture

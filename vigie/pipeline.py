@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from alerts.detect import Assessment, Detector
+from alerts.detect import Assessment, Detector, floor_time
 from alerts.notify import build_notifiers, deliver_many
 from alerts.policy import AlertEvent, AlertPolicy
 from listeners import build_listener
@@ -185,10 +185,8 @@ def ingest_all(rt: Runtime, now: datetime | None = None) -> list[SourceReport]:
 # -- detection and alerting -------------------------------------------------------------------
 
 def bucket_floor(t: datetime, minutes: int) -> datetime:
-    t = utc(t)
-    epoch = int(t.timestamp())
-    width = minutes * 60
-    return datetime.fromtimestamp(epoch - epoch % width, tz=timezone.utc)
+    """Start of the `minutes`-wide bucket containing `t` (the detector's own alignment)."""
+    return floor_time(t, timedelta(minutes=minutes))
 
 
 def _evidence(rt: Runtime, topic: Topic, a: Assessment) -> list[dict[str, Any]]:
