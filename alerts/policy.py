@@ -127,7 +127,12 @@ def _max_level(a: Level | None, b: Level) -> Level:
 
 
 def _log(alert: Alert, event: str, a: Assessment) -> None:
-    alert.history.append({"at": iso(a.at), "event": event, "level": alert.level.value, "risk": a.risk})
+    entry = {"at": iso(a.at), "event": event, "level": alert.level.value, "risk": a.risk}
+    # Keep what drove the risk at the moments that matter (lifecycle events and each new peak): the
+    # alert's own `drivers` describe only its latest state, which is calm once it resolves.
+    if event != "update" or a.risk > max((float(h.get("risk", 0)) for h in alert.history), default=0.0):
+        entry["drivers"] = [{"name": d.name, "points": d.points, "explanation": d.explanation} for d in a.drivers[:5]]
+    alert.history.append(entry)
 
 
 def _last_logged_risk(alert: Alert) -> float:
