@@ -10,15 +10,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from vigie.config import ChannelConfig, VigieConfig
-from vigie.models import Alert
 from vigie.pipeline import Runtime, bucket_floor, detect_and_alert, ingest_all
-from vigie.truth import EventOutcome, compare_with_truth  # noqa: F401  (re-exported for callers of the demo)
 
 
 @dataclass
@@ -29,9 +27,6 @@ class DemoResult:
     alert_events: int = 0
     ticks: int = 0
     seconds: float = 0.0
-    outcomes: list[EventOutcome] = field(default_factory=list)
-    false_alerts: list[Alert] = field(default_factory=list)
-    report_path: Path | None = None
 
 
 def load_truth(path: Path) -> dict[str, Any] | None:

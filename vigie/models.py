@@ -294,9 +294,6 @@ class Alert:
             links=dict(data.get("links") or {}),
         )
 
-    def delivered(self, channel: str, event: str) -> bool:
-        """True when this event already reached this channel: a retry must never send it twice."""
-        return any(d.channel == channel and d.event == event and d.status == "sent" for d in self.deliveries)
 
 
 @dataclass
