@@ -204,6 +204,7 @@ def test_series_aggregates(store):
     assert first.reach == 1000 + 200 + 0 + 50 + 7 + 3
     assert first.negative_reach == 1200
     assert first.engagement == 6 + 1 + 0 + 10 + 0 + 0
+    assert first.negative_engagement == 6 + 1 + 0  # n1, n2, n3: the positive post's 10 likes are not in it
     assert first.authors == 4  # ann, bob, cat, dan
     assert first.crisis_terms == 2
     assert first.crisis_categories == {"legal": 2, "boycott": 1}

@@ -189,7 +189,8 @@ class Bucket:
     positive: int = 0
     reach: int = 0  # sum of author followers over all posts
     negative_reach: int = 0  # sum of author followers over negative posts
-    engagement: int = 0
+    engagement: int = 0  # interactions (likes + reposts + replies + quotes) on the bucket's posts
+    negative_engagement: int = 0  # the same, on negative posts only
     authors: int = 0  # distinct authors
     crisis_terms: int = 0  # posts with at least one crisis-lexicon hit
     crisis_categories: dict[str, int] = field(default_factory=dict)

@@ -470,7 +470,8 @@ class ElasticsearchStore:
                 "date_histogram": {"field": "created_at", "fixed_interval": f"{width}ms",
                                    "offset": f"{lo % width}ms", "min_doc_count": 1},
                 "aggs": {
-                    "neg": {"filter": {"term": {"sentiment": "neg"}}, "aggs": {"reach": {"sum": {"field": "reach"}}}},
+                    "neg": {"filter": {"term": {"sentiment": "neg"}},
+                            "aggs": {"reach": {"sum": {"field": "reach"}}, "engagement": {"sum": {"field": "engagement_total"}}}},
                     "pos": {"filter": {"term": {"sentiment": "pos"}}},
                     "reach": {"sum": {"field": "reach"}},
                     "engagement": {"sum": {"field": "engagement_total"}},
@@ -504,6 +505,7 @@ class ElasticsearchStore:
             b.count = int(raw["doc_count"])
             b.negative = int(raw["neg"]["doc_count"])
             b.negative_reach = int(raw["neg"]["reach"]["value"] or 0)
+            b.negative_engagement = int(raw["neg"]["engagement"]["value"] or 0)
             b.positive = int(raw["pos"]["doc_count"])
             b.reach = int(raw["reach"]["value"] or 0)
             b.engagement = int(raw["engagement"]["value"] or 0)

@@ -212,14 +212,16 @@ class SqliteStore:
                 f"""SELECT CAST((t.created_at - ?) / ? AS INTEGER) AS b, COUNT(*),
                        SUM(p.sentiment_label = 'neg'), SUM(p.sentiment_label = 'pos'),
                        SUM(p.followers), SUM(CASE WHEN p.sentiment_label = 'neg' THEN p.followers ELSE 0 END),
-                       SUM(p.engagement), COUNT(DISTINCT p.author_key), SUM(p.crisis_categories != '[]')
+                       SUM(p.engagement), SUM(CASE WHEN p.sentiment_label = 'neg' THEN p.engagement ELSE 0 END),
+                       COUNT(DISTINCT p.author_key), SUM(p.crisis_categories != '[]')
                     {joined} GROUP BY b""",
                 args,
             ).fetchall()
-            for b, count, neg, pos, reach, neg_reach, eng, authors, crisis in rows:
+            for b, count, neg, pos, reach, neg_reach, eng, neg_eng, authors, crisis in rows:
                 bk = buckets[b]
                 bk.count, bk.negative, bk.positive = count, neg or 0, pos or 0
                 bk.reach, bk.negative_reach, bk.engagement = reach or 0, neg_reach or 0, eng or 0
+                bk.negative_engagement = neg_eng or 0
                 bk.authors, bk.crisis_terms = authors, crisis or 0
             for b, source, n in self._db.execute(
                 f"SELECT CAST((t.created_at - ?) / ? AS INTEGER) AS b, p.source, COUNT(*) {joined} GROUP BY b, p.source",
