@@ -39,6 +39,12 @@ SCALE_RATE = 0.03
 HUBER_K = 3.0  # residuals are clipped at 3 scales before they update anything: a burst is not learnt at once
 CUSUM_SLACK = 0.5
 CUSUM_CAP = 25.0  # bounds how long a past shift keeps scoring high after the level has adapted
+# While the upward CUSUM says "sustained rise" (above CUSUM_ALARM), values above the expectation do not
+# update the level or the scale: an event that lasts hours is not learnt as normal, so its end is not read
+# as an anomalous *drop* (without this, 80 % of the false flags came from the downward CUSUM in the day
+# after an event). A rise that lasts longer than FREEZE_MAX_POINTS is a new normal and is learnt again.
+CUSUM_ALARM = 6.0
+FREEZE_MAX_POINTS = 288
 
 
 def _squash(value: float, start: float, softness: float) -> float:
@@ -70,6 +76,7 @@ def score_series(timestamps: list[datetime], values: list[float]) -> list[float]
     step: float | None = None
     per_hour = 1
     cplus = cminus = 0.0
+    rising = 0  # consecutive points with the upward CUSUM above CUSUM_ALARM
     epochs = [utc(t).timestamp() for t in timestamps]
     for i, x in enumerate(values):
         x = float(x)
@@ -97,6 +104,15 @@ def score_series(timestamps: list[datetime], values: list[float]) -> list[float]
         # a burst is not learnt as the new normal in one step.
         clip = HUBER_K * sigma if i >= WARMUP else math.inf
         rc = max(-clip, min(clip, r))
+        # Only once the slot is learnt: while the level is still being found, a rise is learning, not an event.
+        rising = rising + 1 if cplus > CUSUM_ALARM and learnt else 0
+        if rising > FREEZE_MAX_POINTS:
+            # A rise that outlived the freeze is a change of regime, not an event (as PageHinkley resets
+            # after a detection): forget the levels' history so every slot re-learns at full speed.
+            slot_seen.clear()
+            fast, cplus, cminus, rising = x, 0.0, 0.0, 0
+        elif rising and rc > 0:
+            rc = 0.0
         xc = pred + rc
         fast += max(0.1, 1.0 / (i + 1)) * (xc - fast)
         base_rate = SEASON_RATE if slot >= 0 else LEVEL_RATE

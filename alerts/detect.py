@@ -41,11 +41,12 @@ from vigie.models import Bucket, Driver, Level, utc
 from vigie.store.base import Store
 
 # Features a baseline keeps an expectation for (per bucket).
-FEATURES = ("count", "negative", "negative_reach", "crisis_terms", "authors")
+FEATURES = ("count", "negative", "negative_reach", "negative_engagement", "crisis_terms", "authors")
 
 # Conservative priors for a topic with little history, per 5-minute bucket: a fairly busy topic, so a new
 # topic's first few dozen posts do not look like a crisis.
-PRIORS_PER_5MIN = {"count": 4.0, "negative": 0.6, "negative_reach": 2_000.0, "crisis_terms": 0.2, "authors": 4.0}
+PRIORS_PER_5MIN = {"count": 4.0, "negative": 0.6, "negative_reach": 2_000.0, "negative_engagement": 30.0,
+                   "crisis_terms": 0.2, "authors": 4.0}
 PRIOR_NEGATIVE_SHARE = 0.2
 PRIOR_NET_NEGATIVITY = -0.2
 COLD_START_HOURS = 24.0
@@ -58,6 +59,12 @@ BASELINE_GUARD = timedelta(hours=3)
 LONGER_SCALES = (2, 6)  # negative volume is also judged over 2 and 6 windows (1 h and 3 h by default)
 SUSTAINED_HOURS = 3.0  # look-back of the sequential (CUSUM) driver
 CUSUM_ALLOWANCE = 0.5  # standardised excess per bucket that is "normal wobble" and does not accumulate
+# The look-back drivers (negative volume over 1 h / 3 h, the CUSUM) count only while the window still carries
+# its share of their excess: the window's excess per bucket over the look-back's, 25 % -> nothing, 60 % -> all.
+# They exist to see a slow or sparse build-up early (a steady trickle keeps ~100 %), not to hold an alert for
+# hours after a burst has died down (its last 30 minutes fall to a few % of the 3-hour pace).
+ACTIVE_SHARE = (0.25, 0.6)
+MIN_ENGAGEMENT_PER_HOUR = 100.0  # floor on the expected pace of interactions on negative posts
 
 
 @dataclass
@@ -107,6 +114,10 @@ class Baseline:
     net_negativity: float  # (negative - positive) / count: below zero for a topic people mostly like
     dup_p95: float
     bucket_minutes: int
+    source_share: dict[str, float] = field(default_factory=dict)  # usual share of posts per source
+    # expected() memo: the look-back drivers ask for the same (feature, bucket) many times per assessment,
+    # and a Baseline lives for an hour of assessments (bounded: look-back + one hour of buckets).
+    _memo: dict[tuple[str, datetime], float] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def cold(self) -> bool:
@@ -117,6 +128,13 @@ class Baseline:
 
     def expected(self, feature: str, t: datetime) -> float:
         """Expected value of `feature` in the bucket starting at `t`."""
+        key = (feature, t)
+        value = self._memo.get(key)
+        if value is None:
+            value = self._memo[key] = self._expected(feature, t)
+        return value
+
+    def _expected(self, feature: str, t: datetime) -> float:
         glob = self.global_mean[feature]
         slot = self.slot(t)
         if self.slot_samples.get(slot, 0) >= MIN_SLOT_SAMPLES:
@@ -150,6 +168,10 @@ def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -
     total = sum(b.count for b in typical)
     neg = sum(b.negative for b in typical)
     share = neg / total if total >= 20 else PRIOR_NEGATIVE_SHARE
+    per_source: dict[str, int] = {}
+    for b in typical:
+        for source, n in b.sources.items():
+            per_source[source] = per_source.get(source, 0) + n
     net = (neg - sum(b.positive for b in typical)) / total if total >= 20 else PRIOR_NET_NEGATIVITY
     return Baseline(
         end=end,
@@ -163,6 +185,7 @@ def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -
         net_negativity=net,
         dup_p95=quantile([float(b.max_dup_cluster) for b in history], 0.95),
         bucket_minutes=cfg.bucket_minutes,
+        source_share={src: n / total for src, n in per_source.items()} if total >= 20 else {},
     )
 
 
@@ -325,7 +348,12 @@ def compute_drivers(
         n_obs = sum(b.negative for b in part)
         n_exp = sum(base.expected("negative", b.start) for b in part)
         strength, _ = count_strength(n_obs, n_exp)
-        g, note = (gate, damped) if span == len(window) else negativity_gate(part, base)
+        if span == len(window):
+            g, note = gate, damped
+        else:
+            g, note = negativity_gate(part, base)
+            active, fading = still_active(window, part, base, cfg.bucket_minutes)
+            g, note = g * active, note + fading
         if strength * g > best[0] + 1e-9:
             best = (strength * g, n_obs, n_exp, span, note)
     points, n_obs, n_exp, span, note = best
@@ -369,7 +397,64 @@ def compute_drivers(
     span = recent if recent is not None else window
     cusum, run = negative_cusum(span, base)
     g, note = negativity_gate(span, base)
-    add("sustained", w.sustained * ramp(cusum, 5.0, 20.0) * g, cusum, None,
+    active, fading = still_active(window, span, base, cfg.bucket_minutes)
+    add("sustained", w.sustained * ramp(cusum, 5.0, 20.0) * g * active, cusum, None,
         f"sustained negative excess over the last {len(span) * cfg.bucket_minutes / 60:g} h "
-        f"(CUSUM {cusum:.1f}, {run} negative posts){note}")
+        f"(CUSUM {cusum:.1f}, {run} negative posts){note}{fading}")
+
+    # Engagement velocity: interactions on negative posts per hour. Listeners store a post's engagement
+    # as first fetched, minutes after publication, and so does the baseline: both measure how fast
+    # complaints are picked up (likes, reposts, replies), the early sign that a story is travelling.
+    hours = len(window) * cfg.bucket_minutes / 60
+    pace = sum(b.negative_engagement for b in window) / hours
+    usual = exp["negative_engagement"] / hours
+    ratio = (pace + 1) / (max(usual, MIN_ENGAGEMENT_PER_HOUR) + 1)
+    add("engagement", w.engagement * ramp(math.log10(max(ratio, 1e-9)), math.log10(3), math.log10(30)) * gate,
+        pace, usual, f"engagement velocity on negative posts {human(round(pace))}/h, ×{ratio:.1f} over baseline "
+        f"({human(round(usual))}/h){damped}")
+
+    # Spread across sources: the same story rising on several platforms at once (X, then Reddit threads,
+    # then the press) is how a bad buzz leaves its niche. Each source's count is judged against its usual
+    # share of the topic's expected volume; the strongest source is left out, so one busy platform alone
+    # scores nothing here (it is already in the volume drivers).
+    rising = source_surges(window, base, exp["count"])
+    spread = sum(strength for _, strength, _ in rising[1:])
+    if rising:
+        shown_sources = ", ".join(f"{src} ×{r:.1f}" for src, strength, r in rising if strength >= 0.25)
+        add("spread", w.spread * ramp(spread, 0.5, 2.0) * gate, spread, None,
+            f"rising on {sum(st >= 0.25 for _, st, _ in rising)} sources at once ({shown_sources}){damped}")
     return out
+
+
+def excess_per_bucket(buckets: list[Bucket], base: Baseline) -> float:
+    return sum(b.negative - base.expected("negative", b.start) for b in buckets) / max(len(buckets), 1)
+
+
+def still_active(window: list[Bucket], span: list[Bucket], base: Baseline, bucket_minutes: int) -> tuple[float, str]:
+    """Factor in [0, 1] for a look-back driver over `span`: how much of the span's negative excess per bucket
+    the window still carries (see ACTIVE_SHARE), and the note that says the signal is fading."""
+    if len(span) <= len(window):
+        return 1.0, ""
+    past = excess_per_bucket(span, base)
+    if past <= 0:
+        return 1.0, ""
+    share = excess_per_bucket(window, base) / past
+    factor = ramp(share, *ACTIVE_SHARE)
+    if factor >= 0.999:
+        return 1.0, ""
+    return factor, (f", fading: the last {len(window) * bucket_minutes} min carry {max(share, 0):.0%} of the "
+                    f"{len(span) * bucket_minutes / 60:g} h pace")
+
+
+def source_surges(window: list[Bucket], base: Baseline, expected_count: float) -> list[tuple[str, float, float]]:
+    """(source, count strength, ratio over its usual share) for every source seen in the window, strongest
+    first. A source the baseline never saw is expected at the count floor (one post per window)."""
+    observed: dict[str, int] = {}
+    for b in window:
+        for source, n in b.sources.items():
+            observed[source] = observed.get(source, 0) + n
+    out = []
+    for source, n in observed.items():
+        strength, ratio = count_strength(n, base.source_share.get(source, 0.0) * expected_count)
+        out.append((source, strength, ratio))
+    return sorted(out, key=lambda r: (-r[1], -r[2], r[0]))

@@ -23,12 +23,14 @@ from alerts.backtest import backtest_posts
 from vigie.config import VigieConfig, config_from_dict
 from vigie.models import Analysis, Crisis, Level, Sentiment, utc
 from vigie.scenario import Scenario, generate, suite_shapes
+from vigie.truth import MATCH_BEFORE_ONSET
 from vigie.store.sqlite import SqliteStore
 
 # Detector configurations compared (overrides of `detection:` and of every topic's `thresholds:`).
 VARIANTS: dict[str, dict[str, Any]] = {
     "default": {},
     "no-cusum": {"detection": {"weights": {"sustained": 0}}},
+    "no-engagement-spread": {"detection": {"weights": {"engagement": 0, "spread": 0}}},
     "cusum-light": {"detection": {"weights": {"negative_volume": 35, "sustained": 10}}},
     "window-3": {"detection": {"window_buckets": 3}},
     "window-12": {"detection": {"window_buckets": 12}},
@@ -108,6 +110,12 @@ class Tally:
     assessments: int = 0
     seconds: float = 0.0
     by_shape: dict[str, list[int]] = field(default_factory=dict)  # shape -> [events, caught at severity]
+    shape_leads: dict[str, list[float]] = field(default_factory=dict)  # shape -> leads of the first warning (min)
+    # Minutes from an event's end (its intensity below 10 % of the peak) to the resolution of the last
+    # alert matched to it: how long the crisis room stays "on" after the storm.
+    resolution_lag: list[float] = field(default_factory=list)
+    unresolved: int = 0  # caught events whose alert was still open when the scenario ended
+    alerts_per_event: list[int] = field(default_factory=list)  # warning+ alerts matched per caught event (flapping)
 
     def add(self, other: "Tally") -> None:
         for name in ("events", "caught_warning", "caught_severity", "positive", "positive_warning",
@@ -115,6 +123,11 @@ class Tally:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.lead_warning += other.lead_warning
         self.lead_crisis += other.lead_crisis
+        self.resolution_lag += other.resolution_lag
+        self.unresolved += other.unresolved
+        self.alerts_per_event += other.alerts_per_event
+        for shape, leads in other.shape_leads.items():
+            self.shape_leads.setdefault(shape, []).extend(leads)
         for shape, (n, k) in other.by_shape.items():
             cur = self.by_shape.setdefault(shape, [0, 0])
             cur[0] += n
@@ -157,6 +170,16 @@ def evaluate(scenario: Scenario, mode: str, variants: list[str]) -> dict[str, Ta
                 shape[1] += caught
                 if o.first_warning is not None:
                     tally.lead_warning.append((o.peak - o.first_warning).total_seconds() / 60)
+                    tally.shape_leads.setdefault(shapes.get(key, o.kind), []).append(tally.lead_warning[-1])
+                    matched = [a for a in res.alerts if a.topic_id == o.topic_id
+                               and o.onset - MATCH_BEFORE_ONSET <= a.opened_at <= o.end
+                               and (a.peak_level or a.level).rank >= Level.WARNING.rank]
+                    tally.alerts_per_event.append(len(matched))
+                    last = max(matched, key=lambda a: a.opened_at, default=None)
+                    if last is not None and last.resolved_at is not None:
+                        tally.resolution_lag.append((last.resolved_at - o.end).total_seconds() / 60)
+                    elif last is not None:
+                        tally.unresolved += 1
                 if o.first_crisis is not None:
                     tally.lead_crisis.append((o.peak - o.first_crisis).total_seconds() / 60)
             tally.false_warning = len(res.false_alerts)

@@ -7,8 +7,9 @@ Rules (all in buckets of the detector, times are the assessment's `at`):
   history entry; the dedup key and id never change during an episode.
 * **Hysteresis**: an alert leaves its level only after `exit_buckets` consecutive buckets below
   `threshold - hysteresis` (counted in `Alert.calm_buckets`, persisted with the alert so a restarted
-  process continues the count). It then drops to the highest level whose band the risk is still in, or
-  **resolves** if none.
+  process continues the count). It then drops to the highest level whose band the *highest* risk of
+  those calm buckets is still in (`Alert.calm_peak`), or **resolves** if none: one quiet bucket at the
+  end of a choppy half-hour does not end a crisis.
 * **Updates**: a risk *rise* of at least `MATERIAL_CHANGE` points since the last notified value is an
   `update` event worth telling people about (a fall is told by the level drop or the resolution). Other
   steps of an open alert (risk moves, calm-bucket counting) are returned as *silent* updates
@@ -73,17 +74,18 @@ class AlertPolicy:
         alert.risk, alert.drivers, alert.updated_at = a.risk, list(a.drivers), a.at
         alert.peak_risk = max(alert.peak_risk, a.risk)
         if a.level is not None and a.level.rank > alert.level.rank:
-            alert.level, alert.state, alert.calm_buckets = a.level, AlertState.ESCALATED, 0
+            alert.level, alert.state, alert.calm_buckets, alert.calm_peak = a.level, AlertState.ESCALATED, 0, 0.0
             alert.peak_level = _max_level(alert.peak_level, a.level)
             _log(alert, "escalate", a)
             return AlertEvent("escalate", alert)
         if a.risk >= threshold(topic, alert.level) - self.cfg.hysteresis:
-            alert.calm_buckets = 0
+            alert.calm_buckets, alert.calm_peak = 0, 0.0
         else:
             alert.calm_buckets += 1
+            alert.calm_peak = max(alert.calm_peak, a.risk)
             if alert.calm_buckets >= self.cfg.exit_buckets:
-                lower = self.stay_level(topic, a.risk)
-                alert.calm_buckets = 0
+                lower = self.stay_level(topic, alert.calm_peak)
+                alert.calm_buckets, alert.calm_peak = 0, 0.0
                 if lower is None:
                     alert.state, alert.resolved_at = AlertState.RESOLVED, a.at
                     _log(alert, "resolve", a)

@@ -79,10 +79,20 @@ def main() -> None:
               f"{pct(t.lead_warning, 0.5)} / {pct(t.lead_warning, 0.1)} | {pct(t.lead_crisis, 0.5)} / {pct(t.lead_crisis, 0.1)} | "
               f"{t.false_warning / tw:.3f} / {t.false_crisis / tw:.3f} | {t.positive_warning}/{t.positive} / "
               f"{t.positive_crisis}/{t.positive} | {1000 * t.seconds / max(t.assessments, 1):.2f} |")
+    print()
+    print("| config | resolution after the event's end median / p90 (min) | still open at the end | "
+          "warning+ alerts per caught event (mean / max) |")
+    print("|---|---|---|---|")
+    for name, t in totals.items():
+        per = t.alerts_per_event
+        print(f"| {name} | {pct(t.resolution_lag, 0.5)} / {pct(t.resolution_lag, 0.9)} | {t.unresolved} | "
+              f"{sum(per) / max(len(per), 1):.2f} / {max(per, default=0)} |")
     if args.by_shape:
         for name, t in totals.items():
             shapes = ", ".join(f"{s} {k}/{n}" for s, (n, k) in sorted(t.by_shape.items()))
             print(f"{name}: caught at severity by shape: {shapes}")
+            leads = ", ".join(f"{s} {pct(v, 0.5)} (min {min(v):.0f})" for s, v in sorted(t.shape_leads.items()))
+            print(f"{name}: warning lead before the peak by shape, median (min): {leads}")
 
 
 if __name__ == "__main__":

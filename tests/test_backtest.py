@@ -67,6 +67,27 @@ def test_scores_are_deterministic_and_linear_in_cost():
     assert elapsed < 3.0, f"16k points took {elapsed:.2f} s"
 
 
+def test_a_long_burst_is_not_learnt_so_its_end_is_not_an_anomaly():
+    # A 4-hour burst (+15 per 5 min) on the third day: flagged while it lasts, and the day after it is quiet
+    # again (the level did not learn the burst, so the return to normal is not read as a drop).
+    times, values = count_series(5 * 288, seed=4)
+    burst = range(3 * 288 + 120, 3 * 288 + 168)
+    values = [v + 15 if i in burst else v for i, v in enumerate(values)]
+    scores = score_series(times, values)
+    assert sum(scores[i] >= 0.9 for i in burst) >= 0.9 * len(burst)
+    after = scores[burst.stop + 6 : burst.stop + 288]
+    assert sum(s >= 0.9 for s in after) == 0, [round(s, 2) for s in after if s >= 0.9][:10]
+
+
+def test_a_lasting_shift_becomes_the_new_normal():
+    # Counts triple for good on day 3: flagged at first, learnt as normal after the freeze limit (a day).
+    times, values = count_series(7 * 288, seed=6)
+    values = [v * 3 if i >= 2 * 288 else v for i, v in enumerate(values)]
+    scores = score_series(times, values)
+    assert max(scores[2 * 288 : 2 * 288 + 24]) >= 0.9
+    assert sum(s >= 0.9 for s in scores[5 * 288 :]) <= 0.01 * 2 * 288
+
+
 def test_non_seasonal_series_level_shift_is_scored():
     times = [S0 + timedelta(days=i) for i in range(300)]  # daily sampling: no time-of-day slots
     values = [100.0 + (i % 3) for i in range(200)] + [160.0 + (i % 3) for i in range(100)]

@@ -205,6 +205,8 @@ class Weights(_Model):
     authors: float = 10
     coordination: float = 10
     sustained: float = 15  # CUSUM of negative posts over the last hours (slow burns, low-volume topics)
+    engagement: float = 10  # interactions per hour on negative posts vs usual (a complaint that travels)
+    spread: float = 10  # several sources rising at once (the story leaves its platform)
 
 
 class DetectionConfig(_Model):

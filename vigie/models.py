@@ -243,6 +243,7 @@ class Alert:
     peak_risk: float = 0.0
     peak_level: Level | None = None
     calm_buckets: int = 0  # consecutive buckets below the exit threshold (hysteresis)
+    calm_peak: float = 0.0  # highest risk during those calm buckets: the level an alert steps down to
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -286,6 +287,7 @@ class Alert:
             peak_risk=float(data.get("peak_risk") or 0.0),
             peak_level=Level(data["peak_level"]) if data.get("peak_level") else None,
             calm_buckets=int(data.get("calm_buckets") or 0),
+            calm_peak=float(data.get("calm_peak") or 0.0),
             acknowledged_by=data.get("acknowledged_by"),
             acknowledged_at=utc(data["acknowledged_at"]) if data.get("acknowledged_at") else None,
             history=list(data.get("history") or []),

@@ -133,6 +133,7 @@ def alerts_mappings() -> dict[str, Any]:
             "updated_at": _DATE,
             "resolved_at": _DATE,
             "calm_buckets": {"type": "integer"},
+            "calm_peak": _FLOAT,
             "acknowledged_by": _KEYWORD,
             "acknowledged_at": _DATE,
             "drivers": {
