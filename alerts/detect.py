@@ -411,7 +411,8 @@ def compute_drivers(
     ratio = (pace + 1) / (max(usual, MIN_ENGAGEMENT_PER_HOUR) + 1)
     add("engagement", w.engagement * ramp(math.log10(max(ratio, 1e-9)), math.log10(3), math.log10(30)) * gate,
         pace, usual, f"engagement velocity on negative posts {human(round(pace))}/h, ×{ratio:.1f} over baseline "
-        f"({human(round(usual))}/h){damped}")
+        f"({'≤' + human(MIN_ENGAGEMENT_PER_HOUR) if usual < MIN_ENGAGEMENT_PER_HOUR else human(round(usual))}/h)"
+        f"{damped}")
 
     # Spread across sources: the same story rising on several platforms at once (X, then Reddit threads,
     # then the press) is how a bad buzz leaves its niche. Each source's count is judged against its usual

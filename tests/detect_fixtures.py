@@ -35,6 +35,7 @@ def make_post(
     categories: list[str] | None = None,
     cluster: str | None = None,
     source: str = "x",
+    likes: int = 1,
 ) -> Post:
     score = {"neg": -0.8, "neu": 0.0, "pos": 0.8}[label]
     return Post(
@@ -43,7 +44,7 @@ def make_post(
         text=f"synthetic post {n} ({label})",
         created_at=at,
         author=Author(id=author or f"user{n}", handle=author or f"user{n}", followers=followers),
-        engagement=Engagement(likes=1),
+        engagement=Engagement(likes=likes),
         analysis=Analysis(
             lang="en",
             sentiment=Sentiment(label, score, "test"),
@@ -65,8 +66,10 @@ def background(
     neg_share: float = 0.15,
     pos_share: float = 0.45,
     first_id: int = 0,
+    sources: tuple[str, ...] = ("x",),
 ) -> list[Post]:
-    """Ordinary chatter: Poisson counts per 5-minute bucket, mostly neutral/positive, some complaints."""
+    """Ordinary chatter: Poisson counts per 5-minute bucket, mostly neutral/positive, some complaints,
+    spread evenly over `sources`."""
     rng = random.Random(seed)
     posts: list[Post] = []
     n = first_id
@@ -77,7 +80,8 @@ def background(
             u = rng.random()
             label = "neg" if u < neg_share else "pos" if u < neg_share + pos_share else "neu"
             at = t + timedelta(seconds=rng.randrange(300))
-            posts.append(make_post(n, at, label, topic=topic, followers=rng.choice([50, 200, 800, 3000])))
+            posts.append(make_post(n, at, label, topic=topic, followers=rng.choice([50, 200, 800, 3000]),
+                                   source=sources[n % len(sources)]))
             n += 1
         t += timedelta(minutes=5)
     return posts
@@ -93,6 +97,8 @@ def burst(
     big_account_at: int | None = None,
     cluster_every: int = 0,
     first_id: int = 100_000,
+    sources: tuple[str, ...] = ("x",),
+    likes: int = 1,
 ) -> list[Post]:
     """`per_bucket[i]` extra posts in the i-th 5-minute bucket from `start`, all of `label`."""
     posts: list[Post] = []
@@ -103,6 +109,7 @@ def burst(
             at = b + timedelta(seconds=(j * 7) % 300)
             followers = 250_000 if big_account_at == i and j == 0 else 300
             cluster = f"dup-{i}" if cluster_every and j % cluster_every == 0 else None
-            posts.append(make_post(n, at, label, topic=topic, followers=followers, categories=categories, cluster=cluster))
+            posts.append(make_post(n, at, label, topic=topic, followers=followers, categories=categories, cluster=cluster,
+                                   source=sources[j % len(sources)], likes=likes))
             n += 1
     return posts

@@ -148,3 +148,23 @@ def test_a_watch_entry_escalates_through_warning():
     run = Run()
     run.feed(36, 56, 76)
     assert run.notified() == [("open", "watch"), ("escalate", "warning"), ("escalate", "crisis")]
+
+
+def test_a_choppy_calm_run_steps_down_to_its_highest_risk_not_to_its_last():
+    run = Run()
+    run.feed(80)  # crisis (exit below 65)
+    (*_, drop) = run.feed(50, 48, 5)  # three calm buckets, the last one nearly silent
+    # The run's highest risk (50) is still in the warning band (exit below 45): warning, not resolved.
+    assert drop.kind == "update" and drop.alert.level == Level.WARNING and drop.alert.state != AlertState.RESOLVED
+    assert drop.alert.calm_buckets == 0 and drop.alert.calm_peak == 0.0  # a new count for the new level
+    (*_, resolved) = run.feed(20, 22, 21)  # a calm run entirely below the watch band (25): resolved
+    assert resolved.kind == "resolve"
+    assert len({e.alert.id for e in run.events}) == 1
+
+
+def test_calm_peak_survives_a_restart_through_the_store_format():
+    run = Run()
+    run.feed(80, 60)
+    assert run.current.calm_buckets == 1 and run.current.calm_peak == 60
+    restored = Alert.from_dict(run.current.to_dict())  # what a restarted process reads back
+    assert (restored.calm_buckets, restored.calm_peak) == (1, 60)

@@ -1,0 +1,100 @@
+"""The engagement-velocity and spread drivers, and how look-back drivers fade once a burst is over."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from detect_fixtures import T0, background, burst
+from test_detect import STEP, TOPIC_CFG, run
+
+from alerts.detect import Detector
+from vigie.config import DetectionConfig
+from vigie.models import Level
+from vigie.store.sqlite import SqliteStore
+
+SOURCES = ("x", "reddit", "mastodon", "feeds")
+NOON = T0 + timedelta(days=3, hours=13)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = SqliteStore(tmp_path / "t.db")
+    s.upsert_posts(background(T0, 3 * 24 + 14, seed=21, sources=SOURCES))
+    yield s
+    s.close()
+
+
+def assess(store, now, cfg=None):
+    return Detector(cfg or DetectionConfig()).assess(TOPIC_CFG, store, now)
+
+
+def test_spread_scores_a_rise_on_several_sources_not_on_one(store):
+    # The same 36 extra negative posts in 30 minutes: on X alone, then on X, Reddit and Mastodon at once.
+    end = NOON + timedelta(minutes=30)
+    one = burst(NOON, [6] * 6, first_id=100_000, sources=("x",))
+    store.upsert_posts(one)
+    alone = assess(store, end)
+    assert alone.driver("spread") is None or alone.driver("spread").points < 1
+
+    spread_store = SqliteStore(store.path.with_name("spread.db"))
+    spread_store.upsert_posts(background(T0, 3 * 24 + 14, seed=21, sources=SOURCES))
+    spread_store.upsert_posts(burst(NOON, [6] * 6, first_id=100_000, sources=("x", "reddit", "mastodon")))
+    several = assess(spread_store, end)
+    spread = several.driver("spread")
+    assert spread is not None and spread.points >= 0.5 * DetectionConfig().weights.spread
+    assert "rising on 3 sources at once" in spread.explanation
+    for source in ("x ×", "reddit ×", "mastodon ×"):
+        assert source in spread.explanation
+    assert "feeds" not in spread.explanation  # the quiet source is not listed
+    spread_store.close()
+
+
+def test_engagement_velocity_scores_complaints_that_travel(store):
+    end = NOON + timedelta(minutes=30)
+    # A handful of complaints, each liked 400 times within minutes of publication.
+    store.upsert_posts(burst(NOON, [2, 2, 2, 2, 0, 0], first_id=100_000, likes=400))
+    a = assess(store, end)
+    eng = a.driver("engagement")
+    assert eng is not None and eng.points == pytest.approx(DetectionConfig().weights.engagement)
+    assert eng.explanation.startswith("engagement velocity on negative posts 6.4k/h, ×")
+    assert "over baseline (≤100/h)" in eng.explanation  # the floor the ratio used, not a ×3000 on ~0
+    quiet = SqliteStore(store.path.with_name("quiet.db"))  # the same complaints, nobody reacting
+    quiet.upsert_posts(background(T0, 3 * 24 + 14, seed=21, sources=SOURCES))
+    quiet.upsert_posts(burst(NOON, [2, 2, 2, 2, 0, 0], first_id=100_000, likes=0))
+    assert assess(quiet, end).driver("engagement") is None
+    quiet.close()
+    # The same likes on praise: the negativity gate damps the driver.
+    store.upsert_posts(burst(NOON, [12, 12, 12, 12, 0, 0], label="pos", first_id=200_000, likes=0))
+    damped = assess(store, end).driver("engagement")
+    assert damped is not None and damped.points < eng.points and "damped" in damped.explanation
+
+
+def test_engagement_weight_zero_removes_the_driver(store):
+    store.upsert_posts(burst(NOON, [1, 1, 1, 1, 0, 0], first_id=100_000, likes=400))
+    cfg = DetectionConfig.model_validate({"weights": {"engagement": 0}})
+    assert assess(store, NOON + timedelta(minutes=30), cfg).driver("engagement") is None
+
+
+def test_look_back_drivers_fade_when_the_burst_is_over(store):
+    store.upsert_posts(burst(NOON, [12] * 12, categories=["safety"], first_id=100_000))  # 1 hour of anger
+    over = NOON + timedelta(hours=1)
+    during = assess(store, over)
+    assert during.risk >= TOPIC_CFG.thresholds.crisis
+    # 40 minutes later the window is back to normal: the 3-hour span and the CUSUM no longer hold the risk.
+    after = assess(store, over + timedelta(minutes=40))
+    assert after.risk < TOPIC_CFG.thresholds.watch - DetectionConfig().hysteresis
+    faded = [d for d in after.drivers if "fading" in d.explanation]
+    assert all(d.name in ("negative_volume", "sustained") for d in faded)
+
+
+def test_alert_resolves_soon_after_a_burst_and_does_not_reopen(store):
+    store.upsert_posts(burst(NOON, [12] * 12, categories=["safety"], first_id=100_000))
+    _, events = run(store, NOON - timedelta(hours=1), NOON + timedelta(hours=6))
+    assert {e.alert.id for e in events} == {events[0].alert.id}  # one episode
+    resolved = [e for e in events if e.kind == "resolve"]
+    assert resolved and resolved[0].alert.peak_level == Level.CRISIS
+    cfg = DetectionConfig()
+    # Burst end + the window emptying + the exit buckets at each level stepped through, with slack.
+    latest = NOON + timedelta(hours=1) + STEP * (cfg.window_buckets + 3 * cfg.exit_buckets) + timedelta(minutes=30)
+    assert resolved[0].alert.resolved_at <= latest
