@@ -1,5 +1,5 @@
-"""Store benchmark: posts/s written and detection-cycle latency (`series` for 10 topics over 24 h in
-5-minute buckets), for the SQLite adapter and the Elasticsearch adapter.
+"""Store benchmark: posts/s written, detection-cycle latency (`series` for 10 topics over 24 h in
+5-minute buckets) and retention (`purge` of the oldest day), for the SQLite and Elasticsearch adapters.
 
     .venv/bin/python bench/store.py --posts 100000            # SQLite + Elasticsearch on osmem
     .venv/bin/python bench/store.py --posts 100000 --es-url https://es.example:9200   # a real cluster
@@ -83,6 +83,13 @@ def bench(name: str, store, n: int, days: int, batch: int, cycles: int) -> None:
           f"detection cycle (10 topics x 24 h, 288 buckets) median {statistics.median(latencies) * 1000:7.1f} ms "
           f"[min {min(latencies) * 1000:.1f}, max {max(latencies) * 1000:.1f}]  "
           f"re-run of 5k unchanged: {rerun * 1000:.0f} ms ({again.inserted + again.updated} rewritten)")
+    # Retention (the maintenance step): the oldest day goes, as `store.retention_days` would make it.
+    t = time.perf_counter()
+    purged = store.purge(END - timedelta(days=days - 1))
+    took = time.perf_counter() - t
+    assert store.count_posts() == n - purged
+    print(f"{'':<28} purge of the oldest day: {purged:,} posts in {took * 1000:.0f} ms "
+          f"({purged / took if took else 0:,.0f} posts/s)")
 
 
 def main() -> None:

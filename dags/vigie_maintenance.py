@@ -1,5 +1,6 @@
 """Vigie maintenance: Elasticsearch setup and Kibana dashboards (idempotent, so also right after a
-deploy: trigger this DAG), the daily HTML report, quarantine review counts, retention.
+deploy: trigger this DAG), the daily HTML report, quarantine review counts, retention (posts older than
+the retention period: the ILM policy on Elasticsearch; `Store.purge` on SQLite and on clusters without ILM).
 
 Secrets: Elasticsearch and Kibana credentials come from the environment variables named in the config
 (`api_key_env`, ...) and KIBANA_API_KEY / KIBANA_USERNAME + KIBANA_PASSWORD; the report e-mail uses the

@@ -158,22 +158,56 @@ def test_quarantine_counts_group_by_source_and_reason(tmp_path):
         store.close()
 
 
-def test_retention_on_elasticsearch_is_ilm(tmp_path):
-    config = _config(tmp_path, store={"type": "elasticsearch", "retention_days": 30})
-    assert "ILM policy (30 days" in af.apply_retention(object(), config, T0)
+def test_retention_purges_old_posts_from_sqlite(tmp_path):
+    from test_store_contract import make_alert, make_post
+
+    config = _config(tmp_path)
+    store = SqliteStore(config.store.path)
+    try:
+        store.upsert_posts([make_post("old", T0 - timedelta(days=91)), make_post("kept", T0 - timedelta(days=89))])
+        store.save_alert(make_alert("acme", T0 - timedelta(days=91)))
+        line = af.apply_retention(store, config, T0)
+        assert line == "retention: removed 1 post(s) created before 2025-12-02T12:00:00Z"
+        assert [p.id for p in store.posts(None)] == ["x:kept"]
+        assert len(store.alert_history()) == 1  # alerts are kept
+        assert af.apply_retention(store, config, T0).startswith("retention: removed 0 post(s)")
+    finally:
+        store.close()
 
 
-def test_retention_calls_purge_when_the_store_has_it(tmp_path):
-    calls = []
+def test_retention_on_elasticsearch_with_ilm_is_left_to_the_policy(tmp_path, es_proxy, es_prefix):
+    from test_store_contract import make_post
 
-    class Purging:
-        def purge_before(self, cutoff):
-            calls.append(cutoff)
-            return 4
+    from vigie.store.elasticsearch import ElasticsearchStore
 
-    assert af.apply_retention(Purging(), _config(tmp_path), T0) == "retention: removed 4 post(s) created before 2025-12-02T12:00:00Z"
-    assert calls == [T0 - timedelta(days=90)]
-    assert "kept" in af.apply_retention(object(), _config(tmp_path), T0)
+    es_proxy.emulate_ilm = True  # the proxy answers _ilm/* as Elasticsearch does (osmem has no ILM)
+    config = _config(tmp_path, store={"type": "elasticsearch", "url": es_proxy.url, "prefix": es_prefix,
+                                      "retention_days": 30})
+    store = ElasticsearchStore.from_config(config.store)
+    try:
+        store.upsert_posts([make_post("old", T0 - timedelta(days=60))])
+        assert "ILM policy (30 days" in af.apply_retention(store, config, T0)
+        assert store.count_posts() == 1  # ILM drops whole indices after rollover; no delete_by_query
+        assert not [path for _, path, _ in es_proxy.requests if "_delete_by_query" in path]
+    finally:
+        store.close()
+
+
+def test_retention_on_elasticsearch_without_ilm_purges(tmp_path, es_osmem, es_prefix):
+    from es_fixtures import osmem_client
+    from test_store_contract import make_post
+
+    from vigie.store.elasticsearch import ElasticsearchStore
+
+    config = _config(tmp_path, store={"type": "elasticsearch", "prefix": es_prefix, "retention_days": 30})
+    store = ElasticsearchStore(osmem_client(es_osmem.url), prefix=es_prefix)
+    try:
+        store.upsert_posts([make_post("old", T0 - timedelta(days=31)), make_post("kept", T0 - timedelta(days=29))])
+        line = af.apply_retention(store, config, T0)
+        assert line == "retention: removed 1 post(s) created before 2026-01-31T12:00:00Z"
+        assert [p.id for p in store.posts(None)] == ["x:kept"]
+    finally:
+        store.close()
 
 
 def test_es_setup_and_kibana_skip_on_sqlite(tmp_path):

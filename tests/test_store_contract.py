@@ -214,6 +214,80 @@ def test_series_aggregates(store):
     assert (second.count, second.negative, second.crisis_categories, second.max_dup_cluster) == (1, 1, {"safety": 1}, 0)
 
 
+def _random_posts(rng, n: int, prefix: str, span: timedelta) -> list[Post]:
+    """Whole-second timestamps: both adapters index them exactly (SQLite float seconds, ES milliseconds)."""
+    return [
+        make_post(
+            f"{prefix}-{i}", T0 + timedelta(seconds=rng.randrange(int(span.total_seconds()))),
+            topic=rng.choice(["acme", "acme", "globex"]), source=rng.choice(["x", "reddit", "mastodon"]),
+            label=rng.choice(["neg", "neu", "pos"]), followers=rng.choice([None, 0, rng.randrange(10**5)]),
+            likes=rng.randrange(50), reposts=rng.randrange(5), author=f"a{rng.randrange(30)}",
+            categories=tuple(rng.sample(["legal", "safety", "fraud", "boycott"], rng.randrange(3))),
+            risk=round(rng.random(), 3), dup=rng.choice([None, None, "c1", "c2", "c3"]),
+            analysed=rng.random() > 0.1,
+        )
+        for i in range(n)
+    ]
+
+
+def _recompute_series(posts: list[Post], topic: str, start: datetime, end: datetime, bucket: timedelta):
+    """What `series` means, spelled out post by post (the reference the adapters' aggregations must match)."""
+    from collections import Counter
+
+    from vigie.models import Bucket
+
+    out, t = [], start
+    while t < end:
+        out.append(Bucket(topic_id=topic, start=t))
+        t += bucket
+    authors: list[set] = [set() for _ in out]
+    dups: list[Counter] = [Counter() for _ in out]
+    for post in posts:
+        i = (post.created_at - start) // bucket
+        b, a = out[i], post.analysis
+        label = a.sentiment.label if a else None
+        b.count += 1
+        b.reach += post.reach
+        b.engagement += post.engagement.total
+        if label == "neg":
+            b.negative += 1
+            b.negative_reach += post.reach
+            b.negative_engagement += post.engagement.total
+        b.positive += label == "pos"
+        key = post.author.id or post.author.handle
+        if key is not None:
+            authors[i].add(key)
+        if a and a.crisis.categories:
+            b.crisis_terms += 1
+            for category in a.crisis.categories:
+                b.crisis_categories[category] = b.crisis_categories.get(category, 0) + 1
+        b.sources[post.source] = b.sources.get(post.source, 0) + 1
+        if a and a.near_dup_cluster is not None:
+            dups[i][a.near_dup_cluster] += 1
+    for b, who, clusters in zip(out, authors, dups):
+        b.authors = len(who)
+        b.max_dup_cluster = max(clusters.values(), default=0)
+    return out
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_series_matches_a_post_by_post_recomputation(store, seed):
+    import random
+
+    rng = random.Random(seed)
+    store.upsert_posts(_random_posts(rng, 400, str(seed), timedelta(hours=3)))
+    for topic in ("acme", "globex", "nobody"):
+        for minutes in (1, 7, 30):
+            start = T0 + timedelta(seconds=rng.randrange(-300, 300))
+            end = start + timedelta(minutes=rng.choice([60, 150, 200]))
+            bucket = timedelta(minutes=minutes)
+            want = _recompute_series(store.posts(topic, start, end), topic, start, end, bucket)
+            got = store.series(topic, start, end, bucket)
+            assert len(got) == len(want)
+            for g, w in zip(got, want):
+                assert g == w, f"{topic} bucket {w.start} ({minutes} min)"
+
+
 # -- top posts ------------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -309,6 +383,73 @@ def test_alerts_save_update_open_and_history(store):
     assert store.alert_history("nobody") == []
 
 
+def _alert_with_key(topic: str, opened: datetime, suffix: str, state: AlertState = AlertState.OPEN) -> Alert:
+    """A second episode opened in the same second (another dedup key): only `id` orders the two."""
+    alert = make_alert(topic, opened)
+    alert.dedup_key = f"{alert.dedup_key}:{suffix}"
+    alert.id = Alert.make_id(alert.dedup_key)
+    alert.state = state
+    return alert
+
+
+def test_last_alert_is_the_newest_by_opened_at_then_id(store):
+    assert store.last_alert("acme") is None
+    first, newest, middle = make_alert("acme", T0), make_alert("acme", T0 + 60 * MIN), make_alert("acme", T0 + 30 * MIN)
+    later_elsewhere = make_alert("globex", T0 + 90 * MIN)
+    for alert in (first, newest, middle, later_elsewhere):  # saved out of order
+        store.save_alert(alert)
+    assert store.last_alert("acme") == newest
+    assert store.last_alert("globex") == later_elsewhere
+    assert store.last_alert("nobody") is None
+    assert store.last_alert("nobody", AlertState.RESOLVED) is None
+
+    twins = sorted([_alert_with_key("acme", T0 + 60 * MIN, s) for s in ("a", "b", "c")], key=lambda a: a.id)
+    for alert in twins:
+        store.save_alert(alert)
+    assert store.last_alert("acme").id == max([newest.id] + [a.id for a in twins])
+
+
+def test_last_alert_by_state_follows_re_saved_alerts(store):
+    older, newer = make_alert("acme", T0), make_alert("acme", T0 + 60 * MIN, level=Level.CRISIS)
+    store.save_alert(older)
+    store.save_alert(newer)
+    assert store.last_alert("acme", AlertState.OPEN) == newer
+    assert store.last_alert("acme", AlertState.ESCALATED) is None
+    assert store.last_alert("acme", AlertState.RESOLVED) is None
+
+    newer.state = AlertState.ESCALATED
+    store.save_alert(newer)  # same dedup_key: the state moves, the alert is not duplicated
+    assert store.last_alert("acme", AlertState.OPEN) == older
+    assert store.last_alert("acme", AlertState.ESCALATED) == newer
+
+    newer.state, newer.resolved_at = AlertState.RESOLVED, T0 + 120 * MIN
+    store.save_alert(newer)
+    assert store.last_alert("acme", AlertState.ESCALATED) is None
+    assert store.last_alert("acme", AlertState.RESOLVED) == newer
+    assert store.last_alert("acme", AlertState.OPEN) == older
+    assert store.last_alert("acme") == newer  # no filter: whatever its state
+    assert store.last_alert("acme", "resolved") == newer  # AlertState is a str enum: its value works too
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_detection_lookup_matches_open_alerts_and_history(store, seed):
+    """The pipeline's per-bucket lookup (two `last_alert` reads) must pick exactly what it picked when it
+    read `open_alerts(topic)[-1]` and the last resolved alert of `alert_history(topic)`."""
+    import random
+
+    from vigie.pipeline import _current_and_last_resolved
+
+    rng = random.Random(seed)
+    for i in range(40):
+        opened = T0 + rng.randrange(12) * 30 * MIN  # few distinct times: many ties, settled by id
+        store.save_alert(_alert_with_key(rng.choice(["acme", "globex"]), opened, str(i), rng.choice(list(AlertState))))
+    for topic in ("acme", "globex", "nobody"):
+        unresolved = store.open_alerts(topic)
+        resolved = [a for a in store.alert_history(topic) if a.state == AlertState.RESOLVED]
+        want = (unresolved[-1] if unresolved else None, resolved[-1] if resolved else None)
+        assert _current_and_last_resolved(store, topic) == want
+
+
 # -- quarantine -----------------------------------------------------------------------------------
 
 def test_quarantine_keeps_records_once(store):
@@ -325,6 +466,46 @@ def test_quarantine_keeps_records_once(store):
     assert {q.reason for q in reddit} == {"missing title", "another reason"}
     assert reddit[0].context == {"query": "acme"}
     assert '"t3_x"' in reddit[0].record
+
+
+# -- retention ------------------------------------------------------------------------------------
+
+def test_purge_removes_old_posts_only(store):
+    cutoff = T0 + 60 * MIN
+    old = [make_post(f"old{i}", T0 + i * 7 * MIN, label="neg", likes=100 + i) for i in range(5)]
+    old.append(make_post("old-other", T0, topic="other"))
+    at_cutoff = make_post("at-cutoff", cutoff, likes=1)  # `before` is exclusive: kept
+    new = [at_cutoff, make_post("new1", cutoff + 5 * MIN, label="neg", likes=2), make_post("new2", cutoff + 61 * MIN)]
+    store.upsert_posts(old + new)
+    store.save_alert(make_alert("acme", T0))
+    store.set_cursor(Cursor("x", "acme", {"since_id": "9"}, T0))
+    store.quarantine("x", {"id": "bad"}, "missing text")
+    assert store.count_posts() == 9
+
+    assert store.purge(cutoff) == 6
+    assert store.count_posts() == 3
+    assert store.count_posts("acme") == 3 and store.count_posts("other") == 0
+    assert [p.id for p in store.posts(None)] == [p.id for p in new]
+    assert store.get_post("x:old0") is None and store.get_post("x:at-cutoff") == at_cutoff
+    series = store.series("acme", T0, cutoff + 2 * 60 * MIN, 60 * MIN)
+    assert [b.count for b in series] == [0, 2, 1]
+    assert series[0].engagement == 0 and series[1].negative == 1
+    assert [p.id for p in store.top_posts("acme", T0, cutoff + 2 * 60 * MIN, by="engagement")] == \
+           ["x:new1", "x:at-cutoff", "x:new2"]
+    # Alerts, cursors and quarantine are an audit trail: retention never touches them.
+    assert [a.dedup_key for a in store.alert_history()] == [make_alert("acme", T0).dedup_key]
+    assert store.get_cursor("x", "acme").value == {"since_id": "9"}
+    assert len(store.quarantined()) == 1
+
+    assert store.purge(cutoff) == 0  # idempotent: the next maintenance run finds nothing more
+    assert store.count_posts() == 3
+
+
+def test_purge_of_an_empty_store_or_before_everything_removes_nothing(store):
+    assert store.purge(T0) == 0
+    store.upsert_posts([make_post("1", T0)])
+    assert store.purge(T0) == 0
+    assert store.count_posts() == 1
 
 
 # -- both adapters agree on random data -------------------------------------------------------------

@@ -313,3 +313,22 @@ def test_upsert_makes_posts_visible_with_one_refresh_after_the_bulks(es_proxy, e
     store.upsert_posts([make_post(str(i), T0) for i in range(5)])  # nothing changed: nothing to refresh
     assert not [p for _, p, _ in es_proxy.requests if "_refresh" in p or "_bulk" in p]
     store.close()
+
+
+def test_purge_reaches_every_index_behind_the_alias(es_store, es_client):
+    """Clusters without ILM: `purge` deletes old posts in the rolled-over indices too."""
+    es_store.upsert_posts([make_post("old", T0), make_post("kept", T0 + timedelta(days=2))])
+    names = es_store.names
+    second = f"{names.prefix}-posts-000002"
+    es_client.indices.create(index=second)
+    es_client.indices.update_aliases(actions=[
+        {"add": {"index": names.posts_first, "alias": names.posts, "is_write_index": False}},
+        {"add": {"index": second, "alias": names.posts, "is_write_index": True}},
+    ])
+    es_store.upsert_posts([make_post("new-old", T0 + timedelta(hours=1)), make_post("new", T0 + timedelta(days=3))])
+    assert es_client.count(index=second)["count"] == 2
+    assert es_store.ilm_available() is False  # osmem: the case purge exists for
+    assert es_store.purge(T0 + timedelta(days=1)) == 2
+    assert [p.id for p in es_store.posts(None)] == ["x:kept", "x:new"]
+    assert es_client.count(index=names.posts_first)["count"] == 1 and es_client.count(index=second)["count"] == 1
+    assert es_store.purge(T0 + timedelta(days=1)) == 0

@@ -372,18 +372,20 @@ def quarantine_counts(store: Any) -> dict[str, dict[str, int]]:
 
 
 def retention_days(config: VigieConfig) -> int:
-    return getattr(config.store, "retention_days", None) or 90
+    return config.store.retention_days
 
 
 def apply_retention(store: Any, config: VigieConfig, now: datetime) -> str:
-    """Delete posts older than the retention period, if the store can; Elasticsearch does it with ILM."""
-    if config.store.type == "elasticsearch":
-        return f"retention: handled by the ILM policy ({retention_days(config)} days; see `vigie es setup`)"
-    purge = getattr(store, "purge_before", None)
-    cutoff = utc(now) - timedelta(days=retention_days(config))
-    if purge is None:
-        return f"retention: this store has no purge_before(); posts older than {iso(cutoff)} are kept"
-    removed = purge(cutoff)
+    """Delete the posts older than the retention period (alerts, cursors and quarantine are kept).
+
+    Elasticsearch with ILM: the policy `vigie es setup` installs does it, by dropping whole rolled-over
+    indices; nothing to do here. Elasticsearch without ILM, and SQLite: `Store.purge`.
+    """
+    days = retention_days(config)
+    if config.store.type == "elasticsearch" and store.ilm_available():
+        return f"retention: handled by the ILM policy ({days} days; see `vigie es setup`)"
+    cutoff = utc(now) - timedelta(days=days)
+    removed = store.purge(cutoff)
     return f"retention: removed {removed} post(s) created before {iso(cutoff)}"
 
 

@@ -161,6 +161,7 @@ SourceConfig = Annotated[
 class SqliteStore(_Model):
     type: Literal["sqlite"] = "sqlite"
     path: Path = Path("out/vigie.db")
+    retention_days: int = Field(90, ge=1, description="Posts older than this are purged by the maintenance DAG")
 
 
 class ElasticsearchStore(_Model):

@@ -219,14 +219,12 @@ def evidence_item(post: Post) -> dict[str, Any]:
 
 
 def _current_and_last_resolved(store: Store, topic_id: str) -> tuple[Alert | None, Alert | None]:
-    open_ = store.open_alerts(topic_id)
-    current = open_[-1] if open_ else None
-    last_resolved = None
-    for alert in reversed(store.alert_history(topic_id)):
-        if alert.state == AlertState.RESOLVED:
-            last_resolved = alert
-            break
-    return current, last_resolved
+    """The topic's current alert (the newest one not resolved, i.e. open or escalated: what
+    `open_alerts(topic)[-1]` is) and its newest resolved one. Indexed single-alert reads, asked every
+    bucket: reading `alert_history` here would grow with every alert the topic ever had."""
+    newest = (store.last_alert(topic_id, state) for state in AlertState if state is not AlertState.RESOLVED)
+    current = max((a for a in newest if a is not None), key=lambda a: (a.opened_at, a.id), default=None)
+    return current, store.last_alert(topic_id, AlertState.RESOLVED)
 
 
 def detect_topic(rt: Runtime, topic: Topic, now: datetime) -> AlertEvent | None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from vigie.models import Alert, Bucket, Cursor, Post, Quarantined, UpsertResult
+from vigie.models import Alert, AlertState, Bucket, Cursor, Post, Quarantined, UpsertResult
 
 RankBy = Literal["engagement", "reach", "negative", "crisis", "recent"]
 
@@ -49,10 +49,18 @@ class Store(Protocol):
 
     def alert_history(self, topic_id: str | None = None, since: datetime | None = None) -> list[Alert]: ...
 
+    def last_alert(self, topic_id: str, state: AlertState | None = None) -> Alert | None:
+        """The topic's most recent alert (by `opened_at`, ties by `id`), optionally only in `state`.
+        One indexed read: detection asks this every bucket, where `alert_history` grows forever."""
+
     def quarantine(self, source: str, record: Any, reason: str, context: dict[str, Any] | None = None) -> bool:
         """Keep a record we could not process, with why. Returns False if it was already quarantined."""
 
     def quarantined(self, source: str | None = None) -> list[Quarantined]: ...
+
+    def purge(self, before: datetime) -> int:
+        """Retention: remove the posts created before `before` (and their topic links). Alerts, cursors
+        and quarantine are kept (audit trail). Returns how many posts were removed; a second call, 0."""
 
     def close(self) -> None: ...
 

@@ -47,7 +47,7 @@ from elasticsearch import (
 )
 
 from vigie.config import ConfigError, env_secret
-from vigie.models import Alert, Bucket, Cursor, Post, Quarantined, UpsertResult, iso, utc
+from vigie.models import Alert, AlertState, Bucket, Cursor, Post, Quarantined, UpsertResult, iso, utc
 from vigie.store.base import RankBy, bucket_starts, iter_batches, quarantine_fingerprint, record_text
 from vigie.store.es_schema import (
     DERIVED_FIELDS,
@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 
 RETRYABLE = frozenset({429, 502, 503, 504})
 PAGE = 1000
+PURGE_TIMEOUT_S = 600
 
 
 class StoreError(RuntimeError):
@@ -241,13 +242,15 @@ class ElasticsearchStore:
 
     # -- setup ---------------------------------------------------------------------------------
     def ilm_available(self) -> bool:
-        try:
-            self.es.ilm.get_status()
-            return True
-        except ApiError as exc:
-            if exc.meta.status in (400, 404, 405, 410):  # "no handler found" (OpenSearch, serverless)
-                return False
-            raise
+        """Whether the cluster runs ILM (it decides between the ILM policy and `purge` for retention)."""
+        with self._errors("checking ILM"):
+            try:
+                self.es.ilm.get_status()
+                return True
+            except ApiError as exc:
+                if exc.meta.status in (400, 404, 405, 410):  # "no handler found" (OpenSearch, serverless)
+                    return False
+                raise
 
     def setup(self) -> list[str]:
         """Create or update the ILM policy, templates, write alias and auxiliary indices. Idempotent:
@@ -536,6 +539,28 @@ class ElasticsearchStore:
                                   sort=[*order, {"id": "asc"}], size=int(limit))
         return [post_from_document(h["_source"]) for h in resp["hits"]["hits"]]
 
+    # -- retention -----------------------------------------------------------------------------
+    def purge(self, before: datetime) -> int:
+        """Delete the posts created before `before`, across every index behind the posts alias.
+
+        The production retention is the ILM policy `setup` installs (whole rolled-over indices are
+        dropped `retention_days` after rollover, which costs the cluster nothing). This is for clusters
+        without ILM (OpenSearch, some managed offerings): a `delete_by_query`, i.e. one tombstone per
+        document until segments merge. Alerts, cursors and quarantine live in other indices: untouched.
+        `conflicts="proceed"`: a post re-indexed while the query runs is kept, not an error.
+        """
+        self._ready()
+        # Months of posts take longer than the client's default timeout; a retried request after a
+        # timeout is harmless (already-deleted posts no longer match).
+        client = self.es.options(request_timeout=PURGE_TIMEOUT_S)
+        with self._errors("purging old posts"):
+            resp = client.delete_by_query(index=self.names.posts, query=self._topic_range(None, None, before),
+                                          conflicts="proceed", refresh=self.refresh_mode is not False)
+        failures = resp.get("failures") or []
+        if failures:
+            raise StoreError(f"purging old posts: {len(failures)} failure(s), first: {failures[0]}")
+        return int(resp.get("deleted", 0))
+
     # -- cursors -------------------------------------------------------------------------------
     @staticmethod
     def _cursor_id(source: str, query: str) -> str:
@@ -595,6 +620,17 @@ class ElasticsearchStore:
         if since is not None:
             filters.append({"range": {"opened_at": {"gte": _ms(since), "format": "epoch_millis"}}})
         return self._alerts(filters)
+
+    def last_alert(self, topic_id: str, state: AlertState | None = None) -> Alert | None:
+        filters: list[dict[str, Any]] = [{"term": {"topic_id": topic_id}}]
+        if state is not None:
+            filters.append({"term": {"state": AlertState(state).value}})
+        self._ready()
+        with self._errors("reading the last alert"):
+            resp = self.es.search(index=self.names.alerts, query={"bool": {"filter": filters}}, size=1,
+                                  sort=[{"opened_at": "desc"}, {"id": "desc"}])
+        hits = resp["hits"]["hits"]
+        return Alert.from_dict(hits[0]["_source"]) if hits else None
 
     # -- quarantine ----------------------------------------------------------------------------
     def quarantine(self, source: str, record: Any, reason: str, context: dict[str, Any] | None = None) -> bool:

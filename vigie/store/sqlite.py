@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from vigie.models import Alert, Bucket, Cursor, Post, Quarantined, UpsertResult, utc
+from vigie.models import Alert, AlertState, Bucket, Cursor, Post, Quarantined, UpsertResult, utc
 from vigie.store.base import RankBy, bucket_starts, quarantine_fingerprint, record_text
 
 SCHEMA = """
@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS alerts (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alerts_topic ON alerts(topic_id, opened_at);
+-- `last_alert(topic, state)`, asked every bucket: one index seek, no sort (id settles equal opened_at).
+-- IF NOT EXISTS: files created by older versions get it on their next open.
+CREATE INDEX IF NOT EXISTS alerts_topic_state ON alerts(topic_id, state, opened_at, id);
 CREATE TABLE IF NOT EXISTS quarantine (
     fingerprint TEXT PRIMARY KEY,
     source TEXT NOT NULL,
@@ -66,6 +69,52 @@ CREATE TABLE IF NOT EXISTS quarantine (
     at REAL NOT NULL
 );
 """
+
+
+# One statement for the whole series: the (topic, time) range is joined to `posts` once into `r`, then
+# grouped four ways. `r` is used four times, so SQLite (>= 3.35) materializes it; older versions inline
+# it (same results, one join per group). Four separate queries cost four joins: about twice the time
+# (bench/store.py). Rows are (kind, bucket, key, values...), padded to the width of the "totals" rows.
+SERIES_SQL = """
+WITH r AS (
+    SELECT CAST((t.created_at - :lo) / :width AS INTEGER) AS b, p.source, p.sentiment_label AS label,
+           p.followers, p.engagement, p.author_key, p.crisis_categories AS cats, p.near_dup_cluster AS dup
+    FROM post_topics t JOIN posts p ON p.id = t.post_id
+    WHERE t.topic_id = :topic AND t.created_at >= :lo AND t.created_at < :hi
+)
+SELECT 'totals', b, NULL, COUNT(*), SUM(label = 'neg'), SUM(label = 'pos'),
+       SUM(followers), SUM(CASE WHEN label = 'neg' THEN followers ELSE 0 END),
+       SUM(engagement), SUM(CASE WHEN label = 'neg' THEN engagement ELSE 0 END),
+       COUNT(DISTINCT author_key), SUM(cats != '[]')
+FROM r GROUP BY b
+UNION ALL
+SELECT 'source', b, source, COUNT(*), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM r GROUP BY b, source
+UNION ALL
+SELECT 'category', b, c.value, COUNT(*), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM r, json_each(r.cats) c WHERE r.cats != '[]' GROUP BY b, c.value
+UNION ALL
+SELECT 'dup', b, NULL, MAX(n), NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT b, COUNT(*) AS n FROM r WHERE dup IS NOT NULL GROUP BY b, dup) GROUP BY b
+"""
+
+
+def _fill_bucket(bk: Bucket, kind: str, key: str | None, values: list[Any]) -> None:
+    """Apply one row of SERIES_SQL to its bucket (SUM over no matching row is NULL, hence `or 0`)."""
+    if kind == "totals":
+        count, neg, pos, reach, neg_reach, eng, neg_eng, authors, crisis = values
+        bk.count, bk.negative, bk.positive = count, neg or 0, pos or 0
+        bk.reach, bk.negative_reach, bk.engagement = reach or 0, neg_reach or 0, eng or 0
+        bk.negative_engagement = neg_eng or 0
+        bk.authors, bk.crisis_terms = authors, crisis or 0
+    elif kind == "source":
+        bk.sources[key] = values[0]
+    elif kind == "category":
+        bk.crisis_categories[key] = values[0]
+    else:  # "dup"
+        bk.max_dup_cluster = values[0]
+
+
+PURGE_BATCH = 5000  # posts deleted per transaction by `purge`
 
 
 def _epoch(dt: datetime) -> float:
@@ -198,55 +247,16 @@ class SqliteStore:
     # -- detection inputs ------------------------------------------------------------------
     def series(self, topic_id: str, start: datetime, end: datetime, bucket: timedelta) -> list[Bucket]:
         start, end = utc(start), utc(end)
-        width = bucket.total_seconds()
-        lo, hi = start.timestamp(), end.timestamp()
         starts = bucket_starts(start, end, bucket)
         buckets = [Bucket(topic_id=topic_id, start=s) for s in starts]
         if not buckets:
             return buckets
-        args = (lo, width, topic_id, lo, hi)
-        joined = """FROM post_topics t JOIN posts p ON p.id = t.post_id
-                    WHERE t.topic_id = ? AND t.created_at >= ? AND t.created_at < ?"""
+        args = {"topic": topic_id, "lo": start.timestamp(), "hi": end.timestamp(), "width": bucket.total_seconds()}
         with self._lock:
-            rows = self._db.execute(
-                f"""SELECT CAST((t.created_at - ?) / ? AS INTEGER) AS b, COUNT(*),
-                       SUM(p.sentiment_label = 'neg'), SUM(p.sentiment_label = 'pos'),
-                       SUM(p.followers), SUM(CASE WHEN p.sentiment_label = 'neg' THEN p.followers ELSE 0 END),
-                       SUM(p.engagement), SUM(CASE WHEN p.sentiment_label = 'neg' THEN p.engagement ELSE 0 END),
-                       COUNT(DISTINCT p.author_key), SUM(p.crisis_categories != '[]')
-                    {joined} GROUP BY b""",
-                args,
-            ).fetchall()
-            for b, count, neg, pos, reach, neg_reach, eng, neg_eng, authors, crisis in rows:
-                bk = buckets[b]
-                bk.count, bk.negative, bk.positive = count, neg or 0, pos or 0
-                bk.reach, bk.negative_reach, bk.engagement = reach or 0, neg_reach or 0, eng or 0
-                bk.negative_engagement = neg_eng or 0
-                bk.authors, bk.crisis_terms = authors, crisis or 0
-            for b, source, n in self._db.execute(
-                f"SELECT CAST((t.created_at - ?) / ? AS INTEGER) AS b, p.source, COUNT(*) {joined} GROUP BY b, p.source",
-                args,
-            ):
-                buckets[b].sources[source] = n
-            for b, cat, n in self._category_rows(args):
-                buckets[b].crisis_categories[cat] = n
-            for b, size in self._db.execute(
-                f"""SELECT b, MAX(n) FROM (
-                       SELECT CAST((t.created_at - ?) / ? AS INTEGER) AS b, p.near_dup_cluster, COUNT(*) AS n
-                       {joined} AND p.near_dup_cluster IS NOT NULL GROUP BY b, p.near_dup_cluster) GROUP BY b""",
-                args,
-            ):
-                buckets[b].max_dup_cluster = size
+            rows = self._db.execute(SERIES_SQL, args).fetchall()
+        for kind, b, key, *values in rows:
+            _fill_bucket(buckets[b], kind, key, values)
         return buckets
-
-    def _category_rows(self, args: tuple[Any, ...]) -> list[tuple[int, str, int]]:
-        return self._db.execute(
-            """SELECT CAST((t.created_at - ?) / ? AS INTEGER) AS b, c.value, COUNT(*)
-               FROM post_topics t JOIN posts p ON p.id = t.post_id, json_each(p.crisis_categories) c
-               WHERE t.topic_id = ? AND t.created_at >= ? AND t.created_at < ?
-               GROUP BY b, c.value""",
-            args,
-        ).fetchall()
 
     def top_posts(
         self, topic_id: str, start: datetime, end: datetime, by: RankBy = "engagement", limit: int = 5
@@ -271,6 +281,39 @@ class SqliteStore:
                 (topic_id, _epoch(start), _epoch(end), int(limit)),
             ).fetchall()
         return [Post.from_dict(json.loads(r[0])) for r in rows]
+
+    # -- retention ---------------------------------------------------------------------------
+    def purge(self, before: datetime, *, batch: int = PURGE_BATCH) -> int:
+        """Delete posts created before `before` with their `post_topics` rows, `batch` posts per
+        transaction. WAL readers are never blocked by a writer; batches keep each transaction and the WAL
+        file small, and let the pipeline's writes (same lock, other processes) in between batches."""
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
+        cutoff = _epoch(before)
+        removed = 0
+        while True:
+            with self._lock:
+                n = self._purge_batch(cutoff, batch)
+            removed += n
+            if n < batch:
+                return removed
+
+    def _purge_batch(self, cutoff: float, batch: int) -> int:
+        """One transaction: the oldest `batch` posts created before `cutoff` (index `posts_created`)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            ids = [r[0] for r in self._db.execute(
+                "SELECT id FROM posts WHERE created_at < ? ORDER BY created_at LIMIT ?", (cutoff, batch))]
+            for i in range(0, len(ids), 500):  # below the bound-parameter limit of old SQLite builds (999)
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                self._db.execute(f"DELETE FROM post_topics WHERE post_id IN ({marks})", chunk)
+                self._db.execute(f"DELETE FROM posts WHERE id IN ({marks})", chunk)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return len(ids)
 
     # -- cursors -----------------------------------------------------------------------------
     def get_cursor(self, source: str, query: str) -> Cursor | None:
@@ -326,6 +369,15 @@ class SqliteStore:
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY opened_at, id", args).fetchall()
         return [Alert.from_dict(json.loads(r[0])) for r in rows]
+
+    def last_alert(self, topic_id: str, state: AlertState | None = None) -> Alert | None:
+        sql, args = "SELECT doc FROM alerts WHERE topic_id = ?", [topic_id]
+        if state is not None:
+            sql += " AND state = ?"
+            args.append(AlertState(state).value)
+        with self._lock:
+            row = self._db.execute(sql + " ORDER BY opened_at DESC, id DESC LIMIT 1", args).fetchone()
+        return Alert.from_dict(json.loads(row[0])) if row else None
 
     # -- quarantine --------------------------------------------------------------------------
     def quarantine(self, source: str, record: Any, reason: str, context: dict[str, Any] | None = None) -> bool:

@@ -1,0 +1,67 @@
+"""SQLite-specific behaviour beyond the shared contract: schema upgrades of existing files and the
+batched retention purge under WAL (a reader keeps its snapshot while the purge commits)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+
+from test_store_contract import MIN, T0, make_alert, make_post
+
+from vigie.models import AlertState
+from vigie.store.sqlite import SqliteStore
+
+
+def _indices(path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def test_a_file_from_before_last_alert_gets_its_index_on_open(tmp_path):
+    path = tmp_path / "old.db"
+    store = SqliteStore(path)
+    store.save_alert(make_alert("acme", T0))
+    store.close()
+    with sqlite3.connect(path) as db:  # the file as an older version of Vigie left it
+        db.execute("DROP INDEX alerts_topic_state")
+    assert "alerts_topic_state" not in _indices(path)
+
+    store = SqliteStore(path)
+    try:
+        assert "alerts_topic_state" in _indices(path)
+        assert store.last_alert("acme", AlertState.OPEN).dedup_key == make_alert("acme", T0).dedup_key
+    finally:
+        store.close()
+
+
+def test_purge_in_small_batches_removes_posts_and_topic_rows(tmp_path):
+    store = SqliteStore(tmp_path / "x.db")
+    try:
+        posts = [make_post(str(i), T0 + i * MIN, topic="acme" if i % 2 else "globex") for i in range(20)]
+        store.upsert_posts(posts)
+        assert store.purge(T0 + 17 * MIN, batch=4) == 17  # four full batches and a partial one
+        assert [p.id for p in store.posts(None)] == ["x:17", "x:18", "x:19"]
+        assert (store.count_posts("acme"), store.count_posts("globex")) == (2, 1)
+        with sqlite3.connect(tmp_path / "x.db") as db:  # no topic row left pointing at a purged post
+            assert db.execute("SELECT COUNT(*) FROM post_topics WHERE post_id NOT IN (SELECT id FROM posts)"
+                              ).fetchone()[0] == 0
+        assert store.purge(T0 + 17 * MIN, batch=4) == 0
+    finally:
+        store.close()
+
+
+def test_a_wal_reader_keeps_its_snapshot_while_the_purge_commits(tmp_path):
+    path = tmp_path / "x.db"
+    store = SqliteStore(path)
+    reader = sqlite3.connect(path, isolation_level=None)  # e.g. a notebook on the same file
+    try:
+        store.upsert_posts([make_post(str(i), T0 + i * MIN) for i in range(10)])
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 10
+        assert store.purge(T0 + timedelta(minutes=6), batch=2) == 6  # not blocked by the open read
+        assert reader.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 10  # its snapshot
+        reader.execute("COMMIT")
+        assert reader.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 4
+    finally:
+        reader.close()
+        store.close()
