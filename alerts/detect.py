@@ -433,17 +433,22 @@ def excess_per_bucket(buckets: list[Bucket], base: Baseline) -> float:
 
 def still_active(window: list[Bucket], span: list[Bucket], base: Baseline, bucket_minutes: int) -> tuple[float, str]:
     """Factor in [0, 1] for a look-back driver over `span`: how much of the span's negative excess per bucket
-    the window still carries (see ACTIVE_SHARE), and the note that says the signal is fading."""
+    its recent part still carries (see ACTIVE_SHARE), and the note that says the signal is fading.
+
+    The recent part is the window or the last third of the span, whichever is longer (30 min of a 1 h span,
+    1 h of a 3 h span): in the sparse tail of a story, 30 minutes hold a handful of posts, and a factor read
+    from them alone would swing the risk up and down from one bucket to the next."""
     if len(span) <= len(window):
         return 1.0, ""
     past = excess_per_bucket(span, base)
     if past <= 0:
         return 1.0, ""
-    share = excess_per_bucket(window, base) / past
+    recent = span[-max(len(window), len(span) // 3):]
+    share = excess_per_bucket(recent, base) / past
     factor = ramp(share, *ACTIVE_SHARE)
     if factor >= 0.999:
         return 1.0, ""
-    return factor, (f", fading: the last {len(window) * bucket_minutes} min carry {max(share, 0):.0%} of the "
+    return factor, (f", fading: the last {len(recent) * bucket_minutes} min carry {max(share, 0):.0%} of the "
                     f"{len(span) * bucket_minutes / 60:g} h pace")
 
 

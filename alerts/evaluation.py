@@ -111,6 +111,9 @@ class Tally:
     seconds: float = 0.0
     by_shape: dict[str, list[int]] = field(default_factory=dict)  # shape -> [events, caught at severity]
     shape_leads: dict[str, list[float]] = field(default_factory=dict)  # shape -> leads of the first warning (min)
+    # Minutes from the true onset to the first warning: for events that go from nothing to their peak in
+    # 20-45 minutes (bot raids, media spikes) the lead before the peak is bounded by the rise itself.
+    delay_warning: list[float] = field(default_factory=list)
     # Minutes from an event's end (its intensity below 10 % of the peak) to the resolution of the last
     # alert matched to it: how long the crisis room stays "on" after the storm.
     resolution_lag: list[float] = field(default_factory=list)
@@ -124,6 +127,7 @@ class Tally:
         self.lead_warning += other.lead_warning
         self.lead_crisis += other.lead_crisis
         self.resolution_lag += other.resolution_lag
+        self.delay_warning += other.delay_warning
         self.unresolved += other.unresolved
         self.alerts_per_event += other.alerts_per_event
         for shape, leads in other.shape_leads.items():
@@ -171,6 +175,7 @@ def evaluate(scenario: Scenario, mode: str, variants: list[str]) -> dict[str, Ta
                 if o.first_warning is not None:
                     tally.lead_warning.append((o.peak - o.first_warning).total_seconds() / 60)
                     tally.shape_leads.setdefault(shapes.get(key, o.kind), []).append(tally.lead_warning[-1])
+                    tally.delay_warning.append((o.first_warning - o.onset).total_seconds() / 60)
                     matched = [a for a in res.alerts if a.topic_id == o.topic_id
                                and o.onset - MATCH_BEFORE_ONSET <= a.opened_at <= o.end
                                and (a.peak_level or a.level).rank >= Level.WARNING.rank]

@@ -10,8 +10,8 @@ Rules (all in buckets of the detector, times are the assessment's `at`):
   process continues the count). It then drops to the highest level whose band the *highest* risk of
   those calm buckets is still in (`Alert.calm_peak`), or **resolves** if none: one quiet bucket at the
   end of a choppy half-hour does not end a crisis.
-* **Updates**: a risk *rise* of at least `MATERIAL_CHANGE` points since the last notified value is an
-  `update` event worth telling people about (a fall is told by the level drop or the resolution). Other
+* **Updates**: a risk *rise* of at least `MATERIAL_CHANGE` points since the last notified value, to at
+  least the alert's level threshold, is an `update` event worth telling people about (a fall is told by the level drop or the resolution). Other
   steps of an open alert (risk moves, calm-bucket counting) are returned as *silent* updates
   (`AlertEvent.notify = False`): the pipeline persists them but must not deliver them.
 * **Cooldown**: for `cooldown_minutes` after a resolution, a new rise to the same or a lower level than the
@@ -93,7 +93,9 @@ class AlertPolicy:
                 alert.level = lower
                 _log(alert, "update", a)
                 return AlertEvent("update", alert)
-        if a.risk - _last_logged_risk(alert) >= MATERIAL_CHANGE:
+        # A material rise is told only when it brings the risk back to the alert's level: a choppy tail
+        # (risk 6, 48, 30, 50 under a warning) is persisted, not delivered at 1 am.
+        if a.risk - _last_logged_risk(alert) >= MATERIAL_CHANGE and a.risk >= threshold(topic, alert.level):
             _log(alert, "update", a)
             return AlertEvent("update", alert)
         return AlertEvent("update", alert, notify=False)

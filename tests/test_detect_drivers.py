@@ -81,8 +81,8 @@ def test_look_back_drivers_fade_when_the_burst_is_over(store):
     over = NOON + timedelta(hours=1)
     during = assess(store, over)
     assert during.risk >= TOPIC_CFG.thresholds.crisis
-    # 40 minutes later the window is back to normal: the 3-hour span and the CUSUM no longer hold the risk.
-    after = assess(store, over + timedelta(minutes=40))
+    # 70 minutes later the last hour is back to normal: the 3-hour span and the CUSUM no longer hold the risk.
+    after = assess(store, over + timedelta(minutes=70))
     assert after.risk < TOPIC_CFG.thresholds.watch - DetectionConfig().hysteresis
     faded = [d for d in after.drivers if "fading" in d.explanation]
     assert all(d.name in ("negative_volume", "sustained") for d in faded)
