@@ -168,3 +168,14 @@ def test_calm_peak_survives_a_restart_through_the_store_format():
     assert run.current.calm_buckets == 1 and run.current.calm_peak == 60
     restored = Alert.from_dict(run.current.to_dict())  # what a restarted process reads back
     assert (restored.calm_buckets, restored.calm_peak) == (1, 60)
+
+
+def test_a_choppy_tail_is_persisted_not_delivered_until_it_reaches_the_level_again():
+    run = Run()
+    run.feed(80)  # crisis
+    (*_, drop) = run.feed(50, 48, 20)  # steps down to warning; the value told is 20
+    assert drop.alert.level == Level.WARNING and drop.notify and drop.alert.history[-1]["risk"] == 20
+    events = run.feed(40, 44)  # +20 and +24 over the last told, but under the warning threshold: silent
+    assert [e.notify for e in events] == [False, False]
+    (back,) = run.feed(58)  # a material rise that takes the alert back to its level is told
+    assert back.kind == "update" and back.notify and back.alert.level == Level.WARNING
