@@ -37,7 +37,7 @@ from datetime import datetime, timedelta, timezone
 
 from alerts.stats import poisson_log10_sf, quantile, ramp, trimmed_mean
 from vigie.config import DetectionConfig, Topic
-from vigie.models import Bucket, Driver, Level, utc
+from vigie.models import Bucket, Driver, Level, RiskPoint, utc
 from vigie.store.base import Store
 
 # Features a baseline keeps an expectation for (per bucket).
@@ -79,6 +79,11 @@ class Assessment:
 
     def driver(self, name: str) -> Driver | None:
         return next((d for d in self.drivers if d.name == name), None)
+
+    def risk_point(self) -> RiskPoint:
+        """What is kept of every assessment (the risk curve of dashboards and notebooks)."""
+        return RiskPoint(topic_id=self.topic_id, at=self.at, risk=self.risk, level=self.level,
+                         drivers={d.name: d.points for d in self.drivers}, notes=list(self.notes))
 
 
 def floor_time(t: datetime, width: timedelta) -> datetime:

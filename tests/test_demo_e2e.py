@@ -6,6 +6,7 @@ One full replay (7 simulated days) is shared by the tests of this module; it is 
 
 import json
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from vigie.models import Level
 from vigie.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[1]
+EPOCH, FAR = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)
 DEMO = ROOT / "samples" / "demo"
 
 
@@ -45,19 +47,21 @@ def demo_run(tmp_path_factory):
         counts = {"posts": store.count_posts(), "alerts": len(store.alert_history()),
                   "quarantined": len(store.quarantined())}
         alerts = store.alert_history()
+        risk = {t.id: store.risk_series(t.id, EPOCH, FAR) for t in config.topics}
         store.close()
         second = runner.invoke(cli, ["demo", "--config", str(config_path), "--resume", "--report", str(report)])
         store = SqliteStore(store_path)
         counts_after = {"posts": store.count_posts(), "alerts": len(store.alert_history()),
                         "quarantined": len(store.quarantined())}
         alerts_after = store.alert_history()
+        risk_after = {t.id: store.risk_series(t.id, EPOCH, FAR) for t in config.topics}
         store.close()
     finally:
         os.chdir(old)
     truth = json.loads((work / "truth.json").read_text(encoding="utf-8"))
     return {
         "first": first, "second": second, "counts": counts, "counts_after": counts_after, "alerts": alerts,
-        "alerts_after": alerts_after, "truth": truth, "report": report,
+        "alerts_after": alerts_after, "truth": truth, "report": report, "risk": risk, "risk_after": risk_after,
     }
 
 
@@ -104,3 +108,17 @@ def test_second_run_on_same_store_adds_no_post_and_no_alert(demo_run):
     assert demo_run["counts_after"] == demo_run["counts"]
     assert [a.to_dict() for a in demo_run["alerts_after"]] == [a.to_dict() for a in demo_run["alerts"]]
     assert re.search(r"buckets, 0 posts stored \(0 updated\), 0 malformed", second.output), second.output
+
+
+def test_every_assessed_bucket_leaves_a_risk_point_once(demo_run):
+    # 7 simulated days of 5-minute buckets per topic, each assessed once; the resumed run adds none.
+    for topic, points in demo_run["risk"].items():
+        assert len(points) == 7 * 288, topic
+        assert [p.at for p in points] == sorted({p.at for p in points})
+    assert demo_run["risk_after"] == demo_run["risk"]
+    # The curve shows the bad buzz: crisis-level risk between its onset and its peak, explained by drivers.
+    buzz = next(e for e in demo_run["truth"]["events"] if e["kind"] == "bad_buzz")
+    onset, peak = datetime.fromisoformat(buzz["onset"]), datetime.fromisoformat(buzz["peak"])
+    during = [p for p in demo_run["risk"][buzz["topic_id"]] if onset < p.at <= peak]
+    top = max(during, key=lambda p: p.risk)
+    assert top.risk >= 75 and top.level == Level.CRISIS and top.drivers.get("negative_volume", 0) > 0

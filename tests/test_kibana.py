@@ -20,7 +20,7 @@ from vigie.cli_kibana import kibana
 from vigie.kibana_objects import ndjson
 from vigie.links import crisis_room_link, crisis_room_url
 from vigie.models import Alert, Level
-from vigie.store.es_schema import alerts_mappings, field_types, posts_mappings
+from vigie.store.es_schema import alerts_mappings, field_types, posts_mappings, risk_mappings
 
 ROOT = Path(__file__).resolve().parents[1]
 NDJSON = ROOT / "dashboards" / "vigie.ndjson"
@@ -133,7 +133,8 @@ def field_uses() -> list[tuple[str, str, str, str]]:
 
 
 def test_every_field_a_visualisation_uses_is_mapped_with_a_compatible_type():
-    mapped = {"vigie-posts": field_types(posts_mappings()), "vigie-alerts": field_types(alerts_mappings())}
+    mapped = {"vigie-posts": field_types(posts_mappings()), "vigie-alerts": field_types(alerts_mappings()),
+              "vigie-risk": field_types(risk_mappings())}
     uses = field_uses()
     assert len(uses) > 30  # the extraction sees the objects (guards against a vacuous pass)
     problems = []
@@ -328,7 +329,7 @@ def test_import_a_file_for_another_prefix(fake_kibana, tmp_path, monkeypatch):
     titles = {o["attributes"]["title"] for o in sent if o["type"] == "index-pattern"}
     assert titles == {"prod-posts", "prod-alerts"}
     tsvb = next(o for o in sent if o["id"] == "vigie-risk-index")
-    assert json.loads(tsvb["attributes"]["visState"])["params"]["index_pattern"] == "prod-alerts"
+    assert json.loads(tsvb["attributes"]["visState"])["params"]["index_pattern"] == "prod-risk"
 
 
 # -- deep links ---------------------------------------------------------------------------------
@@ -367,3 +368,16 @@ def test_link_cli():
                                          "--start", "2026-03-02T08:00:00Z", "--end", "2026-03-02T09:00:00Z"])
     assert result.exit_code == 0
     assert result.output.startswith("https://k/app/dashboards#/view/vigie-crisis-room?_g=")
+
+
+def test_crisis_room_stacks_every_driver_from_the_risk_index():
+    from vigie.config import Weights
+
+    vis = next(o for o in objects() if o["id"] == "vigie-risk-drivers")
+    params = json.loads(vis["attributes"]["visState"])["params"]
+    assert params["index_pattern"] == "vigie-risk" and params["time_field"] == "at"
+    fields = [s["metrics"][0]["field"] for s in params["series"]]
+    assert fields == [f"drivers.{name}" for name in Weights.model_fields]  # a new driver gets its series
+    assert all(s["stacked"] == "stacked" for s in params["series"])
+    crisis = next(o for o in objects() if o["id"] == "vigie-crisis-room")
+    assert any(r["id"] == "vigie-risk-drivers" for r in crisis["references"])

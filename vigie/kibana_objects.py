@@ -145,22 +145,23 @@ def _pie_params() -> dict[str, Any]:
             "labels": {"show": True, "values": True, "last_level": True, "truncate": 100}}
 
 
-def risk_tsvb(vis_id: str, alerts_index: str) -> dict[str, Any]:
-    """Risk index per topic with the warning and crisis lines (TSVB: the agg-based line chart has only
-    one threshold line). Reads the alerts index: each alert document carries the topic's current risk."""
-    def series(sid: str, label: str, metric: dict[str, Any], color: str, split: dict[str, Any]) -> dict[str, Any]:
-        return {"id": sid, "label": label, "color": color, "metrics": [{"id": f"{sid}-m", **metric}],
-                "chart_type": "line", "line_width": 2, "point_size": 1, "fill": 0, "stacked": "none",
-                "axis_position": "right", "separate_axis": 0, "formatter": "number", "split_color_mode": "kibana",
-                **split}
+def _tsvb_series(sid: str, label: str, metric: dict[str, Any], color: str, split: dict[str, Any],
+                 stacked: str = "none", fill: float = 0) -> dict[str, Any]:
+    return {"id": sid, "label": label, "color": color, "metrics": [{"id": f"{sid}-m", **metric}],
+            "chart_type": "line", "line_width": 2, "point_size": 1, "fill": fill, "stacked": stacked,
+            "axis_position": "right", "separate_axis": 0, "formatter": "number", "split_color_mode": "kibana",
+            **split}
 
-    title = "Vigie — risk index per topic"
+
+def _tsvb(vis_id: str, title: str, description: str, index: str, series: list[dict[str, Any]]) -> dict[str, Any]:
+    """A TSVB time series over `index` (time field `at`, 0-100 axis). TSVB rather than an agg-based line
+    chart: it draws constant threshold lines and stacks series."""
     params = {
-        "id": "vigie-risk-tsvb",
+        "id": f"{vis_id}-tsvb",
         "type": "timeseries",
-        "index_pattern": alerts_index,
+        "index_pattern": index,
         "use_kibana_indexes": False,
-        "time_field": "updated_at",
+        "time_field": "at",
         "interval": "auto",
         "axis_position": "left",
         "axis_formatter": "number",
@@ -169,23 +170,14 @@ def risk_tsvb(vis_id: str, alerts_index: str) -> dict[str, Any]:
         "show_legend": 1,
         "show_grid": 1,
         "tooltip_mode": "show_all",
-        "series": [
-            series("risk", "risk", {"type": "max", "field": "risk"}, "#6092C0",
-                   {"split_mode": "terms", "terms_field": "topic_id", "terms_size": "20",
-                    "terms_order_by": "risk-m"}),
-            series("warning", f"warning ({WARNING_LINE})", {"type": "static", "value": str(WARNING_LINE)},
-                   "#D6BF57", {"split_mode": "everything"}),
-            series("crisis", f"crisis ({CRISIS_LINE})", {"type": "static", "value": str(CRISIS_LINE)},
-                   "#E7664C", {"split_mode": "everything"}),
-        ],
+        "series": series,
     }
     return {
         "type": "visualization",
         "id": vis_id,
         "attributes": {
             "title": title,
-            "description": "Max risk (0-100) of each topic's alerts over time, with the default warning "
-                           f"({WARNING_LINE}) and crisis ({CRISIS_LINE}) thresholds.",
+            "description": description,
             "version": 1,
             "uiStateJSON": "{}",
             "visState": _j({"title": title, "type": "metrics", "aggs": [], "params": params}),
@@ -196,13 +188,52 @@ def risk_tsvb(vis_id: str, alerts_index: str) -> dict[str, Any]:
     }
 
 
+def risk_tsvb(vis_id: str, risk_index: str) -> dict[str, Any]:
+    """Risk index per topic with the warning and crisis lines, from the risk index (one point per topic and
+    bucket, alerts or not: a quiet topic's flat line is information too)."""
+    return _tsvb(
+        vis_id, "Vigie — risk index per topic",
+        f"Risk (0-100) of each topic at every detection bucket (max per interval), with the default warning "
+        f"({WARNING_LINE}) and crisis ({CRISIS_LINE}) thresholds.",
+        risk_index,
+        [
+            _tsvb_series("risk", "risk", {"type": "max", "field": "risk"}, "#6092C0",
+                         {"split_mode": "terms", "terms_field": "topic_id", "terms_size": "20",
+                          "terms_order_by": "risk-m"}),
+            _tsvb_series("warning", f"warning ({WARNING_LINE})", {"type": "static", "value": str(WARNING_LINE)},
+                         "#D6BF57", {"split_mode": "everything"}),
+            _tsvb_series("crisis", f"crisis ({CRISIS_LINE})", {"type": "static", "value": str(CRISIS_LINE)},
+                         "#E7664C", {"split_mode": "everything"}),
+        ],
+    )
+
+
+DRIVER_COLORS = ("#E7664C", "#D6BF57", "#6092C0", "#B9A888", "#9170B8", "#CA8EAE", "#54B399", "#D36086", "#7B000B")
+
+
+def drivers_tsvb(vis_id: str, risk_index: str) -> dict[str, Any]:
+    """What the risk is made of, stacked (average points per interval of each driver): the chart of the
+    crisis room, filtered on one topic by the alert's link."""
+    from vigie.config import Weights  # the drivers are the weights' names
+
+    series = [
+        _tsvb_series(name, name, {"type": "avg", "field": f"drivers.{name}"}, DRIVER_COLORS[i % len(DRIVER_COLORS)],
+                     {"split_mode": "everything"}, stacked="stacked", fill=0.5)
+        for i, name in enumerate(Weights.model_fields)
+    ]
+    return _tsvb(vis_id, "Vigie — what drives the risk",
+                 "Points each driver adds to the risk index over time (stacked; average per interval). Open it "
+                 "for one topic, e.g. from an alert's crisis-room link.", risk_index, series)
+
+
 def visualisations(names: Names) -> list[dict[str, Any]]:
     count = _metric("count", label="posts")
     return [
         agg_vis("vigie-mentions-by-sentiment", "Vigie — mentions over time by sentiment", "histogram",
                 [count, _date_histogram("created_at"), _terms("sentiment", "group", 3)],
                 _xy_params("histogram", True, "posts")),
-        risk_tsvb("vigie-risk-index", names.alerts),
+        risk_tsvb("vigie-risk-index", names.risk),
+        drivers_tsvb("vigie-risk-drivers", names.risk),
         agg_vis("vigie-share-by-source", "Vigie — share by source", "pie",
                 [count, _terms("source", "segment", 10)], _pie_params()),
         agg_vis("vigie-share-by-language", "Vigie — share by language", "pie",
@@ -323,12 +354,13 @@ def dashboards() -> list[dict[str, Any]]:
         [
             (V, "vigie-risk-index", 0, 0, 24, 12),
             (V, "vigie-mentions-by-sentiment", 24, 0, 24, 12),
-            (S, "vigie-top-negative-posts", 0, 12, 48, 14),
-            (V, "vigie-crisis-categories", 0, 26, 24, 12),
-            (V, "vigie-near-duplicates", 24, 26, 24, 12),
-            (V, "vigie-top-authors", 0, 38, 24, 12),
-            (V, "vigie-share-by-source", 24, 38, 12, 12),
-            (S, "vigie-alert-history", 36, 38, 12, 12),
+            (V, "vigie-risk-drivers", 0, 12, 48, 12),
+            (S, "vigie-top-negative-posts", 0, 24, 48, 14),
+            (V, "vigie-crisis-categories", 0, 38, 24, 12),
+            (V, "vigie-near-duplicates", 24, 38, 24, 12),
+            (V, "vigie-top-authors", 0, 50, 24, 12),
+            (V, "vigie-share-by-source", 24, 50, 12, 12),
+            (S, "vigie-alert-history", 36, 50, 12, 12),
         ],
         "now-12h",
     )

@@ -300,6 +300,34 @@ class Alert:
 
 
 @dataclass
+class RiskPoint:
+    """The risk index of one topic at the end of one bucket, as the detector assessed it.
+
+    Kept for every bucket (not only while an alert is open) so a dashboard or a notebook can draw the
+    risk curve, and see which drivers moved it, without re-running detection. Idempotent on (topic, at).
+    """
+
+    topic_id: str
+    at: datetime  # end of the last complete bucket assessed
+    risk: float  # 0..100
+    level: Level | None = None  # raw level implied by the risk (before hysteresis)
+    drivers: dict[str, float] = field(default_factory=dict)  # driver name -> points
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"topic_id": self.topic_id, "at": iso(self.at), "risk": self.risk,
+                "level": self.level.value if self.level else None, "drivers": dict(self.drivers),
+                "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RiskPoint":
+        return cls(topic_id=data["topic_id"], at=utc(data["at"]), risk=float(data["risk"]),
+                   level=Level(data["level"]) if data.get("level") else None,
+                   drivers={k: float(v) for k, v in (data.get("drivers") or {}).items()},
+                   notes=list(data.get("notes") or []))
+
+
+@dataclass
 class Cursor:
     """Where a listener stopped, per (source, query). `value` is opaque JSON the listener understands."""
 

@@ -227,20 +227,21 @@ def _current_and_last_resolved(store: Store, topic_id: str) -> tuple[Alert | Non
     return current, store.last_alert(topic_id, AlertState.RESOLVED)
 
 
-def detect_topic(rt: Runtime, topic: Topic, now: datetime) -> AlertEvent | None:
-    """Assess one topic at `now`, apply the alert policy and persist what changed (delivery is the caller's)."""
+def detect_topic(rt: Runtime, topic: Topic, now: datetime) -> tuple[Assessment, AlertEvent | None]:
+    """Assess one topic at `now`, apply the alert policy and persist the alert if it changed (the risk
+    point and the delivery are the caller's, batched per bucket)."""
     assessment = rt.detector.assess(topic, rt.store, now)
     current, last_resolved = _current_and_last_resolved(rt.store, topic.id)
     event = rt.policy.step(topic, assessment, current, last_resolved, now)
     if event is None:
-        return None
+        return assessment, None
     alert = event.alert
     if event.kind in ("open", "escalate", "update") or not alert.evidence:
         alert.evidence = _evidence(rt, topic, assessment)
     if rt.config.report.kibana_url:
         alert.links.setdefault("kibana", crisis_room_link(rt.config.report.kibana_url, alert))
     rt.store.save_alert(alert)
-    return event
+    return assessment, event
 
 
 def detect_and_alert(rt: Runtime, now: datetime, topic_ids: list[str] | None = None) -> list[AlertEvent]:
@@ -264,15 +265,20 @@ def detect_and_alert(rt: Runtime, now: datetime, topic_ids: list[str] | None = N
     events: list[AlertEvent] = []
     t = min(next_bucket.values(), default=end + step)
     while t <= end:
-        to_deliver = []
+        to_deliver, points, assessed = [], [], []
         for topic in topics:
             if next_bucket[topic.id] > t:
                 continue
-            event = detect_topic(rt, topic, t)
+            assessment, event = detect_topic(rt, topic, t)
+            points.append(assessment.risk_point())
+            assessed.append(topic)
             if event is not None:
                 events.append(event)
                 if event.notify:  # silent updates (calm-bucket counting) are persisted, not delivered
                     to_deliver.append((event.alert, event.kind))
+        # Risk points before the cursors: a crash in between re-assesses the bucket and replaces them.
+        rt.store.save_risk(points)
+        for topic in assessed:
             rt.store.set_cursor(Cursor(source=DETECTION_CURSOR, query=topic.id, value={"at": iso(t)}, updated_at=t))
         if to_deliver:
             deliver_many(to_deliver, rt.notifiers, rt.store)

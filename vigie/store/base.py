@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from vigie.models import Alert, AlertState, Bucket, Cursor, Post, Quarantined, UpsertResult
+from vigie.models import Alert, AlertState, Bucket, Cursor, Post, Quarantined, RiskPoint, UpsertResult
 
 RankBy = Literal["engagement", "reach", "negative", "crisis", "recent"]
 
@@ -53,14 +53,21 @@ class Store(Protocol):
         """The topic's most recent alert (by `opened_at`, ties by `id`), optionally only in `state`.
         One indexed read: detection asks this every bucket, where `alert_history` grows forever."""
 
+    def save_risk(self, points: Sequence[RiskPoint]) -> None:
+        """Insert or replace by (topic_id, at): re-assessing a bucket never makes two points."""
+
+    def risk_series(self, topic_id: str, start: datetime, end: datetime) -> list[RiskPoint]:
+        """The topic's stored risk points with `start <= at < end`, oldest first."""
+
     def quarantine(self, source: str, record: Any, reason: str, context: dict[str, Any] | None = None) -> bool:
         """Keep a record we could not process, with why. Returns False if it was already quarantined."""
 
     def quarantined(self, source: str | None = None) -> list[Quarantined]: ...
 
     def purge(self, before: datetime) -> int:
-        """Retention: remove the posts created before `before` (and their topic links). Alerts, cursors
-        and quarantine are kept (audit trail). Returns how many posts were removed; a second call, 0."""
+        """Retention: remove the posts created before `before` (and their topic links) and the risk points
+        assessed before it. Alerts, cursors and quarantine are kept (audit trail). Returns how many posts
+        were removed; a second call, 0."""
 
     def close(self) -> None: ...
 

@@ -47,7 +47,7 @@ from elasticsearch import (
 )
 
 from vigie.config import ConfigError, env_secret
-from vigie.models import Alert, AlertState, Bucket, Cursor, Post, Quarantined, UpsertResult, iso, utc
+from vigie.models import Alert, AlertState, Bucket, Cursor, Post, Quarantined, RiskPoint, UpsertResult, iso, utc
 from vigie.store.base import RankBy, bucket_starts, iter_batches, quarantine_fingerprint, record_text
 from vigie.store.es_schema import (
     DERIVED_FIELDS,
@@ -234,9 +234,11 @@ class ElasticsearchStore:
         self.check()
         if self.auto_setup:
             with self._errors("checking indices"):
-                present = self.es.indices.exists_alias(name=self.names.posts).body
+                # The risk index is the newest one: a cluster set up by an older version gets it here.
+                present = (self.es.indices.exists_alias(name=self.names.posts).body
+                           and self.es.indices.exists(index=self.names.risk).body)
             if not present:
-                log.info("Elasticsearch: %s missing, running setup", self.names.posts)
+                log.info("Elasticsearch: %s or %s missing, running setup", self.names.posts, self.names.risk)
                 self.setup()
         self._ready_checked = True
 
@@ -312,8 +314,8 @@ class ElasticsearchStore:
 
     def refresh(self) -> None:
         with self._errors("refresh"):
-            self.es.indices.refresh(index=",".join([self.names.posts, self.names.alerts, self.names.cursors,
-                                                    self.names.quarantine]))
+            self.es.indices.refresh(index=",".join([self.names.posts, self.names.alerts, self.names.risk,
+                                                    self.names.cursors, self.names.quarantine]))
 
     # -- posts ---------------------------------------------------------------------------------
     def upsert_posts(self, posts: Sequence[Post]) -> UpsertResult:
@@ -559,7 +561,36 @@ class ElasticsearchStore:
         failures = resp.get("failures") or []
         if failures:
             raise StoreError(f"purging old posts: {len(failures)} failure(s), first: {failures[0]}")
+        with self._errors("purging old risk points"):
+            client.delete_by_query(index=self.names.risk, conflicts="proceed", refresh=self.refresh_mode is not False,
+                                   query={"range": {"at": {"lt": _ms(before), "format": "epoch_millis"}}})
         return int(resp.get("deleted", 0))
+
+    # -- risk points ---------------------------------------------------------------------------
+    @staticmethod
+    def _risk_doc_id(topic_id: str, at: datetime) -> str:
+        return hashlib.sha1(json.dumps([topic_id, iso(at)]).encode()).hexdigest()
+
+    def save_risk(self, points: Sequence[RiskPoint]) -> None:
+        if not points:
+            return
+        self._ready()
+        operations: list[dict[str, Any]] = []
+        for point in points:
+            operations += [{"index": {"_index": self.names.risk, "_id": self._risk_doc_id(point.topic_id, point.at)}},
+                           point.to_dict()]
+        with self._errors("saving risk points"):
+            resp = self.es.bulk(operations=operations, refresh=self.refresh_mode)
+        if resp.get("errors"):
+            failed = [item["index"] for item in resp["items"] if item["index"].get("error")]
+            raise StoreError(f"saving risk points: {len(failed)} rejected, first: {_describe(failed[0]['error'])}")
+
+    def risk_series(self, topic_id: str, start: datetime, end: datetime) -> list[RiskPoint]:
+        self._ready()
+        query = {"bool": {"filter": [{"term": {"topic_id": topic_id}},
+                                     {"range": {"at": {"gte": _ms(start), "lt": _ms(end), "format": "epoch_millis"}}}]}}
+        hits = self._scan(self.names.risk, query, [{"at": "asc"}], None, "reading risk points")
+        return [RiskPoint.from_dict(h["_source"]) for h in hits]
 
     # -- cursors -------------------------------------------------------------------------------
     @staticmethod

@@ -8,7 +8,8 @@ Layout for a prefix `P` (default `vigie`):
 - `P-posts`: write alias over `P-posts-000001`, `-000002`, ... (ILM rolls over by size/age and deletes
   after the retention). An alias rather than a data stream because posts are *updated* (engagement grows,
   analysis is re-run): data streams are append-only.
-- `P-alerts`, `P-cursors`, `P-quarantine`: single indices, never rolled over (small, kept for audit).
+- `P-alerts`, `P-risk`, `P-cursors`, `P-quarantine`: single indices, never rolled over (small, kept for
+  audit; `P-risk` holds one small document per topic and bucket, purged by date by `Store.purge`).
 
 Post documents are `Post.to_dict()` plus a few derived top-level fields (`DERIVED_FIELDS`) that detection
 aggregates and sorts on, so every query is a plain field access (no scripts: cheaper, and they run on
@@ -163,6 +164,25 @@ def alerts_mappings() -> dict[str, Any]:
     }
 
 
+def risk_mappings() -> dict[str, Any]:
+    """One document per topic and assessed bucket (`RiskPoint`). Driver points are mapped one float field
+    per driver, so a Kibana chart can stack what moved the risk; an unknown future driver is kept in
+    `_source` (dynamic: false) until the mapping names it."""
+    from vigie.config import Weights  # the drivers are the weights' names: one list, no drift
+
+    return {
+        "dynamic": False,
+        "properties": {
+            "topic_id": _KEYWORD,
+            "at": _DATE,
+            "risk": _FLOAT,
+            "level": _KEYWORD,
+            "drivers": {"dynamic": False, "properties": {name: _FLOAT for name in Weights.model_fields}},
+            "notes": {"type": "keyword", "index": False},
+        },
+    }
+
+
 def cursors_mappings() -> dict[str, Any]:
     return {
         "dynamic": False,
@@ -213,6 +233,7 @@ class Names:
         self.posts_pattern = f"{prefix}-posts-*"
         self.posts_first = f"{prefix}-posts-000001"
         self.alerts = f"{prefix}-alerts"
+        self.risk = f"{prefix}-risk"
         self.cursors = f"{prefix}-cursors"
         self.quarantine = f"{prefix}-quarantine"
         self.policy = f"{prefix}-posts-policy"
@@ -241,7 +262,7 @@ def component_templates(names: Names, ilm: bool = True) -> dict[str, dict[str, A
 
 def single_indices(names: Names) -> list[tuple[str, dict[str, Any]]]:
     """The indices that are never rolled over, with their mappings."""
-    return [(names.alerts, alerts_mappings()), (names.cursors, cursors_mappings()),
+    return [(names.alerts, alerts_mappings()), (names.risk, risk_mappings()), (names.cursors, cursors_mappings()),
             (names.quarantine, quarantine_mappings())]
 
 

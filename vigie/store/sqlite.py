@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from vigie.models import Alert, AlertState, Bucket, Cursor, Post, Quarantined, UpsertResult, utc
+from vigie.models import Alert, AlertState, Bucket, Cursor, Post, Quarantined, RiskPoint, UpsertResult, utc
 from vigie.store.base import RankBy, bucket_starts, quarantine_fingerprint, record_text
 
 SCHEMA = """
@@ -60,6 +60,15 @@ CREATE INDEX IF NOT EXISTS alerts_topic ON alerts(topic_id, opened_at);
 -- `last_alert(topic, state)`, asked every bucket: one index seek, no sort (id settles equal opened_at).
 -- IF NOT EXISTS: files created by older versions get it on their next open.
 CREATE INDEX IF NOT EXISTS alerts_topic_state ON alerts(topic_id, state, opened_at, id);
+-- One row per topic and assessed bucket: the risk curve dashboards and notebooks draw.
+CREATE TABLE IF NOT EXISTS risk (
+    topic_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    risk REAL NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (topic_id, at)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS risk_at ON risk(at);
 CREATE TABLE IF NOT EXISTS quarantine (
     fingerprint TEXT PRIMARY KEY,
     source TEXT NOT NULL,
@@ -296,7 +305,10 @@ class SqliteStore:
                 n = self._purge_batch(cutoff, batch)
             removed += n
             if n < batch:
-                return removed
+                break
+        with self._lock:  # one statement: its own transaction (autocommit connection)
+            self._db.execute("DELETE FROM risk WHERE at < ?", (cutoff,))
+        return removed
 
     def _purge_batch(self, cutoff: float, batch: int) -> int:
         """One transaction: the oldest `batch` posts created before `cutoff` (index `posts_created`)."""
@@ -314,6 +326,28 @@ class SqliteStore:
             self._db.execute("ROLLBACK")
             raise
         return len(ids)
+
+    # -- risk points -------------------------------------------------------------------------
+    def save_risk(self, points: Sequence[RiskPoint]) -> None:
+        rows = [(p.topic_id, _epoch(p.at), float(p.risk), json.dumps(p.to_dict(), ensure_ascii=False)) for p in points]
+        if not rows:
+            return
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany("INSERT OR REPLACE INTO risk (topic_id, at, risk, doc) VALUES (?,?,?,?)", rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def risk_series(self, topic_id: str, start: datetime, end: datetime) -> list[RiskPoint]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT doc FROM risk WHERE topic_id = ? AND at >= ? AND at < ? ORDER BY at",
+                (topic_id, _epoch(start), _epoch(end)),
+            ).fetchall()
+        return [RiskPoint.from_dict(json.loads(r[0])) for r in rows]
 
     # -- cursors -----------------------------------------------------------------------------
     def get_cursor(self, source: str, query: str) -> Cursor | None:
