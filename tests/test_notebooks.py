@@ -4,6 +4,7 @@ papermill way (a cell after the one tagged `parameters`), and are committed with
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import nbformat
@@ -12,7 +13,10 @@ import yaml
 from nbclient import NotebookClient
 
 from report_fixtures import TRUTH, build_store, make_alerts, make_posts
-from vigie.notebook import alert_drivers, alert_timeline, find_truth, load_alert, load_alerts, load_posts
+from alerts.detect import Detector
+from vigie.notebook import (
+    alert_drivers, alert_timeline, data_span, find_truth, load_alert, load_alerts, load_posts, load_risk,
+)
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAMES = ["01_explore_mentions", "02_crisis_postmortem", "03_tune_thresholds"]
@@ -23,6 +27,16 @@ def demo_like(tmp_path_factory):
     """A filled SQLite store, its config and a truth file (the fixture scenario of the report tests)."""
     folder = tmp_path_factory.mktemp("nb")
     store, config, config_path = build_store(folder)
+    # The risk curve the pipeline stores at every bucket, computed by the real detector over the fixture's
+    # posts (the alerts of the fixture are hand-made; the curve is not).
+    detector = Detector(config.detection)
+    start, end = data_span(config_path)
+    for topic in config.topics:
+        t, points = start + timedelta(hours=6), []
+        while t <= end:
+            points.append(detector.assess(topic, store, t).risk_point())
+            t += timedelta(minutes=config.detection.bucket_minutes)
+        store.save_risk(points)
     store.close()
     truth = folder / "truth.json"
     truth.write_text(json.dumps(TRUTH), encoding="utf-8")
@@ -79,6 +93,7 @@ def test_crisis_postmortem_reconstructs_the_alert(demo_like):
     assert f"Alert {crisis.id} on Lumio (brand): peak crisis (risk 92)" in text
     assert "Reference: true peak (bad_buzz)" in text
     assert "3 h 45 min before the peak" in text  # first warning 15:15, true peak 19:00
+    assert "points at the highest risk" in text  # the drivers read from the stored risk curve
     for suffix in ("timeline.png", "timeline.svg", "drivers.png", "spread.png"):
         assert (out / f"postmortem_{crisis.id}_{suffix}").exists(), suffix
 
@@ -179,3 +194,16 @@ def test_helpers_and_report_read_elasticsearch_like_sqlite(tmp_path, es_proxy, e
         assert x.languages == y.languages and x.sources == y.sources
         assert [(p.id, n) for p, n in x.top_negative] == [(p.id, n) for p, n in y.top_negative]
     assert [o.first_crisis for o in from_es.outcomes] == [o.first_crisis for o in from_sqlite.outcomes]
+
+
+def test_load_risk_gives_one_row_per_bucket_and_one_column_per_driver(demo_like):
+    from vigie.config import Weights
+
+    config_path, _, _ = demo_like
+    start, end = data_span(config_path)
+    frame = load_risk(config_path, "lumio", start, end)
+    assert len(frame) > 100 and frame.index.is_monotonic_increasing
+    assert list(frame.columns) == ["risk", "level", *Weights.model_fields]
+    peak = frame.loc[frame.risk.idxmax()]
+    assert peak.risk >= 55 and peak.negative_volume > 0  # the fixture's bad buzz, seen by the detector
+    assert load_risk(config_path, "nobody", start, end).empty

@@ -168,6 +168,22 @@ def load_series(config: ConfigLike, topic_id: str, start: TimeLike, end: TimeLik
     return frame
 
 
+def load_risk(config: ConfigLike, topic_id: str, start: TimeLike, end: TimeLike) -> pd.DataFrame:
+    """The stored risk curve of a topic: one row per assessed bucket (index `at`), with `risk`, `level` and
+    one column per driver (its points, 0 when it did not contribute). Empty for a store written before
+    risk points were kept, or for a period detection has not run over."""
+    from vigie.config import Weights
+
+    with store_of(config) as store:
+        points = store.risk_series(topic_id, utc(start), utc(end))
+    drivers = list(Weights.model_fields)
+    rows = [{"at": p.at, "risk": p.risk, "level": p.level.value if p.level else None}
+            | {d: p.drivers.get(d, 0.0) for d in drivers} for p in points]
+    frame = pd.DataFrame(rows, columns=["at", "risk", "level", *drivers])
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame.set_index("at")
+
+
 def find_truth(config: ConfigLike, path: str | Path | None = None) -> dict[str, Any] | None:
     """Ground truth for a replayed scenario: `path` if given, else `truth.json` beside the config's replay
     file (what `vigie samples generate` writes); None for live data, where there is no truth."""
