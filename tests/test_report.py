@@ -16,7 +16,7 @@ from report_fixtures import ONSET, PEAK, T0, TRUTH, build_store, make_alerts, ma
 from vigie.browser import find_chromium, run_headless
 from vigie.cli_report import report as report_command
 from vigie.models import Analysis, Author, Level, Post, Sentiment, iso
-from vigie.report import collect, render, safe_url, write_report
+from vigie.report import collect, data_period, render, safe_url, write_report
 
 
 class Page(HTMLParser):
@@ -347,3 +347,30 @@ def test_risk_curve_is_recomputed_by_the_detector_and_passes_through_alert_event
     quick = collect(store, config, topic_ids=["lumio"], with_risk_trace=False)
     assert quick.topics[0].risk_trace == []
     assert "Recorded at alert events only" in Page(render(quick)).visible
+
+
+def test_risk_curve_prefers_the_risk_points_stored_live(tmp_path):
+    from alerts.detect import Detector
+    from vigie.report import risk_trace
+
+    store, config, _ = build_store(tmp_path)
+    topic = next(t for t in config.topics if t.id == "lumio")
+    start, end = data_period(store, ["lumio"])
+    recomputed, how = risk_trace(store, config, topic, start, end)
+    assert how == "recomputed" and recomputed
+    # The pipeline's points for every bucket of the period (here from the same detector, plus one marker
+    # value a recomputation could not produce): the report draws them, not a recomputation.
+    detector, width = Detector(config.detection), timedelta(minutes=config.detection.bucket_minutes)
+    points, t = [], start.replace(second=0, microsecond=0) + width
+    while t <= end:
+        points.append(detector.assess(topic, store, t).risk_point())
+        t += width
+    marker = points[len(points) // 2]
+    marker.risk = 66.6
+    store.save_risk(points)
+    stored, how = risk_trace(store, config, topic, start, end, also_at=[marker.at])
+    assert how == "stored"
+    assert dict(stored)[marker.at] == 66.6  # the exact point at an alert event
+    assert len(stored) <= 420 and max(v for _, v in stored) == max(p.risk for p in points)  # no peak lost
+    page = Page(render(collect(store, config, topic_ids=["lumio"])))
+    assert "As the detector assessed it live" in page.visible

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from vigie.config import Topic, VigieConfig
-from vigie.models import Alert, Bucket, Driver, Level, Post, utc
+from vigie.models import Alert, Bucket, Driver, Level, Post, RiskPoint, utc
 from vigie.report_svg import (
     LEVEL_COLORS, SENTIMENT_COLORS, Marker, RiskPoint, esc, risk_chart, share_bars, stacked_volume_chart,
 )
@@ -49,6 +49,7 @@ class TopicData:
     status_risk: float | None = None
     status_alert: Alert | None = None
     risk_trace: list[tuple[datetime, float]] = field(default_factory=list)  # detector's risk over the period
+    risk_source: str = ""  # "stored" (the pipeline's risk points) or "recomputed" (by the detector, for the report)
     peak_posts: dict[str, list[tuple[Post, int]]] = field(default_factory=dict)  # alert id -> posts at its peak
     post_ids: set[str] = field(default_factory=set)  # to count a post matched by two topics once
     negative_ids: set[str] = field(default_factory=set)
@@ -192,22 +193,31 @@ RISK_TRACE_POINTS = 400  # at most this many detector assessments per topic and 
 
 
 def risk_trace(store: Store, config: VigieConfig, topic: Topic, start: datetime, end: datetime,
-               max_points: int = RISK_TRACE_POINTS, also_at: Sequence[datetime] = ()) -> list[tuple[datetime, float]]:
-    """The risk index over the period, recomputed by the production detector from the stored posts.
+               max_points: int = RISK_TRACE_POINTS, also_at: Sequence[datetime] = ()
+               ) -> tuple[list[tuple[datetime, float]], str]:
+    """The risk index over the period: the risk points the pipeline stored as it ran, or, for a period it
+    did not assess (a store written before risk points were kept, a replay without detection), recomputed
+    by the production detector from the stored posts.
 
     Alerts only log the risk at their events, so between two events (and outside alerts) the report
-    would otherwise have to guess. The detector is strictly causal and a pure function of the store and
-    the time, so this is the curve the live pipeline saw. Steps are detection buckets, coarsened to keep
-    at most `max_points` assessments, plus the moments in `also_at` (alert events), so the curve passes
-    through the alert dots. Empty if the detection package is not installed.
+    would otherwise have to guess. Stored points are what the live detector said at the time; a
+    recomputation gives the same curve unless posts arrived late (the detector is strictly causal and a
+    pure function of the store and the time). Steps are detection buckets, coarsened to keep at most
+    `max_points` (the highest risk of each step, so no peak is lost), plus the moments in `also_at` (alert
+    events), so the curve passes through the alert dots. Returns the curve and where it came from
+    ("stored" or "recomputed"); empty if there is nothing to draw it from.
     """
+    width = timedelta(minutes=config.detection.bucket_minutes)
+    span = (end - start).total_seconds()
+    per_step = max(1, math.ceil(span / width.total_seconds() / max_points))
+    step = width * per_step
+    stored = [p for p in store.risk_series(topic.id, start, end + width) if start < p.at <= end]
+    if stored and len(stored) >= 0.9 * span / width.total_seconds():
+        return _coarsen(stored, per_step, also_at), "stored"
     try:
         from alerts.detect import Detector
     except ImportError:
-        return []
-    width = timedelta(minutes=config.detection.bucket_minutes)
-    span = (end - start).total_seconds()
-    step = width * max(1, math.ceil(span / width.total_seconds() / max_points))
+        return [], ""
     times, t = set(), _floor(start, width) + step
     while t <= end:
         times.add(t)
@@ -215,7 +225,20 @@ def risk_trace(store: Store, config: VigieConfig, topic: Topic, start: datetime,
     times |= {utc(x) for x in also_at if start < utc(x) <= end}
     # A fresh detector per run, fed in time order: its hourly baseline cache then serves consecutive times.
     detector = Detector(config.detection)
-    return [(t, detector.assess(topic, store, t).risk) for t in sorted(times)]
+    return [(t, detector.assess(topic, store, t).risk) for t in sorted(times)], "recomputed"
+
+
+def _coarsen(points: Sequence[RiskPoint], per_step: int, also_at: Sequence[datetime]) -> list[tuple[datetime, float]]:
+    """Groups of `per_step` consecutive points as (last time, highest risk), plus the exact points at `also_at`."""
+    out = {}
+    for i in range(0, len(points), per_step):
+        group = points[i : i + per_step]
+        out[group[-1].at] = max(p.risk for p in group)
+    exact = {p.at: p.risk for p in points}
+    for t in also_at:
+        if utc(t) in exact:
+            out[utc(t)] = exact[utc(t)]
+    return sorted(out.items())
 
 
 def _languages(posts: Sequence[Post]) -> Counter[str]:
@@ -234,10 +257,10 @@ def _collect_topic(store: Store, config: VigieConfig, topic: Topic, start: datet
     for a in alerts:
         at, _ = peak_of(a)
         peak_posts[a.id] = distinct_top_negative(store, tid, at - window, at, posts, limit=EVIDENCE_SHOWN)
-    trace = []
+    trace, source = [], ""
     if with_risk_trace:
         events = [utc(e["at"]) for a in alerts for e in a.history if e.get("at")]
-        trace = risk_trace(store, config, topic, start, end, also_at=events)
+        trace, source = risk_trace(store, config, topic, start, end, also_at=events)
     return TopicData(
         topic=topic,
         buckets=store.series(tid, start, end, bucket),
@@ -248,6 +271,7 @@ def _collect_topic(store: Store, config: VigieConfig, topic: Topic, start: datet
         status_level=level, status_risk=risk, status_alert=alert,
         peak_posts=peak_posts,
         risk_trace=trace,
+        risk_source=source,
         post_ids={p.id for p in posts},
         negative_ids={p.id for p in posts if p.analysis and p.analysis.sentiment.label == "neg"},
     )
@@ -606,9 +630,14 @@ def _methodology(data: ReportData) -> str:
     sentiment = esc(cfg.nlp.sentiment) if cfg else "lexicon"
     if any(t.risk_trace for t in data.topics):
         steps = [t.risk_trace[1][0] - t.risk_trace[0][0] for t in data.topics if len(t.risk_trace) > 1]
-        risk_note = (f"Recomputed for this report by the production detector from the stored posts, every "
-                     f"{esc(_duration(steps[0])) if steps else 'bucket'} (strictly causal: each point uses only posts "
-                     "published before it). Dots are the alert events as they were recorded live.")
+        every = esc(_duration(steps[0])) if steps else "bucket"
+        if all(t.risk_source == "stored" for t in data.topics if t.risk_trace):
+            risk_note = (f"As the detector assessed it live, bucket by bucket (stored risk points; the highest "
+                         f"value of every {every} is drawn). Dots are the alert events.")
+        else:
+            risk_note = (f"Recomputed for this report by the production detector from the stored posts, every "
+                         f"{every} (strictly causal: each point uses only posts published before it), where no "
+                         "live risk points were stored. Dots are the alert events as they were recorded live.")
     else:
         risk_note = ("Recorded at alert events only (one dot per event, lines join them); outside alerts the "
                      "risk stayed below the watch threshold.")
