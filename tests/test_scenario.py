@@ -17,6 +17,7 @@ from vigie.cli_samples import samples
 from vigie.config import load_config
 from vigie.models import utc
 from vigie.scenario import DEMO_SEED, SHAPES, config_yaml, generate, scenario_suite, suite_shapes, write
+from vigie.scenario.events import SPREAD, spread_factor
 from vigie.scenario.rhythm import LOCAL_OFFSET
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -290,6 +291,102 @@ def test_shapes_tell_their_story(shaped):
     low = shaped["low_volume"]
     per_day = len([p for p in low.posts if "cuivrelle" not in p["text"].lower()]) / 7
     assert per_day < 40
+
+
+# -- spill-over: a story starts on one platform and reaches the others later ------------------------------
+
+AUTHOR_PLATFORMS = {"x", "bluesky", "reddit", "mastodon"}
+
+
+def _event_posts(scenario, ev):
+    """The event's own posts on author platforms (press articles on feeds keep their own timing)."""
+    onset, end = utc(ev["onset"]), utc(ev["end"])
+    return [p for p, r in zip(scenario.posts, scenario.roles)
+            if r != "ordinary" and p["source"] != "feeds" and onset <= _t(p) <= end]
+
+
+def _minutes_after_onset(ev):
+    return {src: (utc(at) - utc(ev["onset"])).total_seconds() / 60 for src, at in ev["platforms"].items()}
+
+
+def test_bad_buzz_starts_on_x_and_spills_over_to_the_other_platforms(demo):
+    (ev,) = [e for e in demo.truth["events"] if e["kind"] == "bad_buzz"]
+    joins = _minutes_after_onset(ev)
+    assert list(joins) == sorted(joins, key=joins.get) and joins["x"] == 0
+    assert 20 <= joins["bluesky"] <= 40 and 45 <= joins["reddit"] <= 90 and 60 <= joins["mastodon"] <= 120
+    posts = _event_posts(demo, ev)
+    onset = utc(ev["onset"])
+    first = [p for p in posts if _t(p) < onset + timedelta(minutes=min(30.0, joins["bluesky"]))]
+    assert first and {p["source"] for p in first} == {"x"}  # the victims' posts, all on X
+    for p in posts:  # nothing on a platform before the story reached it
+        assert _t(p) >= utc(ev["platforms"][p["source"]]), p
+    reddit = [p for p in posts if p["source"] == "reddit"]
+    assert reddit and min(map(_t, reddit)) >= onset + timedelta(minutes=45)
+    # From the peak on, every platform carries the story, X still the largest (its usual ~60 % share plus
+    # the copy-paste campaign and the replies under the amplifier).
+    late = collections.Counter(p["source"] for p in posts if _t(p) >= utc(ev["peak"]))
+    assert set(late) == AUTHOR_PLATFORMS and min(late.values()) >= 10, late
+    assert late.most_common(1)[0][0] == "x"
+    records = {p["id"]: p for p in demo.posts}
+    replies = [p for p in posts if p.get("parent_id")]
+    assert replies and all(records[p["parent_id"]]["source"] == p["source"] for p in replies)
+
+
+def test_every_shape_follows_its_spread_schedule(shaped):
+    for shape, sc in shaped.items():
+        if shape == "seasonal_noise":
+            continue
+        (ev,) = sc.truth["events"]
+        joins = _minutes_after_onset(ev)
+        posts = _event_posts(sc, ev)
+        assert posts, shape
+        for p in posts:
+            assert p["source"] in ev["platforms"] and _t(p) >= utc(ev["platforms"][p["source"]]), (shape, p)
+        origin = next(iter(joins))
+        origins = {src for src, m in joins.items() if m == 0}  # a bot raid starts on two at once
+        assert joins[origin] == 0 and min(posts, key=_t)["source"] in origins, shape
+        if shape == "bot_raid":
+            assert set(joins) == {"x", "bluesky"} and {p["source"] for p in posts} <= {"x", "bluesky"}
+        elif shape == "low_volume":
+            assert len(joins) == 1 and origin in ("reddit", "mastodon")
+            assert {p["source"] for p in posts} == {origin}
+        elif shape == "slow_burn":
+            assert origin == "reddit" and 12 * 60 <= joins["x"] <= 24 * 60
+            assert joins["x"] < min(joins["bluesky"], joins["mastodon"])
+        elif shape == "flash_viral":
+            assert origin == "x" and max(joins.values()) <= 30 and set(joins) == AUTHOR_PLATFORMS
+        elif shape == "media_spike":
+            assert origin == "x" and 30 <= joins["reddit"] <= 60
+            articles = [p for p in sc.posts if p["source"] == "feeds" and _t(p) >= utc(ev["onset"])]
+            assert min(map(_t, articles)) == utc(ev["onset"])  # the press first, reactions from +10 min
+        elif shape == "positive_viral":
+            assert origin == "x" and all(30 <= m <= 60 for src, m in joins.items() if src != "x")
+        if shape not in ("bot_raid", "low_volume"):  # the story ends up everywhere
+            assert {p["source"] for p in posts} == AUTHOR_PLATFORMS, shape
+
+
+def test_spread_schedule_is_drawn_from_the_seed():
+    def joins(seed):
+        return [e["platforms"] for e in generate(seed, days=3, shapes=("slow_burn",)).truth["events"]]
+
+    assert joins(11) == joins(11) and joins(11) != joins(12)
+    lone = {next(iter(e["platforms"])) for seed in range(8)
+            for e in generate(seed, days=2, shapes=("low_volume",)).truth["events"]}
+    assert lone == {"reddit", "mastodon"}  # the lone platform is drawn, not fixed
+
+
+def test_a_joining_platform_ramps_to_its_usual_share():
+    onset = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+    spread = {"x": onset, "reddit": onset + timedelta(minutes=60)}
+    assert spread_factor(spread, "x", onset) == 1.0
+    assert spread_factor(spread, "reddit", onset + timedelta(minutes=59)) == 0.0
+    assert spread_factor(spread, "reddit", onset + timedelta(minutes=75)) == pytest.approx(0.5)
+    assert spread_factor(spread, "reddit", onset + timedelta(hours=3)) == 1.0
+    assert spread_factor(spread, "mastodon", onset + timedelta(days=1)) == 0.0
+    assert spread_factor({}, "mastodon", onset) == 1.0  # no schedule: everywhere at once
+    for shape, schedule in SPREAD.items():  # each schedule names its platforms once and starts somewhere
+        names = [j.platform for j in schedule]
+        assert len(set(names)) == len(names) and any(j.hi == 0 and j.after is None for j in schedule), shape
 
 
 def test_seasonal_noise_swings_more_than_ordinary_weeks():

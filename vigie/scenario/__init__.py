@@ -8,7 +8,8 @@ multicooker's lid opens under pressure and burns people; the brand says "misuse"
 angry posts, picked up by a 250k-follower account, then reposts, crisis vocabulary and copy-pasted outrage,
 peaking hours later and decaying) and, on another day, one positive viral moment that must not raise a
 crisis. `shapes=` selects other stories for backtests (see `SHAPES`), and `scenario_suite` yields many
-seeded scenarios.
+seeded scenarios. Each story starts on its origin platform and spills over to the others later, on a
+schedule per shape (`events.SPREAD`); the truth records when each platform joined.
 
 Everything is drawn from one `random.Random(seed)`: no global state, no wall clock, so a seed always gives
 the same bytes. Texts come from the project's own templates (`texts.py`).
@@ -27,7 +28,7 @@ from typing import Any
 from vigie.models import Post, iso, utc
 from vigie.scenario import texts
 from vigie.scenario.authors import AuthorPool, Ids, engagement, url_for
-from vigie.scenario.events import BAD, POSITIVE, Draft, EventSpec, EventWriter
+from vigie.scenario.events import BAD, POSITIVE, Draft, EventSpec, EventWriter, draw_spread
 from vigie.scenario.rhythm import LOCAL_OFFSET, activity, day_factors, sample_times
 
 DEMO_SEED = 7
@@ -101,6 +102,7 @@ def generate(seed: int, start: datetime = DEFAULT_START, days: int = 7,
         drafts += [(topic.id, d) for d in _ordinary(rng, pool, topic, start, end, days, noise)]
 
     specs = [_place(shape, rng, start, days, brand.id) for shape in shapes if shape != "seasonal_noise"]
+    specs = [replace(s, spread=draw_spread(s.shape, s.onset, rng)) for s in specs]  # where the story travels
     specs = [s for s in specs if s.onset < end - timedelta(minutes=30)]  # too late to tell anything
     writer = EventWriter(rng, pool, brand_account)
     events = []
@@ -112,6 +114,8 @@ def generate(seed: int, start: datetime = DEFAULT_START, days: int = 7,
             "topic_id": spec.topic_id, "kind": spec.kind, "shape": spec.shape, "severity": spec.severity,
             "onset": iso(spec.onset), "peak": iso(peak), "end": iso(ev_end), "truncated": truncated,
             "posts": len(written), "description": spec.description,
+            # When the story reached each author platform (see `events.SPREAD`), within the scenario.
+            "platforms": {p: iso(at) for p, at in spec.spread.items() if at < end},
         })
     events.sort(key=lambda e: e["onset"])
 

@@ -59,13 +59,14 @@ class AuthorPool:
         self.people: list[Person] = []
         self._serial = itertools.count(1)
         self.prefix = prefix
-        weights: list[float] = []
+        self._weights: list[float] = []
         for _ in range(size):
             lang = "fr" if rng.random() < fr_share else "en"
             self.people.append(self.new_person(lang))
             r = rng.random()
-            weights.append(25.0 if r < 0.01 else 4.0 if r < 0.10 else 1.0)
-        self._cum = list(itertools.accumulate(weights))
+            self._weights.append(25.0 if r < 0.01 else 4.0 if r < 0.10 else 1.0)
+        self._cum = list(itertools.accumulate(self._weights))
+        self._on: dict[tuple[str, str | None], tuple[list[int], list[float]]] = {}
 
     def new_person(self, lang: str, *, followers: int | None = None, platform: str | None = None,
                    handle: str | None = None, name: str | None = None, verified: bool | None = None) -> Person:
@@ -90,14 +91,28 @@ class AuthorPool:
         )
 
     def pick(self, lang: str | None = None, platform: str | None = None) -> Person:
-        """An author by activity weight, preferring one who writes in `lang` (and is on `platform`)."""
-        for _ in range(8 if platform is None else 40):
+        """An author by activity weight, preferring one who writes in `lang`; with `platform`, always one
+        on that platform (and in `lang`)."""
+        if platform is not None:
+            return self._pick_on(platform, lang)
+        for _ in range(8):
             person = self.people[bisect.bisect(self._cum, self.rng.random() * self._cum[-1])]
-            if (lang is None or person.lang == lang) and (platform is None or person.platform == platform):
+            if lang is None or person.lang == lang:
                 return person
-        if platform is not None and person.platform != platform:
-            person = self.new_person(lang or person.lang, platform=platform)
         return person
+
+    def _pick_on(self, platform: str, lang: str | None) -> Person:
+        """One draw among the pool's authors on `platform` (events pick per platform for every post: a
+        rejection loop would miss rare pairs such as English Mastodon users and invent one-off authors)."""
+        key = (platform, lang)
+        if key not in self._on:
+            members = [i for i, p in enumerate(self.people)
+                       if p.platform == platform and (lang is None or p.lang == lang)]
+            self._on[key] = (members, list(itertools.accumulate(self._weights[i] for i in members)))
+        members, cum = self._on[key]
+        if not members:  # tiny pools only
+            return self.new_person(lang or "fr", platform=platform)
+        return self.people[members[min(bisect.bisect(cum, self.rng.random() * cum[-1]), len(members) - 1)]]
 
 
 class Ids:

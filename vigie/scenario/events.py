@@ -5,6 +5,27 @@ people concerned), then after the amplification (a high-follower account picks i
 and an exponential decay. The daily rhythm modulates it (people sleep during a crisis too). The ground
 truth's `peak` is the maximum of that intensity and `end` the time it falls below 10 % of the peak, both
 computed from the curve, not from the noisy sample, so the truth does not depend on luck.
+
+A story also *spreads*: it starts on its origin platform(s) and the others join later, as real bad buzzes do
+(United Breaks Guitars, Dell Hell, KitKat: a video, a blog, a tweet thread first; Reddit, then the press,
+hours later). `SPREAD` gives, per shape, when each author platform joins (minutes after the onset, drawn
+per scenario from its random stream; `after` counts from another platform's join):
+
+  bad_buzz, night_event, weekend_event  x at onset; bluesky +20-40 min; reddit +45-90; mastodon +60-120
+  flash_viral     x at onset; bluesky, reddit and mastodon each +15-30 min
+  bot_raid        x and bluesky at onset, nothing else (the raid's own accounts)
+  media_spike     reactions on x at onset (the articles are on feeds from the onset); reddit +30-60 min;
+                  bluesky +45-90; mastodon +60-120
+  slow_burn       reddit at onset (forum complaints); x +12-24 h; bluesky 1-4 h and mastodon 2-8 h after x
+  positive_viral  x at onset; bluesky, reddit and mastodon each +30-60 min
+  low_volume      one platform only, reddit or mastodon (drawn), for the whole story
+
+An event post goes to a platform drawn with the platforms' usual shares (`PLATFORM_WEIGHTS`), each share
+ramping from 0 at its join time to full over `SPREAD_RAMP` (30 min); origins are at full share from the
+onset. Before a platform joins, its share is spread over those already there, so the event's volume (and
+its ground truth) is unchanged: only where the posts appear changes. Replies stay on their parent's
+platform; press articles (feeds) keep their own timing (from 90 min after the amplification in a bad buzz,
+at the onset of a media spike). Ordinary chatter is not affected.
 """
 
 from __future__ import annotations
@@ -16,10 +37,63 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from vigie.scenario import texts
-from vigie.scenario.authors import AuthorPool, Person
+from vigie.scenario.authors import PLATFORM_WEIGHTS, PLATFORMS, AuthorPool, Person
 from vigie.scenario.rhythm import activity, sample_times
 
 BAD, POSITIVE = "bad_buzz", "positive_viral"
+
+
+@dataclass(frozen=True)
+class Join:
+    """`platform` joins a story `lo`-`hi` minutes after the onset, or after platform `after` joined."""
+
+    platform: str
+    lo: float = 0.0
+    hi: float = 0.0
+    after: str | None = None
+
+
+_BUZZ = (Join("x"), Join("bluesky", 20, 40), Join("reddit", 45, 90), Join("mastodon", 60, 120))
+SPREAD: dict[str, tuple[Join, ...]] = {
+    "bad_buzz": _BUZZ,
+    "night_event": _BUZZ,
+    "weekend_event": _BUZZ,
+    "flash_viral": (Join("x"), Join("bluesky", 15, 30), Join("reddit", 15, 30), Join("mastodon", 15, 30)),
+    "bot_raid": (Join("x"), Join("bluesky")),
+    "media_spike": (Join("x"), Join("reddit", 30, 60), Join("bluesky", 45, 90), Join("mastodon", 60, 120)),
+    "slow_burn": (Join("reddit"), Join("x", 12 * 60, 24 * 60), Join("bluesky", 60, 240, after="x"),
+                  Join("mastodon", 120, 480, after="x")),
+    "positive_viral": (Join("x"), Join("bluesky", 30, 60), Join("reddit", 30, 60), Join("mastodon", 30, 60)),
+}
+LONE_PLATFORMS = {"low_volume": ("reddit", "mastodon")}  # a story that never leaves its forum or instance
+SPREAD_RAMP = timedelta(minutes=30)
+USUAL_SHARE = dict(zip(PLATFORMS, PLATFORM_WEIGHTS))
+COPY_SHARE = {"x": 0.85, "bluesky": 0.15}  # where copy-paste campaigns run
+
+
+def draw_spread(shape: str, onset: datetime, rng: random.Random) -> dict[str, datetime]:
+    """When each author platform joins an event of `shape` (whole seconds, in join order); `{}` for a shape
+    without a schedule (then posts go everywhere from the onset, in the usual shares)."""
+    if shape in LONE_PLATFORMS:
+        return {rng.choice(LONE_PLATFORMS[shape]): onset}
+    joins: dict[str, datetime] = {}
+    for j in SPREAD.get(shape, ()):
+        since = onset if j.after is None else joins[j.after]
+        joins[j.platform] = since + timedelta(seconds=round(rng.uniform(j.lo, j.hi) * 60))
+    return dict(sorted(joins.items(), key=lambda kv: kv[1]))
+
+
+def spread_factor(spread: dict[str, datetime], platform: str, t: datetime) -> float:
+    """How much of `platform`'s usual share of an event it carries at `t`: 1 for an origin (joined at the
+    onset, the earliest join), 0 before its join, then a linear ramp over SPREAD_RAMP."""
+    if not spread:
+        return 1.0
+    joined = spread.get(platform)
+    if joined is None or t < joined:
+        return 0.0
+    if joined == min(spread.values()):
+        return 1.0
+    return min((t - joined) / SPREAD_RAMP, 1.0)
 
 
 @dataclass
@@ -44,6 +118,12 @@ class EventSpec:
     severity: str = "crisis"  # the highest level this event deserves ("watch" for positive ones)
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    spread: dict[str, datetime] = field(default_factory=dict)  # platform -> join time (`draw_spread`)
+
+    @property
+    def origin(self) -> str:
+        """The platform the story starts on (x when there is no schedule)."""
+        return next(iter(self.spread), "x")
 
     @property
     def amplified_at(self) -> datetime:
@@ -125,6 +205,26 @@ class EventWriter:
                         for h, n, f in OUTLETS]
         self.campaign: list[Person] = []
 
+    def _platform(self, spec: EventSpec, t: datetime, shares: dict[str, float] = USUAL_SHARE) -> str | None:
+        """A platform for an event post at `t`: `shares` weighted by how far each platform has joined the
+        story (see `spread_factor`); None when none of them has joined yet."""
+        weights = [(p, w * spread_factor(spec.spread, p, t)) for p, w in shares.items()]
+        total = sum(w for _, w in weights)
+        if total <= 0:
+            return None
+        x = self.rng.random() * total
+        for platform, w in weights:
+            x -= w
+            if x < 0:
+                return platform
+        return next(p for p, w in reversed(weights) if w > 0)  # float rounding on the last one
+
+    def _author(self, spec: EventSpec, t: datetime, lang: str) -> Person:
+        """Who writes an event post at `t`: someone on a platform the story has reached by then."""
+        if not spec.spread:
+            return self.pool.pick(lang)
+        return self.pool.pick(lang, platform=self._platform(spec, t))
+
     def write(self, spec: EventSpec, limit: datetime) -> list[Draft]:
         if spec.kind == POSITIVE:
             return self._positive(spec, limit)
@@ -138,10 +238,10 @@ class EventWriter:
         bot_raid = spec.shape == "bot_raid"
         drafts: list[Draft] = []
         if not bot_raid:
-            victim = self.pool.pick("fr")
+            victim = self._author(spec, spec.onset, "fr")
             drafts.append(Draft(spec.onset, victim, self._fr(g.onset_fr[0], g), "fr", "onset", 1.5))
         amp_person = self.pool.new_person(
-            "fr", followers=spec.amplifier_followers, platform="x", handle="conso_vigilante",
+            "fr", followers=spec.amplifier_followers, platform=spec.origin, handle="conso_vigilante",
             name="Conso Vigilante", verified=True)
         amplifier = None
         if spec.amplifier_followers and not bot_raid:
@@ -150,15 +250,15 @@ class EventWriter:
         campaign_from = spec.amplified_at + timedelta(minutes=0 if bot_raid else 45)
         for t in sample_times(rng, spec.onset + timedelta(seconds=60), min(spec.horizon(), limit), spec.intensity):
             if bot_raid or (t >= campaign_from and rng.random() < spec.copy_share):
-                drafts.append(self._copy(t, g))
+                drafts.append(self._copy(spec, t, g))
                 continue
             if t < spec.amplified_at:
                 text = self._fr(rng.choice(g.onset_fr), g, mood="neg")
-                drafts.append(Draft(t, self.pool.pick("fr"), text, "fr", "onset", 1.5))
+                drafts.append(Draft(t, self._author(spec, t, "fr"), text, "fr", "onset", 1.5))
                 continue
             r = rng.random()
             if r < spec.en_share:
-                person = self.pool.pick("en")
+                person = self._author(spec, t, "en")
                 text = texts.dress(texts.render(rng.choice(g.angry_en), rng, "en", product=g.product), rng, "en", "neg")
                 text = texts.roughen(text, rng, "en", mood="neg", emoji=0.1)
                 drafts.append(Draft(t, person, text, "en", "angry", 2.5))
@@ -172,25 +272,28 @@ class EventWriter:
                 headline = texts.render(rng.choice(g.media), rng, "fr", product=g.product)
                 drafts.append(Draft(t, outlet, headline, "fr", "media", 1.0, platform="feeds", slug=_slug(headline)))
             elif r < spec.en_share + 0.22 and amplifier is not None:
-                # The brand answers under the post that set it off.
+                # The brand answers under the post that set it off, on that post's platform (its community
+                # team has an account on each; `_record` would otherwise cut the thread).
                 text = "@" + amplifier.person.handle + " " + texts.render(rng.choice(g.brand_replies), rng, "fr")
-                drafts.append(Draft(t, self.brand_account, text, "fr", "brand_reply", 0.5, parent=amplifier))
+                drafts.append(Draft(t, self.brand_account, text, "fr", "brand_reply", 0.5, parent=amplifier,
+                                    platform=amplifier.person.platform))
             elif r < spec.en_share + 0.30:
                 text = self._fr(rng.choice(g.defenders), g, tags=0.0, mood="neu")
-                drafts.append(Draft(t, self.pool.pick("fr"), text, "fr", "defender", 1.0))
+                drafts.append(Draft(t, self._author(spec, t, "fr"), text, "fr", "defender", 1.0))
             else:
                 text = self._fr(rng.choice(g.angry_fr), g, mood="neg")
-                drafts.append(Draft(t, self.pool.pick("fr"), text, "fr", "angry", 2.5))
+                drafts.append(Draft(t, self._author(spec, t, "fr"), text, "fr", "angry", 2.5))
         return drafts
 
-    def _copy(self, t: datetime, g: texts.Grievance) -> Draft:
-        """Copy-pasted outrage from new, low-follower accounts (some post it twice)."""
+    def _copy(self, spec: EventSpec, t: datetime, g: texts.Grievance) -> Draft:
+        """Copy-pasted outrage from new, low-follower accounts (some post it twice), on X and Bluesky once
+        the story is there (a slow burn's campaign may start while it is still on a forum: then there)."""
         rng = self.rng
         if self.campaign and rng.random() < 0.15:
             person = rng.choice(self.campaign)
         else:
-            person = self.pool.new_person("fr", followers=rng.randrange(0, 40),
-                                          platform="x" if rng.random() < 0.85 else "bluesky")
+            platform = self._platform(spec, t, COPY_SHARE) or self._platform(spec, t)
+            person = self.pool.new_person("fr", followers=rng.randrange(0, 40), platform=platform)
             self.campaign.append(person)
         base = texts.render(rng.choice(g.copy_bases), rng, "fr", product=g.product, brand=texts.BRAND)
         return Draft(t, person, texts.mutate_copy(base, rng), "fr", "copy", 0.3)
@@ -212,13 +315,13 @@ class EventWriter:
             lang = "en" if rng.random() < spec.en_share else "fr"
             text = texts.roughen(texts.render(rng.choice(
                 texts.MEDIA_REACTIONS_EN if lang == "en" else texts.MEDIA_REACTIONS), rng, lang), rng, lang, mood="neg")
-            drafts.append(Draft(t, self.pool.pick(lang), text, lang, "media_reaction", 1.0))
+            drafts.append(Draft(t, self._author(spec, t, lang), text, lang, "media_reaction", 1.0))
         return drafts
 
     # -- a positive viral moment ----------------------------------------------------------------
     def _positive(self, spec: EventSpec, limit: datetime) -> list[Draft]:
         rng = self.rng
-        chef = self.pool.new_person("fr", followers=spec.amplifier_followers or 180_000, platform="x",
+        chef = self.pool.new_person("fr", followers=spec.amplifier_followers or 180_000, platform=spec.origin,
                                     handle="margaux_aux_fourneaux", name="Margaux aux Fourneaux", verified=True)
         source = Draft(spec.onset, chef, texts.render(texts.POSITIVE_SOURCE, rng, "fr", brand=texts.BRAND), "fr",
                        "viral_source", 10.0)
@@ -242,7 +345,8 @@ class EventWriter:
             if not texts.mentions_brand(text):
                 text += " #Brivolle"
             parent = source if rng.random() < 0.3 else None
-            person = self.pool.pick(lang)
+            # A reply is written where its parent is; other reactions wherever the moment has reached.
+            person = self.pool.pick(lang, platform=chef.platform) if parent else self._author(spec, t, lang)
             text = texts.roughen(text, rng, lang, mood="pos" if role == "praise" else "neu")
             drafts.append(Draft(t, person, text, lang, role, virality, parent=parent))
         return drafts
