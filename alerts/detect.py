@@ -367,9 +367,22 @@ def compute_drivers(
     add("negative_volume", w.negative_volume * points, n_obs, n_exp,
         f"negative volume ×{ratio:.1f} over baseline{over} ({n_obs} vs {shown(n_exp)}){note}")
 
-    share_pts = w.negative_share * ramp(share - base.negative_share, 0.05, 0.35) * ramp(count, 5, 30)
-    add("negative_share", share_pts, share, base.negative_share,
-        f"negative share {share:.0%} vs usual {base.negative_share:.0%} ({count} posts)")
+    # Negative share, over the same spans: a share needs posts to mean something (full weight from 30), and
+    # a small topic gathers them only over an hour or more. Longer spans fade like the volume above.
+    best_share: tuple[float, float, int, int] = (0.0, share, count, len(window))
+    for span in spans:
+        part = window if span == len(window) else recent[-span:]  # type: ignore[index]
+        n = sum(b.count for b in part)
+        part_share = sum(b.negative for b in part) / n if n else 0.0
+        strength = ramp(part_share - base.negative_share, 0.05, 0.35) * ramp(n, 5, 30)
+        if span != len(window):
+            strength *= still_active(window, part, base, cfg.bucket_minutes)[0]
+        if strength > best_share[0] + 1e-9:
+            best_share = (strength, part_share, n, span)
+    strength, part_share, n, span = best_share
+    over = "" if span == len(window) else f" over the last {span * cfg.bucket_minutes / 60:g} h"
+    add("negative_share", w.negative_share * strength, part_share, base.negative_share,
+        f"negative share {part_share:.0%} vs usual {base.negative_share:.0%} ({n} posts{over})")
 
     reach = sum(b.negative_reach for b in window)
     exp_reach = max(exp["negative_reach"], 1_000.0)

@@ -98,3 +98,16 @@ def test_alert_resolves_soon_after_a_burst_and_does_not_reopen(store):
     # Burst end + the window emptying + the exit buckets at each level stepped through, with slack.
     latest = NOON + timedelta(hours=1) + STEP * (cfg.window_buckets + 3 * cfg.exit_buckets) + timedelta(minutes=30)
     assert resolved[0].alert.resolved_at <= latest
+
+
+def test_a_small_topic_negative_share_is_judged_over_hours(tmp_path):
+    small = SqliteStore(tmp_path / "small.db")
+    small.upsert_posts(background(T0, 3 * 24 + 14, seed=5, rate=lambda t: 0.1))  # ~1 post an hour
+    # Two complaints an hour for 3 hours: too few posts in any half-hour for a share to mean anything.
+    small.upsert_posts(burst(NOON - timedelta(hours=3), ([1] + [0] * 5) * 6, first_id=100_000))
+    a = assess(small, NOON)
+    share = a.driver("negative_share")
+    assert share is not None and "over the last 3 h" in share.explanation
+    # The window alone (1-2 posts) carries no share signal at all (full weight needs 30 posts).
+    assert share.points >= 0.15 * DetectionConfig().weights.negative_share
+    small.close()
