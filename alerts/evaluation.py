@@ -185,7 +185,9 @@ def evaluate(scenario: Scenario, mode: str, variants: list[str]) -> dict[str, Ta
                         tally.resolution_lag.append((last.resolved_at - o.end).total_seconds() / 60)
                     elif last is not None:
                         tally.unresolved += 1
-                if o.first_crisis is not None:
+                # Crisis lead only for events that are crises: a warning-severity event (a slow burn, a
+                # media spike) that also reaches crisis late would otherwise pull the median around.
+                if o.first_crisis is not None and severity == Level.CRISIS:
                     tally.lead_crisis.append((o.peak - o.first_crisis).total_seconds() / 60)
             tally.false_warning = len(res.false_alerts)
             tally.false_crisis = sum((a.peak_level or a.level) == Level.CRISIS for a in res.false_alerts)

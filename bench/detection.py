@@ -70,7 +70,7 @@ def main() -> None:
     print(f"{len(indices)} scenarios ({args.split} split of {args.n}, seeds {args.base_seed}+i), "
           f"analysis={args.analysis}, {wall:.0f} s wall on {args.jobs} process(es)")
     print("| config | caught ≥warning | caught at severity | lead warning median / p10 (min) | "
-          "lead crisis median / p10 (min) | false alerts / topic-week (warning+ / crisis) | "
+          "lead crisis median / p10 (min, crisis-severity events) | false alerts / topic-week (warning+ / crisis) | "
           "positive events: warning+ / crisis | ms per assessment |")
     print("|---|---|---|---|---|---|---|---|")
     for name, t in totals.items():
