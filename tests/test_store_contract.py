@@ -558,6 +558,15 @@ def test_adapters_agree_on_random_data(seed, tmp_path, request):
 
 # -- risk points ----------------------------------------------------------------------------------
 
+def settled(store):
+    """Risk points are written without waiting for a refresh (nothing in the pipeline reads them back):
+    on Elasticsearch they are searchable after the next refresh, which a reader forces here."""
+    refresh = getattr(store, "refresh", None)
+    if refresh is not None:
+        refresh()
+    return store
+
+
 def risk_point(topic: str, at: datetime, risk: float, **drivers: float) -> RiskPoint:
     level = Level.CRISIS if risk >= 75 else Level.WARNING if risk >= 55 else Level.WATCH if risk >= 35 else None
     return RiskPoint(topic, at, risk, level, dict(drivers), ["cold start: 3 h of history"] if risk < 1 else [])
@@ -567,7 +576,7 @@ def test_risk_points_round_trip_in_order_and_by_topic(store):
     points = [risk_point("acme", T0 + i * 5 * MIN, r, negative_volume=r * 0.6, reach=r * 0.2)
               for i, r in enumerate([0.0, 12.5, 40.0, 80.0])]
     store.save_risk(list(reversed(points)) + [risk_point("other", T0, 99.0)])
-    got = store.risk_series("acme", T0, T0 + 20 * MIN)
+    got = settled(store).risk_series("acme", T0, T0 + 20 * MIN)
     assert got == points  # oldest first, level, drivers and notes intact
     assert store.risk_series("acme", T0 + 5 * MIN, T0 + 15 * MIN) == points[1:3]  # [start, end)
     assert [p.risk for p in store.risk_series("other", T0, T0 + MIN)] == [99.0]
@@ -578,12 +587,12 @@ def test_risk_points_round_trip_in_order_and_by_topic(store):
 def test_risk_points_are_idempotent_per_topic_and_bucket(store):
     store.save_risk([risk_point("acme", T0, 20.0, negative_volume=20.0)])
     store.save_risk([risk_point("acme", T0, 60.0, negative_volume=40.0, crisis_terms=20.0)])  # re-assessed
-    (point,) = store.risk_series("acme", T0, T0 + MIN)
+    (point,) = settled(store).risk_series("acme", T0, T0 + MIN)
     assert point.risk == 60.0 and point.level == Level.WARNING
     assert point.drivers == {"negative_volume": 40.0, "crisis_terms": 20.0}
 
 
 def test_purge_drops_old_risk_points_too(store):
     store.save_risk([risk_point("acme", T0 + i * 30 * MIN, 10.0 * i) for i in range(4)])
-    store.purge(T0 + 60 * MIN)
+    settled(store).purge(T0 + 60 * MIN)
     assert [p.at for p in store.risk_series("acme", T0, T0 + 4 * 60 * MIN)] == [T0 + 60 * MIN, T0 + 90 * MIN]

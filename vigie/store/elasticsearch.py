@@ -579,8 +579,10 @@ class ElasticsearchStore:
         for point in points:
             operations += [{"index": {"_index": self.names.risk, "_id": self._risk_doc_id(point.topic_id, point.at)}},
                            point.to_dict()]
+        # No refresh wait: nothing in the pipeline reads risk points back; dashboards and reports see them
+        # after the next refresh (1 s by default).
         with self._errors("saving risk points"):
-            resp = self.es.bulk(operations=operations, refresh=self.refresh_mode)
+            resp = self.es.bulk(operations=operations, refresh=False)
         if resp.get("errors"):
             failed = [item["index"] for item in resp["items"] if item["index"].get("error")]
             raise StoreError(f"saving risk points: {len(failed)} rejected, first: {_describe(failed[0]['error'])}")
@@ -611,8 +613,11 @@ class ElasticsearchStore:
         doc = {"source": cursor.source, "query": cursor.query, "value": cursor.value,
                "updated_at": iso(cursor.updated_at or datetime.now(timezone.utc))}
         with self._errors("saving a cursor"):
+            # No refresh wait: cursors are only read back by id, and a GET by id is real-time in
+            # Elasticsearch. Detection writes one per topic and bucket; waiting for a refresh each time
+            # made a catch-up cost about a second per topic and bucket.
             self.es.index(index=self.names.cursors, id=self._cursor_id(cursor.source, cursor.query), document=doc,
-                          refresh=self.refresh_mode)
+                          refresh=False)
 
     # -- alerts --------------------------------------------------------------------------------
     @staticmethod
