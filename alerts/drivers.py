@@ -1,0 +1,258 @@
+"""The drivers of the risk index: each signal's contribution in points, with the sentence that explains it.
+
+* **Counts**: a window count is judged with a Poisson upper-tail probability *and* a ratio over the
+  expectation (both must be high), with a floor of one expected post per window: 3 negatives instead of 0
+  at night is unsurprising, 40 instead of 5 is a burst. Negative volume and share are also judged over 1 h
+  and 3 h (a low-volume topic's trickle of complaints), and a CUSUM over the last 3 h (the `sustained`
+  driver) catches slow, steady excess; these look-back drivers fade once the last hour no longer carries
+  their pace.
+* **Negativity gate**: drivers that grow with any traffic (negative volume, reach, engagement, authors,
+  coordination, spread, sustained excess) are damped when the balance of negative over positive posts is
+  not above its usual level. A positive surge also brings more negative posts in absolute terms; the gate
+  keeps it at most at watch level.
+
+Pure functions of (buckets, baseline, config): the Detector (`alerts.detect`) reads the store and sums them.
+"""
+
+from __future__ import annotations
+
+import math
+
+from alerts.baseline import FEATURES, Baseline
+from alerts.stats import poisson_log10_sf, ramp
+from vigie.config import DetectionConfig
+from vigie.models import Bucket, Driver
+
+MIN_EXPECTED_PER_WINDOW = 1.0  # floor on any expected count over the window (Poisson tails on ~0 are meaningless)
+LONGER_SCALES = (2, 6)  # negative volume is also judged over 2 and 6 windows (1 h and 3 h by default)
+SUSTAINED_HOURS = 3.0  # look-back of the sequential (CUSUM) driver
+CUSUM_ALLOWANCE = 0.5  # standardised excess per bucket that is "normal wobble" and does not accumulate
+# The look-back drivers (negative volume over 1 h / 3 h, the CUSUM) count only while the window still carries
+# its share of their excess: the window's excess per bucket over the look-back's, 25 % -> nothing, 60 % -> all.
+# They exist to see a slow or sparse build-up early (a steady trickle keeps ~100 %), not to hold an alert for
+# hours after a burst has died down (its last 30 minutes fall to a few % of the 3-hour pace).
+ACTIVE_SHARE = (0.25, 0.6)
+MIN_ENGAGEMENT_PER_HOUR = 100.0  # floor on the expected pace of interactions on negative posts
+
+
+def count_strength(observed: float, expected: float) -> tuple[float, float]:
+    """How alarming a window count is, in [0, 1], and its ratio over the (floored) expectation.
+
+    Both the Poisson surprise (>= 1e-2 starts, 1e-8 is full) and the ratio (x1.5 starts, x6 is full)
+    must be high: a large topic's +20 % is significant but not a crisis; 3 posts instead of 0 is a
+    large ratio but not significant.
+    """
+    exp = max(expected, MIN_EXPECTED_PER_WINDOW)
+    ratio = observed / exp
+    surprise = poisson_log10_sf(int(round(observed)), exp)
+    strength = min(ramp(surprise, 2.0, 8.0), ramp(math.log(max(ratio, 1e-9)), math.log(1.5), math.log(6.0)))
+    return strength, ratio
+
+
+def shown(expected: float) -> str:
+    """An expectation as the ratio used it: floored at MIN_EXPECTED_PER_WINDOW, so "×8 (8 vs ≥1)" adds up."""
+    if expected < MIN_EXPECTED_PER_WINDOW:
+        return f"≤{MIN_EXPECTED_PER_WINDOW:.0f}"
+    return f"{expected:.1f}"
+
+
+def human(n: float) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f}M"
+    if n >= 10_000:
+        return f"{n / 1_000:.0f}k"
+    if n >= 1_000:
+        return f"{n / 1_000:.1f}k"
+    return f"{n:.1f}" if n != int(n) else f"{int(n)}"
+
+
+def negativity_gate(buckets: list[Bucket], base: Baseline) -> tuple[float, str]:
+    """Factor in [0.25, 1] for drivers that grow with any traffic, and the note that explains damping.
+
+    It follows the net balance (negative - positive) / posts over `buckets`: 0.25 at or below the topic's
+    usual balance, 1 when it is 25 points above. A positive surge carries some complaints too (on a small
+    topic its negative share may even rise) but its balance tips positive; a bad buzz tips it negative.
+    """
+    count = sum(b.count for b in buckets)
+    if not count:
+        return 1.0, ""
+    net = (sum(b.negative for b in buckets) - sum(b.positive for b in buckets)) / count
+    gate = 0.25 + 0.75 * ramp(net - base.net_negativity, 0.0, 0.25)
+    note = "" if gate >= 0.999 else f", damped: net negativity {net:+.0%} vs usual {base.net_negativity:+.0%}"
+    return gate, note
+
+
+def negative_cusum(buckets: list[Bucket], base: Baseline) -> tuple[float, int]:
+    """One-sided CUSUM of standardised negative-post excess over the buckets (oldest first).
+
+    S = max(0, S + (x - e) / sqrt(e + 0.25) - allowance): one extra complaint now and then decays away,
+    a steady excess (a slow burn, or 1 angry post per bucket on a topic that usually has 2 a day) builds
+    up. Recomputed from the look-back at every call, so it stays a pure function of the store and `now`.
+    Returns (S, negatives in the run that built S).
+    """
+    s, run = 0.0, 0
+    for b in buckets:
+        e = base.expected("negative", b.start)
+        s = max(0.0, s + (b.negative - e) / math.sqrt(e + 0.25) - CUSUM_ALLOWANCE)
+        run = run + b.negative if s > 0 else 0
+    return s, run
+
+
+def compute_drivers(
+    window: list[Bucket], base: Baseline, cfg: DetectionConfig, recent: list[Bucket] | None = None
+) -> list[Driver]:
+    """Each signal's contribution in points (max = its weight); only contributing drivers are returned.
+
+    `recent` (the window plus a few hours before it, oldest first) feeds the sequential driver."""
+    w = cfg.weights
+    exp = {f: sum(base.expected(f, b.start) for b in window) for f in FEATURES}
+    count = sum(b.count for b in window)
+    neg = sum(b.negative for b in window)
+    share = neg / count if count else 0.0
+    gate, damped = negativity_gate(window, base)
+    out: list[Driver] = []
+
+    def add(name: str, points: float, value: float, baseline: float | None, text: str) -> None:
+        if points >= 0.05:
+            out.append(Driver(name, round(points, 1), round(value, 3), None if baseline is None else round(baseline, 3),
+                              f"{text}: +{points:.0f}"))
+
+    # Negative volume at several time scales (the window, and longer spans of `recent`): a burst shows
+    # in the window, a low-volume topic's steady trickle of complaints only over an hour or more. Each
+    # span is gated by its own balance, so a long positive surge cannot lend its complaints to a window.
+    best: tuple[float, int, float, int, str] = (0.0, neg, exp["negative"], len(window), damped)
+    spans = [len(window)] + [k * len(window) for k in LONGER_SCALES if recent is not None and k * len(window) <= len(recent)]
+    for span in spans:
+        part = window if span == len(window) else recent[-span:]  # type: ignore[index]
+        n_obs = sum(b.negative for b in part)
+        n_exp = sum(base.expected("negative", b.start) for b in part)
+        strength, _ = count_strength(n_obs, n_exp)
+        if span == len(window):
+            g, note = gate, damped
+        else:
+            g, note = negativity_gate(part, base)
+            active, fading = still_active(window, part, base, cfg.bucket_minutes)
+            g, note = g * active, note + fading
+        if strength * g > best[0] + 1e-9:
+            best = (strength * g, n_obs, n_exp, span, note)
+    points, n_obs, n_exp, span, note = best
+    ratio = n_obs / max(n_exp, MIN_EXPECTED_PER_WINDOW)
+    over = "" if span == len(window) else f" over the last {span * cfg.bucket_minutes / 60:g} h"
+    add("negative_volume", w.negative_volume * points, n_obs, n_exp,
+        f"negative volume ×{ratio:.1f} over baseline{over} ({n_obs} vs {shown(n_exp)}){note}")
+
+    # Negative share, over the same spans: a share needs posts to mean something (full weight from 30), and
+    # a small topic gathers them only over an hour or more. Longer spans fade like the volume above.
+    best_share: tuple[float, float, int, int] = (0.0, share, count, len(window))
+    for span in spans:
+        part = window if span == len(window) else recent[-span:]  # type: ignore[index]
+        n = sum(b.count for b in part)
+        part_share = sum(b.negative for b in part) / n if n else 0.0
+        strength = ramp(part_share - base.negative_share, 0.05, 0.35) * ramp(n, 5, 30)
+        if span != len(window):
+            strength *= still_active(window, part, base, cfg.bucket_minutes)[0]
+        if strength > best_share[0] + 1e-9:
+            best_share = (strength, part_share, n, span)
+    strength, part_share, n, span = best_share
+    over = "" if span == len(window) else f" over the last {span * cfg.bucket_minutes / 60:g} h"
+    add("negative_share", w.negative_share * strength, part_share, base.negative_share,
+        f"negative share {part_share:.0%} vs usual {base.negative_share:.0%} ({n} posts{over})")
+
+    reach = sum(b.negative_reach for b in window)
+    exp_reach = max(exp["negative_reach"], 1_000.0)
+    reach_ratio = (reach + 1) / (exp_reach + 1)
+    reach_pts = w.reach * ramp(math.log10(max(reach_ratio, 1e-9)), math.log10(3), math.log10(30)) * gate
+    add("reach", reach_pts, reach, exp["negative_reach"],
+        f"reach of negative authors {human(reach)} followers, ×{reach_ratio:.1f} over baseline "
+        f"({human(exp['negative_reach'])}){damped}")
+
+    crisis = sum(b.crisis_terms for b in window)
+    strength, ratio = count_strength(crisis, exp["crisis_terms"])
+    cats: dict[str, int] = {}
+    for b in window:
+        for cat, n in b.crisis_categories.items():
+            cats[cat] = cats.get(cat, 0) + n
+    top = ", ".join(f"{c} ×{n}" for c, n in sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
+    add("crisis_terms", w.crisis_terms * strength, crisis, exp["crisis_terms"],
+        f"crisis vocabulary in {crisis} posts vs {shown(exp['crisis_terms'])} usual" + (f" ({top})" if top else ""))
+
+    authors = sum(b.authors for b in window)
+    strength, ratio = count_strength(authors, exp["authors"])
+    add("authors", w.authors * strength * gate, authors, exp["authors"],
+        f"distinct authors ×{ratio:.1f} over baseline ({authors} vs {shown(exp['authors'])}){damped}")
+
+    dup = max((b.max_dup_cluster for b in window), default=0)
+    usual = max(base.dup_p95, 2.0)
+    add("coordination", w.coordination * ramp(dup - usual, 3, 20) * gate, dup, base.dup_p95,
+        f"largest near-duplicate cluster {dup} posts in one bucket (usual ≤{usual:.0f}){damped}")
+
+    span = recent if recent is not None else window
+    cusum, run = negative_cusum(span, base)
+    g, note = negativity_gate(span, base)
+    active, fading = still_active(window, span, base, cfg.bucket_minutes)
+    add("sustained", w.sustained * ramp(cusum, 5.0, 20.0) * g * active, cusum, None,
+        f"sustained negative excess over the last {len(span) * cfg.bucket_minutes / 60:g} h "
+        f"(CUSUM {cusum:.1f}, {run} negative posts){note}{fading}")
+
+    # Engagement velocity: interactions on negative posts per hour. Listeners store a post's engagement
+    # as first fetched, minutes after publication, and so does the baseline: both measure how fast
+    # complaints are picked up (likes, reposts, replies), the early sign that a story is travelling.
+    hours = len(window) * cfg.bucket_minutes / 60
+    pace = sum(b.negative_engagement for b in window) / hours
+    usual = exp["negative_engagement"] / hours
+    ratio = (pace + 1) / (max(usual, MIN_ENGAGEMENT_PER_HOUR) + 1)
+    add("engagement", w.engagement * ramp(math.log10(max(ratio, 1e-9)), math.log10(3), math.log10(30)) * gate,
+        pace, usual, f"engagement velocity on negative posts {human(round(pace))}/h, ×{ratio:.1f} over baseline "
+        f"({'≤' + human(MIN_ENGAGEMENT_PER_HOUR) if usual < MIN_ENGAGEMENT_PER_HOUR else human(round(usual))}/h)"
+        f"{damped}")
+
+    # Spread across sources: the same story rising on several platforms at once (X, then Reddit threads,
+    # then the press) is how a bad buzz leaves its niche. Each source's count is judged against its usual
+    # share of the topic's expected volume; the strongest source is left out, so one busy platform alone
+    # scores nothing here (it is already in the volume drivers).
+    rising = source_surges(window, base, exp["count"])
+    spread = sum(strength for _, strength, _ in rising[1:])
+    if rising:
+        shown_sources = ", ".join(f"{src} ×{r:.1f}" for src, strength, r in rising if strength >= 0.25)
+        add("spread", w.spread * ramp(spread, 0.5, 2.0) * gate, spread, None,
+            f"rising on {sum(st >= 0.25 for _, st, _ in rising)} sources at once ({shown_sources}){damped}")
+    return out
+
+
+def excess_per_bucket(buckets: list[Bucket], base: Baseline) -> float:
+    return sum(b.negative - base.expected("negative", b.start) for b in buckets) / max(len(buckets), 1)
+
+
+def still_active(window: list[Bucket], span: list[Bucket], base: Baseline, bucket_minutes: int) -> tuple[float, str]:
+    """Factor in [0, 1] for a look-back driver over `span`: how much of the span's negative excess per bucket
+    its recent part still carries (see ACTIVE_SHARE), and the note that says the signal is fading.
+
+    The recent part is the window or the last third of the span, whichever is longer (30 min of a 1 h span,
+    1 h of a 3 h span): in the sparse tail of a story, 30 minutes hold a handful of posts, and a factor read
+    from them alone would swing the risk up and down from one bucket to the next."""
+    if len(span) <= len(window):
+        return 1.0, ""
+    past = excess_per_bucket(span, base)
+    if past <= 0:
+        return 1.0, ""
+    recent = span[-max(len(window), len(span) // 3):]
+    share = excess_per_bucket(recent, base) / past
+    factor = ramp(share, *ACTIVE_SHARE)
+    if factor >= 0.999:
+        return 1.0, ""
+    return factor, (f", fading: the last {len(recent) * bucket_minutes} min carry {max(share, 0):.0%} of the "
+                    f"{len(span) * bucket_minutes / 60:g} h pace")
+
+
+def source_surges(window: list[Bucket], base: Baseline, expected_count: float) -> list[tuple[str, float, float]]:
+    """(source, count strength, ratio over its usual share) for every source seen in the window, strongest
+    first. A source the baseline never saw is expected at the count floor (one post per window)."""
+    observed: dict[str, int] = {}
+    for b in window:
+        for source, n in b.sources.items():
+            observed[source] = observed.get(source, 0) + n
+    out = []
+    for source, n in observed.items():
+        strength, ratio = count_strength(n, base.source_share.get(source, 0.0) * expected_count)
+        out.append((source, strength, ratio))
+    return sorted(out, key=lambda r: (-r[1], -r[2], r[0]))
