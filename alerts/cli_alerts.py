@@ -1,14 +1,14 @@
-"""`vigie alerts`: look at alerts in the store and acknowledge them."""
+"""`vigie alerts`: look at alerts and at the stored risk curves, and acknowledge alerts."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import click
 
 from alerts.policy import acknowledge
 from vigie.config import ConfigError, load_config
-from vigie.models import iso
+from vigie.models import iso, utc
 from vigie.store import open_store
 
 _CONFIG = click.option(
@@ -26,12 +26,13 @@ def _store(config_path: str):
 
 @click.group("alerts")
 def alerts() -> None:
-    """List and acknowledge alerts.
+    """List and acknowledge alerts; show each topic's risk.
 
     \b
     Examples:
       vigie alerts list --config samples/demo/vigie.yml
       vigie alerts ack 3f2a9c1b7d0e --by alice --config samples/demo/vigie.yml
+      vigie alerts risk --until 2026-03-06T13:00:00Z --config samples/demo/vigie.yml
     """
 
 
@@ -93,5 +94,58 @@ def ack(alert_id: str, by: str, config_path: str) -> None:
             click.echo(f"  {d.channel}: {d.status}{' - ' + d.error if d.error else ''}")
         note = " (it is already resolved)" if acked.resolved_at else ""
         click.echo(f"alert {acked.id} ({acked.topic_id}, {acked.level.value}) acknowledged by {acked.acknowledged_by}{note}")
+    finally:
+        store.close()
+
+
+TREND_WIDTH = 36  # characters of the risk trend
+
+
+@alerts.command("risk")
+@_CONFIG
+@click.option("--topic", default=None, help="Only this topic id.")
+@click.option("--hours", default=6.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="How far back the trend goes.")
+@click.option("--until", default=None, help="End of the period, ISO-8601 (default: now; a replayed store: its time).")
+def risk(config_path: str, topic: str | None, hours: float, until: str | None) -> None:
+    """Each topic's risk over the last hours, from the risk points detection stores at every bucket: the
+    trend, the latest risk and level, and the drivers behind it.
+
+    \b
+    Example:
+      vigie alerts risk --hours 12 --until 2026-03-06T15:00:00Z --config samples/demo/vigie.yml
+    """
+    from alerts.notify.content import sparkline
+
+    try:
+        config = load_config(config_path)
+        end = utc(until) if until else datetime.now(timezone.utc).replace(microsecond=0)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    except ValueError:
+        raise click.ClickException(f"--until {until!r} is not an ISO-8601 time (e.g. 2026-03-06T15:00:00Z)") from None
+    topics = [t for t in config.topics if topic is None or t.id == topic]
+    if not topics:
+        raise click.ClickException(f"no topic {topic!r} in {config_path} (topics: {', '.join(t.id for t in config.topics)})")
+    start = end - timedelta(hours=hours)
+    store = open_store(config.store)
+    try:
+        for t in topics:
+            points = store.risk_series(t.id, start, end + timedelta(seconds=1))
+            if not points:
+                click.echo(f"{t.id}  {t.name}: no risk point from {iso(start)} to {iso(end)} "
+                           "(detection has not run for it then; --until picks another period)")
+                continue
+            per = max(1, -(-len(points) // TREND_WIDTH))  # ceil: at most TREND_WIDTH characters
+            trend = [max(p.risk for p in points[i : i + per]) for i in range(0, len(points), per)]
+            last = points[-1]
+            level = last.level.value if last.level else "calm"
+            click.echo(f"{t.id}  {t.name}: risk {last.risk:.0f} ({level}) at {iso(last.at)}  "
+                       f"{sparkline(trend, width=TREND_WIDTH)}  max {max(p.risk for p in points):.0f} "
+                       f"over {hours:g} h")
+            for name, pts in sorted(last.drivers.items(), key=lambda kv: (-kv[1], kv[0]))[:5]:
+                click.echo(f"    +{pts:5.1f} {name}")
+            for note in last.notes:
+                click.echo(f"    note: {note}")
     finally:
         store.close()

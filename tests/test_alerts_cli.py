@@ -66,3 +66,33 @@ def test_acknowledge_is_pure():
                   opened_at=T, updated_at=T)
     out = acknowledge(alert, " carol ", T)
     assert alert.acknowledged_by is None and out.acknowledged_by == "carol" and out.acknowledged_at == T
+
+
+def test_risk_shows_the_stored_trend_latest_level_and_drivers(tmp_path):
+    from datetime import timedelta
+
+    from vigie.models import RiskPoint
+
+    cfg, db, _ = setup(tmp_path)
+    store = SqliteStore(db)
+    risks = [5.0] * 60 + [20.0, 45.0, 62.0, 81.0]  # calm, then a climb to crisis in the last 20 minutes
+    store.save_risk([
+        RiskPoint("acme", T + timedelta(minutes=5 * i), r, Level.CRISIS if r >= 75 else Level.WARNING if r >= 55 else None,
+                  {"negative_volume": min(r, 40.0), "crisis_terms": max(0.0, r - 40.0)})
+        for i, r in enumerate(risks)
+    ])
+    store.close()
+    end = T + timedelta(minutes=5 * (len(risks) - 1))
+    result = CliRunner().invoke(alerts, ["risk", "--config", str(cfg), "--until", end.isoformat()])
+    assert result.exit_code == 0, result.output
+    first, *drivers = result.output.splitlines()
+    assert first.startswith(f"acme  Acme: risk 81 (crisis) at {end.isoformat().replace('+00:00', 'Z')}")
+    assert first.endswith("max 81 over 6 h") and "▁" in first and "█" not in first and "▇" in first
+    assert drivers == ["    + 41.0 crisis_terms", "    + 40.0 negative_volume"]
+    # A period without detection says so; a bad time or topic is a clear error.
+    quiet = CliRunner().invoke(alerts, ["risk", "--config", str(cfg), "--until", "2020-01-01T00:00:00Z"])
+    assert quiet.exit_code == 0 and "no risk point from 2019-12-31T18:00:00Z to 2020-01-01T00:00:00Z" in quiet.output
+    bad = CliRunner().invoke(alerts, ["risk", "--config", str(cfg), "--until", "yesterday"])
+    assert bad.exit_code != 0 and "not an ISO-8601 time" in bad.output
+    unknown = CliRunner().invoke(alerts, ["risk", "--config", str(cfg), "--topic", "nope"])
+    assert unknown.exit_code != 0 and "no topic 'nope'" in unknown.output
