@@ -17,6 +17,7 @@ Pure functions of (buckets, baseline, config): the Detector (`alerts.detect`) re
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from alerts.baseline import FEATURES, Baseline
 from alerts.stats import poisson_log10_sf, ramp
@@ -98,125 +99,179 @@ def negative_cusum(buckets: list[Bucket], base: Baseline) -> tuple[float, int]:
     return s, run
 
 
+@dataclass
+class Signals:
+    """What every driver reads: the window, the look-back before it, the baseline, and what they share."""
+
+    window: list[Bucket]
+    recent: list[Bucket]  # the window plus a few hours before it, oldest first (the window alone if none)
+    base: Baseline
+    cfg: DetectionConfig
+    exp: dict[str, float]  # expected value of each baseline feature over the window
+    gate: float  # negativity gate of the window (see negativity_gate)
+    damped: str  # the note that explains the gate, "" when it is 1
+    spans: list[int]  # lengths (in buckets) of the window and of the longer spans that fit in `recent`
+
+    def part(self, span: int) -> list[Bucket]:
+        return self.window if span == len(self.window) else self.recent[-span:]
+
+    def over(self, span: int) -> str:
+        return "" if span == len(self.window) else f" over the last {span * self.cfg.bucket_minutes / 60:g} h"
+
+
+def driver(name: str, weight: float, strength: float, value: float, baseline: float | None, text: str) -> Driver | None:
+    """A driver worth `weight * strength` points, with its explanation; None below 0.05 points."""
+    points = weight * strength
+    if points < 0.05:
+        return None
+    return Driver(name, round(points, 1), round(value, 3), None if baseline is None else round(baseline, 3),
+                  f"{text}: +{points:.0f}")
+
+
+def negative_volume(s: Signals) -> Driver | None:
+    """Negative posts at several time scales (the window, and longer spans of `recent`): a burst shows in
+    the window, a low-volume topic's steady trickle of complaints only over an hour or more. Each span is
+    gated by its own balance, so a long positive surge cannot lend its complaints to a window."""
+    best: tuple[float, int, float, int, str] = (0.0, sum(b.negative for b in s.window), s.exp["negative"],
+                                                len(s.window), s.damped)
+    for span in s.spans:
+        part = s.part(span)
+        n_obs = sum(b.negative for b in part)
+        n_exp = sum(s.base.expected("negative", b.start) for b in part)
+        strength, _ = count_strength(n_obs, n_exp)
+        if span == len(s.window):
+            g, note = s.gate, s.damped
+        else:
+            g, note = negativity_gate(part, s.base)
+            active, fading = still_active(s.window, part, s.base, s.cfg.bucket_minutes)
+            g, note = g * active, note + fading
+        if strength * g > best[0] + 1e-9:
+            best = (strength * g, n_obs, n_exp, span, note)
+    strength, n_obs, n_exp, span, note = best
+    ratio = n_obs / max(n_exp, MIN_EXPECTED_PER_WINDOW)
+    return driver("negative_volume", s.cfg.weights.negative_volume, strength, n_obs, n_exp,
+                  f"negative volume ×{ratio:.1f} over baseline{s.over(span)} ({n_obs} vs {shown(n_exp)}){note}")
+
+
+def negative_share(s: Signals) -> Driver | None:
+    """Negative share, over the same spans: a share needs posts to mean something (full weight from 30),
+    and a small topic gathers them only over an hour or more. Longer spans fade like the volume."""
+    count = sum(b.count for b in s.window)
+    best: tuple[float, float, int, int] = (0.0, sum(b.negative for b in s.window) / count if count else 0.0,
+                                           count, len(s.window))
+    for span in s.spans:
+        part = s.part(span)
+        n = sum(b.count for b in part)
+        share = sum(b.negative for b in part) / n if n else 0.0
+        strength = ramp(share - s.base.negative_share, 0.05, 0.35) * ramp(n, 5, 30)
+        if span != len(s.window):
+            strength *= still_active(s.window, part, s.base, s.cfg.bucket_minutes)[0]
+        if strength > best[0] + 1e-9:
+            best = (strength, share, n, span)
+    strength, share, n, span = best
+    return driver("negative_share", s.cfg.weights.negative_share, strength, share, s.base.negative_share,
+                  f"negative share {share:.0%} vs usual {s.base.negative_share:.0%} ({n} posts{s.over(span)})")
+
+
+def reach(s: Signals) -> Driver | None:
+    """Followers of the authors of negative posts, against the usual (×3 starts, ×30 is full)."""
+    value = sum(b.negative_reach for b in s.window)
+    ratio = (value + 1) / (max(s.exp["negative_reach"], 1_000.0) + 1)
+    strength = ramp(math.log10(max(ratio, 1e-9)), math.log10(3), math.log10(30)) * s.gate
+    return driver("reach", s.cfg.weights.reach, strength, value, s.exp["negative_reach"],
+                  f"reach of negative authors {human(value)} followers, ×{ratio:.1f} over baseline "
+                  f"({human(s.exp['negative_reach'])}){s.damped}")
+
+
+def crisis_terms(s: Signals) -> Driver | None:
+    """Posts with crisis-lexicon hits against the usual, with the top categories (not gated: the words
+    themselves say what kind of story it is)."""
+    crisis = sum(b.crisis_terms for b in s.window)
+    strength, _ = count_strength(crisis, s.exp["crisis_terms"])
+    cats: dict[str, int] = {}
+    for b in s.window:
+        for cat, n in b.crisis_categories.items():
+            cats[cat] = cats.get(cat, 0) + n
+    top = ", ".join(f"{c} ×{n}" for c, n in sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
+    return driver("crisis_terms", s.cfg.weights.crisis_terms, strength, crisis, s.exp["crisis_terms"],
+                  f"crisis vocabulary in {crisis} posts vs {shown(s.exp['crisis_terms'])} usual"
+                  + (f" ({top})" if top else ""))
+
+
+def authors(s: Signals) -> Driver | None:
+    """Distinct authors against the usual: many people, not a few loud ones."""
+    value = sum(b.authors for b in s.window)
+    strength, ratio = count_strength(value, s.exp["authors"])
+    return driver("authors", s.cfg.weights.authors, strength * s.gate, value, s.exp["authors"],
+                  f"distinct authors ×{ratio:.1f} over baseline ({value} vs {shown(s.exp['authors'])}){s.damped}")
+
+
+def coordination(s: Signals) -> Driver | None:
+    """The largest near-duplicate cluster in one bucket against the usual: copy-paste campaigns."""
+    dup = max((b.max_dup_cluster for b in s.window), default=0)
+    usual = max(s.base.dup_p95, 2.0)
+    return driver("coordination", s.cfg.weights.coordination, ramp(dup - usual, 3, 20) * s.gate, dup, s.base.dup_p95,
+                  f"largest near-duplicate cluster {dup} posts in one bucket (usual ≤{usual:.0f}){s.damped}")
+
+
+def sustained(s: Signals) -> Driver | None:
+    """The sequential detector: a CUSUM of the negative excess over the look-back (slow burns, low-volume
+    topics), gated by the look-back's balance and faded once the last hour no longer carries its pace."""
+    cusum, run = negative_cusum(s.recent, s.base)
+    g, note = negativity_gate(s.recent, s.base)
+    active, fading = still_active(s.window, s.recent, s.base, s.cfg.bucket_minutes)
+    return driver("sustained", s.cfg.weights.sustained, ramp(cusum, 5.0, 20.0) * g * active, cusum, None,
+                  f"sustained negative excess over the last {len(s.recent) * s.cfg.bucket_minutes / 60:g} h "
+                  f"(CUSUM {cusum:.1f}, {run} negative posts){note}{fading}")
+
+
+def engagement(s: Signals) -> Driver | None:
+    """Engagement velocity: interactions on negative posts per hour. Listeners store a post's engagement as
+    first fetched, minutes after publication, and so does the baseline: both measure how fast complaints
+    are picked up (likes, reposts, replies), the early sign that a story is travelling."""
+    hours = len(s.window) * s.cfg.bucket_minutes / 60
+    pace = sum(b.negative_engagement for b in s.window) / hours
+    usual = s.exp["negative_engagement"] / hours
+    ratio = (pace + 1) / (max(usual, MIN_ENGAGEMENT_PER_HOUR) + 1)
+    strength = ramp(math.log10(max(ratio, 1e-9)), math.log10(3), math.log10(30)) * s.gate
+    shown_usual = f"≤{human(MIN_ENGAGEMENT_PER_HOUR)}" if usual < MIN_ENGAGEMENT_PER_HOUR else human(round(usual))
+    return driver("engagement", s.cfg.weights.engagement, strength, pace, usual,
+                  f"engagement velocity on negative posts {human(round(pace))}/h, ×{ratio:.1f} over baseline "
+                  f"({shown_usual}/h){s.damped}")
+
+
+def spread(s: Signals) -> Driver | None:
+    """Spread across sources: the same story rising on several platforms at once (X, then Reddit threads,
+    then the press) is how a bad buzz leaves its niche. Each source's count is judged against its usual
+    share of the topic's expected volume; the strongest source is left out, so one busy platform alone
+    scores nothing here (it is already in the volume drivers)."""
+    rising = source_surges(s.window, s.base, s.exp["count"])
+    if not rising:
+        return None
+    value = sum(strength for _, strength, _ in rising[1:])
+    listed = ", ".join(f"{src} ×{r:.1f}" for src, strength, r in rising if strength >= 0.25)
+    return driver("spread", s.cfg.weights.spread, ramp(value, 0.5, 2.0) * s.gate, value, None,
+                  f"rising on {sum(st >= 0.25 for _, st, _ in rising)} sources at once ({listed}){s.damped}")
+
+
+# Every driver, in the order of `Weights` (a driver's name is its weight's name).
+DRIVERS = (negative_volume, negative_share, reach, crisis_terms, authors, coordination, sustained, engagement,
+           spread)
+
+
 def compute_drivers(
     window: list[Bucket], base: Baseline, cfg: DetectionConfig, recent: list[Bucket] | None = None
 ) -> list[Driver]:
     """Each signal's contribution in points (max = its weight); only contributing drivers are returned.
 
-    `recent` (the window plus a few hours before it, oldest first) feeds the sequential driver."""
-    w = cfg.weights
-    exp = {f: sum(base.expected(f, b.start) for b in window) for f in FEATURES}
-    count = sum(b.count for b in window)
-    neg = sum(b.negative for b in window)
-    share = neg / count if count else 0.0
+    `recent` (the window plus a few hours before it, oldest first) feeds the look-back drivers."""
+    recent = recent if recent is not None else window
+    spans = [len(window)] + [k * len(window) for k in LONGER_SCALES if k * len(window) <= len(recent)]
     gate, damped = negativity_gate(window, base)
-    out: list[Driver] = []
-
-    def add(name: str, points: float, value: float, baseline: float | None, text: str) -> None:
-        if points >= 0.05:
-            out.append(Driver(name, round(points, 1), round(value, 3), None if baseline is None else round(baseline, 3),
-                              f"{text}: +{points:.0f}"))
-
-    # Negative volume at several time scales (the window, and longer spans of `recent`): a burst shows
-    # in the window, a low-volume topic's steady trickle of complaints only over an hour or more. Each
-    # span is gated by its own balance, so a long positive surge cannot lend its complaints to a window.
-    best: tuple[float, int, float, int, str] = (0.0, neg, exp["negative"], len(window), damped)
-    spans = [len(window)] + [k * len(window) for k in LONGER_SCALES if recent is not None and k * len(window) <= len(recent)]
-    for span in spans:
-        part = window if span == len(window) else recent[-span:]  # type: ignore[index]
-        n_obs = sum(b.negative for b in part)
-        n_exp = sum(base.expected("negative", b.start) for b in part)
-        strength, _ = count_strength(n_obs, n_exp)
-        if span == len(window):
-            g, note = gate, damped
-        else:
-            g, note = negativity_gate(part, base)
-            active, fading = still_active(window, part, base, cfg.bucket_minutes)
-            g, note = g * active, note + fading
-        if strength * g > best[0] + 1e-9:
-            best = (strength * g, n_obs, n_exp, span, note)
-    points, n_obs, n_exp, span, note = best
-    ratio = n_obs / max(n_exp, MIN_EXPECTED_PER_WINDOW)
-    over = "" if span == len(window) else f" over the last {span * cfg.bucket_minutes / 60:g} h"
-    add("negative_volume", w.negative_volume * points, n_obs, n_exp,
-        f"negative volume ×{ratio:.1f} over baseline{over} ({n_obs} vs {shown(n_exp)}){note}")
-
-    # Negative share, over the same spans: a share needs posts to mean something (full weight from 30), and
-    # a small topic gathers them only over an hour or more. Longer spans fade like the volume above.
-    best_share: tuple[float, float, int, int] = (0.0, share, count, len(window))
-    for span in spans:
-        part = window if span == len(window) else recent[-span:]  # type: ignore[index]
-        n = sum(b.count for b in part)
-        part_share = sum(b.negative for b in part) / n if n else 0.0
-        strength = ramp(part_share - base.negative_share, 0.05, 0.35) * ramp(n, 5, 30)
-        if span != len(window):
-            strength *= still_active(window, part, base, cfg.bucket_minutes)[0]
-        if strength > best_share[0] + 1e-9:
-            best_share = (strength, part_share, n, span)
-    strength, part_share, n, span = best_share
-    over = "" if span == len(window) else f" over the last {span * cfg.bucket_minutes / 60:g} h"
-    add("negative_share", w.negative_share * strength, part_share, base.negative_share,
-        f"negative share {part_share:.0%} vs usual {base.negative_share:.0%} ({n} posts{over})")
-
-    reach = sum(b.negative_reach for b in window)
-    exp_reach = max(exp["negative_reach"], 1_000.0)
-    reach_ratio = (reach + 1) / (exp_reach + 1)
-    reach_pts = w.reach * ramp(math.log10(max(reach_ratio, 1e-9)), math.log10(3), math.log10(30)) * gate
-    add("reach", reach_pts, reach, exp["negative_reach"],
-        f"reach of negative authors {human(reach)} followers, ×{reach_ratio:.1f} over baseline "
-        f"({human(exp['negative_reach'])}){damped}")
-
-    crisis = sum(b.crisis_terms for b in window)
-    strength, ratio = count_strength(crisis, exp["crisis_terms"])
-    cats: dict[str, int] = {}
-    for b in window:
-        for cat, n in b.crisis_categories.items():
-            cats[cat] = cats.get(cat, 0) + n
-    top = ", ".join(f"{c} ×{n}" for c, n in sorted(cats.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
-    add("crisis_terms", w.crisis_terms * strength, crisis, exp["crisis_terms"],
-        f"crisis vocabulary in {crisis} posts vs {shown(exp['crisis_terms'])} usual" + (f" ({top})" if top else ""))
-
-    authors = sum(b.authors for b in window)
-    strength, ratio = count_strength(authors, exp["authors"])
-    add("authors", w.authors * strength * gate, authors, exp["authors"],
-        f"distinct authors ×{ratio:.1f} over baseline ({authors} vs {shown(exp['authors'])}){damped}")
-
-    dup = max((b.max_dup_cluster for b in window), default=0)
-    usual = max(base.dup_p95, 2.0)
-    add("coordination", w.coordination * ramp(dup - usual, 3, 20) * gate, dup, base.dup_p95,
-        f"largest near-duplicate cluster {dup} posts in one bucket (usual ≤{usual:.0f}){damped}")
-
-    span = recent if recent is not None else window
-    cusum, run = negative_cusum(span, base)
-    g, note = negativity_gate(span, base)
-    active, fading = still_active(window, span, base, cfg.bucket_minutes)
-    add("sustained", w.sustained * ramp(cusum, 5.0, 20.0) * g * active, cusum, None,
-        f"sustained negative excess over the last {len(span) * cfg.bucket_minutes / 60:g} h "
-        f"(CUSUM {cusum:.1f}, {run} negative posts){note}{fading}")
-
-    # Engagement velocity: interactions on negative posts per hour. Listeners store a post's engagement
-    # as first fetched, minutes after publication, and so does the baseline: both measure how fast
-    # complaints are picked up (likes, reposts, replies), the early sign that a story is travelling.
-    hours = len(window) * cfg.bucket_minutes / 60
-    pace = sum(b.negative_engagement for b in window) / hours
-    usual = exp["negative_engagement"] / hours
-    ratio = (pace + 1) / (max(usual, MIN_ENGAGEMENT_PER_HOUR) + 1)
-    add("engagement", w.engagement * ramp(math.log10(max(ratio, 1e-9)), math.log10(3), math.log10(30)) * gate,
-        pace, usual, f"engagement velocity on negative posts {human(round(pace))}/h, ×{ratio:.1f} over baseline "
-        f"({'≤' + human(MIN_ENGAGEMENT_PER_HOUR) if usual < MIN_ENGAGEMENT_PER_HOUR else human(round(usual))}/h)"
-        f"{damped}")
-
-    # Spread across sources: the same story rising on several platforms at once (X, then Reddit threads,
-    # then the press) is how a bad buzz leaves its niche. Each source's count is judged against its usual
-    # share of the topic's expected volume; the strongest source is left out, so one busy platform alone
-    # scores nothing here (it is already in the volume drivers).
-    rising = source_surges(window, base, exp["count"])
-    spread = sum(strength for _, strength, _ in rising[1:])
-    if rising:
-        shown_sources = ", ".join(f"{src} ×{r:.1f}" for src, strength, r in rising if strength >= 0.25)
-        add("spread", w.spread * ramp(spread, 0.5, 2.0) * gate, spread, None,
-            f"rising on {sum(st >= 0.25 for _, st, _ in rising)} sources at once ({shown_sources}){damped}")
-    return out
+    signals = Signals(window=window, recent=recent, base=base, cfg=cfg,
+                      exp={f: sum(base.expected(f, b.start) for b in window) for f in FEATURES},
+                      gate=gate, damped=damped, spans=spans)
+    return [d for d in (f(signals) for f in DRIVERS) if d is not None]
 
 
 def excess_per_bucket(buckets: list[Bucket], base: Baseline) -> float:

@@ -111,3 +111,11 @@ def test_a_small_topic_negative_share_is_judged_over_hours(tmp_path):
     # The window alone (1-2 posts) carries no share signal at all (full weight needs 30 posts).
     assert share.points >= 0.15 * DetectionConfig().weights.negative_share
     small.close()
+
+
+def test_every_weight_has_its_driver_and_every_driver_its_weight():
+    from alerts.drivers import DRIVERS
+    from vigie.config import Weights
+
+    # A driver's name is its weight's name: the config, the Kibana driver chart and load_risk rely on it.
+    assert [f.__name__ for f in DRIVERS] == list(Weights.model_fields)
