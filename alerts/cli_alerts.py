@@ -8,7 +8,7 @@ import click
 
 from alerts.policy import acknowledge
 from vigie.config import ConfigError, load_config
-from vigie.models import iso, utc
+from vigie.models import iso, risk_peaks, utc
 from vigie.store import open_store
 
 _CONFIG = click.option(
@@ -136,8 +136,8 @@ def risk(config_path: str, topic: str | None, hours: float, until: str | None) -
                 click.echo(f"{t.id}  {t.name}: no risk point from {iso(start)} to {iso(end)} "
                            "(detection has not run for it then; --until picks another period)")
                 continue
-            per = max(1, -(-len(points) // TREND_WIDTH))  # ceil: at most TREND_WIDTH characters
-            trend = [max(p.risk for p in points[i : i + per]) for i in range(0, len(points), per)]
+            per = -(-len(points) // TREND_WIDTH)  # ceil: at most TREND_WIDTH characters
+            trend = [risk for _, risk in risk_peaks(points, per)]
             last = points[-1]
             level = last.level.value if last.level else "calm"
             click.echo(f"{t.id}  {t.name}: risk {last.risk:.0f} ({level}) at {iso(last.at)}  "

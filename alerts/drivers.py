@@ -17,7 +17,7 @@ Pure functions of (buckets, baseline, config): the Detector (`alerts.detect`) re
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from alerts.baseline import FEATURES, Baseline
 from alerts.stats import poisson_log10_sf, ramp
@@ -112,8 +112,16 @@ class Signals:
     damped: str  # the note that explains the gate, "" when it is 1
     spans: list[int]  # lengths (in buckets) of the window and of the longer spans that fit in `recent`
 
+    _fades: dict[int, tuple[float, str]] = field(default_factory=dict, repr=False)
+
     def part(self, span: int) -> list[Bucket]:
         return self.window if span == len(self.window) else self.recent[-span:]
+
+    def fade(self, span: int) -> tuple[float, str]:
+        """`still_active` for the last `span` buckets, computed once per assessment (several drivers ask)."""
+        if span not in self._fades:
+            self._fades[span] = still_active(self.window, self.recent[-span:], self.base, self.cfg.bucket_minutes)
+        return self._fades[span]
 
     def over(self, span: int) -> str:
         return "" if span == len(self.window) else f" over the last {span * self.cfg.bucket_minutes / 60:g} h"
@@ -143,7 +151,7 @@ def negative_volume(s: Signals) -> Driver | None:
             g, note = s.gate, s.damped
         else:
             g, note = negativity_gate(part, s.base)
-            active, fading = still_active(s.window, part, s.base, s.cfg.bucket_minutes)
+            active, fading = s.fade(span)
             g, note = g * active, note + fading
         if strength * g > best[0] + 1e-9:
             best = (strength * g, n_obs, n_exp, span, note)
@@ -165,7 +173,7 @@ def negative_share(s: Signals) -> Driver | None:
         share = sum(b.negative for b in part) / n if n else 0.0
         strength = ramp(share - s.base.negative_share, 0.05, 0.35) * ramp(n, 5, 30)
         if span != len(s.window):
-            strength *= still_active(s.window, part, s.base, s.cfg.bucket_minutes)[0]
+            strength *= s.fade(span)[0]
         if strength > best[0] + 1e-9:
             best = (strength, share, n, span)
     strength, share, n, span = best
@@ -219,7 +227,7 @@ def sustained(s: Signals) -> Driver | None:
     topics), gated by the look-back's balance and faded once the last hour no longer carries its pace."""
     cusum, run = negative_cusum(s.recent, s.base)
     g, note = negativity_gate(s.recent, s.base)
-    active, fading = still_active(s.window, s.recent, s.base, s.cfg.bucket_minutes)
+    active, fading = s.fade(len(s.recent))
     return driver("sustained", s.cfg.weights.sustained, ramp(cusum, 5.0, 20.0) * g * active, cusum, None,
                   f"sustained negative excess over the last {len(s.recent) * s.cfg.bucket_minutes / 60:g} h "
                   f"(CUSUM {cusum:.1f}, {run} negative posts){note}{fading}")

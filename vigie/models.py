@@ -327,6 +327,14 @@ class RiskPoint:
                    notes=list(data.get("notes") or []))
 
 
+def risk_peaks(points: "list[RiskPoint]", per_step: int) -> list[tuple[datetime, float]]:
+    """A risk curve coarsened to groups of `per_step` consecutive points, each as (its last time, its highest
+    risk): fewer points to draw, and no peak lost (a mean or a sample would hide a 5-minute spike)."""
+    per_step = max(1, per_step)
+    return [(points[min(i + per_step, len(points)) - 1].at, max(p.risk for p in points[i : i + per_step]))
+            for i in range(0, len(points), per_step)]
+
+
 @dataclass
 class Cursor:
     """Where a listener stopped, per (source, query). `value` is opaque JSON the listener understands."""

@@ -20,9 +20,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from vigie.config import Topic, VigieConfig
-from vigie.models import Alert, Bucket, Driver, Level, Post, RiskPoint, utc
+from vigie.models import Alert, Bucket, Driver, Level, Post, RiskPoint, risk_peaks, utc
 from vigie.report_svg import (
-    LEVEL_COLORS, SENTIMENT_COLORS, Marker, RiskPoint, esc, risk_chart, share_bars, stacked_volume_chart,
+    LEVEL_COLORS, SENTIMENT_COLORS, AlertDot, Marker, esc, risk_chart, share_bars, stacked_volume_chart,
 )
 from vigie.store.base import Store
 from vigie.truth import EventOutcome, compare_with_truth, format_lead
@@ -230,10 +230,7 @@ def risk_trace(store: Store, config: VigieConfig, topic: Topic, start: datetime,
 
 def _coarsen(points: Sequence[RiskPoint], per_step: int, also_at: Sequence[datetime]) -> list[tuple[datetime, float]]:
     """Groups of `per_step` consecutive points as (last time, highest risk), plus the exact points at `also_at`."""
-    out = {}
-    for i in range(0, len(points), per_step):
-        group = points[i : i + per_step]
-        out[group[-1].at] = max(p.risk for p in group)
+    out = dict(risk_peaks(list(points), per_step))
     exact = {p.at: p.risk for p in points}
     for t in also_at:
         if utc(t) in exact:
@@ -394,7 +391,7 @@ def _truth_markers(data: ReportData, topic_id: str) -> list[Marker]:
     return out
 
 
-def _risk_episodes(alerts: Sequence[Alert]) -> list[list[RiskPoint]]:
+def _risk_episodes(alerts: Sequence[Alert]) -> list[list[AlertDot]]:
     episodes = []
     for alert in alerts:
         entries = alert.history or [{"at": alert.opened_at, "event": "open", "level": alert.level.value,
@@ -404,7 +401,7 @@ def _risk_episodes(alerts: Sequence[Alert]) -> list[list[RiskPoint]]:
             if not e.get("at") or e.get("risk") is None:
                 continue
             level = Level(e["level"]) if e.get("level") in {lv.value for lv in Level} else None
-            points.append(RiskPoint(utc(e["at"]), float(e["risk"]), level, str(e.get("event", "")), alert.id))
+            points.append(AlertDot(utc(e["at"]), float(e["risk"]), level, str(e.get("event", "")), alert.id))
         episodes.append(sorted(points, key=lambda p: p.at))
     return episodes
 

@@ -181,7 +181,9 @@ def stacked_volume_chart(
 
 
 @dataclass
-class RiskPoint:
+class AlertDot:
+    """One alert event drawn on the risk chart (not `vigie.models.RiskPoint`, the stored curve)."""
+
     at: datetime
     risk: float
     level: Level | None
@@ -190,7 +192,7 @@ class RiskPoint:
 
 
 def risk_chart(
-    start: datetime, end: datetime, episodes: Sequence[Sequence[RiskPoint]], thresholds: dict[Level, float],
+    start: datetime, end: datetime, episodes: Sequence[Sequence[AlertDot]], thresholds: dict[Level, float],
     label: str, markers: Sequence[Marker] = (), trace: Sequence[tuple[datetime, float]] = (),
 ) -> str:
     """Risk index 0-100 over time: threshold lines, the recomputed risk curve (`trace`) when given, else

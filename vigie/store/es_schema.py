@@ -178,7 +178,7 @@ def risk_mappings() -> dict[str, Any]:
             "risk": _FLOAT,
             "level": _KEYWORD,
             "drivers": {"dynamic": False, "properties": {name: _FLOAT for name in Weights.model_fields}},
-            "notes": {"type": "keyword", "index": False},
+            "notes": _STORED_ONLY,
         },
     }
 
