@@ -144,7 +144,7 @@ class FeedsListener:
 def _shape_error(name: str, base: str, path: str, field: str) -> Exception:
     from listeners.base import SourceError
 
-    return SourceError(f"feeds source {name!r}: {base}/{path} has no `{field}` list; is {base} a Discourse forum?")
+    return SourceError(f"feeds source {name!r}: {base}/{path} has no `{field}` list; is {base} a Discourse forum?", "schema")
 
 
 def _entry_key(entry: Any) -> str | None:

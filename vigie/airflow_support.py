@@ -123,7 +123,14 @@ def resolve_config_path(variable_value: str | None, environ: Mapping[str, str] |
 
 
 def load(variable_value: str | None, environ: Mapping[str, str] | None = None) -> VigieConfig:
-    return load_config(resolve_config_path(variable_value, environ))
+    """The config every task starts from; installs the process's secret filter and registers every secret
+    the config names first, so no task log (Airflow's handlers included) can carry one."""
+    from vigie.secrets import install_log_filter, register_config
+
+    install_log_filter()
+    config = load_config(resolve_config_path(variable_value, environ))
+    register_config(config)
+    return config
 
 
 @contextmanager

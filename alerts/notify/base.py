@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from vigie.models import Alert, Delivery, Level
+from vigie.secrets import scrub
 
 log = logging.getLogger("vigie.notify")
 
@@ -106,11 +107,9 @@ def with_retries(call: Callable[[], str | None], policy: RetryPolicy) -> tuple[s
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """Remove every secret (webhook URL, token, routing key, password) from a message before it is
-    stored or logged. Provider libraries sometimes echo the URL they called in their exceptions."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
+    stored or logged, with its URL path and query (an endpoint answering 404 quotes the path it was
+    called on; Teams quotes `sig=`), and every other secret the process registered (`vigie.secrets`)."""
+    return scrub(text, secrets)
 
 
 def attempt(
