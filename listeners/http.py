@@ -279,7 +279,7 @@ class JsonHttp:
                     body = json.loads(response.content)
                 except ValueError:
                     # A truncated or garbled body: the server may do better next time; never skip the page.
-                    raise Transient(f"{self.what}: response is not valid JSON", "parse") from None
+                    raise Transient("response is not valid JSON", "parse") from None
             self.retrier.observe(response.headers)
             return body, response
 
@@ -287,9 +287,11 @@ class JsonHttp:
 
 
 def policy_from(cfg: Any) -> RetryPolicy:
-    """The retry policy a source config asks for (its `timeout_s` / `max_wait_s`, defaults otherwise)."""
+    """The retry policy a source config asks for (its `timeout_s` / `max_wait_s` / `retries`, defaults otherwise)."""
     defaults = RetryPolicy()
+    retries = getattr(cfg, "retries", None)
     return RetryPolicy(
+        retries=defaults.retries if retries is None else retries,
         timeout_s=getattr(cfg, "timeout_s", None) or defaults.timeout_s,
         max_wait_s=getattr(cfg, "max_wait_s", None) if getattr(cfg, "max_wait_s", None) is not None else defaults.max_wait_s,
     )

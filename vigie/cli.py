@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from vigie.config import ConfigError, NlpConfig, load_config
 from vigie.models import utc
@@ -233,7 +234,7 @@ def run(config_path: str, now: str | None) -> None:
         problem.exit_code = EXIT_CONFIG
         raise problem from None
     except Exception as exc:  # the store cannot be opened (Elasticsearch unreachable...)
-        console.print(f"[red]cannot start: {type(exc).__name__}: {exc}[/red]")
+        console.print(f"[red]cannot start: {type(exc).__name__}: {escape(str(exc))}[/red]")
         raise SystemExit(EXIT_FAILED) from None
     try:
         report = run_cycle(rt, clock)
@@ -245,13 +246,13 @@ def run(config_path: str, now: str | None) -> None:
         console.print(f"{s.source}: {status} {s.fetched} fetched, {s.inserted} new, {s.updated} updated, "
                       f"{s.quarantined} quarantined{future}")
         for err in s.errors:
-            console.print(f"  [red]{err}[/red]")
+            console.print(f"  [red]{escape(err)}[/red]")  # "[parse] ...": not rich markup
     if report.detection_error:
-        console.print(f"[red]detection failed: {report.detection_error}[/red]")
+        console.print(f"[red]detection failed: {escape(report.detection_error)}[/red]")
     else:
         console.print(f"{len(report.events)} alert event(s)")
     for alert_id, channel, error in report.delivery_failures:
-        console.print(f"  [red]delivery of alert {alert_id} to {channel} failed: {error}[/red]")
+        console.print(f"  [red]delivery of alert {alert_id} to {escape(channel)} failed: {escape(error)}[/red]")
     outcome = report.outcome
     if outcome != "ok":
         console.print(f"[bold]{'partial failure' if outcome == 'partial' else 'failed'}[/bold] "

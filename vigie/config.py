@@ -99,6 +99,7 @@ class XSource(_Model):
     # stops until the next run (its cursor intact).
     timeout_s: float = Field(20, gt=0)
     max_wait_s: float = Field(900, ge=0)
+    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
     _env = field_validator("token_env")(_check_env_name)
 
 
@@ -117,6 +118,7 @@ class RedditSource(_Model):
     # stops until the next run (its cursor intact).
     timeout_s: float = Field(20, gt=0)
     max_wait_s: float = Field(900, ge=0)
+    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
     _env = field_validator("client_id_env", "client_secret_env")(_check_env_name)
 
 
@@ -127,6 +129,7 @@ class FeedsSource(_Model):
     discourse: list[str] = Field(default_factory=list, description="Base URLs of Discourse forums")
     timeout_s: float = Field(20, gt=0)
     max_wait_s: float = Field(900, ge=0)  # listener limits (issue 3)
+    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
     max_pages: int = Field(10, ge=1, description="Discourse pages per run")
 
 
@@ -141,6 +144,7 @@ class MastodonSource(_Model):
     # stops until the next run (its cursor intact).
     timeout_s: float = Field(20, gt=0)
     max_wait_s: float = Field(900, ge=0)
+    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
     _env = field_validator("token_env")(_check_env_name)
 
 
@@ -155,6 +159,7 @@ class BlueskySource(_Model):
     # stops until the next run (its cursor intact).
     timeout_s: float = Field(20, gt=0)
     max_wait_s: float = Field(900, ge=0)
+    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
     _env = field_validator("handle_env", "app_password_env")(_check_env_name)
 
 

@@ -88,11 +88,10 @@ class CycleReport:
 
     @property
     def outcome(self) -> str:
-        """"ok", "partial" (something failed, the rest ran) or "failed" (nothing useful could run: detection
-        did not, or not one source could be read)."""
+        """"ok", "partial" (something failed, the rest ran) or "failed" (detection did not run, or every
+        source failed)."""
         sources_failed = [s for s in self.sources if not s.ok]
-        if self.detection_error is not None or (self.sources and len(sources_failed) == len(self.sources)
-                                                and all(s.pages == 0 for s in sources_failed)):
+        if self.detection_error is not None or (self.sources and len(sources_failed) == len(self.sources)):
             return "failed"
         if sources_failed or self.delivery_failures:
             return "partial"
