@@ -6,16 +6,18 @@ runs, and the exit code says "partial failure". Also: the exit codes of a clean 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from fixture_server import FixtureServer, Reply
 from test_listeners_e2e import NOW, Platforms, counts
+from test_listeners_mastodon_bluesky import FakeMastodon, status
 
 from vigie.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, cli
-from vigie.config import load_config
-from vigie.pipeline import DETECTION_CURSOR
+from vigie.config import config_from_dict, load_config
+from vigie.pipeline import DETECTION_CURSOR, Runtime, run_cycle
 from vigie.store import open_store
 
 # Same platforms as test_listeners_e2e, no retries (the truncation is permanent: retries only cost time).
@@ -119,3 +121,27 @@ def test_exit_codes_ok_and_total_failure(env, tmp_path, monkeypatch):
     assert down.exit_code == EXIT_FAILED, down.output
     assert down.output.count(": failed") == 5 and "4)" in down.output
     assert detection_cursor(config) == "2026-03-02T12:30:00Z"
+
+
+def test_a_live_post_dated_in_the_future_is_quarantined_not_stored(tmp_path, monkeypatch):
+    """Through a real platform payload: a Mastodon status dated 9999 (a platform bug)."""
+    statuses = [status(1), status(2, created_at="9999-12-31T00:00:00.000Z"), status(3)]
+    with FixtureServer(FakeMastodon(statuses)) as server:
+        config = config_from_dict({
+            "topics": [{"id": "acme", "name": "Acme", "query": "brivolle"}],
+            "sources": {"masto": {"type": "mastodon", "instance": server.url, "hashtags": ["brivolle"]}},
+            "store": {"type": "sqlite", "path": str(tmp_path / "v.db")},
+            "channels": [{"type": "console", "min_level": "crisis"}],
+        })
+        rt = Runtime.from_config(config)
+        try:
+            report = run_cycle(rt, datetime(2026, 3, 2, 12, tzinfo=timezone.utc))
+            assert report.outcome == "ok"
+            [source] = report.sources
+            assert source.inserted == 2 and source.future == 1 and source.quarantined == 1
+            assert rt.store.get_post("mastodon:110002") is None
+            [q] = rt.store.quarantined("masto")
+            assert "9999-12-31" in q.reason and q.context["post_id"] == "mastodon:110002"
+            assert rt.store.get_cursor(DETECTION_CURSOR, "acme").value["at"] == "2026-03-02T12:00:00Z"
+        finally:
+            rt.close()
