@@ -25,7 +25,9 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 MASK = "***"
-MIN_FRAGMENT = 6  # shorter fragments ("/", "v=1") would mask ordinary words; a real secret part is longer
+# Shorter values would mask ordinary words everywhere ("test", "/api"); a real secret, or the part of a URL
+# that identifies one, is longer.
+MIN_FRAGMENT = 6
 # Path segments that name an endpoint rather than identify a tenant (kept readable in messages).
 _PUBLIC_SEGMENTS = {"services", "workflows", "triggers", "manual", "paths", "invoke", "hooks", "webhook",
                     "webhooks", "api", "v1", "v2", "enqueue", "incoming"}
@@ -34,7 +36,7 @@ _PUBLIC_SEGMENTS = {"services", "workflows", "triggers", "manual", "paths", "inv
 def fragments(secret: str) -> set[str]:
     """The secret and, when it is a URL, each part of it that identifies the secret on its own."""
     secret = secret.strip()
-    out = {secret} if len(secret) >= 4 else set()
+    out = {secret} if len(secret) >= MIN_FRAGMENT else set()
     if "://" not in secret:
         return out
     try:
@@ -56,7 +58,7 @@ def fragments(secret: str) -> set[str]:
             continue  # the API version and the permission path are public, and common words
         candidates += [value, f"{key}={value}", f"{key}={quote(value, safe='')}"]
     for c in candidates:
-        for form in (c, unquote(c), quote(c, safe="/")):
+        for form in (c, unquote(c), quote(c, safe="/"), quote(unquote(c), safe="")):
             if len(form) >= MIN_FRAGMENT:
                 out.add(form)
     return out

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from fixture_server import FixtureServer, Reply
+from test_listeners_e2e import CONFIG as E2E_CONFIG
 from test_listeners_e2e import NOW, Platforms, counts
 from test_listeners_mastodon_bluesky import FakeMastodon, status
 
@@ -20,21 +21,9 @@ from vigie.config import config_from_dict, load_config
 from vigie.pipeline import DETECTION_CURSOR, Runtime, run_cycle
 from vigie.store import open_store
 
-# Same platforms as test_listeners_e2e, no retries (the truncation is permanent: retries only cost time).
-CONFIG = """
-topics:
-  - id: brivolle
-    name: Brivolle
-    query: brivolle
-sources:
-  x: {{type: x, token_env: E2E_X_TOKEN, base_url: "{url}", max_wait_s: 0, retries: 0}}
-  reddit: {{type: reddit, client_id_env: E2E_R_ID, client_secret_env: E2E_R_SECRET, oauth_url: "{url}", reddit_url: "{url}", subreddits: [brivolle], retries: 0}}
-  feeds: {{type: feeds, urls: ["{url}/feed.xml"], discourse: ["{url}"], retries: 0}}
-  mastodon: {{type: mastodon, instance: "{url}", hashtags: [brivolle], retries: 0}}
-  bluesky: {{type: bluesky, handle_env: E2E_B_HANDLE, app_password_env: E2E_B_PASS, base_url: "{url}", retries: 0}}
-store: {{type: sqlite, path: "{db}"}}
-channels: [{{type: console, min_level: crisis}}]
-"""
+# The platforms of test_listeners_e2e, without retries (a truncation is permanent here: retries only cost time).
+CONFIG = re.sub(r"(\n  (?:x|reddit|feeds|mastodon|bluesky): \{\{.*)\}\}", r"\1, retries: 0}}", E2E_CONFIG)
+assert CONFIG.count("retries: 0") == 5
 
 FULL = {"x": 5, "reddit": 6, "feeds": 9, "mastodon": 3, "bluesky": 4}
 
