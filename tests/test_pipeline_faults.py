@@ -162,3 +162,27 @@ def test_posts_dated_beyond_the_skew_are_quarantined_and_a_replay_line_dated_999
         assert rt.store.count_posts() == 11
     finally:
         rt.close()
+
+
+# -- strict configuration at start-up ------------------------------------------------------------
+
+def test_run_refuses_a_pager_whose_secret_is_unset_unless_optional(tmp_path, monkeypatch):
+    from vigie.cli import EXIT_CONFIG
+
+    monkeypatch.delenv("VIGIE_TEST_PD_KEY", raising=False)
+    replay = write_replay(tmp_path / "posts.jsonl", 5, END - timedelta(hours=1))
+    cfg = config_file(tmp_path, f"  type: sqlite\n  path: {tmp_path / 'v.db'}\n", {"replay": replay})
+    text = cfg.read_text(encoding="utf-8") + "  - type: pagerduty\n    routing_key_env: VIGIE_TEST_PD_KEY\n"
+    cfg.write_text(text, encoding="utf-8")
+    refused = CliRunner().invoke(cli, ["run", "--config", str(cfg), "--now", END.isoformat()])
+    assert refused.exit_code == EXIT_CONFIG
+    assert "VIGIE_TEST_PD_KEY is not set" in refused.output and "optional: true" in refused.output
+    store = open_store(load_config(cfg).store)
+    try:
+        assert store.count_posts() == 0  # nothing ran
+    finally:
+        store.close()
+    cfg.write_text(text + "    optional: true\n", encoding="utf-8")
+    ran = CliRunner().invoke(cli, ["run", "--config", str(cfg), "--now", END.isoformat()])
+    assert ran.exit_code == EXIT_OK, ran.output
+    assert "replay: ok 5 fetched, 5 new" in ran.output

@@ -46,8 +46,14 @@ class _Model(BaseModel):
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
+def _looks_like_a_key(name: str) -> bool:
+    """An upper-case access key (AKIA..., a routing key) also matches ENV_NAME; a variable name is
+    rarely that long, and rarely long without an underscore but with digits."""
+    return len(name) > 64 or (len(name) >= 16 and "_" not in name and any(c.isdigit() for c in name))
+
+
 def _check_env_name(value: str | None) -> str | None:
-    if value is not None and (not ENV_NAME.match(value) or len(value) > 64):
+    if value is not None and (not ENV_NAME.match(value) or _looks_like_a_key(value)):
         raise ValueError(
             "must be the NAME of an environment variable (e.g. SLACK_WEBHOOK_URL), never the secret itself"
         )
@@ -329,13 +335,19 @@ def _loc_to_path(loc: tuple[Any, ...]) -> str:
 
 
 HIDDEN = "<not shown: a value in an *_env key may be a secret>"
+# Keys whose value is never shown in an error: `*_env` keys, and misspellings of them or of a secret's name.
+_SECRET_KEY = re.compile(r"env|secret|token|key|pass|auth|webhook|sig", re.IGNORECASE)
+
+
+def _secret_key(key: Any) -> bool:
+    return isinstance(key, str) and bool(_SECRET_KEY.search(key))
 
 
 def _hide_env_values(value: Any) -> Any:
-    """`value` with whatever sits under a `*_env` key replaced: such a key should hold a variable NAME,
-    and when it does not, the value is likely the secret itself, pasted by mistake."""
+    """`value` with whatever sits under a `*_env`-like key replaced: such a key should hold a variable
+    NAME, and when it does not, the value is likely the secret itself, pasted by mistake."""
     if isinstance(value, dict):
-        return {k: (HIDDEN if isinstance(k, str) and k.endswith("_env") else _hide_env_values(v)) for k, v in value.items()}
+        return {k: (HIDDEN if _secret_key(k) else _hide_env_values(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [_hide_env_values(v) for v in value]
     return value
@@ -347,7 +359,7 @@ def _describe_found(value: Any) -> str:
 
 
 def _is_env_key(loc: tuple[Any, ...]) -> bool:
-    return any(isinstance(p, str) and p.endswith("_env") for p in loc)
+    return any(_secret_key(p) for p in loc)
 
 
 def format_validation_error(path: Path | str, err: ValidationError) -> str:
