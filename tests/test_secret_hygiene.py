@@ -116,3 +116,50 @@ def test_fragments_of_a_url_secret():
     assert "api-version=2016-06-01" not in frags and "/triggers/manual" not in frags  # public parts stay readable
     # Short values would mask ordinary words everywhere: not registered.
     assert fragments("test") == set() and scrub("a test message", ["test"]) == "a test message"
+
+
+def test_vigie_run_with_a_pager_answering_404_exits_partial_and_leaks_nothing(tmp_path, receiver, monkeypatch, caplog):
+    """Through the real CLI (its start-up installs the filter): a surge raises an alert, Slack and Teams
+    answer 404 quoting their secret paths; the run says "partial failure" and nothing leaks anywhere."""
+    from click.testing import CliRunner
+    from test_es_e2e import END, _replay
+
+    from vigie.cli import EXIT_PARTIAL, cli
+
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", receiver.url + SLACK_PATH)
+    monkeypatch.setenv("TEAMS_WEBHOOK_URL", f"{receiver.url}{TEAMS_PATH}?{TEAMS_QUERY}")
+    for prefix in ("/services", "/teams"):
+        receiver.script(prefix, *[Reply(404, echo_path)] * 4)
+    _replay(tmp_path / "posts.jsonl")
+    config = tmp_path / "vigie.yml"
+    config.write_text(
+        "topics:\n  - id: acme\n    name: Acme\n    query: acme\n"
+        f"sources:\n  replay: {{type: replay, path: {tmp_path / 'posts.jsonl'}}}\n"
+        f"store: {{type: sqlite, path: {tmp_path / 'vigie.db'}}}\n"
+        "channels:\n  - {type: slack_webhook, min_level: watch}\n  - {type: teams, min_level: watch}\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.DEBUG):
+        result = CliRunner().invoke(cli, ["run", "--config", str(config), "--now", END.isoformat()])
+    assert result.exit_code == EXIT_PARTIAL, result.output
+    assert "replay: ok" in result.output and "1 alert event(s)" in result.output
+    assert result.output.count("failed: ") == 2 and "HTTP 404" in result.output  # both channels, reported
+    assert receiver.to(SLACK_PATH) and receiver.to(TEAMS_PATH)
+    assert not leaks_in(result.output) and not leaks_in(caplog.text)
+    assert not leaks_in(stored_text(tmp_path / "vigie.db")) and "HTTP 404" in stored_text(tmp_path / "vigie.db")
+
+
+def test_the_airflow_glue_installs_the_filter_with_every_configured_secret(tmp_path, monkeypatch, caplog):
+    """Airflow tasks load their config through `airflow_support.load`: from then on a task log line can
+    carry no configured secret, even one no code has read yet (here: the Teams URL of a channel)."""
+    from vigie import airflow_support as af
+
+    monkeypatch.setenv("VIGIE_T_TEAMS", f"https://prod-07.westeurope.logic.azure.com:443{TEAMS_PATH}?{TEAMS_QUERY}")
+    config = tmp_path / "vigie.yml"
+    config.write_text("topics:\n  - {id: acme, name: Acme, query: acme}\n"
+                      "channels:\n  - {type: teams, webhook_env: VIGIE_T_TEAMS}\n", encoding="utf-8")
+    monkeypatch.setenv("VIGIE_CONFIG", str(config))
+    af.load(None)
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("airflow.task").info("a gateway said: 404 for %s?%s", TEAMS_PATH, TEAMS_QUERY)
+    assert "404 for" in caplog.text and not leaks_in(caplog.text)
