@@ -224,6 +224,30 @@ def _stored(step: str, fn: Any, *args: Any) -> Any:
         raise _StoreFailed(f"{step}: {type(exc).__name__}: {exc}") from exc
 
 
+def _store_page(rt: Runtime, source_name: str, query: Any, page: Any, now: datetime) -> tuple[Any, int]:
+    """Store one page (posts, quarantined records), then move its cursor. Returns (upsert result, number of
+    future-dated posts quarantined); _StoreFailed if the store refused any step (the cursor did not move)."""
+    limit = latest_allowed(rt.clock_skew, now)
+    keep, future = [], 0
+    for post in page.posts:
+        post.fetched_at = post.fetched_at or now
+        if post.created_at > limit:
+            # A platform bug or a typo: stored, it would sit in every future window.
+            _stored("quarantining a future-dated post", rt.store.quarantine, source_name, post.to_dict(),
+                    future_reason(post.created_at, rt.clock_skew), {"query": query.key, "post_id": post.id})
+            future += 1
+        else:
+            keep.append(post)
+    result = _stored("storing the page", rt.store.upsert_posts, analyze_posts(rt, keep))
+    _stored("relabelling late clusters", relabel_late_clusters, rt)
+    for rejected in page.rejected:
+        _stored("quarantining", rt.store.quarantine, source_name, rejected.record, rejected.reason, rejected.context)
+    # Only now is the page safe: move the cursor past it.
+    _stored("saving the cursor", rt.store.set_cursor,
+            Cursor(source=source_name, query=query.key, value=page.cursor, updated_at=now))
+    return result, future
+
+
 def _ingest_query(rt: Runtime, listener: Listener, source_name: str, query: Any, now: datetime,
                   report: SourceReport) -> None:
     try:
@@ -232,36 +256,17 @@ def _ingest_query(rt: Runtime, listener: Listener, source_name: str, query: Any,
         for page in pages:
             report.pages += 1
             report.fetched += len(page.posts)
-            limit = latest_allowed(rt.clock_skew, now)
-            keep = []
-            for post in page.posts:
-                post.fetched_at = post.fetched_at or now
-                if post.created_at > limit:
-                    # A platform bug or a typo: stored, it would sit in every future window.
-                    _stored("quarantining a future-dated post", rt.store.quarantine, source_name, post.to_dict(),
-                            future_reason(post.created_at, rt.clock_skew), {"query": query.key, "post_id": post.id})
-                    report.quarantined += 1
-                    report.future += 1
-                else:
-                    keep.append(post)
             try:
-                result = _stored("storing the page", rt.store.upsert_posts, analyze_posts(rt, keep))
-                _stored("relabelling late clusters", relabel_late_clusters, rt)
-                for rejected in page.rejected:
-                    _stored("quarantining", rt.store.quarantine, source_name, rejected.record, rejected.reason,
-                            rejected.context)
-                    report.quarantined += 1
-                # Only now is the page safe: move the cursor past it.
-                _stored("saving the cursor", rt.store.set_cursor,
-                        Cursor(source=source_name, query=query.key, value=page.cursor, updated_at=now))
+                result, future = _store_page(rt, source_name, query, page, now)
             except _StoreFailed:
                 close = getattr(pages, "close", None)
                 if close is not None:
-                    close()
+                    close()  # stop the listener: a later page stored would move the cursor past this one
                 raise
             report.inserted += result.inserted
             report.updated += result.updated
-            report.quarantined += result.quarantined
+            report.quarantined += result.quarantined + future + len(page.rejected)
+            report.future += future
             if page.info:
                 report.info.append(page.info)
     except SourceError as exc:

@@ -129,7 +129,7 @@ class SecretFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a malformed format string: let logging report it as it always does
             return True
-        record.msg, record.args = self.scrubber.scrub(message), None
+        record.msg, record.args = self.scrubber.scrub(message), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
