@@ -127,13 +127,15 @@ class Runtime:
         notifiers: list[Any] | None = None,
         console: Any = None,
     ) -> "Runtime":
+        # Channels first: a missing secret is a configuration error, found before the store is opened.
+        notifiers = notifiers if notifiers is not None else build_notifiers(config.channels, console=console)
         return cls(
             config=config,
             store=store if store is not None else open_store(config.store),
             analyzer=Analyzer(config.nlp, config.topics),
             detector=Detector(config.detection),
             policy=AlertPolicy(config.detection),
-            notifiers=notifiers if notifiers is not None else build_notifiers(config.channels, console=console),
+            notifiers=notifiers,
         )
 
     @property
