@@ -161,5 +161,5 @@ def test_the_airflow_glue_installs_the_filter_with_every_configured_secret(tmp_p
     monkeypatch.setenv("VIGIE_CONFIG", str(config))
     af.load(None)
     with caplog.at_level(logging.INFO):
-        logging.getLogger("airflow.task").info("a gateway said: 404 for %s?%s", TEAMS_PATH, TEAMS_QUERY)
+        logging.getLogger("vigie.tests.task_log").info("a gateway said: 404 for %s?%s", TEAMS_PATH, TEAMS_QUERY)
     assert "404 for" in caplog.text and not leaks_in(caplog.text)
