@@ -56,7 +56,7 @@ def vigie_maintenance():
     @task
     def daily_report() -> str:
         context = get_current_context()
-        with af.runtime(_config()) as rt:
+        with af.runtime(_config(), notifiers=[]) as rt:  # never delivers
             path = af.daily_report(rt, af.run_clock(context))
         recipients = [r.strip() for r in (Variable.get(REPORT_EMAIL_VARIABLE, default="") or "").split(",") if r.strip()]
         if recipients:
@@ -72,7 +72,7 @@ def vigie_maintenance():
 
     @task
     def quarantine_review() -> dict[str, Any]:
-        with af.runtime(_config()) as rt:
+        with af.runtime(_config(), notifiers=[]) as rt:  # never delivers
             counts = af.quarantine_counts(rt.store)
         for source, reasons in counts.items():
             print(f"{source}: {sum(reasons.values())} quarantined: {reasons}")
@@ -82,7 +82,7 @@ def vigie_maintenance():
     def retention() -> str:
         context = get_current_context()
         config = _config()
-        with af.runtime(config) as rt:
+        with af.runtime(config, notifiers=[]) as rt:  # never delivers
             line = af.apply_retention(rt.store, config, af.run_clock(context))
         print(line)
         return line

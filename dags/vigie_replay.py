@@ -17,7 +17,7 @@ from airflow.sdk import Param, Variable, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from vigie import airflow_support as af
-from vigie.config import ConfigError, load_config
+from vigie.config import ConfigError
 
 
 @dag(
@@ -47,7 +47,7 @@ def vigie_replay():
             raise AirflowFailException("param `path` is required: the JSONL file to replay")
         try:
             config_path = af.resolve_config_path(Variable.get(af.CONFIG_VARIABLE, default=None))
-            base = load_config(config_path)
+            base = af.load_path(config_path)
             sandbox = None if params["into_configured_store"] else (
                 params["sqlite_path"] or af.sandbox_path(config_path, params["path"])
             )

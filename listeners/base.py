@@ -41,8 +41,28 @@ class Page:
     info: dict[str, Any] = field(default_factory=dict)  # rate-limit waits, retries, http status... for reporting
 
 
+# What kind of failure stopped a source, for reports, exit codes and alerting on the pipeline itself.
+KINDS = (
+    "auth",        # credentials refused or missing: a human must fix them
+    "quota",       # a usage cap (monthly tweets...) is spent: nothing to do before it resets
+    "rate_limit",  # the platform said "not now" for longer than we wait
+    "network",     # timeouts, refused connections, 5xx that outlived the retries
+    "parse",       # a body that is not what it claims (truncated JSON, broken XML)
+    "schema",      # a well-formed body of an unexpected shape (an API change)
+    "config",      # the source's own configuration (unknown source, bad query, missing library)
+    "store",       # the store refused a page: the cursor stays before it
+    "internal",    # anything else: a bug in Vigie or in a client library
+)
+
+
 class SourceError(RuntimeError):
-    """A source cannot be read now (auth refused, missing secret, unreachable). Stops this source only."""
+    """A source cannot be read now (auth refused, missing secret, unreachable). Stops this source only.
+
+    `kind` is one of `KINDS`; the message names the fix when there is one, never a secret."""
+
+    def __init__(self, message: str = "", kind: str = "internal"):
+        super().__init__(message)
+        self.kind = kind if kind in KINDS else "internal"
 
 
 @runtime_checkable

@@ -85,7 +85,7 @@ class BlueskyListener:
                 response = fn()
             except at_exc.UnauthorizedError as exc:
                 status = exc.response.status_code if exc.response else "401"
-                raise SourceError(f"Bluesky source {self.name!r}: access refused (HTTP {status}). {self._auth_hint()}") from None
+                raise SourceError(f"Bluesky source {self.name!r}: access refused (HTTP {status}). {self._auth_hint()}", "auth") from None
             except at_exc.RateLimitExceededError as exc:
                 headers = exc.response.headers if exc.response else {}
                 raise RateLimited(reset_wait(headers, self.retrier.clock()), "Bluesky: HTTP 429") from None
@@ -99,9 +99,11 @@ class BlueskyListener:
                 status = exc.response.status_code if exc.response else 0
                 if status >= 500:
                     raise Transient(f"Bluesky: HTTP {status}") from None
-                raise SourceError(f"Bluesky source {self.name!r}: HTTP {status}") from None
-            except ValueError:
-                raise Transient("Bluesky: response is not valid JSON") from None
+                raise SourceError(f"Bluesky source {self.name!r}: HTTP {status}", "config") from None
+            except (ValueError, at_exc.ModelError):
+                # A 200 whose body is cut short: pydantic-core's JSON error, or atproto's ModelError when
+                # the response cannot become the model it should (login's session, typed queries).
+                raise Transient("Bluesky: response is not valid JSON", "parse") from None
             self.retrier.observe(response.headers if hasattr(response, "headers") else None)
             return response
 
@@ -113,13 +115,13 @@ class BlueskyListener:
                 handle = env_secret(self.handle_env, f"Bluesky source {self.name!r}")
                 password = env_secret(self.app_password_env, f"Bluesky source {self.name!r}")
             except SecretMissing as exc:
-                raise SourceError(str(exc)) from None
+                raise SourceError(str(exc), "auth") from None
             client = Client(base_url=self.base_url, request=Request(timeout=self.policy.timeout_s))
             # One session per listener: createSession is rate limited far more tightly than search.
             try:
                 self._call(lambda: client.login(handle, password, fetch_bsky_profile=False))
             except _BadRequest:
-                raise SourceError(f"Bluesky source {self.name!r}: login refused (HTTP 400). {self._auth_hint()}") from None
+                raise SourceError(f"Bluesky source {self.name!r}: login refused (HTTP 400). {self._auth_hint()}", "auth") from None
             self._client = client
         return self._client
 
@@ -131,10 +133,10 @@ class BlueskyListener:
         except _BadRequest:
             if resume:
                 raise InvalidResume() from None  # an expired cursor: the scan restarts from the newest
-            raise SourceError(f"Bluesky source {self.name!r}: searchPosts refused the query {query.text!r}") from None
+            raise SourceError(f"Bluesky source {self.name!r}: searchPosts refused the query {query.text!r}", "config") from None
         body = response.content
         if not isinstance(body, dict) or not isinstance(body.get("posts", []), list):
-            raise SourceError(f"Bluesky source {self.name!r}: unexpected searchPosts response")
+            raise SourceError(f"Bluesky source {self.name!r}: unexpected searchPosts response", "schema")
         posts = body.get("posts") or []
         profiles = self._profiles(client, posts) if self.with_profiles else {}
         records = [{"post": p, "profile": profiles.get(p.get("author", {}).get("did")) if isinstance(p, dict) and isinstance(p.get("author"), dict) else None} for p in posts]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from xml.sax import SAXException
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from listeners.base import Page, Query, Rejected
+from listeners.base import Page, Query, Rejected, SourceError
 from listeners.http import JsonHttp, Retrier, RetryPolicy, policy_from
 from listeners.paging import RawPage, as_int, descending_scan, require, to_page
 from listeners.text import html_to_text
@@ -66,7 +67,11 @@ class FeedsListener:
 
     def fetch(self, query: Query, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
         if query.key.startswith("feed:"):
-            yield self._feed(query, cursor or {}, now)
+            page = self._feed(query, cursor or {}, now)
+            yield page  # stored first: a broken feed's body is quarantined as evidence
+            if page.info.get("broken"):
+                raise SourceError(f"feeds source {self.name!r}: {query.text}: {page.info['broken'][:300]} "
+                                  "(body quarantined; fetched again next run)", "parse")
         elif query.key.startswith("discourse:"):
             base = query.text
             scan = descending_scan(cursor, lambda resume, floor: self._latest(base, resume), _discourse_key, self.max_pages)
@@ -92,10 +97,13 @@ class FeedsListener:
         if response.status_code == 304:
             return Page(posts=[], cursor=cursor, info={**info, "not_modified": True})
         parsed = feedparser.parse(response.content, response_headers={k.lower(): v for k, v in response.headers.items()})
-        if parsed.bozo and not parsed.entries:
+        if parsed.bozo and (not parsed.entries or isinstance(parsed.get("bozo_exception"), SAXException)):
+            # Not a feed, or a feed broken midway (a truncated body): its last entries would be stored cut
+            # short, and remembered as seen. The body is quarantined, the validators stay, and the query
+            # reports a parse error (`fetch`): the feed is fetched again next run.
             reason = f"feed is not valid RSS/Atom: {parsed.get('bozo_exception')}"
             body = response.content.decode("utf-8", errors="replace")[:200_000]
-            return Page(posts=[], cursor=cursor, rejected=[Rejected(body, reason, {"url": url})], info=info)
+            return Page(posts=[], cursor=cursor, rejected=[Rejected(body, reason, {"url": url})], info={**info, "broken": reason})
         seen: dict[str, str] = dict(cursor.get("seen") or {})
         fresh = []
         for entry in parsed.entries:
@@ -142,9 +150,7 @@ class FeedsListener:
 
 
 def _shape_error(name: str, base: str, path: str, field: str) -> Exception:
-    from listeners.base import SourceError
-
-    return SourceError(f"feeds source {name!r}: {base}/{path} has no `{field}` list; is {base} a Discourse forum?")
+    return SourceError(f"feeds source {name!r}: {base}/{path} has no `{field}` list; is {base} a Discourse forum?", "schema")
 
 
 def _entry_key(entry: Any) -> str | None:

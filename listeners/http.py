@@ -51,11 +51,19 @@ class RateLimited(Exception):
 
 
 class Transient(Exception):
-    """A failure worth retrying after a back-off: 5xx, timeout, connection reset, truncated body."""
+    """A failure worth retrying after a back-off: 5xx, timeout, connection reset, truncated body.
+    `kind` is what the failure is reported as once retries are spent (`listeners.base.KINDS`)."""
+
+    def __init__(self, message: str = "", kind: str = "network"):
+        super().__init__(message)
+        self.kind = kind
 
 
 class RateLimitStop(SourceError):
     """The rate-limit reset is further away than `max_wait_s`: stop this source until the next run."""
+
+    def __init__(self, message: str = "", kind: str = "rate_limit"):
+        super().__init__(message, kind)
 
 
 # -- reading rate-limit headers ----------------------------------------------------------------
@@ -186,7 +194,7 @@ class Retrier:
                 self._wait(wait, exc.detail)
             except Transient as exc:
                 if attempt >= self.policy.retries:
-                    raise SourceError(f"{self.what}: {exc} (gave up after {attempt + 1} attempts; cursor kept)") from None
+                    raise SourceError(f"{self.what}: {exc} (gave up after {attempt + 1} attempts; cursor kept)", exc.kind) from None
                 delay = self.backoff(attempt)
                 attempt += 1
                 self._note("retries")
@@ -223,12 +231,12 @@ def classify_status(what: str, status: int, headers: Mapping[str, Any] | None, c
     if 200 <= status < 300 or status == 304:
         return
     if status in (401, 403):
-        raise SourceError(f"{what}: access refused (HTTP {status}). {auth_hint}")
+        raise SourceError(f"{what}: access refused (HTTP {status}). {auth_hint}", "auth")
     if status == 429:
         raise RateLimited(reset_wait(headers, clock()), f"HTTP 429 from {what}")
     if status >= 500 or status == 408:
         raise Transient(f"HTTP {status} from {what}")
-    raise SourceError(f"{what}: unexpected HTTP {status}")
+    raise SourceError(f"{what}: unexpected HTTP {status}", "schema" if status < 400 else "config")
 
 
 def transport_errors(what: str, exc: Exception) -> Transient:
@@ -271,7 +279,7 @@ class JsonHttp:
                     body = json.loads(response.content)
                 except ValueError:
                     # A truncated or garbled body: the server may do better next time; never skip the page.
-                    raise Transient(f"{self.what}: response is not valid JSON") from None
+                    raise Transient("response is not valid JSON", "parse") from None
             self.retrier.observe(response.headers)
             return body, response
 
@@ -279,9 +287,11 @@ class JsonHttp:
 
 
 def policy_from(cfg: Any) -> RetryPolicy:
-    """The retry policy a source config asks for (its `timeout_s` / `max_wait_s`, defaults otherwise)."""
+    """The retry policy a source config asks for (its `timeout_s` / `max_wait_s` / `retries`, defaults otherwise)."""
     defaults = RetryPolicy()
+    retries = getattr(cfg, "retries", None)
     return RetryPolicy(
+        retries=defaults.retries if retries is None else retries,
         timeout_s=getattr(cfg, "timeout_s", None) or defaults.timeout_s,
         max_wait_s=getattr(cfg, "max_wait_s", None) if getattr(cfg, "max_wait_s", None) is not None else defaults.max_wait_s,
     )

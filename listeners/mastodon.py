@@ -64,7 +64,7 @@ class MastodonListener:
                 try:
                     headers["Authorization"] = "Bearer " + env_secret(self.token_env, f"Mastodon source {self.name!r}")
                 except SecretMissing as exc:
-                    raise SourceError(str(exc)) from None
+                    raise SourceError(str(exc), "auth") from None
             hint = (
                 f"Set {self.token_env} to a valid access token (read scope) of an account on {self.instance}."
                 if self.token_env
@@ -100,7 +100,7 @@ class MastodonListener:
         body, _ = self.http().get_json(url, params)
         statuses = body.get("statuses") if isinstance(body, dict) and query.key.startswith("search:") else body
         if not isinstance(statuses, list):
-            raise SourceError(f"Mastodon source {self.name!r}: expected a list of statuses from {url}, found {type(body).__name__}")
+            raise SourceError(f"Mastodon source {self.name!r}: expected a list of statuses from {url}, found {type(body).__name__}", "schema")
         return statuses
 
     def fetch(self, query: Query, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:

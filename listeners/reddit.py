@@ -91,7 +91,7 @@ class RedditListener:
                 client_id = env_secret(self.client_id_env, f"Reddit source {self.name!r}")
                 client_secret = env_secret(self.client_secret_env, f"Reddit source {self.name!r}")
             except SecretMissing as exc:
-                raise SourceError(str(exc)) from None
+                raise SourceError(str(exc), "auth") from None
             # prawcore ignores praw's `timeout` setting: our adapter on its requests session enforces ours.
             session = requests.Session()
             adapter = TimeoutAdapter(self.policy.timeout_s)
@@ -138,27 +138,27 @@ class RedditListener:
             except prawcore.exceptions.TooManyRequests as exc:
                 raise RateLimited(reset_wait(exc.response.headers, self.retrier.clock()), "Reddit: HTTP 429") from None
             except (prawcore.exceptions.Forbidden, prawcore.exceptions.InvalidToken, prawcore.exceptions.OAuthException) as exc:
-                raise SourceError(f"Reddit source {self.name!r}: access refused ({type(exc).__name__}). {self._hint()}") from None
+                raise SourceError(f"Reddit source {self.name!r}: access refused ({type(exc).__name__}). {self._hint()}", "auth") from None
             except prawcore.exceptions.ServerError as exc:
                 raise Transient(f"Reddit: HTTP {exc.response.status_code}") from None
             except prawcore.exceptions.BadJSON:
-                raise Transient("Reddit: response is not valid JSON") from None
+                raise Transient("Reddit: response is not valid JSON", "parse") from None
             except prawcore.exceptions.RequestException as exc:
                 raise Transient(f"Reddit: {type(exc.original_exception).__name__}") from None
             except prawcore.exceptions.ResponseException as exc:
                 status = exc.response.status_code
                 if status in (401, 403):
-                    raise SourceError(f"Reddit source {self.name!r}: access refused (HTTP {status}). {self._hint()}") from None
+                    raise SourceError(f"Reddit source {self.name!r}: access refused (HTTP {status}). {self._hint()}", "auth") from None
                 if status >= 500:
                     raise Transient(f"Reddit: HTTP {status}") from None
-                raise SourceError(f"Reddit source {self.name!r}: HTTP {status}") from None
+                raise SourceError(f"Reddit source {self.name!r}: HTTP {status}", "config") from None
             except ValueError:
-                raise Transient("Reddit: response is not valid JSON") from None
+                raise Transient("Reddit: response is not valid JSON", "parse") from None
 
         body = self.retrier.call(once)
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get("children"), list):
-            raise SourceError(f"Reddit source {self.name!r}: {path} did not return a Listing")
+            raise SourceError(f"Reddit source {self.name!r}: {path} did not return a Listing", "schema")
         return RawPage(records=data["children"], next=data.get("after"), info=self.retrier.info())
 
     def fetch(self, query: Query, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:

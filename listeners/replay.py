@@ -23,20 +23,27 @@ with its reason and line number, and the replay goes on.
 Cursor: `{"offset": byte offset, "line": 1-based line number}` of the next unread line. `fetch` seeks to the
 offset (it never re-reads the file from the start: the demo calls it ~2000 times) and stops at the first post
 created at or after `now` *without consuming it*, so simulated time can advance tick by tick.
+
+A line dated beyond the real clock (plus `max_future`, the configured clock skew) cannot be a real post:
+waiting for its time would hold the file back forever (a typo dated 9999), so it is quarantined with the
+reason and the replay goes on.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import datetime
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from listeners.base import Page, Query, Rejected, SourceError
+from vigie.clock import future_reason
 from vigie.models import Author, Engagement, Post, post_id, utc
 
 PAGE_SIZE = 500
+DEFAULT_MAX_FUTURE = timedelta(minutes=10)  # the default of `clock.max_skew_minutes`
 
 _AUTHOR_STR = ("id", "handle", "name")
 _ENGAGEMENT = ("likes", "reposts", "replies", "quotes", "views")
@@ -51,15 +58,19 @@ class ReplayListener:
 
     source = "replay"
 
-    def __init__(self, path: Path | str, name: str = "replay", page_size: int = PAGE_SIZE):
+    def __init__(self, path: Path | str, name: str = "replay", page_size: int = PAGE_SIZE,
+                 max_future: timedelta = DEFAULT_MAX_FUTURE, clock: Callable[[], float] = time.time):
         self.path = Path(path)
         self.name = name
         self.page_size = page_size
+        self.max_future = max_future
+        self.clock = clock
 
     @classmethod
-    def from_config(cls, name: str, cfg: Any) -> "ReplayListener":
-        """Build from a `vigie.config.ReplaySource` (its path is already resolved against the config file)."""
-        return cls(cfg.path, name=name)
+    def from_config(cls, name: str, cfg: Any, max_future: timedelta | None = None) -> "ReplayListener":
+        """Build from a `vigie.config.ReplaySource` (its path is already resolved against the config file);
+        `max_future` is the configured clock skew (`clock.max_skew_minutes`)."""
+        return cls(cfg.path, name=name, max_future=DEFAULT_MAX_FUTURE if max_future is None else max_future)
 
     def plan(self, topics: list[Any]) -> list[Query]:
         # One file = one stream: a single query whose cursor is the file position.
@@ -67,11 +78,12 @@ class ReplayListener:
 
     def fetch(self, query: Query, cursor: dict[str, Any] | None, now: datetime) -> Iterator[Page]:
         now = utc(now)
+        impossible = max(now, utc(self.clock())) + self.max_future  # no real post is dated after this
         offset, line_no = _read_cursor(cursor)
         try:
             fh = self.path.open("rb")
         except OSError as exc:
-            raise SourceError(f"replay {self.name}: cannot open {self.path}: {exc.strerror or exc}") from None
+            raise SourceError(f"replay {self.name}: cannot open {self.path}: {exc.strerror or exc}", "config") from None
         with fh:
             self._check_offset(fh, offset)
             fh.seek(offset)
@@ -93,7 +105,14 @@ class ReplayListener:
                         )
                     )
                     post = None
-                if post is not None and post.created_at >= now:
+                if post is not None and post.created_at > impossible:
+                    rejected.append(Rejected(
+                        record=raw.decode("utf-8", errors="replace").rstrip("\r\n"),
+                        reason=future_reason(post.created_at, self.max_future),
+                        context={"line": line_no, "file": self.path.name},
+                    ))
+                    post = None
+                elif post is not None and post.created_at >= now:
                     break  # the future: leave this line unread (the cursor stays before it)
                 offset += len(raw)
                 line_no += 1
@@ -112,14 +131,14 @@ class ReplayListener:
         if offset > size:
             raise SourceError(
                 f"replay {self.name}: cursor offset {offset} is past the end of {self.path.name} ({size} bytes); "
-                "the file was truncated or replaced. Fix: reset this source's cursor (or start a fresh store)."
+                "the file was truncated or replaced. Fix: reset this source's cursor (or start a fresh store).", "config"
             )
         if offset > 0:
             fh.seek(offset - 1)
             if fh.read(1) != b"\n":
                 raise SourceError(
                     f"replay {self.name}: cursor offset {offset} is not at a line start in {self.path.name}; "
-                    "the file was modified. Fix: reset this source's cursor (or start a fresh store)."
+                    "the file was modified. Fix: reset this source's cursor (or start a fresh store).", "config"
                 )
 
     def _parse(self, raw: bytes, line_no: int) -> Post | None:
@@ -223,6 +242,6 @@ def _read_cursor(cursor: dict[str, Any] | None) -> tuple[int, int]:
         return 0, 1
     offset, line = cursor.get("offset", 0), cursor.get("line", 1)
     if not isinstance(offset, int) or not isinstance(line, int) or offset < 0 or line < 1:
-        raise SourceError(f"replay: invalid cursor {cursor!r}; expected {{'offset': int >= 0, 'line': int >= 1}}")
+        raise SourceError(f"replay: invalid cursor {cursor!r}; expected {{'offset': int >= 0, 'line': int >= 1}}", "config")
     return offset, line
 

@@ -68,7 +68,7 @@ class XListener:
             try:
                 token = env_secret(self.token_env, f"X source {self.name!r}")
             except SecretMissing as exc:
-                raise SourceError(str(exc)) from None
+                raise SourceError(str(exc), "auth") from None
             client = tweepy.Client(bearer_token=token, return_type=requests.Response, wait_on_rate_limit=False)
             # Timeouts always (tweepy sets none); base_url redirects api.twitter.com (mirror, fixture server).
             adapter = TimeoutAdapter(self.policy.timeout_s, origin=API_ORIGIN, base_url=self.base_url)
@@ -100,37 +100,42 @@ class XListener:
                 response = client.search_recent_tweets(query.text, **params)
                 body = response.json()
             except tweepy.TooManyRequests as exc:
+                if b"UsageCapExceeded" in (exc.response.content or b"")[:2000]:
+                    # The project's monthly post cap is spent: waiting 15 minutes will not help.
+                    raise SourceError(f"X source {self.name!r}: the project's monthly usage cap is spent "
+                                      "(UsageCapExceeded); nothing is fetched until it resets or the plan changes.",
+                                      "quota") from None
                 raise RateLimited(reset_wait(exc.response.headers, self.retrier.clock()), "X: HTTP 429 Too Many Requests") from None
             except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
                 raise SourceError(
                     f"X source {self.name!r}: access refused (HTTP {exc.response.status_code}). Set {self.token_env} to a "
-                    "valid app bearer token of a project with recent-search access (Basic tier or above)."
+                    "valid app bearer token of a project with recent-search access (Basic tier or above).", "auth"
                 ) from None
             except tweepy.TwitterServerError as exc:
                 raise Transient(f"X: HTTP {exc.response.status_code}") from None
             except (requests.Timeout, requests.ConnectionError) as exc:
                 raise Transient(f"X: {'timeout' if isinstance(exc, requests.Timeout) else 'connection failed'}") from None
             except ValueError:
-                raise Transient("X: response is not valid JSON") from None
+                raise Transient("X: response is not valid JSON", "parse") from None
             except tweepy.BadRequest as exc:
                 # Recent search only reaches 7 days back: a since_id/until_id older than that is refused.
                 # Search the whole window instead (what is older is out of reach anyway) and say so.
                 text = " ".join(exc.api_messages)
                 stale = [k for k in ("since_id", "until_id") if k in params and k in text]
                 if not stale:
-                    raise SourceError(f"X source {self.name!r}: request refused: {text[:300]}") from None
+                    raise SourceError(f"X source {self.name!r}: request refused: {text[:300]}", "config") from None
                 for key in stale:
                     params.pop(key)
                 params.pop("next_token", None)
                 raise Transient(f"X: {'/'.join(stale)} outside the 7-day search window; searching the whole window") from None
             except tweepy.HTTPException as exc:
-                raise SourceError(f"X source {self.name!r}: HTTP {exc.response.status_code}: {'; '.join(exc.api_messages)[:300]}") from None
+                raise SourceError(f"X source {self.name!r}: HTTP {exc.response.status_code}: {'; '.join(exc.api_messages)[:300]}", "schema") from None
             self.retrier.observe(response.headers)
             return body
 
         body = self.retrier.call(once)
         if not isinstance(body, dict):
-            raise SourceError(f"X source {self.name!r}: unexpected response shape ({type(body).__name__})")
+            raise SourceError(f"X source {self.name!r}: unexpected response shape ({type(body).__name__})", "schema")
         tweets = body.get("data") or []
         users = {u.get("id"): u for u in (body.get("includes") or {}).get("users") or [] if isinstance(u, dict)}
         meta = body.get("meta") or {}

@@ -1,3 +1,14 @@
 """Shared pytest fixtures. Each room keeps its fixtures in its own module, imported here."""
 
+import pytest
 from es_fixtures import es_client, es_osmem, es_prefix, es_proxy  # noqa: F401  (Elasticsearch / osmem)
+
+
+@pytest.fixture(autouse=True)
+def _forget_registered_secrets():
+    """Secrets register themselves process-wide as they are read (vigie.secrets); a test's fake secrets
+    ("secret", "wrong") must not mask words in the next test's messages."""
+    yield
+    from vigie.secrets import SCRUBBER
+
+    SCRUBBER.clear()

@@ -56,7 +56,9 @@ class CompatProxy:
 
     def __init__(self, upstream: str):
         self.upstream = urlsplit(upstream)
-        self.bulk_faults: list[str] = []  # consumed one per _bulk call: "request-429", "item-429", "item-503"
+        # consumed one per _bulk call: "request-429", "item-429", "item-503", or "drop-reply" (the bulk
+        # reaches osmem and is applied, then the connection closes before any answer: a reply lost)
+        self.bulk_faults: list[str] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         # ILM emulation (osmem has no ILM): answer `_ilm/*` as Elasticsearch does, keep the policies, and
         # strip `index.lifecycle` settings (kept in `lifecycle_settings`) before osmem sees them.
@@ -81,6 +83,8 @@ class CompatProxy:
                         headers[k] = plain_content_type(headers[k])
                 if "/_bulk" in self.path and proxy.bulk_faults:
                     fault = proxy.bulk_faults.pop(0)
+                    if fault == "drop-reply":
+                        return self._drop_reply(body, headers)
                     return self._fault(fault, body)
                 if proxy.emulate_ilm and self.path.startswith("/_ilm/"):
                     return self._ilm(body)
@@ -102,6 +106,13 @@ class CompatProxy:
                 self.end_headers()
                 self.wfile.write(data)
                 conn.close()
+
+            def _drop_reply(self, body: bytes, headers: dict[str, str]) -> None:
+                conn = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port, timeout=30)
+                conn.request(self.command, self.path, body=body or None, headers=headers)
+                conn.getresponse().read()  # applied upstream...
+                conn.close()
+                self.close_connection = True  # ...and the client never hears of it
 
             def _ilm(self, body: bytes) -> None:
                 if self.path.startswith("/_ilm/status"):

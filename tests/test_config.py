@@ -87,6 +87,72 @@ def test_inline_secret_is_refused_and_not_echoed(tmp_path):
     msg = str(err.value)
     assert "channels[0].webhook_env" in msg
     assert "NAME of an environment variable" in msg
+    assert "notarealsecret" not in msg and "hooks.example" not in msg
+
+
+@pytest.mark.parametrize("snippet", [
+    # a token pasted into a *_env key of a source (the error is about its shape)
+    "sources:\n  x: {type: x, token_env: AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI}\n",
+    # ...into a misspelt *_env key (an unknown key: its value is not shown either)
+    "channels:\n  - {type: pagerduty, routing_keyenv: x, routing_key_envv: R0UT1NGK3YV4LU3S3CR3T}\n",
+    # ...as a value whose type is wrong (the whole mapping would be echoed)
+    "channels:\n  - {type: teams, min_level: loud, webhook_env: {url: R0UT1NGK3YV4LU3S3CR3T}}\n",
+    # ...upper-case, it would pass for a variable name
+    "channels:\n  - {type: pagerduty, routing_key_env: R0UT1NGK3YV4LU3S3CR3T}\n",
+])
+def test_a_secret_pasted_into_an_env_key_is_never_echoed(tmp_path, snippet):
+    path = write(tmp_path, GOOD.replace("sources:\n  replay: {type: replay, path: posts.jsonl}\n", "") .replace("    sources: [replay]\n", "") + snippet)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    msg = str(err.value)
+    assert "invalid configuration" in msg
+    for secret in ("AAAAAAAAAAAAAAAAAAAAAMLhe", "R0UT1NGK3YV4LU3S3CR3T"):
+        assert secret not in msg, msg
+
+
+def test_duplicate_keys_are_errors_naming_file_line_and_key(tmp_path):
+    path = write(tmp_path, GOOD + "channels:\n  - {type: pagerduty, optional: true}\nchannels:\n  - {type: console}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == (f"{path}: duplicate key 'channels' at line 11 (first at line 9); YAML would silently "
+                              "keep only the last one. Fix: merge the two into one.")
+    nested = write(tmp_path, GOOD.replace("    sources: [replay]", "    sources: [replay]\n    query: other"))
+    with pytest.raises(ConfigError, match=r"duplicate key 'query' at line 7 \(first at line 5\)"):
+        load_config(nested)
+
+
+def test_merge_keys_may_override_what_they_merge(tmp_path):
+    path = write(tmp_path, GOOD + "channels:\n  - &ch {type: console, min_level: watch}\n  - {<<: *ch, min_level: crisis, options: {name: loud}}\n")
+    config = load_config(path)
+    assert [(c.type, c.min_level) for c in config.channels] == [("console", "watch"), ("console", "crisis")]
+
+
+def test_an_alias_bomb_fails_fast(tmp_path):
+    import time
+
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    path = write(tmp_path, "\n".join(lines) + "\ntopics: *i\n")
+    began = time.perf_counter()
+    with pytest.raises(ConfigError, match="expands to more than 200,000 values"):
+        load_config(path)
+    assert time.perf_counter() - began < 0.5
+    many = write(tmp_path, GOOD + "x: &x 1\ny: [" + ", ".join(["*x"] * 250) + "]\n")
+    with pytest.raises(ConfigError, match="more than 200 YAML aliases"):
+        load_config(many)
+
+
+def test_a_file_that_is_not_utf8_gets_a_clear_message(tmp_path):
+    path = tmp_path / "vigie.yml"
+    path.write_bytes(GOOD.replace("Maison Lumen", "Maison Lumière").encode("latin-1"))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == (f"{path}: not UTF-8 text (byte 0xe8 at line 4, column 22). Fix: save the file as UTF-8 "
+                              "(most editors: \"Save with encoding\" → UTF-8).")
+    bom = tmp_path / "bom.yml"
+    bom.write_bytes(b"\xef\xbb\xbf" + GOOD.encode("utf-8"))
+    assert load_config(bom).topics[0].name == "Maison Lumen"
 
 
 def test_yaml_syntax_error_gives_line(tmp_path):

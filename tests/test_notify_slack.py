@@ -294,12 +294,20 @@ def test_a_crash_between_send_and_record_does_not_resend_to_a_non_idempotent_cha
     assert deliver(store.get_alert(alert.id), "open", notifiers, store) == []
 
 
-def test_missing_secret_disables_the_channel_or_raises_in_strict_mode(monkeypatch):
+def test_missing_secret_is_a_config_error_unless_the_channel_is_optional(monkeypatch):
     monkeypatch.delenv("SLACK_WEBHOOK_URL", raising=False)
-    ns = build_notifiers([ChannelConfig(type="console"), ChannelConfig(type="slack_webhook")], console=io.StringIO())
+    monkeypatch.delenv("PAGERDUTY_ROUTING_KEY", raising=False)
+    # A pager that silently is not there: refused, every missing variable named at once.
+    with pytest.raises(SecretMissing) as err:
+        build_notifiers([ChannelConfig(type="console"), ChannelConfig(type="slack_webhook"),
+                         ChannelConfig(type="pagerduty")], console=io.StringIO())
+    assert "SLACK_WEBHOOK_URL is not set" in str(err.value) and "PAGERDUTY_ROUTING_KEY is not set" in str(err.value)
+    assert "optional: true" in str(err.value)
+    ns = build_notifiers([ChannelConfig(type="console"), ChannelConfig(type="slack_webhook", optional=True)],
+                         console=io.StringIO())
     assert [n.channel for n in ns] == ["console"]
     with pytest.raises(SecretMissing, match="SLACK_WEBHOOK_URL is not set"):
-        build_notifiers([ChannelConfig(type="slack_webhook")], strict=True)
+        build_notifiers([ChannelConfig(type="slack_webhook", optional=True)], strict=True)
 
 
 def test_bad_options_and_duplicate_channels_are_config_errors():

@@ -123,7 +123,19 @@ def resolve_config_path(variable_value: str | None, environ: Mapping[str, str] |
 
 
 def load(variable_value: str | None, environ: Mapping[str, str] | None = None) -> VigieConfig:
-    return load_config(resolve_config_path(variable_value, environ))
+    """The config every task starts from (the Variable, else $VIGIE_CONFIG): see `load_path`."""
+    return load_path(resolve_config_path(variable_value, environ))
+
+
+def load_path(path: str | Path) -> VigieConfig:
+    """Load a config the way every task must: install the process's secret log filter and register every
+    secret the config names first, so no task log (Airflow's handlers included) can carry one."""
+    from vigie.secrets import install_log_filter, register_config
+
+    install_log_filter()
+    config = load_config(path)
+    register_config(config)
+    return config
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from vigie.config import ConfigError, NlpConfig, load_config
 from vigie.models import utc
@@ -22,11 +23,24 @@ def _console(stream: TextIO | None = None) -> Console:
     return Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
 
 
-def _load(path: str | Path):
+class ConfigProblem(click.ClickException):
+    """A configuration the command cannot run with; `vigie run` exits with EXIT_CONFIG."""
+
+
+def _load(path: str | Path, exit_code: int = 1):
+    """Load and validate the config, then register every secret it names with the log scrubber before
+    anything (a client library, a notifier) can log."""
+    from vigie.secrets import install_log_filter, register_config
+
+    install_log_filter()
     try:
-        return load_config(path)
+        config = load_config(path)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+        problem = ConfigProblem(str(exc))
+        problem.exit_code = exit_code
+        raise problem from None
+    register_config(config)
+    return config
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -40,6 +54,9 @@ def cli(verbose: int) -> None:
       vigie run --config vigie.yml    # one cycle of every configured source, detection and alerts
       echo "Service client nul, remboursez-moi !" | vigie score
     """
+    from vigie.secrets import install_log_filter
+
+    install_log_filter()  # before any log line: every configured secret is masked in every record
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -53,23 +70,37 @@ def cli(verbose: int) -> None:
               help="Ground truth of the scenario [default: truth.json beside the replay file].")
 @click.option("--resume", is_flag=True, help="Keep the demo store and continue from its cursors (default: start afresh).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default="out/report.html", show_default=True)
-def demo(config_path: str, truth_path: str | None, resume: bool, report_path: str) -> None:
+@click.option("--force", is_flag=True,
+              help="Use a store the demo did not create (deleting it), and send the simulated alerts to the "
+                   "config's real channels (and to Slack if SLACK_WEBHOOK_URL is set).")
+def demo(config_path: str, truth_path: str | None, resume: bool, report_path: str, force: bool) -> None:
     """Replay the bundled scenario in simulated time through the real pipeline.
 
     Posts flow replay -> NLP -> SQLite -> detection -> notifiers, 5 simulated minutes at a time. Alerts are
     printed as they fire; at the end the alert timeline is compared with the scenario's ground truth and
-    an HTML report is written. If SLACK_WEBHOOK_URL is set, warning and crisis alerts also go to Slack.
+    an HTML report is written.
+
+    The demo only uses a store it created (or an empty one) and prints its simulated alerts on the console
+    only: with --force it takes any store and also pages the configured channels (and Slack, if
+    SLACK_WEBHOOK_URL is set).
 
     \b
     Example:
       vigie demo
       vigie demo --resume      # a second run on the same store: adds no post and no alert
     """
-    from vigie.demo import load_truth, simulate, with_slack_from_env
+    from vigie.demo import (ForeignStore, check_store_is_ours, console_only, is_demo_store, load_truth,
+                            mark_demo_store, simulate, with_slack_from_env)
     from vigie.pipeline import Runtime
     from vigie.report import write_report
 
-    config = with_slack_from_env(_load(config_path))
+    config = _load(config_path)
+    config = with_slack_from_env(config) if force else console_only(config)
+    if not force:
+        try:
+            check_store_is_ours(config)
+        except ForeignStore as exc:
+            raise click.ClickException(str(exc)) from None
     console = _console()
     replay = next((s for s in config.sources.values() if s.type == "replay"), None)
     if replay is None:
@@ -85,6 +116,8 @@ def demo(config_path: str, truth_path: str | None, resume: bool, report_path: st
                   f"{' ' + str(config.store.path) if config.store.type == 'sqlite' else ''}")
     rt = Runtime.from_config(config, console=console)
     try:
+        if not is_demo_store(rt.store):
+            mark_demo_store(rt.store)
         days_seen: set[str] = set()
 
         def progress(t: datetime) -> None:
@@ -151,37 +184,80 @@ def _print_timeline(console: Console, alerts: list, truth: dict[str, Any]) -> No
 
 # -- run ----------------------------------------------------------------------------------------
 
-@cli.command()
+# `vigie run` exit codes (README "Exit codes"): cron and Airflow alert on anything but 0.
+EXIT_OK = 0  # every source read, detection ran, every delivery made
+EXIT_CONFIG = 1  # the configuration is invalid or a required secret is missing: nothing ran
+EXIT_USAGE = 2  # bad command line (click's code), e.g. --now too far in the future: nothing ran
+EXIT_PARTIAL = 3  # the cycle ran, but a source, a query or a channel failed (the rest went on)
+EXIT_FAILED = 4  # nothing useful ran: not one source could be read, or detection failed
+RUN_EXIT_CODES = {"ok": EXIT_OK, "partial": EXIT_PARTIAL, "failed": EXIT_FAILED}
+
+
+@cli.command(epilog="""\b
+Exit codes:
+  0  all good: every source read, detection ran, every delivery made
+  1  configuration error (invalid file, missing channel secret): nothing ran
+  2  usage error (bad option, --now further ahead than clock.max_skew_minutes): nothing ran
+  3  partial failure: a source, query or channel failed; the rest ran
+  4  total failure: no source could be read, or detection failed""")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True,
               help="Vigie configuration file (see vigie.example.yml).")
-@click.option("--now", default=None, help="Clock for this cycle (ISO-8601, UTC) [default: now].")
+@click.option("--now", default=None,
+              help="Clock for this cycle (ISO-8601, UTC) [default: now]. At most clock.max_skew_minutes ahead of "
+                   "the real clock.")
 def run(config_path: str, now: str | None) -> None:
     """One cycle: fetch every configured source since its cursor, score, store, detect and alert.
+
+    Each source and each query fails alone (reported with its kind: auth, quota, rate_limit, network,
+    parse, schema, store...); detection runs on what is stored whatever ingestion did.
 
     \b
     Example:
       vigie run --config vigie.yml
     """
+    from vigie.clock import ClockError, check_now
     from vigie.pipeline import Runtime, run_cycle
 
-    config = _load(config_path)
+    config = _load(config_path, exit_code=EXIT_CONFIG)
+    clock = None
+    if now:
+        try:
+            clock = check_now(utc(now), timedelta(minutes=config.clock.max_skew_minutes))
+        except ValueError as exc:  # ClockError, or not an ISO-8601 time
+            message = str(exc) if isinstance(exc, ClockError) else f"expected an ISO-8601 time such as 2026-03-02T12:00:00Z, found {now!r}"
+            raise click.BadParameter(message, param_hint="--now") from None
     console = _console()
-    rt = Runtime.from_config(config, console=console)
     try:
-        report = run_cycle(rt, utc(now) if now else None)
+        rt = Runtime.from_config(config, console=console)
+    except ConfigError as exc:
+        problem = ConfigProblem(f"{config_path}: {exc}")
+        problem.exit_code = EXIT_CONFIG
+        raise problem from None
+    except Exception as exc:  # the store cannot be opened (Elasticsearch unreachable...)
+        console.print(f"[red]cannot start: {type(exc).__name__}: {escape(str(exc))}[/red]")
+        raise SystemExit(EXIT_FAILED) from None
+    try:
+        report = run_cycle(rt, clock)
     finally:
         rt.close()
-    failed = 0
     for s in report.sources:
         status = "[green]ok[/green]" if s.ok else "[red]failed[/red]"
+        future = f" ({s.future} dated in the future)" if s.future else ""
         console.print(f"{s.source}: {status} {s.fetched} fetched, {s.inserted} new, {s.updated} updated, "
-                      f"{s.quarantined} quarantined")
+                      f"{s.quarantined} quarantined{future}")
         for err in s.errors:
-            failed += 1
-            console.print(f"  [red]{err}[/red]")
-    console.print(f"{len(report.events)} alert event(s)")
-    if failed and failed == sum(len(s.errors) > 0 for s in report.sources) == len(report.sources):
-        raise SystemExit(1)
+            console.print(f"  [red]{escape(err)}[/red]")  # "[parse] ...": not rich markup
+    if report.detection_error:
+        console.print(f"[red]detection failed: {escape(report.detection_error)}[/red]")
+    else:
+        console.print(f"{len(report.events)} alert event(s)")
+    for alert_id, channel, error in report.delivery_failures:
+        console.print(f"  [red]delivery of alert {alert_id} to {escape(channel)} failed: {escape(error)}[/red]")
+    outcome = report.outcome
+    if outcome != "ok":
+        console.print(f"[bold]{'partial failure' if outcome == 'partial' else 'failed'}[/bold] "
+                      f"(exit code {RUN_EXIT_CODES[outcome]})")
+    raise SystemExit(RUN_EXIT_CODES[outcome])
 
 
 # -- score --------------------------------------------------------------------------------------

@@ -25,10 +25,16 @@ class SecretMissing(ConfigError):
 
 
 def env_secret(var_name: str, what: str) -> str:
-    """Read a secret from the environment; the error names the variable, never a value."""
+    """Read a secret from the environment; the error names the variable, never a value.
+
+    The value is registered with the process's secret scrubber (`vigie.secrets`) as it is read, so no
+    log record or stored error text can carry it (or its URL path and query) afterwards."""
+    from vigie.secrets import register
+
     value = os.environ.get(var_name, "")
     if not value:
         raise SecretMissing(f"{what}: environment variable {var_name} is not set. Fix: export {var_name}=...")
+    register(value)
     return value
 
 
@@ -40,8 +46,14 @@ class _Model(BaseModel):
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
+def _looks_like_a_key(name: str) -> bool:
+    """An upper-case access key (AKIA..., a routing key) also matches ENV_NAME; a variable name is
+    rarely that long, and rarely long without an underscore but with digits."""
+    return len(name) > 64 or (len(name) >= 16 and "_" not in name and any(c.isdigit() for c in name))
+
+
 def _check_env_name(value: str | None) -> str | None:
-    if value is not None and not ENV_NAME.match(value):
+    if value is not None and (not ENV_NAME.match(value) or _looks_like_a_key(value)):
         raise ValueError(
             "must be the NAME of an environment variable (e.g. SLACK_WEBHOOK_URL), never the secret itself"
         )
@@ -93,6 +105,7 @@ class XSource(_Model):
     # stops until the next run (its cursor intact).
     timeout_s: float = Field(20, gt=0)
     max_wait_s: float = Field(900, ge=0)
+    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
     _env = field_validator("token_env")(_check_env_name)
 
 
@@ -111,6 +124,7 @@ class RedditSource(_Model):
     # stops until the next run (its cursor intact).
     timeout_s: float = Field(20, gt=0)
     max_wait_s: float = Field(900, ge=0)
+    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
     _env = field_validator("client_id_env", "client_secret_env")(_check_env_name)
 
 
@@ -121,6 +135,7 @@ class FeedsSource(_Model):
     discourse: list[str] = Field(default_factory=list, description="Base URLs of Discourse forums")
     timeout_s: float = Field(20, gt=0)
     max_wait_s: float = Field(900, ge=0)  # listener limits (issue 3)
+    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
     max_pages: int = Field(10, ge=1, description="Discourse pages per run")
 
 
@@ -135,6 +150,7 @@ class MastodonSource(_Model):
     # stops until the next run (its cursor intact).
     timeout_s: float = Field(20, gt=0)
     max_wait_s: float = Field(900, ge=0)
+    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
     _env = field_validator("token_env")(_check_env_name)
 
 
@@ -149,6 +165,7 @@ class BlueskySource(_Model):
     # stops until the next run (its cursor intact).
     timeout_s: float = Field(20, gt=0)
     max_wait_s: float = Field(900, ge=0)
+    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
     _env = field_validator("handle_env", "app_password_env")(_check_env_name)
 
 
@@ -223,6 +240,9 @@ class DetectionConfig(_Model):
 class ChannelConfig(_Model):
     type: Literal["console", "slack_webhook", "slack_bot", "pagerduty", "teams", "email", "webhook"]
     min_level: Literal["watch", "warning", "crisis"] = "warning"
+    # A channel whose secret variable is unset is a configuration error (a pager that silently isn't);
+    # `optional: true` turns that into a warning and the channel is left out.
+    optional: bool = False
     webhook_env: str | None = None
     token_env: str | None = None
     channel: str | None = None
@@ -231,6 +251,33 @@ class ChannelConfig(_Model):
     url: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     _env = field_validator("webhook_env", "token_env", "routing_key_env", "secret_env")(_check_env_name)
+
+
+# The environment variable that holds each channel type's secret when the config names none (`*_env`).
+CHANNEL_SECRET_ENV: dict[str, tuple[str, str]] = {
+    "slack_webhook": ("webhook_env", "SLACK_WEBHOOK_URL"),
+    "slack_bot": ("token_env", "SLACK_BOT_TOKEN"),
+    "pagerduty": ("routing_key_env", "PAGERDUTY_ROUTING_KEY"),
+    "teams": ("webhook_env", "TEAMS_WEBHOOK_URL"),
+    "email": ("secret_env", "SMTP_PASSWORD"),
+    "webhook": ("secret_env", "VIGIE_WEBHOOK_SECRET"),
+}
+
+
+def channel_secret_env(cfg: ChannelConfig) -> str | None:
+    """The variable holding this channel's secret, or None when it needs none (console; e-mail through
+    a relay without login)."""
+    if cfg.type not in CHANNEL_SECRET_ENV or (cfg.type == "email" and not cfg.options.get("username")):
+        return None
+    attr, default = CHANNEL_SECRET_ENV[cfg.type]
+    return getattr(cfg, attr) or default
+
+
+class ClockConfig(_Model):
+    """How far ahead of the real clock a time may be: `vigie run --now` beyond it is refused, a post
+    dated beyond it is quarantined (a platform bug or a typo must not move a cursor into the future)."""
+
+    max_skew_minutes: float = Field(10, ge=0, le=24 * 60)
 
 
 class ReportConfig(_Model):
@@ -246,6 +293,7 @@ class VigieConfig(_Model):
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
     channels: list[ChannelConfig] = Field(default_factory=lambda: [ChannelConfig(type="console", min_level="watch")])
     report: ReportConfig = Field(default_factory=ReportConfig)
+    clock: ClockConfig = Field(default_factory=ClockConfig)
 
     @model_validator(mode="after")
     def _topic_sources_exist(self) -> "VigieConfig":
@@ -286,9 +334,32 @@ def _loc_to_path(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
+HIDDEN = "<not shown: a value in an *_env key may be a secret>"
+# Keys whose value is never shown in an error: `*_env` keys, and misspellings of them or of a secret's name.
+_SECRET_KEY = re.compile(r"env|secret|token|key|pass|auth|webhook|sig", re.IGNORECASE)
+
+
+def _secret_key(key: Any) -> bool:
+    return isinstance(key, str) and bool(_SECRET_KEY.search(key))
+
+
+def _hide_env_values(value: Any) -> Any:
+    """`value` with whatever sits under a `*_env`-like key replaced: such a key should hold a variable
+    NAME, and when it does not, the value is likely the secret itself, pasted by mistake."""
+    if isinstance(value, dict):
+        return {k: (HIDDEN if _secret_key(k) else _hide_env_values(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hide_env_values(v) for v in value]
+    return value
+
+
 def _describe_found(value: Any) -> str:
-    text = repr(value)
+    text = repr(_hide_env_values(value))
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _is_env_key(loc: tuple[Any, ...]) -> bool:
+    return any(_secret_key(p) for p in loc)
 
 
 def format_validation_error(path: Path | str, err: ValidationError) -> str:
@@ -304,6 +375,10 @@ def format_validation_error(path: Path | str, err: ValidationError) -> str:
                 f"  - {error.path}: expected the name of a source defined under `sources` ({error.known}), "
                 f"found {error.found!r}. Fix: add a `sources.{error.found}` entry or remove it from the topic."
             )
+            continue
+        if _is_env_key(loc) and item["type"] != "missing":
+            lines.append(f"  - {key}: expected the NAME of an environment variable (e.g. SLACK_WEBHOOK_URL), "
+                         f"found something else ({HIDDEN}). Fix: put the secret in the environment and its name here.")
             continue
         if item["type"] == "missing":
             lines.append(f"  - {key}: required key is missing. Fix: add `{key.split('.')[-1]}:` to {path}.")
@@ -322,21 +397,50 @@ _SOURCE_TAGS = {"replay", "x", "reddit", "feeds", "mastodon", "bluesky", "sqlite
 
 
 def load_config(path: Path | str) -> VigieConfig:
-    """Read and validate a YAML config. Relative paths inside it are resolved against its folder."""
+    """Read and validate a YAML config. Relative paths inside it are resolved against its folder.
+
+    The file is read strictly (`vigie.yaml_strict`): UTF-8 only, a duplicate key is an error (YAML would
+    silently keep the last one: a second `channels:` would replace the pagers), and aliases are counted
+    and the document's expanded size capped, so an alias bomb fails in milliseconds."""
+    from vigie.yaml_strict import YamlProblem, load_yaml
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found. Fix: pass --config with an existing file (see vigie.example.yml).") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the file ({exc.strerror or type(exc).__name__}).") from None
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: {size:,} bytes, more than a configuration can be ({MAX_CONFIG_BYTES:,} bytes at most); "
+                          "is this the right file?")
     try:
-        data = yaml.safe_load(text)
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the file ({exc.strerror or type(exc).__name__}).") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line {line}, column {column}). "
+            "Fix: save the file as UTF-8 (most editors: \"Save with encoding\" → UTF-8)."
+        ) from None
+    try:
+        data = load_yaml(text)
+    except YamlProblem as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or type(exc).__name__}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level (topics:, sources:, ...), found {type(data).__name__}")
     return config_from_dict(data, path)
+
+
+MAX_CONFIG_BYTES = 1_000_000
 
 
 def config_from_dict(data: dict[str, Any], path: Path | str = "<config>") -> VigieConfig:

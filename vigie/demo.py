@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from vigie.config import ChannelConfig, VigieConfig
+from vigie.models import Cursor, utc
 from vigie.pipeline import Runtime, bucket_floor, detect_and_alert, ingest_all
+from vigie.store import Store, open_store
+
+# The demo signs the stores it creates (a cursor row: every backend has them), so that it never deletes or
+# fills with simulated posts a store it did not create.
+DEMO_MARK = ("vigie-demo", "store")
 
 
 @dataclass
@@ -31,6 +37,46 @@ class DemoResult:
 
 def load_truth(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+class ForeignStore(Exception):
+    """The configured store holds data the demo did not write; the message says what and how to proceed."""
+
+
+def is_demo_store(store: Store) -> bool:
+    return store.get_cursor(*DEMO_MARK) is not None
+
+
+def mark_demo_store(store: Store) -> None:
+    store.set_cursor(Cursor(source=DEMO_MARK[0], query=DEMO_MARK[1], value={"created_by": "vigie demo"},
+                            updated_at=utc(time.time())))
+
+
+def check_store_is_ours(config: VigieConfig) -> None:
+    """ForeignStore unless the configured store is absent, empty, or was created by the demo."""
+    if config.store.type == "sqlite" and not Path(config.store.path).exists():
+        return
+    store = open_store(config.store)
+    try:
+        if is_demo_store(store):
+            return
+        posts, alerts = store.count_posts(), len(store.alert_history())
+    finally:
+        store.close()
+    if posts or alerts:
+        where = str(config.store.path) if config.store.type == "sqlite" else f"Elasticsearch {config.store.prefix}-*"
+        raise ForeignStore(
+            f"{where} was not created by `vigie demo` ({posts} posts, {alerts} alerts): the demo would "
+            f"{'delete it' if config.store.type == 'sqlite' else 'fill it with simulated posts'} and page its "
+            "channels with simulated alerts. Fix: give the demo its own store (`store:` in the demo config), "
+            "or pass --force if that is really what you want."
+        )
+
+
+def console_only(config: VigieConfig) -> VigieConfig:
+    """The demo's alerts are simulated: without --force they go to the console, never to a real channel."""
+    config.channels = [c for c in config.channels if c.type == "console"] or [ChannelConfig(type="console", min_level="watch")]
+    return config
 
 
 def with_slack_from_env(config: VigieConfig) -> VigieConfig:

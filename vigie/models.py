@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
+from vigie.secrets import scrub
+
 
 def utc(value: datetime | str | float | int) -> datetime:
     """Return `value` as an aware UTC datetime (ISO-8601 strings and epoch seconds accepted)."""
@@ -268,6 +270,9 @@ class Alert:
             data[key] = iso(getattr(self, key))
         for d, delivery in zip(data["deliveries"], self.deliveries):
             d["at"] = iso(delivery.at)
+            # What a provider answered is stored: never with a secret in it (vigie.secrets), whichever
+            # code path made the record.
+            d["error"], d["response"] = scrub(d.get("error")), scrub(d.get("response"))
         return data
 
     @classmethod

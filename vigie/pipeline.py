@@ -19,7 +19,9 @@ from alerts.notify import build_notifiers, deliver_many
 from alerts.policy import AlertEvent, AlertPolicy
 from listeners import build_listener
 from listeners.base import Listener, SourceError
+from listeners.guard import guarded
 from nlp.pipeline import Analyzer
+from vigie.clock import check_now, future_reason, latest_allowed
 from vigie.config import Topic, VigieConfig
 from vigie.models import Alert, AlertState, Cursor, Post, iso, utc
 from vigie.links import crisis_room_link
@@ -32,6 +34,13 @@ EVIDENCE_POSTS = 5
 
 
 @dataclass
+class SourceFailure:
+    query: str | None  # None: the whole source (it could not even plan its queries)
+    kind: str  # listeners.base.KINDS
+    message: str
+
+
+@dataclass
 class SourceReport:
     source: str
     queries: int = 0
@@ -40,12 +49,23 @@ class SourceReport:
     inserted: int = 0
     updated: int = 0
     quarantined: int = 0
+    future: int = 0  # of `quarantined`: posts dated beyond the clock skew
     errors: list[str] = field(default_factory=list)
+    failures: list[SourceFailure] = field(default_factory=list)  # the same, with their kind
     info: list[dict[str, Any]] = field(default_factory=list)  # rate-limit waits, retries reported by listeners
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def failed_queries(self) -> int:
+        return len({f.query for f in self.failures})
+
+    def fail(self, query: str | None, kind: str, message: str) -> None:
+        self.failures.append(SourceFailure(query, kind, message))
+        self.errors.append(f"{query + ': ' if query else ''}[{kind}] {message}")
+        log.error("source %s%s: [%s] %s", self.source, f", query {query}" if query else "", kind, message)
 
 
 @dataclass
@@ -53,6 +73,29 @@ class CycleReport:
     now: datetime
     sources: list[SourceReport]
     events: list[AlertEvent]
+    detection_error: str | None = None  # detection could not run (or stopped): what happened
+
+    @property
+    def delivery_failures(self) -> list[tuple[str, str, str]]:
+        """(alert id, channel, error) of this cycle's events whose delivery failed."""
+        out = []
+        for event in self.events:
+            key_prefix = event.kind
+            for d in event.alert.deliveries:
+                if d.status == "failed" and (d.key or d.event or "").startswith(key_prefix):
+                    out.append((event.alert.id, d.channel, d.error or "failed"))
+        return out
+
+    @property
+    def outcome(self) -> str:
+        """"ok", "partial" (something failed, the rest ran) or "failed" (detection did not run, or every
+        source failed)."""
+        sources_failed = [s for s in self.sources if not s.ok]
+        if self.detection_error is not None or (self.sources and len(sources_failed) == len(self.sources)):
+            return "failed"
+        if sources_failed or self.delivery_failures:
+            return "partial"
+        return "ok"
 
 
 class Runtime:
@@ -84,14 +127,20 @@ class Runtime:
         notifiers: list[Any] | None = None,
         console: Any = None,
     ) -> "Runtime":
+        # Channels first: a missing secret is a configuration error, found before the store is opened.
+        notifiers = notifiers if notifiers is not None else build_notifiers(config.channels, console=console)
         return cls(
             config=config,
             store=store if store is not None else open_store(config.store),
             analyzer=Analyzer(config.nlp, config.topics),
             detector=Detector(config.detection),
             policy=AlertPolicy(config.detection),
-            notifiers=notifiers if notifiers is not None else build_notifiers(config.channels, console=console),
+            notifiers=notifiers,
         )
+
+    @property
+    def clock_skew(self) -> timedelta:
+        return timedelta(minutes=self.config.clock.max_skew_minutes)
 
     def listener(self, source_name: str) -> Listener:
         if source_name not in self._listeners:
@@ -99,8 +148,9 @@ class Runtime:
                 cfg = self.config.sources[source_name]
             except KeyError:
                 known = ", ".join(sorted(self.config.sources)) or "none"
-                raise SourceError(f"unknown source {source_name!r} (configured: {known})") from None
-            self._listeners[source_name] = build_listener(source_name, cfg)
+                raise SourceError(f"unknown source {source_name!r} (configured: {known})", "config") from None
+            listener = build_listener(source_name, cfg, max_future=self.clock_skew)
+            self._listeners[source_name] = guarded(listener, source_name)  # raises SourceError only
         return self._listeners[source_name]
 
     def close(self) -> None:
@@ -138,8 +188,14 @@ def ingest_source(
 ) -> SourceReport:
     """Fetch one source since its cursors, analyse, store; the cursor moves only after the page is stored.
 
-    A source error (auth refused, missing secret, unreachable) stops this source and is reported; it never
-    raises, so the other sources of a cycle still run.
+    Every failure stops as little as it can and is reported with its kind (`listeners.base.KINDS`); this
+    function never raises, so the other sources of a cycle and detection still run:
+    - the source cannot plan its queries (missing library, unknown source): this source;
+    - a listener or its client library fails (auth, quota, network, a truncated body...): this query;
+    - the store refuses a page (unreachable Elasticsearch, a bulk whose reply was lost): this page and the
+      rest of its query (the cursor stays before the page, so the next run fetches it again; going on to
+      the next page would move the cursor past the one not stored).
+    A post dated further in the future than the clock skew allows is quarantined, never stored.
     """
     now = utc(now) if now else datetime.now(timezone.utc)
     report = SourceReport(source=source_name)
@@ -148,34 +204,81 @@ def ingest_source(
         topics = [t for t in rt.config.topics_for_source(source_name) if topic_ids is None or t.id in topic_ids]
         queries = listener.plan(topics)
     except SourceError as exc:
-        report.errors.append(str(exc))
-        log.error("source %s: %s", source_name, exc)
+        report.fail(None, getattr(exc, "kind", "internal"), str(exc))
+        return report
+    except Exception as exc:  # building a listener is library code too (a client constructor may raise)
+        report.fail(None, "internal", f"{type(exc).__name__}: {exc}")
         return report
     for query in queries:
         report.queries += 1
-        stored = rt.store.get_cursor(source_name, query.key)
-        try:
-            for page in listener.fetch(query, stored.value if stored else None, now):
-                report.pages += 1
-                report.fetched += len(page.posts)
-                for post in page.posts:
-                    post.fetched_at = post.fetched_at or now
-                result = rt.store.upsert_posts(analyze_posts(rt, page.posts))
-                relabel_late_clusters(rt)
-                report.inserted += result.inserted
-                report.updated += result.updated
-                report.quarantined += result.quarantined
-                for rejected in page.rejected:
-                    rt.store.quarantine(source_name, rejected.record, rejected.reason, rejected.context)
-                    report.quarantined += 1
-                if page.info:
-                    report.info.append(page.info)
-                # Only now is the page safe: move the cursor past it.
-                rt.store.set_cursor(Cursor(source=source_name, query=query.key, value=page.cursor, updated_at=now))
-        except SourceError as exc:
-            report.errors.append(f"{query.key}: {exc}")
-            log.error("source %s, query %s: %s", source_name, query.key, exc)
+        _ingest_query(rt, listener, source_name, query, now, report)
     return report
+
+
+class _StoreFailed(Exception):
+    """The store refused a step of a page (wraps the store's own exception, whatever the backend)."""
+
+
+def _stored(step: str, fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except Exception as exc:  # SQLite, Elasticsearch and the OS each have their own exception types
+        raise _StoreFailed(f"{step}: {type(exc).__name__}: {exc}") from exc
+
+
+def _store_page(rt: Runtime, source_name: str, query: Any, page: Any, now: datetime) -> tuple[Any, int]:
+    """Store one page (posts, quarantined records), then move its cursor. Returns (upsert result, number of
+    future-dated posts quarantined); _StoreFailed if the store refused any step (the cursor did not move)."""
+    limit = latest_allowed(rt.clock_skew, now)
+    keep, future = [], 0
+    for post in page.posts:
+        post.fetched_at = post.fetched_at or now
+        if post.created_at > limit:
+            # A platform bug or a typo: stored, it would sit in every future window.
+            _stored("quarantining a future-dated post", rt.store.quarantine, source_name, post.to_dict(),
+                    future_reason(post.created_at, rt.clock_skew), {"query": query.key, "post_id": post.id})
+            future += 1
+        else:
+            keep.append(post)
+    result = _stored("storing the page", rt.store.upsert_posts, analyze_posts(rt, keep))
+    _stored("relabelling late clusters", relabel_late_clusters, rt)
+    for rejected in page.rejected:
+        _stored("quarantining", rt.store.quarantine, source_name, rejected.record, rejected.reason, rejected.context)
+    # Only now is the page safe: move the cursor past it.
+    _stored("saving the cursor", rt.store.set_cursor,
+            Cursor(source=source_name, query=query.key, value=page.cursor, updated_at=now))
+    return result, future
+
+
+def _ingest_query(rt: Runtime, listener: Listener, source_name: str, query: Any, now: datetime,
+                  report: SourceReport) -> None:
+    try:
+        stored = _stored("reading the cursor", rt.store.get_cursor, source_name, query.key)
+        pages = listener.fetch(query, stored.value if stored else None, now)
+        for page in pages:
+            report.pages += 1
+            report.fetched += len(page.posts)
+            try:
+                result, future = _store_page(rt, source_name, query, page, now)
+            except _StoreFailed:
+                close = getattr(pages, "close", None)
+                if close is not None:
+                    close()  # stop the listener: a later page stored would move the cursor past this one
+                raise
+            report.inserted += result.inserted
+            report.updated += result.updated
+            report.quarantined += result.quarantined + future + len(page.rejected)
+            report.future += future
+            if page.info:
+                report.info.append(page.info)
+    except SourceError as exc:
+        report.fail(query.key, getattr(exc, "kind", "internal"), str(exc))
+    except _StoreFailed as exc:
+        report.fail(query.key, "store", f"{exc}; this page is not stored and its cursor did not move "
+                                        "(the next run fetches it again)")
+    except Exception as exc:  # a bug in our own page handling: this query only
+        log.debug("source %s, query %s", source_name, query.key, exc_info=True)
+        report.fail(query.key, "internal", f"{type(exc).__name__}: {exc}")
 
 
 def ingest_all(rt: Runtime, now: datetime | None = None) -> list[SourceReport]:
@@ -252,6 +355,7 @@ def detect_and_alert(rt: Runtime, now: datetime, topic_ids: list[str] | None = N
     The events of one bucket are delivered together, so channels can send one digest when many topics
     alert at once.
     """
+    check_now(now, rt.clock_skew)  # a clock in the future would move the detection cursor past all time to come
     minutes = rt.config.detection.bucket_minutes
     step = timedelta(minutes=minutes)
     end = bucket_floor(now, minutes)
@@ -287,8 +391,17 @@ def detect_and_alert(rt: Runtime, now: datetime, topic_ids: list[str] | None = N
 
 
 def run_cycle(rt: Runtime, now: datetime | None = None) -> CycleReport:
-    """One cycle of every configured source, then detection and alerting (`vigie run`)."""
+    """One cycle of every configured source, then detection and alerting (`vigie run`).
+
+    Sources fail alone (`ingest_source`); detection runs on what is stored whatever ingestion did, and a
+    detection failure is reported (`CycleReport.detection_error`), not raised, so the caller can say what
+    happened (`CycleReport.outcome`, the exit code of `vigie run`)."""
     now = utc(now) if now else datetime.now(timezone.utc)
+    check_now(now, rt.clock_skew)
     sources = ingest_all(rt, now)
-    events = detect_and_alert(rt, now)
+    try:
+        events = detect_and_alert(rt, now)
+    except Exception as exc:
+        log.error("detection failed at %s: %s: %s", iso(now), type(exc).__name__, exc)
+        return CycleReport(now=now, sources=sources, events=[], detection_error=f"{type(exc).__name__}: {exc}")
     return CycleReport(now=now, sources=sources, events=events)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from vigie.models import Alert, Delivery, Level
+from vigie.secrets import register, scrub
 
 log = logging.getLogger("vigie.notify")
 
@@ -55,7 +56,8 @@ def classify_http(status: int, body: str, retry_after: str | None = None) -> Sen
     """Map an HTTP status to success (None) or a SendError: 429 and 5xx retry, other 4xx never will."""
     if 200 <= status < 300:
         return None
-    snippet = " ".join(body.split())[:200]
+    # Scrubbed before it is cut: a secret cut in half by the limit would no longer be recognised.
+    snippet = scrub(" ".join(body.split()))[:200]
     if status == 429:
         return SendError(f"HTTP 429 rate limited: {snippet}", retryable=True, status=status,
                          retry_after=parse_retry_after(retry_after))
@@ -106,11 +108,9 @@ def with_retries(call: Callable[[], str | None], policy: RetryPolicy) -> tuple[s
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """Remove every secret (webhook URL, token, routing key, password) from a message before it is
-    stored or logged. Provider libraries sometimes echo the URL they called in their exceptions."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
+    stored or logged, with its URL path and query (an endpoint answering 404 quotes the path it was
+    called on; Teams quotes `sig=`), and every other secret the process registered (`vigie.secrets`)."""
+    return scrub(text, secrets)
 
 
 def attempt(
@@ -123,6 +123,7 @@ def attempt(
 ) -> Delivery:
     """Run one provider call with retries and turn the outcome into a Delivery (never raises)."""
     secrets = list(secrets)
+    register(*secrets)  # known to the log filter and to `classify_http` before any answer is read
     try:
         response, attempts = with_retries(call, retry)
     except SendError as err:

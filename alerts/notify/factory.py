@@ -1,8 +1,9 @@
 """`build_notifiers`: the configured channels (`channels:` in vigie.yml) turned into notifiers.
 
 Secrets are read here, from the environment variables the config names, and only here. A channel whose
-secret is missing is left out with a warning naming the variable (the demo runs with or without
-SLACK_WEBHOOK_URL), unless `strict=True` (production start-up checks), where it raises SecretMissing.
+secret is missing is a configuration error (a pager that silently is not there is worse than a run
+that refuses to start); every missing one is named at once. A channel marked `optional: true` is left
+out with a warning instead, unless `strict=True` (`vigie notify test`), where it raises too.
 """
 
 from __future__ import annotations
@@ -14,19 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alerts.notify.base import Notifier, RetryPolicy
 from alerts.notify.rules import RULE_KEYS, Rules
-from vigie.config import ChannelConfig, ConfigError, SecretMissing, env_secret
+from vigie.config import CHANNEL_SECRET_ENV, ChannelConfig, ConfigError, SecretMissing, env_secret
 from vigie.models import Level
 
 log = logging.getLogger("vigie.notify")
 
-DEFAULT_ENV = {
-    "slack_webhook": ("webhook_env", "SLACK_WEBHOOK_URL"),
-    "slack_bot": ("token_env", "SLACK_BOT_TOKEN"),
-    "pagerduty": ("routing_key_env", "PAGERDUTY_ROUTING_KEY"),
-    "teams": ("webhook_env", "TEAMS_WEBHOOK_URL"),
-    "email": ("secret_env", "SMTP_PASSWORD"),
-    "webhook": ("secret_env", "VIGIE_WEBHOOK_SECRET"),
-}
+DEFAULT_ENV = CHANNEL_SECRET_ENV  # (kept under its old name for callers of this module)
 
 
 class CommonOptions(BaseModel):
@@ -87,6 +81,7 @@ def build_notifiers(
     channel; `retry` overrides the back-off (tests, demo)."""
     out: list[Notifier] = []
     names: set[str] = set()
+    missing: list[str] = []
     for i, cfg in enumerate(channels):
         opts, rules = _options(i, cfg)
         name = opts.name or cfg.type
@@ -100,12 +95,18 @@ def build_notifiers(
         try:
             notifier = _build_one(i, cfg, name, opts, policy, console)
         except SecretMissing as exc:
-            if strict:
-                raise
-            log.warning("channel %s disabled: %s", name, exc)
+            if strict or not cfg.optional:
+                missing.append(f"channels[{i}] ({name}): {exc}")
+                continue
+            log.warning("channel %s disabled (optional: true): %s", name, exc)
             continue
         notifier.rules = rules  # type: ignore[attr-defined]
         out.append(notifier)
+    if missing:
+        raise SecretMissing(
+            "a configured channel has no secret (" + str(len(missing)) + "):\n  - " + "\n  - ".join(missing)
+            + "\n  (mark a channel `optional: true` to run without it)"
+        )
     return out
 
 

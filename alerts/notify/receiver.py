@@ -44,7 +44,7 @@ class Received:
 @dataclass
 class Reply:
     status: int = 200
-    body: Any = "ok"  # str/bytes sent as is, anything else as JSON
+    body: Any = "ok"  # str/bytes sent as is, a callable gets the request and returns the body, anything else as JSON
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (client timeouts)
 
@@ -66,6 +66,8 @@ class LocalReceiver:
                 body = self.rfile.read(length)
                 got = Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 reply = receiver._handle(got)
+                if callable(reply.body):  # an answer made from the request (endpoints that echo what they got)
+                    reply = Reply(reply.status, reply.body(got), reply.headers, reply.delay)
                 if reply.delay:
                     time.sleep(reply.delay)
                 data = reply.body if isinstance(reply.body, bytes) else (

@@ -45,6 +45,9 @@ class FixtureServer:
     def __init__(self, app: App):
         self.app = app
         self.faults: list[tuple[str, Reply]] = []
+        # Paths whose 200 replies are cut to half their bytes, Content-Length consistent: what a proxy or
+        # a crashing upstream serves ("a 200 with a truncated body"), for every request until removed.
+        self.truncated: set[str] = set()
         self.requests: list[Req] = []
         self._lock = threading.Lock()
         server = self
@@ -76,6 +79,8 @@ class FixtureServer:
                     data = body.encode()
                 else:
                     data = body or b""
+                if reply.status == 200 and any(req.path.startswith(p) for p in server.truncated):
+                    data = data[: len(data) // 2]
                 try:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", reply.content_type)

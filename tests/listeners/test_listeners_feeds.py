@@ -144,4 +144,4 @@ def test_discourse_garbled_body_retried():
         server.fail("/posts.json", Reply(200, '{"latest_posts": [{"id": 1'))
         listener = feeds(server)
         pages = list(listener.fetch(listener.plan([T()])[1], None, NOW))
-        assert sum(len(p.posts) for p in pages) == 7 and pages[0].info["errors"] == ["feeds source 'feeds': response is not valid JSON"]
+        assert sum(len(p.posts) for p in pages) == 7 and pages[0].info["errors"] == ["response is not valid JSON"]
