@@ -233,6 +233,16 @@ class ChannelConfig(_Model):
     _env = field_validator("webhook_env", "token_env", "routing_key_env", "secret_env")(_check_env_name)
 
 
+class DeliveryConfig(_Model):
+    """The outbox's retries (alerts/notify/outbox.py) and the detection lease (vigie/pipeline.py)."""
+
+    retry_base_s: float = Field(30, ge=0, description="First wait after a failed delivery; doubles each time")
+    retry_max_s: float = Field(300, ge=0, description="Longest wait: keep it at most the run interval")
+    expire_after_minutes: float = Field(720, gt=0, description="A message not delivered by then is given up")
+    lease_ttl_s: float = Field(600, gt=0, description="The detection lease lapses this long after a crash")
+    lease_wait_s: float = Field(10, ge=0, description="How long a second run waits for the lease, then skips")
+
+
 class ReportConfig(_Model):
     path: Path = Path("out/report.html")
     kibana_url: str | None = None
@@ -246,6 +256,7 @@ class VigieConfig(_Model):
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
     channels: list[ChannelConfig] = Field(default_factory=lambda: [ChannelConfig(type="console", min_level="watch")])
     report: ReportConfig = Field(default_factory=ReportConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
 
     @model_validator(mode="after")
     def _topic_sources_exist(self) -> "VigieConfig":

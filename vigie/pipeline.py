@@ -10,12 +10,19 @@ have stable dedup keys, so re-running any step over the same window changes noth
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from alerts.detect import Assessment, Detector, floor_time
-from alerts.notify import build_notifiers, deliver_many
+from alerts.notify import build_notifiers
+from alerts.notify.outbox import DrainReport, OutboxPolicy, drain, plan
 from alerts.policy import AlertEvent, AlertPolicy
 from listeners import build_listener
 from listeners.base import Listener, SourceError
@@ -23,11 +30,14 @@ from nlp.pipeline import Analyzer
 from vigie.config import Topic, VigieConfig
 from vigie.models import Alert, AlertState, Cursor, Post, iso, utc
 from vigie.links import crisis_room_link
+from vigie.faults import crash_point
 from vigie.store import Store, open_store
+from vigie.store.base import Lease, LeaseLost
 
 log = logging.getLogger("vigie.pipeline")
 
 DETECTION_CURSOR = "detection"  # cursor "source" under which detection remembers its last assessed bucket
+DETECT_LEASE = "detect-and-deliver"  # one detector (and deliverer) per store at a time
 EVIDENCE_POSTS = 5
 
 
@@ -49,10 +59,20 @@ class SourceReport:
 
 
 @dataclass
+class DetectReport:
+    """What the detect-and-deliver step did: the alert events, the delivery pass, or why it was skipped."""
+
+    events: list[AlertEvent] = field(default_factory=list)
+    delivery: DrainReport = field(default_factory=DrainReport)
+    skipped: str | None = None
+
+
+@dataclass
 class CycleReport:
     now: datetime
     sources: list[SourceReport]
     events: list[AlertEvent]
+    detection: DetectReport | None = None
 
 
 class Runtime:
@@ -74,6 +94,9 @@ class Runtime:
         self.policy = policy
         self.notifiers = notifiers
         self._listeners: dict[str, Listener] = {}
+        self.outbox_policy = OutboxPolicy.from_config(config.delivery)
+        # Who holds the detection lease: readable in the store (host, process) and unique per Runtime.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     @classmethod
     def from_config(
@@ -227,9 +250,9 @@ def _current_and_last_resolved(store: Store, topic_id: str) -> tuple[Alert | Non
     return current, store.last_alert(topic_id, AlertState.RESOLVED)
 
 
-def detect_topic(rt: Runtime, topic: Topic, now: datetime) -> tuple[Assessment, AlertEvent | None]:
-    """Assess one topic at `now`, apply the alert policy and persist the alert if it changed (the risk
-    point and the delivery are the caller's, batched per bucket)."""
+def detect_topic(rt: Runtime, topic: Topic, now: datetime, *, save: bool = True) -> tuple[Assessment, AlertEvent | None]:
+    """Assess one topic at `now`, apply the alert policy and persist the alert if it changed (`save=False`:
+    the caller commits it with its outbox entries, `detect_and_deliver`)."""
     assessment = rt.detector.assess(topic, rt.store, now)
     current, last_resolved = _current_and_last_resolved(rt.store, topic.id)
     event = rt.policy.step(topic, assessment, current, last_resolved, now)
@@ -240,18 +263,98 @@ def detect_topic(rt: Runtime, topic: Topic, now: datetime) -> tuple[Assessment, 
         alert.evidence = _evidence(rt, topic, assessment)
     if rt.config.report.kibana_url:
         alert.links.setdefault("kibana", crisis_room_link(rt.config.report.kibana_url, alert))
-    rt.store.save_alert(alert)
+    if save:
+        rt.store.save_alert(alert)
     return assessment, event
 
 
 def detect_and_alert(rt: Runtime, now: datetime, topic_ids: list[str] | None = None) -> list[AlertEvent]:
-    """Assess every bucket that completed since the last run, oldest first, for every topic.
+    """`detect_and_deliver`, returning only the alert events (the demo, the Airflow DAG's summary)."""
+    return detect_and_deliver(rt, now, topic_ids).events
+
+
+@contextmanager
+def detection_lease(rt: Runtime, wait_s: float | None = None) -> Iterator[Lease | None]:
+    """Hold the store's detect-and-deliver lease, or yield None if another process still holds it after
+    `wait_s` (default `delivery.lease_wait_s`). Two overlapping `vigie run` (or a run and an Airflow
+    task) would otherwise assess the same buckets and send the same messages twice."""
+    cfg = rt.config.delivery
+    wait_s = cfg.lease_wait_s if wait_s is None else wait_s
+    deadline = time.monotonic() + wait_s
+    while not rt.store.acquire_lease(DETECT_LEASE, rt.owner, cfg.lease_ttl_s):
+        if time.monotonic() >= deadline:
+            yield None
+            return
+        time.sleep(min(0.5, max(0.05, wait_s / 10)))
+    lease = Lease(DETECT_LEASE, rt.owner, cfg.lease_ttl_s)
+    try:
+        yield lease
+    finally:
+        try:
+            rt.store.release_lease(DETECT_LEASE, rt.owner)
+        except Exception as exc:  # the lease lapses by itself after its TTL
+            log.warning("could not release the detection lease (%s); it lapses in %.0fs", type(exc).__name__,
+                        cfg.lease_ttl_s)
+
+
+def deliver_outbox(rt: Runtime, lease: Lease | None = None) -> DrainReport:
+    """One delivery pass over the outbox (what is due now), renewing `lease` before each send."""
+
+    def keep() -> bool:
+        return rt.store.acquire_lease(lease.name, lease.owner, lease.ttl_s)
+
+    return drain(rt.store, rt.notifiers, rt.outbox_policy, keep_lease=keep if lease is not None else None)
+
+
+def deliver_pending(rt: Runtime) -> DetectReport:
+    """Drain the outbox under the lease, without detecting (`vigie deliver`, between runs)."""
+    with detection_lease(rt) as lease:
+        if lease is None:
+            return DetectReport(skipped=_skipped_message(rt))
+        return DetectReport(delivery=deliver_outbox(rt, lease))
+
+
+def _skipped_message(rt: Runtime) -> str:
+    return (f"detection and delivery skipped: another process holds the {DETECT_LEASE!r} lease on this store "
+            f"(waited {rt.config.delivery.lease_wait_s:g}s); it delivers what is due. Ingestion is not affected.")
+
+
+def detect_and_deliver(rt: Runtime, now: datetime, topic_ids: list[str] | None = None) -> DetectReport:
+    """Assess every bucket that completed since the last run, oldest first, for every topic; commit each
+    bucket's alert changes with the messages they owe (the outbox) and the detection cursor; deliver.
 
     Detection keeps a cursor per topic (the end of the last assessed bucket) so a re-run over the same time
     adds nothing, and a late run catches up bucket by bucket instead of skipping the buckets it missed.
     The events of one bucket are delivered together, so channels can send one digest when many topics
-    alert at once.
+    alert at once. Failed deliveries of earlier runs are retried here when their back-off is over.
+    Only one process per store runs this at a time (the lease); a second one waits briefly, then skips.
     """
+    with detection_lease(rt) as lease:
+        if lease is None:
+            message = _skipped_message(rt)
+            log.warning(message)
+            return DetectReport(skipped=message)
+        report = DetectReport()
+        try:
+            report.events = _detect_buckets(rt, now, topic_ids, lease, report)
+            _merge(report.delivery, deliver_outbox(rt, lease))  # retries due now, even with no new bucket
+        except LeaseLost as exc:
+            report.skipped = f"detection stopped: {exc} (this run was too slow; the other one goes on)"
+            log.error(report.skipped)
+        return report
+
+
+def _merge(total: DrainReport, one: DrainReport) -> None:
+    for name in ("sent", "retrying", "skipped", "unknown"):
+        setattr(total, name, getattr(total, name) + getattr(one, name))
+    total.waiting = one.waiting  # what still waits at the end
+    total.gave_up += one.gave_up
+    total.deliveries += one.deliveries
+    total.lease_lost = total.lease_lost or one.lease_lost
+
+
+def _detect_buckets(rt: Runtime, now: datetime, topic_ids: list[str] | None, lease: Lease,
+                    report: DetectReport) -> list[AlertEvent]:
     minutes = rt.config.detection.bucket_minutes
     step = timedelta(minutes=minutes)
     end = bucket_floor(now, minutes)
@@ -265,23 +368,25 @@ def detect_and_alert(rt: Runtime, now: datetime, topic_ids: list[str] | None = N
     events: list[AlertEvent] = []
     t = min(next_bucket.values(), default=end + step)
     while t <= end:
-        to_deliver, points, assessed = [], [], []
+        changed, to_deliver, points, assessed = [], [], [], []
         for topic in topics:
             if next_bucket[topic.id] > t:
                 continue
-            assessment, event = detect_topic(rt, topic, t)
+            assessment, event = detect_topic(rt, topic, t, save=False)
             points.append(assessment.risk_point())
             assessed.append(topic)
             if event is not None:
                 events.append(event)
+                changed.append(event.alert)
                 if event.notify:  # silent updates (calm-bucket counting) are persisted, not delivered
                     to_deliver.append((event.alert, event.kind))
-        # Risk points before the cursors: a crash in between re-assesses the bucket and replaces them.
-        rt.store.save_risk(points)
-        for topic in assessed:
-            rt.store.set_cursor(Cursor(source=DETECTION_CURSOR, query=topic.id, value={"at": iso(t)}, updated_at=t))
-        if to_deliver:
-            deliver_many(to_deliver, rt.notifiers, rt.store)
+        entries = plan(to_deliver, rt.notifiers, rt.store, rt.outbox_policy, bucket_at=t)
+        cursors = [Cursor(source=DETECTION_CURSOR, query=topic.id, value={"at": iso(t)}, updated_at=t) for topic in assessed]
+        # One commit: the alert changes, the messages they owe and the cursor (README "Delivery guarantees").
+        rt.store.commit_bucket(changed, entries, points, cursors, lease=lease)
+        crash_point("after_commit")
+        if entries:
+            _merge(report.delivery, deliver_outbox(rt, lease))
         t += step
     return events
 
@@ -290,5 +395,5 @@ def run_cycle(rt: Runtime, now: datetime | None = None) -> CycleReport:
     """One cycle of every configured source, then detection and alerting (`vigie run`)."""
     now = utc(now) if now else datetime.now(timezone.utc)
     sources = ingest_all(rt, now)
-    events = detect_and_alert(rt, now)
-    return CycleReport(now=now, sources=sources, events=events)
+    detection = detect_and_deliver(rt, now)
+    return CycleReport(now=now, sources=sources, events=detection.events, detection=detection)
