@@ -239,7 +239,9 @@ class DeliveryConfig(_Model):
     retry_base_s: float = Field(30, ge=0, description="First wait after a failed delivery; doubles each time")
     retry_max_s: float = Field(300, ge=0, description="Longest wait: keep it at most the run interval")
     expire_after_minutes: float = Field(720, gt=0, description="A message not delivered by then is given up")
-    lease_ttl_s: float = Field(600, gt=0, description="The detection lease lapses this long after a crash")
+    # Renewed at every bucket and before every send, so it only needs to outlast one provider call with
+    # its retries; a crashed holder on the same host is taken over at once (vigie.pipeline.owner_is_dead).
+    lease_ttl_s: float = Field(180, gt=0, description="The detection lease lapses this long after a crash")
     lease_wait_s: float = Field(10, ge=0, description="How long a second run waits for the lease, then skips")
 
 

@@ -273,6 +273,23 @@ def detect_and_alert(rt: Runtime, now: datetime, topic_ids: list[str] | None = N
     return detect_and_deliver(rt, now, topic_ids).events
 
 
+def owner_is_dead(owner: str) -> bool:
+    """A lease holder ("host:pid:nonce") that was a process of this host and no longer runs (killed,
+    crashed): its lease is taken over at once instead of after its TTL. Holders on other hosts are
+    judged by the TTL alone."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
 @contextmanager
 def detection_lease(rt: Runtime, wait_s: float | None = None) -> Iterator[Lease | None]:
     """Hold the store's detect-and-deliver lease, or yield None if another process still holds it after
@@ -281,7 +298,7 @@ def detection_lease(rt: Runtime, wait_s: float | None = None) -> Iterator[Lease 
     cfg = rt.config.delivery
     wait_s = cfg.lease_wait_s if wait_s is None else wait_s
     deadline = time.monotonic() + wait_s
-    while not rt.store.acquire_lease(DETECT_LEASE, rt.owner, cfg.lease_ttl_s):
+    while not rt.store.acquire_lease(DETECT_LEASE, rt.owner, cfg.lease_ttl_s, stale=owner_is_dead):
         if time.monotonic() >= deadline:
             yield None
             return
@@ -336,8 +353,9 @@ def detect_and_deliver(rt: Runtime, now: datetime, topic_ids: list[str] | None =
             return DetectReport(skipped=message)
         report = DetectReport()
         try:
-            report.events = _detect_buckets(rt, now, topic_ids, lease, report)
-            _merge(report.delivery, deliver_outbox(rt, lease))  # retries due now, even with no new bucket
+            report.events, drained = _detect_buckets(rt, now, topic_ids, lease, report)
+            if not drained:  # retries due now, even with no new message (at most one pass per entry and run)
+                _merge(report.delivery, deliver_outbox(rt, lease))
         except LeaseLost as exc:
             report.skipped = f"detection stopped: {exc} (this run was too slow; the other one goes on)"
             log.error(report.skipped)
@@ -354,7 +372,8 @@ def _merge(total: DrainReport, one: DrainReport) -> None:
 
 
 def _detect_buckets(rt: Runtime, now: datetime, topic_ids: list[str] | None, lease: Lease,
-                    report: DetectReport) -> list[AlertEvent]:
+                    report: DetectReport) -> tuple[list[AlertEvent], bool]:
+    """Assess, commit and deliver bucket by bucket; returns the events and whether it delivered."""
     minutes = rt.config.detection.bucket_minutes
     step = timedelta(minutes=minutes)
     end = bucket_floor(now, minutes)
@@ -366,6 +385,7 @@ def _detect_buckets(rt: Runtime, now: datetime, topic_ids: list[str] | None, lea
         # A detector started after a long outage does not replay weeks of buckets: one day at most.
         next_bucket[topic.id] = max(last + step, end - timedelta(days=1))
     events: list[AlertEvent] = []
+    drained = False
     t = min(next_bucket.values(), default=end + step)
     while t <= end:
         changed, to_deliver, points, assessed = [], [], [], []
@@ -387,8 +407,9 @@ def _detect_buckets(rt: Runtime, now: datetime, topic_ids: list[str] | None, lea
         crash_point("after_commit")
         if entries:
             _merge(report.delivery, deliver_outbox(rt, lease))
+            drained = True
         t += step
-    return events
+    return events, drained
 
 
 def run_cycle(rt: Runtime, now: datetime | None = None) -> CycleReport:

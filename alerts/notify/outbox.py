@@ -128,9 +128,11 @@ def plan(items: list[tuple[Alert, str]], notifiers: list[Notifier], store: Store
 # -- draining ----------------------------------------------------------------------------------
 
 class _Drain:
-    def __init__(self, store: Store, notifiers: list[Notifier], policy: OutboxPolicy, now: datetime,
-                 keep_lease: Callable[[], bool] | None, digest_min: int):
-        self.store, self.notifiers, self.policy, self.now = store, notifiers, policy, now
+    def __init__(self, store: Store, notifiers: list[Notifier], policy: OutboxPolicy,
+                 clock: Callable[[], datetime] | None, keep_lease: Callable[[], bool] | None, digest_min: int):
+        self.store, self.notifiers, self.policy = store, notifiers, policy
+        self.clock = clock
+        self.now = _now(clock)  # what is due is decided once per pass
         self.keep_lease = keep_lease
         self.digest_min = digest_min
         self.report = DrainReport()
@@ -286,7 +288,7 @@ class _Drain:
             self._give_up(e, None, "failed", f"refused by the provider: {result.error}", current=current)
             return True
         delay = self.policy.delay(e.rounds, result.retry_after)
-        retry_at = self.now + timedelta(seconds=delay)
+        retry_at = _now(self.clock) + timedelta(seconds=delay)  # Retry-After counts from the answer
         if retry_at >= e.expires_at:
             self._give_up(e, None, "expired", f"still failing when it expires: {result.error}", current=current)
             return False
@@ -347,7 +349,7 @@ def drain(store: Store, notifiers: list[Notifier], policy: OutboxPolicy | None =
           digest_min: int = DIGEST_MIN_TOPICS) -> DrainReport:
     """Send every outbox entry that is due, channel by channel (a slow or failing channel never holds up
     the others' order, only its own). Never raises for a channel problem; store errors propagate."""
-    work = _Drain(store, notifiers, policy or OutboxPolicy(), _now(clock), keep_lease, digest_min)
+    work = _Drain(store, notifiers, policy or OutboxPolicy(), clock, keep_lease, digest_min)
     queues: dict[str, list[OutboxEntry]] = {}
     for e in store.outbox_open():
         queues.setdefault(e.channel, []).append(e)

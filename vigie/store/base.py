@@ -6,7 +6,7 @@ SQLite file and on an Elasticsearch cluster.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -101,9 +101,11 @@ class Store(Protocol):
     def record_delivery(self, entry: OutboxEntry, alert: Alert | None = None) -> None:
         """Save an entry's new state, and the alert whose delivery log tells it (SQLite: together)."""
 
-    def acquire_lease(self, name: str, owner: str, ttl_s: float, now: float | None = None) -> bool:
-        """Take (or renew) the lease `name` for `ttl_s` seconds if it is free, expired or already ours.
-        Atomic across processes: of two concurrent callers exactly one wins."""
+    def acquire_lease(self, name: str, owner: str, ttl_s: float, now: float | None = None,
+                      stale: Callable[[str], bool] | None = None) -> bool:
+        """Take (or renew) the lease `name` for `ttl_s` seconds if it is free, expired, already ours, or
+        held by an owner `stale(owner)` says is dead. Atomic across processes: of two concurrent callers
+        exactly one wins."""
 
     def release_lease(self, name: str, owner: str) -> None:
         """Give the lease back (only if still ours)."""

@@ -747,8 +747,8 @@ class ElasticsearchStore:
         with self._errors("saving an outbox entry"):
             self.es.index(index=self.names.outbox, id=entry.id, document=entry.to_dict(), refresh=self.refresh_mode)
 
-    def acquire_lease(self, name: str, owner: str, ttl_s: float, now: float | None = None, *,
-                      must_hold: bool = False) -> bool:
+    def acquire_lease(self, name: str, owner: str, ttl_s: float, now: float | None = None,
+                      stale: Callable[[str], bool] | None = None, *, must_hold: bool = False) -> bool:
         """Optimistic concurrency: read the lease document with its `_seq_no`/`_primary_term`, write it
         back only if nobody wrote it since (`if_seq_no`/`if_primary_term`), or create it with
         `op_type=create`. Either way a concurrent writer gets 409 and loses. `must_hold`: renew only."""
@@ -764,7 +764,9 @@ class ElasticsearchStore:
                     self.es.index(index=self.names.leases, id=name, document=doc, op_type="create", refresh=False)
                     return True
                 held = got["_source"]
-                if held.get("owner") != owner and (must_hold or float(held.get("expires_at") or 0) > now):
+                theirs = held.get("owner") != owner
+                if theirs and (must_hold or (float(held.get("expires_at") or 0) > now
+                                             and not (stale is not None and stale(str(held.get("owner")))))):
                     return False
                 self.es.index(index=self.names.leases, id=name, document=doc, if_seq_no=got["_seq_no"],
                               if_primary_term=got["_primary_term"], refresh=False)

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -532,13 +532,14 @@ class SqliteStore:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def acquire_lease(self, name: str, owner: str, ttl_s: float, now: float | None = None) -> bool:
+    def acquire_lease(self, name: str, owner: str, ttl_s: float, now: float | None = None,
+                      stale: Callable[[str], bool] | None = None) -> bool:
         now = time.time() if now is None else now
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 row = self._db.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
-                free = row is None or row[0] == owner or row[1] <= now
+                free = row is None or row[0] == owner or row[1] <= now or (stale is not None and stale(row[0]))
                 if free:
                     self._db.execute(
                         """INSERT INTO leases (name, owner, expires_at) VALUES (?,?,?)
