@@ -213,3 +213,18 @@ def test_many_topics_in_one_bucket_make_one_digest_through_the_outbox(tmp_path, 
         assert [d.status for d in slack] == ["sent"] * 3 and all(d.response.startswith("digest of 3") for d in slack)
     finally:
         store.close()
+
+
+def test_vigie_deliver_sends_between_runs_what_a_run_could_not(tmp_path, receiver, monkeypatch):
+    from click.testing import CliRunner
+
+    from vigie.cli import cli
+
+    receiver.script("/services", Reply(503, "down"))
+    rig = DeliveryRig(tmp_path, receiver)
+    rig.run(monkeypatch)
+    assert not rig.pages("slack_webhook")
+    result = CliRunner().invoke(cli, ["deliver", "--config", str(rig.config)])  # the channel is back
+    assert result.exit_code == 0, result.output
+    assert "outbox: 1 sent" in result.output
+    _assert_once_everywhere(rig)

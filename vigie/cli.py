@@ -180,6 +180,12 @@ def run(config_path: str, now: str | None) -> None:
             failed += 1
             console.print(f"  [red]{err}[/red]")
     console.print(f"{len(report.events)} alert event(s)")
+    if report.detection is not None:  # the detect-and-deliver step (README "Delivery guarantees")
+        if report.detection.skipped:
+            console.print(f"[yellow]{report.detection.skipped}[/yellow]")
+        console.print(f"outbox: {report.detection.delivery.summary()}")
+        for line in report.detection.delivery.gave_up:
+            console.print(f"  [red]{line}[/red]")
     if failed and failed == sum(len(s.errors) > 0 for s in report.sources) == len(report.sources):
         raise SystemExit(1)
 
@@ -264,7 +270,8 @@ def _register_subcommands() -> None:
 
     for command in (backtest, report, samples, alerts_group):
         cli.add_command(command)
-    for module, attr in (("vigie.cli_es", "es"), ("vigie.cli_kibana", "kibana"), ("alerts.cli_notify", "notify")):
+    for module, attr in (("vigie.cli_es", "es"), ("vigie.cli_kibana", "kibana"), ("alerts.cli_notify", "notify"),
+                         ("vigie.cli_deliver", "deliver")):
         cli.add_command(getattr(__import__(module, fromlist=[attr]), attr))
 
 
