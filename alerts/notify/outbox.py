@@ -275,7 +275,7 @@ class _Drain:
         e.rounds += 1 if record_alert else 0
         e.response, e.last_error = result.response, result.error
         if result.status == "sent":
-            e.status, e.done_at = "sent", self.now
+            e.status, e.done_at = "sent", _now(self.clock)  # when the provider took it (bench/notify.py)
             self.report.sent += 1
             self._record(e, current, "sent")
             return True
