@@ -95,8 +95,7 @@ class Runtime:
         self.notifiers = notifiers
         self._listeners: dict[str, Listener] = {}
         self.outbox_policy = OutboxPolicy.from_config(config.delivery)
-        # Who holds the detection lease: readable in the store (host, process) and unique per Runtime.
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = new_owner()  # who holds the detection lease
 
     @classmethod
     def from_config(
@@ -290,28 +289,53 @@ def owner_is_dead(owner: str) -> bool:
     return False
 
 
+def new_owner() -> str:
+    """A lease owner id: readable in the store (host, process) and unique per holder."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 @contextmanager
-def detection_lease(rt: Runtime, wait_s: float | None = None) -> Iterator[Lease | None]:
+def store_lease(store: Store, owner: str, cfg: Any, wait_s: float | None = None) -> Iterator[Lease | None]:
     """Hold the store's detect-and-deliver lease, or yield None if another process still holds it after
     `wait_s` (default `delivery.lease_wait_s`). Two overlapping `vigie run` (or a run and an Airflow
     task) would otherwise assess the same buckets and send the same messages twice."""
-    cfg = rt.config.delivery
     wait_s = cfg.lease_wait_s if wait_s is None else wait_s
     deadline = time.monotonic() + wait_s
-    while not rt.store.acquire_lease(DETECT_LEASE, rt.owner, cfg.lease_ttl_s, stale=owner_is_dead):
+    while not store.acquire_lease(DETECT_LEASE, owner, cfg.lease_ttl_s, stale=owner_is_dead):
         if time.monotonic() >= deadline:
             yield None
             return
         time.sleep(min(0.5, max(0.05, wait_s / 10)))
-    lease = Lease(DETECT_LEASE, rt.owner, cfg.lease_ttl_s)
     try:
-        yield lease
+        yield Lease(DETECT_LEASE, owner, cfg.lease_ttl_s)
     finally:
         try:
-            rt.store.release_lease(DETECT_LEASE, rt.owner)
+            store.release_lease(DETECT_LEASE, owner)
         except Exception as exc:  # the lease lapses by itself after its TTL
             log.warning("could not release the detection lease (%s); it lapses in %.0fs", type(exc).__name__,
                         cfg.lease_ttl_s)
+
+
+def detection_lease(rt: Runtime, wait_s: float | None = None):  # noqa: ANN201 (a context manager)
+    return store_lease(rt.store, rt.owner, rt.config.delivery, wait_s)
+
+
+def commit_and_deliver(store: Store, config: VigieConfig, notifiers: list[Any], alert: Alert,
+                       event: str) -> DetectReport:
+    """An alert change made outside detection (`vigie alerts ack`): committed with the messages it owes,
+    then delivered under the lease. If a detector holds the lease, the change and its messages are still
+    committed, and that detector's delivery pass sends them."""
+    policy = OutboxPolicy.from_config(config.delivery)
+    entries = plan([(alert, event)], notifiers, store, policy)
+    owner = new_owner()
+    with store_lease(store, owner, config.delivery) as lease:
+        if lease is None:
+            store.commit_bucket([alert], entries, [], [])
+            return DetectReport(skipped="another process holds the detect-and-deliver lease: it will deliver "
+                                        f"the {len(entries)} message(s) this change owes")
+        store.commit_bucket([alert], entries, [], [], lease=lease)
+        return DetectReport(delivery=drain(store, notifiers, policy, keep_lease=lambda: store.acquire_lease(
+            lease.name, lease.owner, lease.ttl_s)))
 
 
 def deliver_outbox(rt: Runtime, lease: Lease | None = None) -> DrainReport:
