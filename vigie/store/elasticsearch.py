@@ -711,7 +711,8 @@ class ElasticsearchStore:
         for e in entries:
             operations += [{"create": {"_index": self.names.outbox, "_id": e.id}}, e.to_dict()]
         with self._errors("writing the outbox"):
-            resp = self.es.bulk(operations=operations, refresh=self.refresh_mode)
+            # No refresh wait: outbox reads refresh the (small) outbox index first (`_outbox`).
+            resp = self.es.bulk(operations=operations, refresh=False)
         added = 0
         for item in resp["items"]:
             outcome = item.get("create") or next(iter(item.values()))
@@ -727,7 +728,12 @@ class ElasticsearchStore:
         return self._create_outbox(entries)
 
     def _outbox(self, filters: list[dict[str, Any]]) -> list[OutboxEntry]:
+        """Searches are near-real-time: refresh the outbox index first, so a pass never sees an entry's
+        previous state (an entry already sent, read back as pending, would be sent twice). One refresh
+        per read instead of a refresh wait on every write, whatever `refresh` the store was built with."""
         self._ready()
+        with self._errors("refreshing the outbox"):
+            self.es.indices.refresh(index=self.names.outbox)
         hits = self._scan(self.names.outbox, {"bool": {"filter": filters}},
                           [{"bucket_at": "asc"}, {"seq": "asc"}, {"id": "asc"}], None, "reading the outbox")
         return [OutboxEntry.from_dict(h["_source"]) for h in hits]
@@ -745,7 +751,7 @@ class ElasticsearchStore:
         if alert is not None:
             self.save_alert(alert)
         with self._errors("saving an outbox entry"):
-            self.es.index(index=self.names.outbox, id=entry.id, document=entry.to_dict(), refresh=self.refresh_mode)
+            self.es.index(index=self.names.outbox, id=entry.id, document=entry.to_dict(), refresh=False)
 
     def acquire_lease(self, name: str, owner: str, ttl_s: float, now: float | None = None,
                       stale: Callable[[str], bool] | None = None, *, must_hold: bool = False) -> bool:

@@ -11,7 +11,8 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -454,27 +455,33 @@ class SqliteStore:
         return Alert.from_dict(json.loads(row[0])) if row else None
 
     # -- detect-and-deliver: outbox and lease -------------------------------------------------
-    def commit_bucket(self, alerts: Sequence[Alert], outbox: Sequence[OutboxEntry], risk: Sequence[RiskPoint],
-                      cursors: Sequence[Cursor], lease: Lease | None = None) -> None:
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction. IMMEDIATE: the write lock is taken at BEGIN, so what it reads (a lease)
+        cannot be changed by another process before it commits."""
         with self._lock:
-            # IMMEDIATE: the write lock is taken now, so the lease check below cannot be overtaken.
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                if lease is not None:
-                    self._hold(lease)
-                for alert in alerts:
-                    self._write_alert(alert)
-                crash_point("after_alert")
-                self._insert_outbox(outbox)
-                crash_point("after_outbox")
-                self._write_risk(risk)
-                for cursor in cursors:
-                    self._write_cursor(cursor)
-                crash_point("after_cursor")
+                yield
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def commit_bucket(self, alerts: Sequence[Alert], outbox: Sequence[OutboxEntry], risk: Sequence[RiskPoint],
+                      cursors: Sequence[Cursor], lease: Lease | None = None) -> None:
+        with self._write():
+            if lease is not None:
+                self._hold(lease)
+            for alert in alerts:
+                self._write_alert(alert)
+            crash_point("after_alert")
+            self._insert_outbox(outbox)
+            crash_point("after_outbox")
+            self._write_risk(risk)
+            for cursor in cursors:
+                self._write_cursor(cursor)
+            crash_point("after_cursor")
 
     def _hold(self, lease: Lease) -> None:
         """Inside a write transaction: the lease is still ours (renewed), or LeaseLost."""
@@ -494,15 +501,8 @@ class SqliteStore:
         return added
 
     def enqueue(self, entries: Sequence[OutboxEntry]) -> int:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                added = self._insert_outbox(entries)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return added
+        with self._write():
+            return self._insert_outbox(entries)
 
     def outbox_open(self) -> list[OutboxEntry]:
         marks = ",".join("?" * len(OUTBOX_OPEN))
@@ -520,35 +520,23 @@ class SqliteStore:
         return [OutboxEntry.from_dict(json.loads(r[0])) for r in rows]
 
     def record_delivery(self, entry: OutboxEntry, alert: Alert | None = None) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                if alert is not None:
-                    self._write_alert(alert)
-                self._db.execute("UPDATE outbox SET status = ?, doc = ? WHERE id = ?",
-                                 (entry.status, json.dumps(entry.to_dict(), ensure_ascii=False), entry.id))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._write():
+            if alert is not None:
+                self._write_alert(alert)
+            self._db.execute("UPDATE outbox SET status = ?, doc = ? WHERE id = ?",
+                             (entry.status, json.dumps(entry.to_dict(), ensure_ascii=False), entry.id))
 
     def acquire_lease(self, name: str, owner: str, ttl_s: float, now: float | None = None,
                       stale: Callable[[str], bool] | None = None) -> bool:
         now = time.time() if now is None else now
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
-                free = row is None or row[0] == owner or row[1] <= now or (stale is not None and stale(row[0]))
-                if free:
-                    self._db.execute(
-                        """INSERT INTO leases (name, owner, expires_at) VALUES (?,?,?)
-                           ON CONFLICT(name) DO UPDATE SET owner=excluded.owner, expires_at=excluded.expires_at""",
-                        (name, owner, now + ttl_s))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._write():
+            row = self._db.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
+            free = row is None or row[0] == owner or row[1] <= now or (stale is not None and stale(row[0]))
+            if free:
+                self._db.execute(
+                    """INSERT INTO leases (name, owner, expires_at) VALUES (?,?,?)
+                       ON CONFLICT(name) DO UPDATE SET owner=excluded.owner, expires_at=excluded.expires_at""",
+                    (name, owner, now + ttl_s))
         return free
 
     def release_lease(self, name: str, owner: str) -> None:
