@@ -109,6 +109,7 @@ def test_503_is_retried_at_the_next_run_and_does_not_hold_up_the_other_channels(
     rig = DeliveryRig(tmp_path, receiver)
     report, _ = rig.run(monkeypatch)
     assert report.detection.delivery.retrying == 2
+    assert sorted(c for _, c, _ in report.detection.delivery.failures) == ["slack_webhook", "webhook"]
     assert rig.pages("pagerduty") and not rig.pages("slack_webhook") and not rig.pages("webhook")
     report, _ = rig.run(monkeypatch, minutes=5)  # the channels are back: the next run delivers
     assert report.detection.delivery.sent == 2

@@ -391,6 +391,7 @@ def _merge(total: DrainReport, one: DrainReport) -> None:
         setattr(total, name, getattr(total, name) + getattr(one, name))
     total.waiting = one.waiting  # what still waits at the end
     total.gave_up += one.gave_up
+    total.failures += one.failures
     total.deliveries += one.deliveries
     total.lease_lost = total.lease_lost or one.lease_lost
 

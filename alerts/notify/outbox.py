@@ -73,6 +73,9 @@ class DrainReport:
     skipped: int = 0
     unknown: int = 0
     gave_up: list[str] = field(default_factory=list)  # one line per message given up
+    # (alert id, channel, error) of every message that failed in this pass (to be retried, or given up):
+    # what an exit code for "partial failure" counts.
+    failures: list[tuple[str, str, str]] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     lease_lost: bool = False
 
@@ -294,6 +297,7 @@ class _Drain:
             return False
         e.status, e.next_attempt_at = "pending", retry_at
         self.report.retrying += 1
+        self.report.failures.append((e.alert_id, e.channel, result.error or "failed"))
         log.warning("channel %s: %s of alert %s failed (%s); retry in %.0fs (attempt %d so far)",
                     e.channel, e.key, e.alert_id, result.error, delay, e.attempts)
         self._record(e, current, "retrying")
@@ -324,6 +328,7 @@ class _Drain:
         line = f"gave up {e.key} of alert {e.alert_id} ({e.topic_id}) on channel {e.channel} after {e.attempts} attempt(s): {why}"
         log.error("delivery %s", line)
         self.report.gave_up.append(line)
+        self.report.failures.append((e.alert_id, e.channel, why))
         self._record(e, current, status)
         self._ops(line, exclude=e.channel)
 
