@@ -229,3 +229,19 @@ def test_vigie_deliver_sends_between_runs_what_a_run_could_not(tmp_path, receive
     assert result.exit_code == 0, result.output
     assert "outbox: 1 sent" in result.output
     _assert_once_everywhere(rig)
+
+
+def test_an_acknowledgement_the_pager_refused_with_503_is_retried_by_the_next_pass(tmp_path, receiver, monkeypatch):
+    from click.testing import CliRunner
+
+    from vigie.cli import cli
+
+    rig = DeliveryRig(tmp_path, receiver)
+    report, _ = rig.run(monkeypatch)
+    [event] = report.events
+    receiver.script("/v2/enqueue", Reply(503, "busy"))
+    result = CliRunner().invoke(cli, ["alerts", "ack", event.alert.id, "--by", "alice", "--config", str(rig.config)])
+    assert result.exit_code == 0 and "pagerduty: retrying" in result.output, result.output
+    result = CliRunner().invoke(cli, ["deliver", "--config", str(rig.config)])
+    assert "outbox: 1 sent" in result.output, result.output
+    assert rig.pages("pagerduty").count(f"{event.alert.dedup_key}:acknowledge") == 1
