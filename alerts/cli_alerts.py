@@ -85,12 +85,16 @@ def ack(alert_id: str, by: str, config_path: str) -> None:
             acked = acknowledge(alert, by, datetime.now(timezone.utc))
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        store.save_alert(acked)
-        # Tell the channels that carried the alert (PagerDuty acknowledge, a note in the Slack thread).
-        from alerts.notify import build_notifiers, deliver
+        # Tell the channels that carried the alert (PagerDuty acknowledge, a note in the Slack thread),
+        # through the outbox: saved with the acknowledgement, retried by the next run if a channel is down.
+        from alerts.notify import build_notifiers
+        from vigie.pipeline import commit_and_deliver
 
-        notifiers = build_notifiers(load_config(config_path).channels)
-        for d in deliver(acked, "acknowledge", notifiers, store):
+        config = load_config(config_path)
+        report = commit_and_deliver(store, config, build_notifiers(config.channels), acked, "acknowledge")
+        if report.skipped:
+            click.echo(f"  {report.skipped}")
+        for d in report.delivery.deliveries:
             click.echo(f"  {d.channel}: {d.status}{' - ' + d.error if d.error else ''}")
         note = " (it is already resolved)" if acked.resolved_at else ""
         click.echo(f"alert {acked.id} ({acked.topic_id}, {acked.level.value}) acknowledged by {acked.acknowledged_by}{note}")

@@ -4,6 +4,11 @@ Runs every bucket (5 min by default, `VIGIE_DETECT_EVERY_MINUTES` to change it; 
 `detection.bucket_minutes`) *and* as soon as an ingestion run stored new posts (the `vigie://store/posts`
 Asset), whichever comes first. Detection keeps its own cursor (the last bucket it assessed) and alerts have
 stable dedup keys, so the extra runs cost little and never page twice.
+
+The task runs the same detect-and-deliver step as `vigie run` (vigie.pipeline.detect_and_deliver): alert
+changes and the messages they owe are committed together (the outbox), failed deliveries are retried at the
+next run, and a per-store lease keeps an overlapping `vigie run` (or a second deployment) from assessing
+and sending the same thing (README "Delivery guarantees").
 """
 
 from __future__ import annotations
@@ -59,11 +64,14 @@ def vigie_detect():
         # An Asset-triggered run assesses the clock the posts were fetched for (simulated in replays).
         now = af.run_clock(context, params.get("now") or None)
         with af.runtime(config) as rt:
-            from vigie.pipeline import detect_and_alert
+            from vigie.pipeline import detect_and_deliver
 
-            events = detect_and_alert(rt, now, topic_ids=params["topics"] or None)
-        summary = af.detect_summary(events)
+            report = detect_and_deliver(rt, now, topic_ids=params["topics"] or None)
+        summary = af.detect_summary(report.events)
         print(f"{len(summary)} alert event(s) at {now.isoformat()}: {summary}")
+        print(report.skipped or f"outbox: {report.delivery.summary()}")
+        for line in report.delivery.gave_up:
+            print(f"delivery given up: {line}")
         return summary
 
     detect()

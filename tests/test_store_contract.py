@@ -596,3 +596,63 @@ def test_purge_drops_old_risk_points_too(store):
     store.save_risk([risk_point("acme", T0 + i * 30 * MIN, 10.0 * i) for i in range(4)])
     settled(store).purge(T0 + 60 * MIN)
     assert [p.at for p in store.risk_series("acme", T0, T0 + 4 * 60 * MIN)] == [T0 + 60 * MIN, T0 + 90 * MIN]
+
+
+# -- detect-and-deliver: the outbox and the lease (alerts/notify/outbox.py) -------------------------
+
+def _entry(alert: Alert, key: str, channel: str, seq: int = 0, at: datetime = T0) -> "OutboxEntry":
+    from vigie.models import OutboxEntry
+
+    return OutboxEntry(id=OutboxEntry.make_id(alert.dedup_key, key, channel), alert_id=alert.id, topic_id=alert.topic_id,
+                       channel=channel, event=key.split(":")[0], key=key, bucket_at=at, enqueued_at=at,
+                       next_attempt_at=at, expires_at=at + timedelta(hours=12), alert=alert.to_dict(), seq=seq)
+
+
+def test_commit_bucket_writes_alert_outbox_risk_and_cursor_and_a_replay_keeps_sent_entries(store):
+    from vigie.models import OutboxEntry
+
+    alert = _alert_with_key("acme", T0, "k", AlertState.OPEN)
+    entries = [_entry(alert, "open", "slack_webhook", 0), _entry(alert, "open", "pagerduty", 1)]
+    point = RiskPoint("acme", T0, 55.0, Level.WARNING, {"negative_volume": 30.0})
+    cursor = Cursor(source="detection", query="acme", value={"at": "2026-03-02T10:00:00Z"}, updated_at=T0)
+    store.commit_bucket([alert], entries, [point], [cursor])
+    assert store.get_alert(alert.id).dedup_key == alert.dedup_key
+    assert [(e.channel, e.status) for e in store.outbox_open()] == [("slack_webhook", "pending"), ("pagerduty", "pending")]
+    assert store.get_cursor("detection", "acme").value == cursor.value
+    assert store.risk_series("acme", T0, T0 + MIN)[0].risk == 55.0
+    sent = store.outbox_open()[0]
+    sent.status, sent.attempts, sent.done_at = "sent", 1, T0 + MIN
+    alert.deliveries.append(Delivery("slack_webhook", "open", "sent", attempts=1, key="open"))
+    store.record_delivery(sent, alert)
+    # The same bucket committed again (a crash before the cursor moved): nothing duplicated, nothing reset.
+    store.commit_bucket([alert], entries, [point], [cursor])
+    assert [(e.channel, e.status) for e in store.outbox_entries(alert.id)] == [("slack_webhook", "sent"), ("pagerduty", "pending")]
+    assert [e.channel for e in store.outbox_open()] == ["pagerduty"]
+    assert store.get_alert(alert.id).deliveries[0].status == "sent"
+    assert store.enqueue(entries) == 0
+    again = store.outbox_entries(alert.id)[0]
+    assert isinstance(again, OutboxEntry) and again.alert["dedup_key"] == alert.dedup_key and again.attempts == 1
+
+
+def test_lease_is_exclusive_until_it_expires_or_is_released(store):
+    assert store.acquire_lease("detect", "a", 60, now=1000.0)
+    assert not store.acquire_lease("detect", "b", 60, now=1010.0)
+    assert store.acquire_lease("detect", "a", 60, now=1020.0)  # renewal by the holder
+    assert not store.acquire_lease("detect", "b", 60, now=1079.0)
+    assert store.acquire_lease("detect", "b", 60, now=1081.0)  # a's lease expired: b takes over
+    store.release_lease("detect", "a")  # not a's any more: no effect
+    assert not store.acquire_lease("detect", "a", 60, now=1082.0)
+    store.release_lease("detect", "b")
+    assert store.acquire_lease("detect", "a", 60, now=1083.0)
+
+
+def test_commit_bucket_refuses_a_process_that_lost_its_lease(store):
+    import time as _time
+
+    from vigie.store.base import Lease, LeaseLost
+
+    alert = _alert_with_key("acme", T0, "lost", AlertState.OPEN)
+    assert store.acquire_lease("detect", "other", 600, now=_time.time())
+    with pytest.raises(LeaseLost):
+        store.commit_bucket([alert], [_entry(alert, "open", "console")], [], [], lease=Lease("detect", "me", 600))
+    assert store.outbox_entries(alert.id) == []

@@ -251,6 +251,12 @@ def run(config_path: str, now: str | None) -> None:
         console.print(f"[red]detection failed: {escape(report.detection_error)}[/red]")
     else:
         console.print(f"{len(report.events)} alert event(s)")
+    if report.detection is not None:  # the detect-and-deliver step (README "Delivery guarantees")
+        if report.detection.skipped:
+            console.print(f"[yellow]{escape(report.detection.skipped)}[/yellow]")
+        console.print(f"outbox: {report.detection.delivery.summary()}")
+        for line in report.detection.delivery.gave_up:
+            console.print(f"  [red]{escape(line)}[/red]")
     for alert_id, channel, error in report.delivery_failures:
         console.print(f"  [red]delivery of alert {alert_id} to {escape(channel)} failed: {escape(error)}[/red]")
     outcome = report.outcome
@@ -340,7 +346,8 @@ def _register_subcommands() -> None:
 
     for command in (backtest, report, samples, alerts_group):
         cli.add_command(command)
-    for module, attr in (("vigie.cli_es", "es"), ("vigie.cli_kibana", "kibana"), ("alerts.cli_notify", "notify")):
+    for module, attr in (("vigie.cli_es", "es"), ("vigie.cli_kibana", "kibana"), ("alerts.cli_notify", "notify"),
+                         ("vigie.cli_deliver", "deliver")):
         cli.add_command(getattr(__import__(module, fromlist=[attr]), attr))
 
 

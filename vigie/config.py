@@ -280,6 +280,18 @@ class ClockConfig(_Model):
     max_skew_minutes: float = Field(10, ge=0, le=24 * 60)
 
 
+class DeliveryConfig(_Model):
+    """The outbox's retries (alerts/notify/outbox.py) and the detection lease (vigie/pipeline.py)."""
+
+    retry_base_s: float = Field(30, ge=0, description="First wait after a failed delivery; doubles each time")
+    retry_max_s: float = Field(300, ge=0, description="Longest wait: keep it at most the run interval")
+    expire_after_minutes: float = Field(720, gt=0, description="A message not delivered by then is given up")
+    # Renewed at every bucket and before every send, so it only needs to outlast one provider call with
+    # its retries; a crashed holder on the same host is taken over at once (vigie.pipeline.owner_is_dead).
+    lease_ttl_s: float = Field(180, gt=0, description="The detection lease lapses this long after a crash")
+    lease_wait_s: float = Field(10, ge=0, description="How long a second run waits for the lease, then skips")
+
+
 class ReportConfig(_Model):
     path: Path = Path("out/report.html")
     kibana_url: str | None = None
@@ -294,6 +306,7 @@ class VigieConfig(_Model):
     channels: list[ChannelConfig] = Field(default_factory=lambda: [ChannelConfig(type="console", min_level="watch")])
     report: ReportConfig = Field(default_factory=ReportConfig)
     clock: ClockConfig = Field(default_factory=ClockConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
 
     @model_validator(mode="after")
     def _topic_sources_exist(self) -> "VigieConfig":

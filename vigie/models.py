@@ -227,6 +227,10 @@ class Delivery:
     # Dedup key of the event within the alert ("open", "escalate:crisis", "update:warning:62", ...), set by
     # alerts.notify.deliver so a re-run or retry never sends the same thing twice to a channel.
     key: str | None = None
+    # How a failure may end (set by notifiers, read by the outbox's back-off): False = the provider refused
+    # for good (a 4xx), True = worth trying again later; `retry_after` = the provider's Retry-After (s).
+    retryable: bool | None = None
+    retry_after: float | None = None
 
 
 @dataclass
@@ -302,6 +306,63 @@ class Alert:
             links=dict(data.get("links") or {}),
         )
 
+
+# Outbox statuses: `pending` and `sending` are still to do; the others are final.
+OUTBOX_OPEN = ("pending", "sending")
+OUTBOX_FINAL = ("sent", "unknown", "skipped", "failed", "expired")
+
+
+@dataclass
+class OutboxEntry:
+    """One message owed to one channel: an alert event, committed with the alert change that caused it
+    (the transactional outbox, alerts/notify/outbox.py) and drained until sent or given up.
+
+    `id` is deterministic (alert dedup key + event key + channel), so re-detecting a bucket after a crash
+    finds the entry it already wrote instead of adding a second one. `alert` is the alert as it was at
+    the event: a message sent late still tells what happened then, not the alert's later state.
+    Times: `bucket_at` is event time (the detector's clock); the others are wall-clock (back-off, expiry).
+    """
+
+    id: str
+    alert_id: str
+    topic_id: str
+    channel: str
+    event: str
+    key: str
+    bucket_at: datetime
+    enqueued_at: datetime
+    next_attempt_at: datetime
+    expires_at: datetime
+    alert: dict[str, Any] = field(default_factory=dict)
+    seq: int = 0  # order of the events within one commit
+    status: str = "pending"  # pending | sending | sent | unknown | skipped | failed | expired
+    attempts: int = 0  # provider calls so far (retries inside a call included)
+    rounds: int = 0  # delivery passes that tried it (drives the back-off)
+    last_error: str | None = None
+    response: str | None = None
+    done_at: datetime | None = None
+
+    @staticmethod
+    def make_id(dedup_key: str, key: str, channel: str) -> str:
+        return hashlib.sha1(f"{dedup_key}\n{key}\n{channel}".encode()).hexdigest()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OUTBOX_OPEN
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        for key in ("bucket_at", "enqueued_at", "next_attempt_at", "expires_at", "done_at"):
+            data[key] = iso(getattr(self, key))
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "OutboxEntry":
+        values = dict(data)
+        for key in ("bucket_at", "enqueued_at", "next_attempt_at", "expires_at"):
+            values[key] = utc(values[key])
+        values["done_at"] = utc(values["done_at"]) if values.get("done_at") else None
+        return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass

@@ -10,12 +10,19 @@ have stable dedup keys, so re-running any step over the same window changes noth
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from alerts.detect import Assessment, Detector, floor_time
-from alerts.notify import build_notifiers, deliver_many
+from alerts.notify import build_notifiers
+from alerts.notify.outbox import DrainReport, OutboxPolicy, drain, plan
 from alerts.policy import AlertEvent, AlertPolicy
 from listeners import build_listener
 from listeners.base import Listener, SourceError
@@ -25,11 +32,14 @@ from vigie.clock import check_now, future_reason, latest_allowed
 from vigie.config import Topic, VigieConfig
 from vigie.models import Alert, AlertState, Cursor, Post, iso, utc
 from vigie.links import crisis_room_link
+from vigie.faults import crash_point
 from vigie.store import Store, open_store
+from vigie.store.base import Lease, LeaseLost
 
 log = logging.getLogger("vigie.pipeline")
 
 DETECTION_CURSOR = "detection"  # cursor "source" under which detection remembers its last assessed bucket
+DETECT_LEASE = "detect-and-deliver"  # one detector (and deliverer) per store at a time
 EVIDENCE_POSTS = 5
 
 
@@ -69,22 +79,28 @@ class SourceReport:
 
 
 @dataclass
+class DetectReport:
+    """What the detect-and-deliver step did: the alert events, the delivery pass, or why it was skipped."""
+
+    events: list[AlertEvent] = field(default_factory=list)
+    delivery: DrainReport = field(default_factory=DrainReport)
+    skipped: str | None = None
+
+
+@dataclass
 class CycleReport:
     now: datetime
     sources: list[SourceReport]
     events: list[AlertEvent]
+    detection: DetectReport | None = None
     detection_error: str | None = None  # detection could not run (or stopped): what happened
 
     @property
     def delivery_failures(self) -> list[tuple[str, str, str]]:
-        """(alert id, channel, error) of this cycle's events whose delivery failed."""
-        out = []
-        for event in self.events:
-            key_prefix = event.kind
-            for d in event.alert.deliveries:
-                if d.status == "failed" and (d.key or d.event or "").startswith(key_prefix):
-                    out.append((event.alert.id, d.channel, d.error or "failed"))
-        return out
+        """(alert id, channel, error) of every message whose delivery failed in this cycle's delivery passes
+        (to be retried, or given up): the outbox delivers after the commit, so the events' own delivery
+        logs are not where failures show."""
+        return list(self.detection.delivery.failures) if self.detection is not None else []
 
     @property
     def outcome(self) -> str:
@@ -117,6 +133,8 @@ class Runtime:
         self.policy = policy
         self.notifiers = notifiers
         self._listeners: dict[str, Listener] = {}
+        self.outbox_policy = OutboxPolicy.from_config(config.delivery)
+        self.owner = new_owner()  # who holds the detection lease
 
     @classmethod
     def from_config(
@@ -330,9 +348,9 @@ def _current_and_last_resolved(store: Store, topic_id: str) -> tuple[Alert | Non
     return current, store.last_alert(topic_id, AlertState.RESOLVED)
 
 
-def detect_topic(rt: Runtime, topic: Topic, now: datetime) -> tuple[Assessment, AlertEvent | None]:
-    """Assess one topic at `now`, apply the alert policy and persist the alert if it changed (the risk
-    point and the delivery are the caller's, batched per bucket)."""
+def detect_topic(rt: Runtime, topic: Topic, now: datetime, *, save: bool = True) -> tuple[Assessment, AlertEvent | None]:
+    """Assess one topic at `now`, apply the alert policy and persist the alert if it changed (`save=False`:
+    the caller commits it with its outbox entries, `detect_and_deliver`)."""
     assessment = rt.detector.assess(topic, rt.store, now)
     current, last_resolved = _current_and_last_resolved(rt.store, topic.id)
     event = rt.policy.step(topic, assessment, current, last_resolved, now)
@@ -343,19 +361,144 @@ def detect_topic(rt: Runtime, topic: Topic, now: datetime) -> tuple[Assessment, 
         alert.evidence = _evidence(rt, topic, assessment)
     if rt.config.report.kibana_url:
         alert.links.setdefault("kibana", crisis_room_link(rt.config.report.kibana_url, alert))
-    rt.store.save_alert(alert)
+    if save:
+        rt.store.save_alert(alert)
     return assessment, event
 
 
 def detect_and_alert(rt: Runtime, now: datetime, topic_ids: list[str] | None = None) -> list[AlertEvent]:
-    """Assess every bucket that completed since the last run, oldest first, for every topic.
+    """`detect_and_deliver`, returning only the alert events (the demo, the Airflow DAG's summary)."""
+    return detect_and_deliver(rt, now, topic_ids).events
+
+
+def owner_is_dead(owner: str) -> bool:
+    """A lease holder ("host:pid:nonce") that was a process of this host and no longer runs (killed,
+    crashed): its lease is taken over at once instead of after its TTL. Holders on other hosts are
+    judged by the TTL alone."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def new_owner() -> str:
+    """A lease owner id: readable in the store (host, process) and unique per holder."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@contextmanager
+def store_lease(store: Store, owner: str, cfg: Any, wait_s: float | None = None) -> Iterator[Lease | None]:
+    """Hold the store's detect-and-deliver lease, or yield None if another process still holds it after
+    `wait_s` (default `delivery.lease_wait_s`). Two overlapping `vigie run` (or a run and an Airflow
+    task) would otherwise assess the same buckets and send the same messages twice."""
+    wait_s = cfg.lease_wait_s if wait_s is None else wait_s
+    deadline = time.monotonic() + wait_s
+    while not store.acquire_lease(DETECT_LEASE, owner, cfg.lease_ttl_s, stale=owner_is_dead):
+        if time.monotonic() >= deadline:
+            yield None
+            return
+        time.sleep(min(0.5, max(0.05, wait_s / 10)))
+    try:
+        yield Lease(DETECT_LEASE, owner, cfg.lease_ttl_s)
+    finally:
+        try:
+            store.release_lease(DETECT_LEASE, owner)
+        except Exception as exc:  # the lease lapses by itself after its TTL
+            log.warning("could not release the detection lease (%s); it lapses in %.0fs", type(exc).__name__,
+                        cfg.lease_ttl_s)
+
+
+def detection_lease(rt: Runtime, wait_s: float | None = None):  # noqa: ANN201 (a context manager)
+    return store_lease(rt.store, rt.owner, rt.config.delivery, wait_s)
+
+
+def commit_and_deliver(store: Store, config: VigieConfig, notifiers: list[Any], alert: Alert,
+                       event: str) -> DetectReport:
+    """An alert change made outside detection (`vigie alerts ack`): committed with the messages it owes,
+    then delivered under the lease. If a detector holds the lease, the change and its messages are still
+    committed, and that detector's delivery pass sends them."""
+    policy = OutboxPolicy.from_config(config.delivery)
+    entries = plan([(alert, event)], notifiers, store, policy)
+    owner = new_owner()
+    with store_lease(store, owner, config.delivery) as lease:
+        if lease is None:
+            store.commit_bucket([alert], entries, [], [])
+            return DetectReport(skipped="another process holds the detect-and-deliver lease: it will deliver "
+                                        f"the {len(entries)} message(s) this change owes")
+        store.commit_bucket([alert], entries, [], [], lease=lease)
+        return DetectReport(delivery=drain(store, notifiers, policy, keep_lease=lambda: store.acquire_lease(
+            lease.name, lease.owner, lease.ttl_s)))
+
+
+def deliver_outbox(rt: Runtime, lease: Lease | None = None) -> DrainReport:
+    """One delivery pass over the outbox (what is due now), renewing `lease` before each send."""
+
+    def keep() -> bool:
+        return rt.store.acquire_lease(lease.name, lease.owner, lease.ttl_s)
+
+    return drain(rt.store, rt.notifiers, rt.outbox_policy, keep_lease=keep if lease is not None else None)
+
+
+def deliver_pending(rt: Runtime) -> DetectReport:
+    """Drain the outbox under the lease, without detecting (`vigie deliver`, between runs)."""
+    with detection_lease(rt) as lease:
+        if lease is None:
+            return DetectReport(skipped=_skipped_message(rt))
+        return DetectReport(delivery=deliver_outbox(rt, lease))
+
+
+def _skipped_message(rt: Runtime) -> str:
+    return (f"detection and delivery skipped: another process holds the {DETECT_LEASE!r} lease on this store "
+            f"(waited {rt.config.delivery.lease_wait_s:g}s); it delivers what is due. Ingestion is not affected.")
+
+
+def detect_and_deliver(rt: Runtime, now: datetime, topic_ids: list[str] | None = None) -> DetectReport:
+    """Assess every bucket that completed since the last run, oldest first, for every topic; commit each
+    bucket's alert changes with the messages they owe (the outbox) and the detection cursor; deliver.
 
     Detection keeps a cursor per topic (the end of the last assessed bucket) so a re-run over the same time
     adds nothing, and a late run catches up bucket by bucket instead of skipping the buckets it missed.
     The events of one bucket are delivered together, so channels can send one digest when many topics
-    alert at once.
+    alert at once. Failed deliveries of earlier runs are retried here when their back-off is over.
+    Only one process per store runs this at a time (the lease); a second one waits briefly, then skips.
     """
     check_now(now, rt.clock_skew)  # a clock in the future would move the detection cursor past all time to come
+    with detection_lease(rt) as lease:
+        if lease is None:
+            message = _skipped_message(rt)
+            log.warning(message)
+            return DetectReport(skipped=message)
+        report = DetectReport()
+        try:
+            report.events, drained = _detect_buckets(rt, now, topic_ids, lease, report)
+            if not drained:  # retries due now, even with no new message (at most one pass per entry and run)
+                _merge(report.delivery, deliver_outbox(rt, lease))
+        except LeaseLost as exc:
+            report.skipped = f"detection stopped: {exc} (this run was too slow; the other one goes on)"
+            log.error(report.skipped)
+        return report
+
+
+def _merge(total: DrainReport, one: DrainReport) -> None:
+    for name in ("sent", "retrying", "skipped", "unknown"):
+        setattr(total, name, getattr(total, name) + getattr(one, name))
+    total.waiting = one.waiting  # what still waits at the end
+    total.gave_up += one.gave_up
+    total.failures += one.failures
+    total.deliveries += one.deliveries
+    total.lease_lost = total.lease_lost or one.lease_lost
+
+
+def _detect_buckets(rt: Runtime, now: datetime, topic_ids: list[str] | None, lease: Lease,
+                    report: DetectReport) -> tuple[list[AlertEvent], bool]:
+    """Assess, commit and deliver bucket by bucket; returns the events and whether it delivered."""
     minutes = rt.config.detection.bucket_minutes
     step = timedelta(minutes=minutes)
     end = bucket_floor(now, minutes)
@@ -367,27 +510,31 @@ def detect_and_alert(rt: Runtime, now: datetime, topic_ids: list[str] | None = N
         # A detector started after a long outage does not replay weeks of buckets: one day at most.
         next_bucket[topic.id] = max(last + step, end - timedelta(days=1))
     events: list[AlertEvent] = []
+    drained = False
     t = min(next_bucket.values(), default=end + step)
     while t <= end:
-        to_deliver, points, assessed = [], [], []
+        changed, to_deliver, points, assessed = [], [], [], []
         for topic in topics:
             if next_bucket[topic.id] > t:
                 continue
-            assessment, event = detect_topic(rt, topic, t)
+            assessment, event = detect_topic(rt, topic, t, save=False)
             points.append(assessment.risk_point())
             assessed.append(topic)
             if event is not None:
                 events.append(event)
+                changed.append(event.alert)
                 if event.notify:  # silent updates (calm-bucket counting) are persisted, not delivered
                     to_deliver.append((event.alert, event.kind))
-        # Risk points before the cursors: a crash in between re-assesses the bucket and replaces them.
-        rt.store.save_risk(points)
-        for topic in assessed:
-            rt.store.set_cursor(Cursor(source=DETECTION_CURSOR, query=topic.id, value={"at": iso(t)}, updated_at=t))
-        if to_deliver:
-            deliver_many(to_deliver, rt.notifiers, rt.store)
+        entries = plan(to_deliver, rt.notifiers, rt.store, rt.outbox_policy, bucket_at=t)
+        cursors = [Cursor(source=DETECTION_CURSOR, query=topic.id, value={"at": iso(t)}, updated_at=t) for topic in assessed]
+        # One commit: the alert changes, the messages they owe and the cursor (README "Delivery guarantees").
+        rt.store.commit_bucket(changed, entries, points, cursors, lease=lease)
+        crash_point("after_commit")
+        if entries:
+            _merge(report.delivery, deliver_outbox(rt, lease))
+            drained = True
         t += step
-    return events
+    return events, drained
 
 
 def run_cycle(rt: Runtime, now: datetime | None = None) -> CycleReport:
@@ -400,8 +547,8 @@ def run_cycle(rt: Runtime, now: datetime | None = None) -> CycleReport:
     check_now(now, rt.clock_skew)
     sources = ingest_all(rt, now)
     try:
-        events = detect_and_alert(rt, now)
+        detection = detect_and_deliver(rt, now)
     except Exception as exc:
         log.error("detection failed at %s: %s: %s", iso(now), type(exc).__name__, exc)
         return CycleReport(now=now, sources=sources, events=[], detection_error=f"{type(exc).__name__}: {exc}")
-    return CycleReport(now=now, sources=sources, events=events)
+    return CycleReport(now=now, sources=sources, events=detection.events, detection=detection)

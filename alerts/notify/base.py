@@ -24,6 +24,18 @@ EVENTS = ("open", "escalate", "update", "resolve", "acknowledge")
 
 @runtime_checkable
 class Notifier(Protocol):
+    """Optional attributes the outbox reads (alerts/notify/outbox.py, README "Delivery guarantees"):
+
+    - `idempotent = True`: the provider drops a repeat of the same event (PagerDuty dedup_key, the webhook's
+      X-Vigie-Delivery id), so a delivery interrupted by a crash is sent again;
+    - `after_interruption = "resend"`: not idempotent, but a repeat is harmless (console): sent again;
+      otherwise (default "skip") an interrupted delivery is marked `unknown` and reported, never repeated;
+    - `resume(alert, event)` with `resume_possible(alert)`: what to do instead of a repeat (Slack bot:
+      rewrite the thread's parent message, an idempotent `chat.update`);
+    - `send_digest(items)`: one message for many topics; `notice(text)`: the ops path (delivery given up);
+    - `rules` (alerts.notify.rules.Rules), `pager = True` (acknowledged alerts are not re-paged).
+    """
+
     channel: str  # unique channel name, e.g. "console", "slack_webhook"
     min_level: Level
 
@@ -132,7 +144,8 @@ def attempt(
         level = logging.ERROR if not err.retryable else logging.WARNING
         log.log(level, "channel %s: %s of alert %s failed after %d attempt(s): %s",
                 channel, event, alert.id, err.attempts, message)
-        return Delivery(channel, event, "failed", attempts=err.attempts, error=message, at=alert.updated_at)
+        return Delivery(channel, event, "failed", attempts=err.attempts, error=message, at=alert.updated_at,
+                        retryable=err.retryable, retry_after=err.retry_after)
     except Exception as exc:  # a bug or an unexpected library error must not stop the other channels
         message = redact(f"{type(exc).__name__}: {exc}", secrets)
         log.error("channel %s: %s of alert %s crashed: %s", channel, event, alert.id, message)

@@ -20,6 +20,8 @@ EVIDENCE_POSTS = 3
 
 class ConsoleNotifier:
     channel = "console"
+    # A delivery interrupted by a crash is printed again: at-least-once, a repeated local line costs nothing.
+    after_interruption = "resend"
 
     def __init__(self, console: Console | TextIO | None = None, min_level: Level = Level.WATCH, channel: str = "console"):
         if console is None:
@@ -37,6 +39,10 @@ class ConsoleNotifier:
         except Exception as exc:  # a closed stream must not stop the other channels
             return Delivery(self.channel, event, "failed", attempts=1, error=f"{type(exc).__name__}: {exc}", at=alert.updated_at)
         return Delivery(self.channel, event, "sent", attempts=1, at=alert.updated_at)
+
+    def notice(self, text: str) -> None:
+        """The ops path: delivery problems (a message given up, a maybe-lost one) told to whoever reads this."""
+        self.console.print(Text(f"⚠ {text}", style="bold magenta"))
 
     def send_digest(self, items: list[tuple[Alert, str]]) -> Delivery:
         first = items[0][0]

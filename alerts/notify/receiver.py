@@ -31,6 +31,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    status: int | None = None  # what the stand-in answered: only a 2xx means the provider took the message
 
     @property
     def json(self) -> Any:
@@ -119,6 +120,10 @@ class LocalReceiver:
     def to(self, path_prefix: str) -> list[Received]:
         return [r for r in self.requests if r.path.startswith(path_prefix)]
 
+    def accepted(self, path_prefix: str) -> list[Received]:
+        """The requests the stand-in took (answered 2xx): what a provider would have delivered."""
+        return [r for r in self.to(path_prefix) if r.status is not None and 200 <= r.status < 300]
+
     def _handle(self, got: Received) -> Reply:
         with self._lock:
             self.requests.append(got)
@@ -127,9 +132,9 @@ class LocalReceiver:
                 del self._scripts[scripted[0]]
         if self.on_request is not None:
             self.on_request(got)
-        if scripted is not None:
-            return scripted[1]
-        return self._default(got)
+        reply = scripted[1] if scripted is not None else self._default(got)
+        got.status = reply.status
+        return reply
 
     def _default(self, got: Received) -> Reply:
         path = got.path

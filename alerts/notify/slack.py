@@ -29,6 +29,10 @@ _sdk_log.setLevel(logging.WARNING)  # never DEBUG: slack_sdk would log the webho
 class SlackWebhookNotifier:
     """Slack incoming webhook (https://api.slack.com/messaging/webhooks)."""
 
+    # No message id, no dedup: a delivery interrupted by a crash is marked `unknown` and reported, never
+    # repeated (at-most-once; README "Delivery guarantees").
+    idempotent = False
+
     def __init__(self, url: str, *, min_level: Level = Level.WARNING, channel: str = "slack_webhook",
                  retry: RetryPolicy | None = None, timeout: float = 10, evidence_posts: int = 5):
         self.channel = channel
@@ -86,6 +90,23 @@ class SlackBotNotifier:
 
     def send(self, alert: Alert, event: str) -> Delivery:
         return attempt(self.channel, event, alert, lambda: self._send(alert, event), self.retry, [self._token])
+
+    # After a crash in the middle of a delivery (alerts/notify/outbox.py): when the alert's thread is known,
+    # the parent message is rewritten to the state of this event (chat.update of a message we posted:
+    # idempotent) instead of posting a thread reply that may already be there.
+    def resume_possible(self, alert: Alert) -> bool:
+        return self.thread_of(alert) is not None
+
+    def resume(self, alert: Alert, event: str) -> Delivery:
+        def call() -> str:
+            thread = self.thread_of(alert)
+            assert thread is not None  # resume_possible said so
+            channel_id, ts = thread
+            self._call("chat_update", channel=channel_id, ts=ts,
+                       **slack_blocks.message(alert, "update" if event != "resolve" else "resolve", self.evidence_posts))
+            return f"{channel_id}/{ts}#resumed"
+
+        return attempt(self.channel, event, alert, call, self.retry, [self._token])
 
     def _send(self, alert: Alert, event: str) -> str:
         thread = self.thread_of(alert)

@@ -96,6 +96,10 @@ def digest_message(items: list[tuple[Alert, str]]) -> dict[str, Any]:
 
 
 class TeamsNotifier:
+    # Workflows webhooks have no dedup: an interrupted delivery is marked `unknown` and reported, never
+    # repeated (at-most-once; README "Delivery guarantees").
+    idempotent = False
+
     def __init__(self, url: str, *, min_level: Level = Level.WARNING, channel: str = "teams",
                  retry: RetryPolicy | None = None, timeout: float = 10, evidence_posts: int = 5):
         self.channel = channel

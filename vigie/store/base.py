@@ -6,11 +6,21 @@ SQLite file and on an Elasticsearch cluster.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from vigie.models import Alert, AlertState, Bucket, Cursor, Post, Quarantined, RiskPoint, UpsertResult
+from vigie.models import (
+    Alert,
+    AlertState,
+    Bucket,
+    Cursor,
+    OutboxEntry,
+    Post,
+    Quarantined,
+    RiskPoint,
+    UpsertResult,
+)
 
 RankBy = Literal["engagement", "reach", "negative", "crisis", "recent"]
 
@@ -69,7 +79,49 @@ class Store(Protocol):
         assessed before it. Alerts, cursors and quarantine are kept (audit trail). Returns how many posts
         were removed; a second call, 0."""
 
+    # -- the detect-and-deliver step (alerts/notify/outbox.py, vigie/pipeline.py) ------------------
+    def commit_bucket(self, alerts: Sequence[Alert], outbox: Sequence[OutboxEntry], risk: Sequence[RiskPoint],
+                      cursors: Sequence[Cursor], lease: "Lease | None" = None) -> None:
+        """Commit one assessed bucket: the alert changes, the messages they owe (outbox entries, added only
+        if absent: a re-detected bucket never resets an entry already sent), the risk points, then the
+        detection cursors. SQLite: one transaction. Elasticsearch (no transactions): outbox first, then
+        alerts, risk and cursors last, so a crash leaves at worst a bucket that is assessed again and finds
+        its outbox entries already there. With `lease`, raises `LeaseLost` (and writes nothing, on SQLite)
+        if another process holds the detection lease now."""
+
+    def outbox_open(self) -> list[OutboxEntry]:
+        """Entries still to do (`pending`, `sending`), oldest bucket first, in commit order."""
+
+    def outbox_entries(self, alert_id: str | None = None) -> list[OutboxEntry]:
+        """Every entry (of one alert), oldest bucket first: the delivery audit trail."""
+
+    def enqueue(self, entries: Sequence[OutboxEntry]) -> int:
+        """Add entries that are not there yet (same id: kept as is). Returns how many were added."""
+
+    def record_delivery(self, entry: OutboxEntry, alert: Alert | None = None) -> None:
+        """Save an entry's new state, and the alert whose delivery log tells it (SQLite: together)."""
+
+    def acquire_lease(self, name: str, owner: str, ttl_s: float, now: float | None = None,
+                      stale: Callable[[str], bool] | None = None) -> bool:
+        """Take (or renew) the lease `name` for `ttl_s` seconds if it is free, expired, already ours, or
+        held by an owner `stale(owner)` says is dead. Atomic across processes: of two concurrent callers
+        exactly one wins."""
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Give the lease back (only if still ours)."""
+
     def close(self) -> None: ...
+
+
+class LeaseLost(RuntimeError):
+    """Another process holds the detection lease: this one must stop writing (its lease expired)."""
+
+
+class Lease:
+    """A held lease, passed to `commit_bucket` so a process whose lease expired cannot commit."""
+
+    def __init__(self, name: str, owner: str, ttl_s: float):
+        self.name, self.owner, self.ttl_s = name, owner, ttl_s
 
 
 def bucket_starts(start: datetime, end: datetime, bucket: timedelta) -> list[datetime]:

@@ -47,8 +47,22 @@ from elasticsearch import (
 )
 
 from vigie.config import ConfigError, env_secret
-from vigie.models import Alert, AlertState, Bucket, Cursor, Post, Quarantined, RiskPoint, UpsertResult, iso, utc
-from vigie.store.base import RankBy, bucket_starts, iter_batches, quarantine_fingerprint, record_text
+from vigie.faults import crash_point
+from vigie.models import (
+    OUTBOX_OPEN,
+    Alert,
+    AlertState,
+    Bucket,
+    Cursor,
+    OutboxEntry,
+    Post,
+    Quarantined,
+    RiskPoint,
+    UpsertResult,
+    iso,
+    utc,
+)
+from vigie.store.base import Lease, LeaseLost, RankBy, bucket_starts, iter_batches, quarantine_fingerprint, record_text
 from vigie.store.es_schema import (
     DERIVED_FIELDS,
     SCHEMA_VERSION,
@@ -234,9 +248,11 @@ class ElasticsearchStore:
         self.check()
         if self.auto_setup:
             with self._errors("checking indices"):
-                # The risk index is the newest one: a cluster set up by an older version gets it here.
+                # The outbox and leases indices are the newest: a cluster set up by an older version gets
+                # them here.
                 present = (self.es.indices.exists_alias(name=self.names.posts).body
-                           and self.es.indices.exists(index=self.names.risk).body)
+                           and self.es.indices.exists(index=self.names.risk).body
+                           and self.es.indices.exists(index=self.names.leases).body)
             if not present:
                 log.info("Elasticsearch: %s or %s missing, running setup", self.names.posts, self.names.risk)
                 self.setup()
@@ -315,7 +331,7 @@ class ElasticsearchStore:
     def refresh(self) -> None:
         with self._errors("refresh"):
             self.es.indices.refresh(index=",".join([self.names.posts, self.names.alerts, self.names.risk,
-                                                    self.names.cursors, self.names.quarantine]))
+                                                    self.names.cursors, self.names.quarantine, self.names.outbox]))
 
     # -- posts ---------------------------------------------------------------------------------
     def upsert_posts(self, posts: Sequence[Post]) -> UpsertResult:
@@ -667,6 +683,117 @@ class ElasticsearchStore:
                                   sort=[{"opened_at": "desc"}, {"id": "desc"}])
         hits = resp["hits"]["hits"]
         return Alert.from_dict(hits[0]["_source"]) if hits else None
+
+    # -- detect-and-deliver: outbox and lease ---------------------------------------------------
+    def commit_bucket(self, alerts: Sequence[Alert], outbox: Sequence[OutboxEntry], risk: Sequence[RiskPoint],
+                      cursors: Sequence[Cursor], lease: Lease | None = None) -> None:
+        """No transaction on Elasticsearch: the order makes a crash harmless. Outbox first (created only if
+        absent), so an alert change is never stored without the messages it owes; the cursor last, so a
+        crash before it re-assesses the bucket, which finds its outbox entries already there."""
+        self._ready()
+        if lease is not None:
+            if not self.acquire_lease(lease.name, lease.owner, lease.ttl_s, must_hold=True):
+                raise LeaseLost(f"lease {lease.name!r} is held by another process")
+        self._create_outbox(outbox)
+        crash_point("after_outbox")
+        for alert in alerts:
+            self.save_alert(alert)
+        crash_point("after_alert")
+        self.save_risk(risk)
+        for cursor in cursors:
+            self.set_cursor(cursor)
+        crash_point("after_cursor")
+
+    def _create_outbox(self, entries: Sequence[OutboxEntry]) -> int:
+        if not entries:
+            return 0
+        operations: list[dict[str, Any]] = []
+        for e in entries:
+            operations += [{"create": {"_index": self.names.outbox, "_id": e.id}}, e.to_dict()]
+        with self._errors("writing the outbox"):
+            # No refresh wait: outbox reads refresh the (small) outbox index first (`_outbox`).
+            resp = self.es.bulk(operations=operations, refresh=False)
+        added = 0
+        for item in resp["items"]:
+            outcome = item.get("create") or next(iter(item.values()))
+            status = int(outcome.get("status", 500))
+            if 200 <= status < 300:
+                added += 1
+            elif status != 409:  # 409: already there (a replayed bucket), kept as is
+                raise StoreError(f"writing the outbox: rejected ({status} {_describe(outcome.get('error') or {})})")
+        return added
+
+    def enqueue(self, entries: Sequence[OutboxEntry]) -> int:
+        self._ready()
+        return self._create_outbox(entries)
+
+    def _outbox(self, filters: list[dict[str, Any]]) -> list[OutboxEntry]:
+        """Searches are near-real-time: refresh the outbox index first, so a pass never sees an entry's
+        previous state (an entry already sent, read back as pending, would be sent twice). One refresh
+        per read instead of a refresh wait on every write, whatever `refresh` the store was built with."""
+        self._ready()
+        with self._errors("refreshing the outbox"):
+            self.es.indices.refresh(index=self.names.outbox)
+        hits = self._scan(self.names.outbox, {"bool": {"filter": filters}},
+                          [{"bucket_at": "asc"}, {"seq": "asc"}, {"id": "asc"}], None, "reading the outbox")
+        return [OutboxEntry.from_dict(h["_source"]) for h in hits]
+
+    def outbox_open(self) -> list[OutboxEntry]:
+        return self._outbox([{"terms": {"status": list(OUTBOX_OPEN)}}])
+
+    def outbox_entries(self, alert_id: str | None = None) -> list[OutboxEntry]:
+        return self._outbox([{"term": {"alert_id": alert_id}}] if alert_id is not None else [])
+
+    def record_delivery(self, entry: OutboxEntry, alert: Alert | None = None) -> None:
+        """The alert's delivery log first, then the entry: after a crash in between, the outbox still says
+        `sending` and the delivery step finds the outcome in the alert's log (alerts/notify/outbox.py)."""
+        self._ready()
+        if alert is not None:
+            self.save_alert(alert)
+        with self._errors("saving an outbox entry"):
+            self.es.index(index=self.names.outbox, id=entry.id, document=entry.to_dict(), refresh=False)
+
+    def acquire_lease(self, name: str, owner: str, ttl_s: float, now: float | None = None,
+                      stale: Callable[[str], bool] | None = None, *, must_hold: bool = False) -> bool:
+        """Optimistic concurrency: read the lease document with its `_seq_no`/`_primary_term`, write it
+        back only if nobody wrote it since (`if_seq_no`/`if_primary_term`), or create it with
+        `op_type=create`. Either way a concurrent writer gets 409 and loses. `must_hold`: renew only."""
+        self._ready()
+        now = time.time() if now is None else now
+        doc = {"name": name, "owner": owner, "expires_at": now + ttl_s}
+        with self._errors("taking the detection lease"):
+            got = self.es.options(ignore_status=404).get(index=self.names.leases, id=name)
+            try:
+                if not got.body.get("found"):
+                    if must_hold:
+                        return False
+                    self.es.index(index=self.names.leases, id=name, document=doc, op_type="create", refresh=False)
+                    return True
+                held = got["_source"]
+                theirs = held.get("owner") != owner
+                if theirs and (must_hold or (float(held.get("expires_at") or 0) > now
+                                             and not (stale is not None and stale(str(held.get("owner")))))):
+                    return False
+                self.es.index(index=self.names.leases, id=name, document=doc, if_seq_no=got["_seq_no"],
+                              if_primary_term=got["_primary_term"], refresh=False)
+                return True
+            except ApiError as exc:
+                if exc.meta.status == 409:  # another process wrote the lease between our read and write
+                    return False
+                raise
+
+    def release_lease(self, name: str, owner: str) -> None:
+        self._ready()
+        with self._errors("releasing the detection lease"):
+            got = self.es.options(ignore_status=404).get(index=self.names.leases, id=name)
+            if not got.body.get("found") or got["_source"].get("owner") != owner:
+                return
+            try:
+                self.es.index(index=self.names.leases, id=name, document={"name": name, "owner": "", "expires_at": 0},
+                              if_seq_no=got["_seq_no"], if_primary_term=got["_primary_term"], refresh=False)
+            except ApiError as exc:
+                if exc.meta.status != 409:
+                    raise
 
     # -- quarantine ----------------------------------------------------------------------------
     def quarantine(self, source: str, record: Any, reason: str, context: dict[str, Any] | None = None) -> bool:

@@ -8,7 +8,7 @@ Layout for a prefix `P` (default `vigie`):
 - `P-posts`: write alias over `P-posts-000001`, `-000002`, ... (ILM rolls over by size/age and deletes
   after the retention). An alias rather than a data stream because posts are *updated* (engagement grows,
   analysis is re-run): data streams are append-only.
-- `P-alerts`, `P-risk`, `P-cursors`, `P-quarantine`: single indices, never rolled over (small, kept for
+- `P-alerts`, `P-risk`, `P-cursors`, `P-quarantine`, `P-outbox`, `P-leases`: single indices, never rolled over (small, kept for
   audit; `P-risk` holds one small document per topic and bucket, purged by date by `Store.purge`).
 
 Post documents are `Post.to_dict()` plus a few derived top-level fields (`DERIVED_FIELDS`) that detection
@@ -190,6 +190,29 @@ def cursors_mappings() -> dict[str, Any]:
     }
 
 
+def outbox_mappings() -> dict[str, Any]:
+    """The transactional outbox (alerts/notify/outbox.py): one document per message owed to a channel, id =
+    hash(alert dedup key, event key, channel), written with `op_type=create` so a replayed bucket never
+    resets an entry. `alert` is the alert as it was at the event, kept whole and never indexed."""
+    return {
+        "dynamic": False,
+        "properties": {
+            "id": _KEYWORD, "alert_id": _KEYWORD, "topic_id": _KEYWORD, "channel": _KEYWORD, "event": _KEYWORD,
+            "key": _KEYWORD, "status": _KEYWORD, "seq": {"type": "integer"}, "attempts": {"type": "integer"},
+            "rounds": {"type": "integer"}, "bucket_at": _DATE, "enqueued_at": _DATE, "next_attempt_at": _DATE,
+            "expires_at": _DATE, "done_at": _DATE, "last_error": {"type": "text"}, "response": _STORED_ONLY,
+            "alert": _OPAQUE,
+        },
+    }
+
+
+def leases_mappings() -> dict[str, Any]:
+    """One document per lease (the detect-and-deliver step), updated only with `if_seq_no` /
+    `if_primary_term` (optimistic concurrency): of two processes taking it at once, one gets a 409."""
+    return {"dynamic": False,
+            "properties": {"name": _KEYWORD, "owner": _KEYWORD, "expires_at": {"type": "double"}}}
+
+
 def quarantine_mappings() -> dict[str, Any]:
     # The record is kept verbatim and never indexed: whatever it holds, it cannot be rejected again.
     return {
@@ -236,6 +259,8 @@ class Names:
         self.risk = f"{prefix}-risk"
         self.cursors = f"{prefix}-cursors"
         self.quarantine = f"{prefix}-quarantine"
+        self.outbox = f"{prefix}-outbox"
+        self.leases = f"{prefix}-leases"
         self.policy = f"{prefix}-posts-policy"
 
     def component(self, what: str) -> str:
@@ -263,7 +288,8 @@ def component_templates(names: Names, ilm: bool = True) -> dict[str, dict[str, A
 def single_indices(names: Names) -> list[tuple[str, dict[str, Any]]]:
     """The indices that are never rolled over, with their mappings."""
     return [(names.alerts, alerts_mappings()), (names.risk, risk_mappings()), (names.cursors, cursors_mappings()),
-            (names.quarantine, quarantine_mappings())]
+            (names.quarantine, quarantine_mappings()), (names.outbox, outbox_mappings()),
+            (names.leases, leases_mappings())]
 
 
 def index_templates(names: Names) -> dict[str, dict[str, Any]]:

@@ -10,13 +10,28 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from vigie.models import Alert, AlertState, Bucket, Cursor, Post, Quarantined, RiskPoint, UpsertResult, utc
-from vigie.store.base import RankBy, bucket_starts, quarantine_fingerprint, record_text
+from vigie.faults import crash_point
+from vigie.models import (
+    OUTBOX_OPEN,
+    Alert,
+    AlertState,
+    Bucket,
+    Cursor,
+    OutboxEntry,
+    Post,
+    Quarantined,
+    RiskPoint,
+    UpsertResult,
+    utc,
+)
+from vigie.store.base import Lease, LeaseLost, RankBy, bucket_starts, quarantine_fingerprint, record_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -69,6 +84,23 @@ CREATE TABLE IF NOT EXISTS risk (
     PRIMARY KEY (topic_id, at)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS risk_at ON risk(at);
+-- The transactional outbox: one row per message owed to a channel, committed with the alert change.
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY,
+    alert_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    bucket_at REAL NOT NULL,
+    seq INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_status ON outbox(status, bucket_at, seq);
+CREATE INDEX IF NOT EXISTS outbox_alert ON outbox(alert_id, bucket_at, seq);
+-- One row per lease (the detect-and-deliver step): who holds it and until when (epoch seconds).
+CREATE TABLE IF NOT EXISTS leases (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS quarantine (
     fingerprint TEXT PRIMARY KEY,
     source TEXT NOT NULL,
@@ -329,17 +361,20 @@ class SqliteStore:
 
     # -- risk points -------------------------------------------------------------------------
     def save_risk(self, points: Sequence[RiskPoint]) -> None:
-        rows = [(p.topic_id, _epoch(p.at), float(p.risk), json.dumps(p.to_dict(), ensure_ascii=False)) for p in points]
-        if not rows:
+        if not points:
             return
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                self._db.executemany("INSERT OR REPLACE INTO risk (topic_id, at, risk, doc) VALUES (?,?,?,?)", rows)
+                self._write_risk(points)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def _write_risk(self, points: Sequence[RiskPoint]) -> None:
+        rows = [(p.topic_id, _epoch(p.at), float(p.risk), json.dumps(p.to_dict(), ensure_ascii=False)) for p in points]
+        self._db.executemany("INSERT OR REPLACE INTO risk (topic_id, at, risk, doc) VALUES (?,?,?,?)", rows)
 
     def risk_series(self, topic_id: str, start: datetime, end: datetime) -> list[RiskPoint]:
         with self._lock:
@@ -360,23 +395,29 @@ class SqliteStore:
         return Cursor(source=source, query=query, value=json.loads(row[0]), updated_at=utc(row[1]))
 
     def set_cursor(self, cursor: Cursor) -> None:
-        now = cursor.updated_at or datetime.now(timezone.utc)
         with self._lock:
-            self._db.execute(
-                """INSERT INTO cursors (source, query, value, updated_at) VALUES (?,?,?,?)
-                   ON CONFLICT(source, query) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at""",
-                (cursor.source, cursor.query, json.dumps(cursor.value, sort_keys=True), _epoch(now)),
-            )
+            self._write_cursor(cursor)
+
+    def _write_cursor(self, cursor: Cursor) -> None:
+        now = cursor.updated_at or datetime.now(timezone.utc)
+        self._db.execute(
+            """INSERT INTO cursors (source, query, value, updated_at) VALUES (?,?,?,?)
+               ON CONFLICT(source, query) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at""",
+            (cursor.source, cursor.query, json.dumps(cursor.value, sort_keys=True), _epoch(now)),
+        )
 
     # -- alerts ------------------------------------------------------------------------------
     def save_alert(self, alert: Alert) -> None:
-        doc = json.dumps(alert.to_dict(), ensure_ascii=False, sort_keys=True)
         with self._lock:
-            self._db.execute(
-                """INSERT INTO alerts (id, dedup_key, topic_id, state, opened_at, doc) VALUES (?,?,?,?,?,?)
-                   ON CONFLICT(dedup_key) DO UPDATE SET state=excluded.state, doc=excluded.doc""",
-                (alert.id, alert.dedup_key, alert.topic_id, alert.state.value, _epoch(alert.opened_at), doc),
-            )
+            self._write_alert(alert)
+
+    def _write_alert(self, alert: Alert) -> None:
+        doc = json.dumps(alert.to_dict(), ensure_ascii=False, sort_keys=True)
+        self._db.execute(
+            """INSERT INTO alerts (id, dedup_key, topic_id, state, opened_at, doc) VALUES (?,?,?,?,?,?)
+               ON CONFLICT(dedup_key) DO UPDATE SET state=excluded.state, doc=excluded.doc""",
+            (alert.id, alert.dedup_key, alert.topic_id, alert.state.value, _epoch(alert.opened_at), doc),
+        )
 
     def get_alert(self, alert_id: str) -> Alert | None:
         with self._lock:
@@ -412,6 +453,95 @@ class SqliteStore:
         with self._lock:
             row = self._db.execute(sql + " ORDER BY opened_at DESC, id DESC LIMIT 1", args).fetchone()
         return Alert.from_dict(json.loads(row[0])) if row else None
+
+    # -- detect-and-deliver: outbox and lease -------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction. IMMEDIATE: the write lock is taken at BEGIN, so what it reads (a lease)
+        cannot be changed by another process before it commits."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def commit_bucket(self, alerts: Sequence[Alert], outbox: Sequence[OutboxEntry], risk: Sequence[RiskPoint],
+                      cursors: Sequence[Cursor], lease: Lease | None = None) -> None:
+        with self._write():
+            if lease is not None:
+                self._hold(lease)
+            for alert in alerts:
+                self._write_alert(alert)
+            crash_point("after_alert")
+            self._insert_outbox(outbox)
+            crash_point("after_outbox")
+            self._write_risk(risk)
+            for cursor in cursors:
+                self._write_cursor(cursor)
+            crash_point("after_cursor")
+
+    def _hold(self, lease: Lease) -> None:
+        """Inside a write transaction: the lease is still ours (renewed), or LeaseLost."""
+        now = time.time()
+        row = self._db.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (lease.name,)).fetchone()
+        if row is None or row[0] != lease.owner:
+            raise LeaseLost(f"lease {lease.name!r} is held by {row[0] if row else 'nobody'}, not by this process")
+        self._db.execute("UPDATE leases SET expires_at = ? WHERE name = ?", (now + lease.ttl_s, lease.name))
+
+    def _insert_outbox(self, entries: Sequence[OutboxEntry]) -> int:
+        added = 0
+        for e in entries:
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO outbox (id, alert_id, status, bucket_at, seq, doc) VALUES (?,?,?,?,?,?)",
+                (e.id, e.alert_id, e.status, _epoch(e.bucket_at), e.seq, json.dumps(e.to_dict(), ensure_ascii=False)))
+            added += cur.rowcount
+        return added
+
+    def enqueue(self, entries: Sequence[OutboxEntry]) -> int:
+        with self._write():
+            return self._insert_outbox(entries)
+
+    def outbox_open(self) -> list[OutboxEntry]:
+        marks = ",".join("?" * len(OUTBOX_OPEN))
+        with self._lock:
+            rows = self._db.execute(f"SELECT doc FROM outbox WHERE status IN ({marks}) ORDER BY bucket_at, seq, id",
+                                    OUTBOX_OPEN).fetchall()
+        return [OutboxEntry.from_dict(json.loads(r[0])) for r in rows]
+
+    def outbox_entries(self, alert_id: str | None = None) -> list[OutboxEntry]:
+        sql, args = "SELECT doc FROM outbox", ()
+        if alert_id is not None:
+            sql, args = sql + " WHERE alert_id = ?", (alert_id,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY bucket_at, seq, id", args).fetchall()
+        return [OutboxEntry.from_dict(json.loads(r[0])) for r in rows]
+
+    def record_delivery(self, entry: OutboxEntry, alert: Alert | None = None) -> None:
+        with self._write():
+            if alert is not None:
+                self._write_alert(alert)
+            self._db.execute("UPDATE outbox SET status = ?, doc = ? WHERE id = ?",
+                             (entry.status, json.dumps(entry.to_dict(), ensure_ascii=False), entry.id))
+
+    def acquire_lease(self, name: str, owner: str, ttl_s: float, now: float | None = None,
+                      stale: Callable[[str], bool] | None = None) -> bool:
+        now = time.time() if now is None else now
+        with self._write():
+            row = self._db.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
+            free = row is None or row[0] == owner or row[1] <= now or (stale is not None and stale(row[0]))
+            if free:
+                self._db.execute(
+                    """INSERT INTO leases (name, owner, expires_at) VALUES (?,?,?)
+                       ON CONFLICT(name) DO UPDATE SET owner=excluded.owner, expires_at=excluded.expires_at""",
+                    (name, owner, now + ttl_s))
+        return free
+
+    def release_lease(self, name: str, owner: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 
     # -- quarantine --------------------------------------------------------------------------
     def quarantine(self, source: str, record: Any, reason: str, context: dict[str, Any] | None = None) -> bool:
