@@ -5,7 +5,8 @@ hundreds of MB to import, and the lexicon path must not pay that.
 
 - Labels are read from the model's own config (`id2label`) and mapped to neg/neu/pos by name
   ("negative"/"neutral"/"positive", "LABEL_0..2" in the usual neg/neu/pos order, "1 star".."5 stars").
-- Score = P(positive) - P(negative), in [-1, 1]; label = the most probable of the three classes.
+- Score = P(positive) - P(negative), in [-1, 1]; label = the most probable of the three classes; `probs`
+  keeps the three class probabilities (softmax of the logits).
 - Batched (posts sorted by length to limit padding), truncated to `max_length` tokens, on the chosen
   device, under `torch.inference_mode()`.
 - `name` records the model id and its revision (the commit hash when the hub cache knows it), so every
@@ -132,7 +133,8 @@ class TransformersSentiment:
                         by_class[label] += float(row[k])
                     value = sum(float(row[k]) for k in pos) - sum(float(row[k]) for k in neg)
                     label = max(by_class, key=by_class.__getitem__)
-                    out[i] = Sentiment(label, max(-1.0, min(1.0, value)), self.name)
+                    out[i] = Sentiment(label, max(-1.0, min(1.0, value)), self.name,
+                                       probs={k: round(v, 6) for k, v in by_class.items()})
         return out  # type: ignore[return-value]
 
 
