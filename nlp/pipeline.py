@@ -46,6 +46,7 @@ class Analyzer:
         self.workers = max(1, int(wanted if wanted is not None else (os.cpu_count() or 1)))
         self.parallel_min_batch = int(getattr(nlp_config, "parallel_min_batch", 2000))
         self._pool: Any = None
+        self._submitted = self._collected = 0
         self.languages = [code.lower() for code in nlp_config.languages]
         self.langid = LanguageIdentifier(self.languages)
         self.sentiment = create_backend(nlp_config)
@@ -71,11 +72,23 @@ class Analyzer:
 
     def analyze(self, posts: list[Post]) -> list[Analysis]:
         """One Analysis per post, same order; the posts themselves are not modified."""
+        return self.submit(posts).result()
+
+    def submit(self, posts: list[Post]) -> "PendingAnalysis":
+        """Start analysing `posts` (in the worker processes for a large batch) and return at once, so the
+        caller can store the previous batch meanwhile. Collect with `.result()`, in submission order: the
+        near-duplicate index is updated at collection, post after post, as `analyze` does."""
         rows = [(getattr(p, "text", ""), getattr(p, "lang", None),
                  p.author.handle if getattr(p, "author", None) else None, getattr(p, "source", None)) for p in posts]
-        pending = self._submit(rows)
-        if pending is None:
-            analyses = self.analyze_rows(rows)
+        self._submitted += 1
+        return PendingAnalysis(self, list(posts), rows, self._submit(rows), self._submitted)
+
+    def _finish(self, pending: "PendingAnalysis") -> list[Analysis]:
+        if pending.ticket != self._collected + 1:
+            raise RuntimeError("analyses must be collected in the order they were submitted (near-duplicate index)")
+        self._collected += 1
+        posts = pending.posts
+        analyses = self.analyze_rows(pending.rows) if pending.chunks is None else None
         # Near-duplicates in this process, in post order, while the workers (if any) analyse the batch.
         failure = None
         try:
@@ -83,13 +96,12 @@ class Analyzer:
         except Exception as exc:  # noqa: BLE001 - one component must not lose the batch
             log.warning("near-duplicates failed on a batch of %d", len(posts), exc_info=True)
             clusters, failure = [None] * len(posts), f"near-duplicates failed: {type(exc).__name__}"
-        if pending is not None:
-            analyses = [a for chunk in pending for a in chunk.get()]
-        if failure:
-            for analysis in analyses:
-                analysis.notes.append(failure)
+        if analyses is None:
+            analyses = [a for chunk in pending.chunks for a in chunk.get()]
         for analysis, cluster in zip(analyses, clusters):
             analysis.near_dup_cluster = cluster
+            if failure:
+                analysis.notes.append(failure)
         return analyses
 
     def analyze_rows(self, rows: Sequence[tuple[object, str | None, str | None, str | None]]) -> list[Analysis]:
@@ -227,6 +239,19 @@ def _batched(fn: Callable[[list[X]], list[Y]], items: list[X], default: Y, analy
             analysis.notes.append(f"{what} failed: {type(exc).__name__}")
             results.append(default)
     return results
+
+
+class PendingAnalysis:
+    """A submitted batch (see `Analyzer.submit`); `result()` returns its analyses, once."""
+
+    def __init__(self, analyzer: Analyzer, posts: list[Post], rows: list[Any], chunks: list[Any] | None, ticket: int):
+        self.analyzer, self.posts, self.rows, self.chunks, self.ticket = analyzer, posts, rows, chunks, ticket
+        self._result: list[Analysis] | None = None
+
+    def result(self) -> list[Analysis]:
+        if self._result is None:
+            self._result = self.analyzer._finish(self)
+        return self._result
 
 
 # -- worker processes -------------------------------------------------------------------------------------

@@ -126,6 +126,7 @@ class _Scorer:
 
     def __init__(self, model: LinearModel, lexicon: Any):
         self.model = model
+        self.name = model.name  # hashes the coefficients: computed once, not per post
         self.lexicon = lexicon
         self.weights = model.dense_weights()
         self.vectorizers = model.spec.vectorizers()
@@ -157,7 +158,7 @@ class TrainedSentiment:
             if model.lang != lang:
                 raise TrainedModelError(f"{path}: a model for {model.lang!r} configured for language {lang!r}")
             self.scorers[lang] = _Scorer(model, self.lexicon)
-        self.name = "trained:" + ",".join(s.model.name for s in self.scorers.values()) + f"+{self.lexicon.name}"
+        self.name = "trained:" + ",".join(s.name for s in self.scorers.values()) + f"+{self.lexicon.name}"
 
     @classmethod
     def from_config(cls, nlp_config: Any) -> "TrainedSentiment":
@@ -178,5 +179,5 @@ class TrainedSentiment:
             for i, row in zip(idx, probs):
                 p = {c: round(float(v), 6) for c, v in zip(CLASSES, row)}
                 label = CLASSES[int(np.argmax(row))]
-                out[i] = Sentiment(label, max(-1.0, min(1.0, p["pos"] - p["neg"])), scorer.model.name, probs=p)
+                out[i] = Sentiment(label, max(-1.0, min(1.0, p["pos"] - p["neg"])), scorer.name, probs=p)
         return out  # type: ignore[return-value]
