@@ -3,6 +3,9 @@
 - `cross_validate`: stratified k-fold; every post is predicted once by a model that never saw it. Macro-F1 with
   a percentile bootstrap interval over posts (resampled predictions), the same for the lexicon on the same
   posts, and a paired bootstrap of the difference.
+- Each training post is also seen once with its n-grams removed (lexicon features only, `lexicon_copy`): the
+  model must then classify from the lexicon alone, so a post whose words never occurred in training (brand
+  and product names, other domains) falls back on the lexicon's reading instead of the intercept's bias.
 - Calibration: a softmax temperature fitted on the held-out folds' logits (one parameter, minimises the
   log-loss), stored in the model; `reliability` measures it.
 - `train`: cross-validates, then fits on all the data with the same settings and seed; the result is
@@ -19,12 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from nlp.labelled import LABELS, LabelledSet
 from nlp.sentiment_features import LEXICON_FEATURES, FeatureSpec
 from nlp.sentiment_trained import CLASSES, LinearModel, softmax
 
 DEFAULT_C = 3.0  # inverse L2 strength; chosen by 5-fold CV on the public training data (see the model card)
+DEFAULT_LEXICON_COPY = 1.0  # weight of the lexicon-only copy of each training post (0 = no copy)
 
 
 # ------------------------------------------------------------------------------------------------ metrics
@@ -158,7 +163,7 @@ class _Fitted:
         return np.asarray(X @ self.coef) + self.intercept
 
 
-def _fit(X: Any, y: np.ndarray, C: float, seed: int) -> _Fitted:
+def _fit(X: Any, y: np.ndarray, C: float, seed: int, n_ngram_cols: int = 0, lexicon_copy: float = 0.0) -> _Fitted:
     """L2 multinomial logistic regression (lbfgs) on the columns the data uses.
 
     A hashed column no training post touches has a zero gradient, so its L2-optimal coefficient is exactly 0:
@@ -170,10 +175,22 @@ def _fit(X: Any, y: np.ndarray, C: float, seed: int) -> _Fitted:
     from threadpoolctl import threadpool_limits
 
     X = X.tocsc()
+    n_columns = X.shape[1]
     active = np.flatnonzero(np.diff(X.indptr))
+    X = X[:, active].tocsr()
+    weights = None
+    if lexicon_copy:
+        # Every post once more with its n-grams removed (lexicon features only), see the module docstring.
+        lexicon_cols = np.flatnonzero(active >= n_ngram_cols)
+        only_lexicon = X[:, lexicon_cols]
+        padded = sparse.csr_matrix((only_lexicon.data, lexicon_cols[only_lexicon.indices], only_lexicon.indptr),
+                                   shape=X.shape)
+        X = sparse.vstack([X, padded], format="csr")
+        y = np.concatenate([y, y])
+        weights = np.concatenate([np.ones(len(y) // 2), np.full(len(y) // 2, lexicon_copy)])
     with threadpool_limits(1):
-        model = LogisticRegression(C=C, max_iter=3000, tol=1e-6, random_state=seed).fit(X[:, active].tocsr(), y)
-    coef = np.zeros((X.shape[1], 3))
+        model = LogisticRegression(C=C, max_iter=3000, tol=1e-6, random_state=seed).fit(X, y, sample_weight=weights)
+    coef = np.zeros((n_columns, 3))
     coef[active] = model.coef_.T
     return _Fitted(coef, model.intercept_.astype(np.float64))
 
@@ -186,7 +203,8 @@ def _design(data: LabelledSet, lang: str, spec: FeatureSpec, lexicon: Any) -> tu
 
 def cross_validate(data: LabelledSet, lang: str, lexicon: Any, spec: FeatureSpec = FeatureSpec(),
                    C: float = DEFAULT_C, folds: int = 5, seed: int = 0, bootstrap: int = 1000,
-                   design: tuple[Any, np.ndarray] | None = None) -> CrossValidation:
+                   design: tuple[Any, np.ndarray] | None = None,
+                   lexicon_copy: float = DEFAULT_LEXICON_COPY) -> CrossValidation:
     from sklearn.model_selection import StratifiedKFold
 
     X, y = design or _design(data, lang, spec, lexicon)
@@ -196,7 +214,7 @@ def cross_validate(data: LabelledSet, lang: str, lexicon: Any, spec: FeatureSpec
                          f"counts are {data.counts()}")
     logits = np.zeros((len(y), 3))
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
-        model = _fit(X[train], y[train], C, seed)
+        model = _fit(X[train], y[train], C, seed, spec.n_ngram_features, lexicon_copy)
         logits[test] = model.decision_function(X[test])
     temperature = fit_temperature(logits, y)
     raw, calibrated = softmax(logits), softmax(logits / temperature)
@@ -217,20 +235,20 @@ def cross_validate(data: LabelledSet, lang: str, lexicon: Any, spec: FeatureSpec
 
 def train(data: LabelledSet, lang: str, lexicon: Any, spec: FeatureSpec = FeatureSpec(), C: float = DEFAULT_C,
           folds: int = 5, seed: int = 0, bootstrap: int = 1000, evaluate: bool = True,
-          sources: list[str] | None = None) -> TrainResult:
+          sources: list[str] | None = None, lexicon_copy: float = DEFAULT_LEXICON_COPY) -> TrainResult:
     """Cross-validate (unless `evaluate` is False), then fit on everything; the temperature comes from the
     held-out folds (1.0 without cross-validation)."""
     design = _design(data, lang, spec, lexicon)
-    cv = cross_validate(data, lang, lexicon, spec, C, folds, seed, bootstrap, design) if evaluate else None
+    cv = cross_validate(data, lang, lexicon, spec, C, folds, seed, bootstrap, design, lexicon_copy) if evaluate else None
     X, y = design
-    fitted = _fit(X, y, C, seed)
+    fitted = _fit(X, y, C, seed, spec.n_ngram_features, lexicon_copy)
     coef = fitted.coef  # (n_features, 3)
     columns = np.flatnonzero(np.any(coef != 0, axis=1))
     meta = {
         "trained_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "data": {"n": len(data), "labels": data.counts(), "files": sources or data.sources},
-        "training": {"C": C, "seed": seed, "folds": folds, "solver": "lbfgs (scikit-learn LogisticRegression)",
-                     "lexicon_features": list(LEXICON_FEATURES)},
+        "training": {"C": C, "seed": seed, "folds": folds, "lexicon_copy": lexicon_copy, "solver": "lbfgs (scikit-learn LogisticRegression)",
+                     "lexicon_features": list(spec.lexicon_used)},
         "cv": cv.to_json() if cv else None,
     }
     model = LinearModel(lang, spec, columns.astype(np.int64), coef[columns].astype(np.float64),
@@ -252,8 +270,11 @@ def card_markdown(model: LinearModel, cv: CrossValidation | None, command: str, 
         "",
         f"- **What**: multinomial logistic regression (scikit-learn, L2, C={meta['training']['C']}) over hashed word "
         f"1-2-grams (2^{model.spec.word_bits}), character {model.spec.char_ngrams[0]}-{model.spec.char_ngrams[1]}-grams "
-        f"(2^{model.spec.char_bits}) and {len(LEXICON_FEATURES)} lexicon features "
-        f"({', '.join(LEXICON_FEATURES)}); softmax temperature {model.temperature:.3f} fitted on held-out folds.",
+        f"(2^{model.spec.char_bits}) and {len(model.spec.lexicon_used)} lexicon features "
+        f"({', '.join(model.spec.lexicon_used)}: VADER / vader-fr after Vigie's overlay of idioms, negation, emoji "
+        "and elongation, plus flags); each training post also seen once with its n-grams removed (weight "
+        f"{meta['training'].get('lexicon_copy', 0)}), so words never seen in training leave the lexicon's reading; "
+        f"softmax temperature {model.temperature:.3f} fitted on held-out folds.",
         f"- **File**: `{model.lang}` model, {len(model.columns):,} non-zero feature columns; numbers and JSON only "
         "(no pickle), read with `numpy.load(allow_pickle=False)`.",
         f"- **Trained**: {meta['trained_at']} (seed {meta['training']['seed']}), by:",
