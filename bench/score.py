@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import random
 import sys
+import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path

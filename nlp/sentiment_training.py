@@ -25,7 +25,7 @@ import numpy as np
 from scipy import sparse
 
 from nlp.labelled import LABELS, LabelledSet
-from nlp.sentiment_features import LEXICON_FEATURES, FeatureSpec
+from nlp.sentiment_features import FeatureSpec
 from nlp.sentiment_trained import CLASSES, LinearModel, softmax
 
 DEFAULT_C = 3.0  # inverse L2 strength; chosen by 5-fold CV on the public training data (see the model card)

@@ -35,11 +35,9 @@ def _fail(exc: Exception) -> click.ClickException:
     return click.ClickException(str(exc))
 
 
-def _train_one(files: list[Path], lang: str, out: Path, folds: int, seed: int, c: float, bootstrap: int,
-               cv: bool, command: str, extra_note: str = "") -> None:
+def _read(files: list[Path]):  # noqa: ANN202 - nlp.labelled.LabelledSet, imported lazily
+    """All the labelled files as one set; a malformed one is a click error naming the file and line."""
     from nlp.labelled import LabelledFileError, LabelledSet, read_labelled
-    from nlp.sentiment import LexiconSentiment
-    from nlp.sentiment_training import train, write_card
 
     data = LabelledSet()
     try:
@@ -47,6 +45,15 @@ def _train_one(files: list[Path], lang: str, out: Path, folds: int, seed: int, c
             data = data.extend(read_labelled(f))
     except LabelledFileError as exc:
         raise _fail(exc) from None
+    return data
+
+
+def _train_one(files: list[Path], lang: str, out: Path, folds: int, seed: int, c: float, bootstrap: int,
+               cv: bool, command: str, extra_note: str = "") -> None:
+    from nlp.sentiment import LexiconSentiment
+    from nlp.sentiment_training import train, write_card
+
+    data = _read(files)
     if out.suffix != ".npz":
         raise click.ClickException(f"--out {out}: the model file must end in .npz")
     click.echo(f"[{lang}] {len(data)} posts ({', '.join(f'{k} {v}' for k, v in data.counts().items())}) from "
@@ -172,17 +179,11 @@ def eval_cmd(data_files: tuple[Path, ...], lang: str | None, backend: str | None
       vigie nlp eval --data labelled.csv --lang fr --backend lexicon
       vigie nlp eval --data labelled.csv --backend transformers --model /models/twitter-xlm-roberta-base-sentiment
     """
-    from nlp.labelled import LabelledFileError, LabelledSet, read_labelled
     from nlp.sentiment_training import evaluate_labels
     from vigie.cli import _load
     from vigie.config import NlpConfig
 
-    data = LabelledSet()
-    try:
-        for f in data_files:
-            data = data.extend(read_labelled(f))
-    except LabelledFileError as exc:
-        raise _fail(exc) from None
+    data = _read(list(data_files))
     base = _load(config_path).nlp if config_path else NlpConfig()
     updates: dict[str, object] = {}
     if backend:
