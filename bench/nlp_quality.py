@@ -1,6 +1,7 @@
 """NLP quality on Vigie's labelled evaluation set: sentiment macro-F1, crisis-flag precision/recall, lang id.
 
-    .venv/bin/python bench/nlp_quality.py                               # lexicon backend
+    .venv/bin/python bench/nlp_quality.py                               # trained backend (the default)
+    .venv/bin/python bench/nlp_quality.py --backend lexicon
     .venv/bin/python bench/nlp_quality.py --backend transformers --model /path/to/model
     .venv/bin/python bench/nlp_quality.py --errors 10                   # also print misclassified posts
 
@@ -50,7 +51,7 @@ def macro_f1(gold: list[str], pred: list[str]) -> tuple[float, dict[str, float]]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", default="lexicon", choices=["lexicon", "transformers", "auto"])
+    parser.add_argument("--backend", default="trained", choices=["trained", "lexicon", "transformers", "auto"])
     parser.add_argument("--model", default=None)
     parser.add_argument("--crisis-threshold", type=float, default=0.3)
     parser.add_argument("--errors", type=int, default=0, help="print up to N misclassified posts per language")

@@ -4,11 +4,20 @@ Components (each in its own module): language id (nlp.langid), sentiment (nlp.se
 crisis signals (nlp.crisis), topic queries (nlp.topics / nlp.query) and near-duplicate clusters
 (nlp.dedup). A component that fails on a post leaves that post's field at its neutral default and says
 why in `Analysis.notes`; the rest of the batch is unaffected.
+
+Large batches (`nlp.parallel_min_batch` posts or more) use every core: the per-post work (language,
+sentiment, crisis, topics) is cut into one chunk per worker process (`nlp.workers`, default the number of
+cores), while the parent assigns near-duplicate clusters, so the one cross-batch index stays in one process
+and is updated in post order, exactly as in a single-process run. Results do not depend on the number of
+workers (tested). Workers start on the first large batch (spawned: safe with lingua's threads) and live
+until `close()`.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -30,8 +39,14 @@ Y = TypeVar("Y")
 class Analyzer:
     """Built once per process (language models, lexicons and the sentiment model load here)."""
 
-    def __init__(self, nlp_config: Any, topics: list[Any]):
+    def __init__(self, nlp_config: Any, topics: list[Any], workers: int | None = None):
         self.config = nlp_config
+        self._topic_configs = list(topics)
+        wanted = workers if workers is not None else getattr(nlp_config, "workers", None)
+        self.workers = max(1, int(wanted if wanted is not None else (os.cpu_count() or 1)))
+        self.parallel_min_batch = int(getattr(nlp_config, "parallel_min_batch", 2000))
+        self._pool: Any = None
+        self._submitted = self._collected = 0
         self.languages = [code.lower() for code in nlp_config.languages]
         self.langid = LanguageIdentifier(self.languages)
         self.sentiment = create_backend(nlp_config)
@@ -57,15 +72,69 @@ class Analyzer:
 
     def analyze(self, posts: list[Post]) -> list[Analysis]:
         """One Analysis per post, same order; the posts themselves are not modified."""
-        texts = [getattr(p, "text", "") for p in posts]
-        analyses = self._analyze(texts, platform_langs=[getattr(p, "lang", None) for p in posts])
-        for post, analysis in zip(posts, analyses):
-            handle = post.author.handle if getattr(post, "author", None) else None
-            self._tag(analysis, post.text, handle, post.source)
-        clusters = _guard(lambda: self.dedup.assign(posts), [None] * len(posts), analyses, "near-duplicates")
+        return self.submit(posts).result()
+
+    def submit(self, posts: list[Post]) -> "PendingAnalysis":
+        """Start analysing `posts` (in the worker processes for a large batch) and return at once, so the
+        caller can store the previous batch meanwhile. Collect with `.result()`, in submission order: the
+        near-duplicate index is updated at collection, post after post, as `analyze` does."""
+        rows = [(getattr(p, "text", ""), getattr(p, "lang", None),
+                 p.author.handle if getattr(p, "author", None) else None, getattr(p, "source", None)) for p in posts]
+        self._submitted += 1
+        return PendingAnalysis(self, list(posts), rows, self._submit(rows), self._submitted)
+
+    def _finish(self, pending: "PendingAnalysis") -> list[Analysis]:
+        if pending.ticket != self._collected + 1:
+            raise RuntimeError("analyses must be collected in the order they were submitted (near-duplicate index)")
+        self._collected += 1
+        posts = pending.posts
+        analyses = self.analyze_rows(pending.rows) if pending.chunks is None else None
+        # Near-duplicates in this process, in post order, while the workers (if any) analyse the batch.
+        failure = None
+        try:
+            clusters = self.dedup.assign(posts)
+        except Exception as exc:  # noqa: BLE001 - one component must not lose the batch
+            log.warning("near-duplicates failed on a batch of %d", len(posts), exc_info=True)
+            clusters, failure = [None] * len(posts), f"near-duplicates failed: {type(exc).__name__}"
+        if analyses is None:
+            analyses = [a for chunk in pending.chunks for a in chunk.get()]
         for analysis, cluster in zip(analyses, clusters):
             analysis.near_dup_cluster = cluster
+            if failure:
+                analysis.notes.append(failure)
         return analyses
+
+    def analyze_rows(self, rows: Sequence[tuple[object, str | None, str | None, str | None]]) -> list[Analysis]:
+        """(text, platform language, author handle, source) per post → Analysis without near-duplicates: the
+        part of `analyze` that is independent from post to post (what worker processes run)."""
+        analyses = self._analyze([r[0] for r in rows], platform_langs=[r[1] for r in rows])
+        for (text, _, handle, source), analysis in zip(rows, analyses):
+            self._tag(analysis, text, handle, source)
+        return analyses
+
+    def close(self) -> None:
+        """Stop the worker processes (a no-op when none were started)."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def __del__(self) -> None:  # a forgotten close() must not leave processes behind
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
+    def _submit(self, rows: list[Any]) -> list[Any] | None:
+        """Send a large batch to the workers in one chunk each; None when the batch runs in this process."""
+        if self.workers < 2 or len(rows) < self.parallel_min_batch:
+            return None
+        if self._pool is None:
+            ctx = multiprocessing.get_context("spawn")
+            self._pool = ctx.Pool(self.workers, initializer=_worker_init,
+                                  initargs=(self.config, self._topic_configs))
+        size = -(-len(rows) // self.workers)
+        return [self._pool.apply_async(_worker_analyze, (rows[i:i + size],)) for i in range(0, len(rows), size)]
 
     def late_clusters(self) -> dict[str, str]:
         """Posts analysed in earlier batches that have since joined a coordinated-copy cluster: {post id:
@@ -80,10 +149,11 @@ class Analyzer:
 
     def analyze_texts(self, texts: list[str]) -> list[Analysis]:
         """Plain texts (e.g. `vigie score` input lines): topics matched on the text alone, no dedup."""
-        analyses = self._analyze(list(texts), platform_langs=[None] * len(texts))
-        for text, analysis in zip(texts, analyses):
-            self._tag(analysis, text, None, None)
-        return analyses
+        rows = [(text, None, None, None) for text in texts]
+        pending = self._submit(rows)
+        if pending is None:
+            return self.analyze_rows(rows)
+        return [a for chunk in pending for a in chunk.get()]
 
     def _tag(self, analysis: Analysis, text: object, handle: str | None, source: str | None) -> None:
         """Topics (boolean queries) and brand entities, from one tokenisation of the post."""
@@ -171,11 +241,29 @@ def _batched(fn: Callable[[list[X]], list[Y]], items: list[X], default: Y, analy
     return results
 
 
-def _guard(fn: Callable[[], list[Y]], default: list[Y], analyses: list[Analysis], what: str) -> list[Y]:
-    try:
-        return fn()
-    except Exception as exc:  # noqa: BLE001
-        log.warning("%s failed on a batch of %d", what, len(default), exc_info=True)
-        for analysis in analyses:
-            analysis.notes.append(f"{what} failed: {type(exc).__name__}")
-        return default
+class PendingAnalysis:
+    """A submitted batch (see `Analyzer.submit`); `result()` returns its analyses, once."""
+
+    def __init__(self, analyzer: Analyzer, posts: list[Post], rows: list[Any], chunks: list[Any] | None, ticket: int):
+        self.analyzer, self.posts, self.rows, self.chunks, self.ticket = analyzer, posts, rows, chunks, ticket
+        self._result: list[Analysis] | None = None
+
+    def result(self) -> list[Analysis]:
+        if self._result is None:
+            self._result = self.analyzer._finish(self)
+        return self._result
+
+
+# -- worker processes -------------------------------------------------------------------------------------
+
+_WORKER: Analyzer | None = None
+
+
+def _worker_init(nlp_config: Any, topics: list[Any]) -> None:
+    global _WORKER
+    _WORKER = Analyzer(nlp_config, topics, workers=1)
+
+
+def _worker_analyze(rows: list[Any]) -> list[Analysis]:
+    assert _WORKER is not None, "worker not initialised"
+    return _WORKER.analyze_rows(rows)

@@ -1,4 +1,4 @@
-"""Sentiment backends behind one interface; `LexiconSentiment` is the offline default.
+"""Sentiment backends behind one interface; `LexiconSentiment` here, the trained default in `nlp.sentiment_trained`.
 
 A backend scores a batch of texts whose language is already known and returns one `Sentiment` per text
 (label neg/neu/pos, score in [-1, 1], model name). The transformers backend lives in
@@ -118,6 +118,10 @@ class _Vader:
     def compound(self, text: str) -> float:
         return float(self.analyzer.polarity_scores(text)["compound"])
 
+    def polarity(self, text: str) -> dict[str, float]:
+        """VADER's compound and its pos/neg/neu proportions (features of the trained backend)."""
+        return self.analyzer.polarity_scores(self.prepare(text))
+
 
 def _norm_phrase(phrase: str) -> str:
     return re.sub(r"\s+", " ", T.fold(phrase).replace("’", "'"))
@@ -160,6 +164,11 @@ class LexiconSentiment:
         en = self._en.compound(self._en.prepare(text))
         return fr if abs(fr) >= abs(en) else en
 
+    def polarity(self, text: str, lang: str) -> tuple[dict[str, float], str]:
+        """VADER scores of `text` in `lang` (fr or en) after our overlay, and the text with emoji tokens."""
+        text = self._emoji_tokens(text)
+        return (self._fr if lang == "fr" else self._en).polarity(text), text
+
     def score(self, texts: list[str], langs: list[str]) -> list[Sentiment]:
         out = []
         for text, lang in zip(texts, langs):
@@ -172,21 +181,26 @@ _fallback_logged = False
 
 
 def create_backend(nlp_config: Any) -> SentimentBackend:
-    """The backend named by `nlp.sentiment`: lexicon, transformers, or auto (transformers, else lexicon).
+    """The backend named by `nlp.sentiment`: trained (default), lexicon, transformers, or auto (transformers,
+    else lexicon). `trained` raises `TrainedModelError` naming the file when a model cannot be read.
 
     `transformers` raises `ModelLoadError` with the fix when the model cannot be loaded; `auto` logs that
     once per process and uses the lexicon instead, so an offline laptop still runs the pipeline.
     """
     global _fallback_logged
-    kind = getattr(nlp_config, "sentiment", "lexicon")
+    kind = getattr(nlp_config, "sentiment", "trained")
     if kind == "lexicon":
         return LexiconSentiment()
+    if kind == "trained":
+        from nlp.sentiment_trained import TrainedSentiment  # numpy/scipy/scikit-learn, no torch
+
+        return TrainedSentiment.from_config(nlp_config)
     from nlp.sentiment_transformers import ModelLoadError, TransformersSentiment  # lazy: imports torch
 
     if kind == "transformers":
         return TransformersSentiment.from_config(nlp_config)
     if kind != "auto":
-        raise ValueError(f"nlp.sentiment: expected lexicon, transformers or auto, found {kind!r}")
+        raise ValueError(f"nlp.sentiment: expected trained, lexicon, transformers or auto, found {kind!r}")
     try:
         return TransformersSentiment.from_config(nlp_config)
     except ModelLoadError as exc:

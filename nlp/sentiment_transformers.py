@@ -5,7 +5,9 @@ hundreds of MB to import, and the lexicon path must not pay that.
 
 - Labels are read from the model's own config (`id2label`) and mapped to neg/neu/pos by name
   ("negative"/"neutral"/"positive", "LABEL_0..2" in the usual neg/neu/pos order, "1 star".."5 stars").
-- Score = P(positive) - P(negative), in [-1, 1]; label = the most probable of the three classes.
+- Score = P(positive) - P(negative), in [-1, 1]; label = the most probable of the three classes; `probs`
+  keeps the three class probabilities (softmax of the logits).
+- Mentions and links are replaced by `@user` / `http` first, as the cardiffnlp tweet models were trained.
 - Batched (posts sorted by length to limit padding), truncated to `max_length` tokens, on the chosen
   device, under `torch.inference_mode()`.
 - `name` records the model id and its revision (the commit hash when the hub cache knows it), so every
@@ -18,6 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from nlp import text as T
 from vigie.models import Sentiment
 
 
@@ -122,7 +125,7 @@ class TransformersSentiment:
             for start in range(0, len(order), self.batch_size):
                 chunk = order[start:start + self.batch_size]
                 # An empty string still yields [CLS][SEP]: the model answers, usually near neutral.
-                enc = self.tokenizer([texts[i] or " " for i in chunk], padding=True, truncation=True,
+                enc = self.tokenizer([tweet_placeholders(texts[i]) or " " for i in chunk], padding=True, truncation=True,
                                      max_length=self.max_length, return_tensors="pt")
                 enc = {k: v.to(self.device) for k, v in enc.items()}
                 probs = torch.softmax(self.model(**enc).logits.float(), dim=-1).cpu()
@@ -132,8 +135,15 @@ class TransformersSentiment:
                         by_class[label] += float(row[k])
                     value = sum(float(row[k]) for k in pos) - sum(float(row[k]) for k in neg)
                     label = max(by_class, key=by_class.__getitem__)
-                    out[i] = Sentiment(label, max(-1.0, min(1.0, value)), self.name)
+                    out[i] = Sentiment(label, max(-1.0, min(1.0, value)), self.name,
+                                       probs={k: round(v, 6) for k, v in by_class.items()})
         return out  # type: ignore[return-value]
+
+
+def tweet_placeholders(text: str) -> str:
+    """Mentions → `@user`, links → `http`: how the cardiffnlp tweet models (and their training data) see
+    them (model card of cardiffnlp/twitter-xlm-roberta-base-sentiment, "Preprocess text")."""
+    return T.MENTION_RE.sub("@user", T.URL_RE.sub("http", text))
 
 
 def _load(auto_class: Any, source: str, kwargs: dict[str, Any]) -> Any:

@@ -122,3 +122,26 @@ def test_coordinated_copies_get_a_stable_cluster_id(analyzer: Analyzer) -> None:
     # and the first post is reported so the caller can re-store it with the cluster id.
     assert analyzer.late_clusters() == {"x:200": "x:200"}
     assert analyzer.late_clusters() == {}  # reported once
+
+
+def test_worker_processes_give_the_same_analyses_and_clusters_as_one_process() -> None:
+    """Large batches go to worker processes; near-duplicates stay in the parent, in post order."""
+    topics = [Topic(id="brivolle", name="Brivolle", query='brivolle OR "#brivolle"')]
+    texts = ["Brivolle m'a arnaqué, colis jamais reçu, je porte plainte !", "Loving my new Brivolle kettle 😍",
+             "Le couvercle de la Brivolle s'ouvre en pleine cuisson, plusieurs brûlés, scandale",
+             "Quelqu'un a testé la nouvelle bouilloire ?", "", "nul 😡", "Service client Brivolle au top, merci"]
+    posts = [post(i, texts[i % len(texts)] + ("" if i % 3 else f" #{i}"), author=f"u{i % 11}", minutes=i,
+                  lang="fr" if i % 5 == 0 else None) for i in range(60)]
+    single = Analyzer(NlpConfig(workers=1), topics)
+    parallel = Analyzer(NlpConfig(workers=2, parallel_min_batch=20), topics)
+    try:
+        for start in (0, 30):  # two batches: the dedup index carries over between them
+            one, two = single.analyze(posts[start:start + 30]), parallel.analyze(posts[start:start + 30])
+            assert [a.__dict__ for a in two] == [a.__dict__ for a in one]
+        assert parallel._pool is not None  # the batches really went to the workers
+        assert any(a.near_dup_cluster for a in two)
+        assert parallel.analyze_texts(texts * 4) == single.analyze_texts(texts * 4)
+        assert parallel.late_clusters() == single.late_clusters()
+    finally:
+        parallel.close()
+    assert parallel._pool is None

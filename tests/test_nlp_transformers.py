@@ -110,3 +110,72 @@ def test_the_lexicon_path_never_imports_torch_or_spacy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False False False"
+
+
+def build_tiny_xlmr(path: Path) -> Path:
+    """A tiny XLM-RoBERTa classifier whose config matches cardiffnlp/twitter-xlm-roberta-base-sentiment's
+    (architecture XLMRobertaForSequenceClassification, id2label Negative/Neutral/Positive in that order)."""
+    import torch
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast, XLMRobertaConfig, XLMRobertaForSequenceClassification
+
+    from nlp_fixtures import CORPUS
+
+    tok = Tokenizer(models.WordPiece(unk_token="<unk>"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=False)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.train_from_iterator(CORPUS * 3 + ["@user http"], trainers.WordPieceTrainer(
+        vocab_size=200, special_tokens=["<pad>", "<unk>", "<s>", "</s>", "<mask>"]))
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", special_tokens=[("<s>", tok.token_to_id("<s>")), ("</s>", tok.token_to_id("</s>"))])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", cls_token="<s>",
+                                   sep_token="</s>", mask_token="<mask>")
+    fast.save_pretrained(path)
+    config = XLMRobertaConfig(vocab_size=fast.vocab_size, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                              intermediate_size=32, max_position_embeddings=66, type_vocab_size=1, pad_token_id=0,
+                              bos_token_id=2, eos_token_id=3, num_labels=3,
+                              id2label={0: "Negative", 1: "Neutral", 2: "Positive"},
+                              label2id={"Negative": 0, "Neutral": 1, "Positive": 2})
+    torch.manual_seed(1)
+    XLMRobertaForSequenceClassification(config).save_pretrained(path)
+    return path
+
+
+def test_cardiffnlp_architecture_and_label_order_end_to_end(tmp_path: Path) -> None:
+    """The production model's config through the production code: class k of the logits is the label the
+    config names, so probs["neg"] is the softmax of logit 0, and mentions/links become @user/http."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    path = build_tiny_xlmr(tmp_path / "xlmr")
+    backend = TransformersSentiment(str(path), device="cpu")
+    assert backend.labels == ["neg", "neu", "pos"] and backend.max_length == 64
+    texts = ["@Brivolle colis jamais reçu https://t.co/x", "love it", "arnaque totale"]
+    results = backend.score(texts, ["fr", "en", "fr"])
+    model, tok = AutoModelForSequenceClassification.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+    with torch.inference_mode():
+        direct = torch.softmax(model(**tok(["@user colis jamais reçu http", "love it", "arnaque totale"],
+                                          padding=True, return_tensors="pt")).logits, dim=-1)
+    for r, row in zip(results, direct.tolist()):
+        assert [r.probs["neg"], r.probs["neu"], r.probs["pos"]] == pytest.approx(row, abs=1e-5)
+        assert r.label == ("neg", "neu", "pos")[max(range(3), key=row.__getitem__)]
+        assert r.score == pytest.approx(row[2] - row[0], abs=1e-5)
+
+
+def test_vigie_nlp_eval_runs_the_transformers_backend(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from vigie.cli import cli
+
+    path = build_tiny_xlmr(tmp_path / "xlmr")
+    data = tmp_path / "labelled.jsonl"
+    data.write_text('{"text": "love it", "label": "pos"}\n{"text": "arnaque totale", "label": "neg"}\n'
+                    '{"text": "colis reçu", "label": "neutral"}\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["nlp", "eval", "--data", str(data), "--lang", "fr", "--backend", "transformers",
+                                      "--model", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    metrics = json.loads(result.output)
+    assert metrics["backend"] == f"transformers:{path}@local" and metrics["n"] == 3
+    assert sum(map(sum, metrics["confusion"])) == 3

@@ -322,6 +322,26 @@ def test_top_posts(ranked, by, expected):
     assert [p.id for p in got] == expected
 
 
+def test_negative_posts_rank_by_p_neg_band_then_by_travel(store):
+    def scored(native: str, p_neg: float, followers: int, likes: int = 0) -> Post:
+        post = make_post(native, T0, label="neg", followers=followers, likes=likes)
+        rest = (1 - p_neg) / 2
+        post.analysis.sentiment = Sentiment("neg", rest - p_neg, "trained-fr/x", probs={"neg": p_neg, "neu": rest, "pos": rest})
+        return post
+
+    store.upsert_posts([
+        scored("sure-small", 0.97, followers=10),
+        scored("sure-big", 0.93, followers=50_000, likes=100),
+        scored("unsure-huge", 0.55, followers=10**6, likes=10**4),
+        scored("middling", 0.71, followers=100),
+        make_post("lexicon", T0, label="neg", followers=1),  # no probabilities: counted as certain (band 1.0)
+        make_post("happy", T0, label="pos", followers=10**6),
+    ])
+    got = [p.id for p in store.top_posts("acme", T0, T0 + MIN, by="negative", limit=10)]
+    assert got == ["x:lexicon", "x:sure-big", "x:sure-small", "x:middling", "x:unsure-huge"]
+    assert store.get_post("x:middling").analysis.sentiment.probs == {"neg": 0.71, "neu": (1 - 0.71) / 2, "pos": (1 - 0.71) / 2}
+
+
 def test_top_posts_rejects_unknown_ranking(ranked):
     with pytest.raises(ValueError, match="unknown ranking"):
         ranked.top_posts("acme", T0, T0 + MIN, by="loudness")

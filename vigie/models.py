@@ -94,6 +94,23 @@ class Sentiment:
     label: str  # "neg" | "neu" | "pos"
     score: float  # [-1, 1]
     model: str
+    # Calibrated class probabilities {"neg", "neu", "pos"} when the backend has them (trained, transformers);
+    # None for the lexicon, whose compound score is not a probability.
+    probs: dict[str, float] | None = None
+
+    @property
+    def p_neg(self) -> float:
+        """P(negative): the model's probability, else 1/0 from the hard label (lexicon)."""
+        if self.probs and "neg" in self.probs:
+            return float(self.probs["neg"])
+        return 1.0 if self.label == "neg" else 0.0
+
+    @property
+    def negative_band(self) -> float:
+        """P(neg) floored to 0.1: the first key when ranking negative evidence (stores sort on it, then on
+        reach and engagement, so equally confident posts still come in the order they travel). Floored, not
+        rounded, so that SQL (`CAST(p * 10 AS INTEGER)`) and Python agree on every value."""
+        return int(self.p_neg * 10) / 10
 
 
 @dataclass

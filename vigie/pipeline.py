@@ -311,7 +311,8 @@ def bucket_floor(t: datetime, minutes: int) -> datetime:
 
 
 def _evidence(rt: Runtime, topic: Topic, a: Assessment) -> list[dict[str, Any]]:
-    """The posts a crisis team should read first: negative posts that travel, then the most engaging."""
+    """The posts a crisis team should read first: confidently negative posts that travel (ranked by P(neg)
+    band, then reach), then the most engaging."""
     width = timedelta(minutes=rt.config.detection.bucket_minutes)
     start = a.window[0].start if a.window else a.at - width * rt.config.detection.window_buckets
     chosen: dict[str, Post] = {}
@@ -334,6 +335,8 @@ def evidence_item(post: Post) -> dict[str, Any]:
         "text": post.text[:500],
         "engagement": post.engagement.total,
         "sentiment": analysis.sentiment.label if analysis else None,
+        # P(negative) from the sentiment model (None when the backend has no probabilities, e.g. the lexicon).
+        "p_neg": round(analysis.sentiment.probs["neg"], 3) if analysis and analysis.sentiment.probs else None,
         "crisis_categories": analysis.crisis.categories if analysis else [],
         "created_at": iso(post.created_at),
     }

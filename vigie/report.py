@@ -550,10 +550,15 @@ def _evidence(alert: Alert) -> str:
             continue
         meta = [esc(f"@{ev.get('author')}" if ev.get("author") else "unknown author"),
                 f"{_num(ev.get('followers'))} followers", f"{_num(ev.get('engagement'))} interactions",
-                esc(ev.get("sentiment") or "—"), _when(ev.get("created_at")) + " UTC"]
+                esc(ev.get("sentiment") or "—") + _p_neg(ev.get("p_neg")), _when(ev.get("created_at")) + " UTC"]
         items.append(f'<li class="post"><blockquote>{_short(ev.get("text"))}</blockquote>'
                      f'<div class="meta">{" · ".join(meta)}{_open_link(ev.get("url"))}</div></li>')
     return f'<ol class="posts">{"".join(items)}</ol>'
+
+
+def _p_neg(value: object) -> str:
+    """" (P(neg) 0.93)" when the evidence item carries the model's probability (a number, never markup)."""
+    return f" (P(neg) {value:.2f})" if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
 
 
 def _peak_posts(alert: Alert, posts: list[tuple[Post, int]]) -> str:

@@ -340,7 +340,7 @@ def config_yaml(scenario: Scenario, posts_name: str = "posts.jsonl", db_path: st
         "  type: sqlite",
         f"  path: {db_path}",
         "nlp:",
-        "  sentiment: lexicon",
+        "  sentiment: trained",
         "  languages: [fr, en]",
         "channels:",
         "  - {type: console, min_level: watch}",

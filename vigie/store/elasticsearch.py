@@ -114,6 +114,7 @@ def post_document(post: Post, now: datetime | None = None) -> dict[str, Any]:
         reach=reach,
         engagement_total=engagement,
         negative_rank=engagement + reach / 100.0,
+        negative_band=analysis.sentiment.negative_band if analysis else 0.0,
         crisis_risk=float(analysis.crisis.risk) if analysis else 0.0,
         has_crisis=bool(analysis and analysis.crisis.categories),
         author_key=post.author.id or post.author.handle,
@@ -543,8 +544,8 @@ class ElasticsearchStore:
         order = {
             "engagement": [{"engagement_total": "desc"}, {"reach": "desc"}],
             "reach": [{"reach": "desc"}, {"engagement_total": "desc"}],
-            # Negative posts that travel: the ones a crisis team must read first.
-            "negative": [{"negative_rank": "desc"}],
+            # Confidently negative first (P(neg) bands), then the ones that travel (as the SQLite store).
+            "negative": [{"negative_band": {"order": "desc", "missing": 1.0}}, {"negative_rank": "desc"}],
             "crisis": [{"crisis_risk": "desc"}, {"engagement_total": "desc"}],
             "recent": [{"created_at": "desc"}],
         }.get(by)

@@ -29,6 +29,7 @@ DERIVED_FIELDS = (
     "reach",  # author followers (0 when unknown)
     "engagement_total",  # likes + reposts + replies + quotes
     "negative_rank",  # engagement_total + reach / 100: how far a negative post travels
+    "negative_band",  # P(neg) rounded to 0.1 (1 for a backend without probabilities): sorted on first
     "crisis_risk",  # analysis.crisis.risk, 0 when not analysed (sortable without `missing`)
     "has_crisis",  # at least one crisis category (what Bucket.crisis_terms counts)
     "author_key",  # author id, else handle: what `authors` counts distinct
@@ -92,7 +93,8 @@ def posts_mappings() -> dict[str, Any]:
             "analysis": {
                 "properties": {
                     "lang": _KEYWORD,
-                    "sentiment": {"properties": {"label": _KEYWORD, "score": _FLOAT, "model": _KEYWORD}},
+                    "sentiment": {"properties": {"label": _KEYWORD, "score": _FLOAT, "model": _KEYWORD,
+                                                 "probs": {"properties": {k: _FLOAT for k in ("neg", "neu", "pos")}}}},
                     "crisis": {"properties": {"risk": _FLOAT, "categories": _KEYWORD, "terms": _KEYWORD}},
                     "topic_ids": _KEYWORD,
                     "entities": _KEYWORD,
@@ -106,6 +108,7 @@ def posts_mappings() -> dict[str, Any]:
             "reach": _LONG,
             "engagement_total": _LONG,
             "negative_rank": {"type": "double"},
+            "negative_band": _FLOAT,
             "crisis_risk": _FLOAT,
             "has_crisis": {"type": "boolean"},
             "author_key": _KEYWORD,

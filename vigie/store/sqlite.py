@@ -33,6 +33,9 @@ from vigie.models import (
 )
 from vigie.store.base import Lease, LeaseLost, RankBy, bucket_starts, quarantine_fingerprint, record_text
 
+# models.negative_band(sentiment) in SQL, read from the stored document (no column to migrate).
+NEG_BAND_SQL = "CAST(COALESCE(json_extract(p.doc, '$.analysis.sentiment.probs.neg'), 1.0) * 10 AS INTEGER)"
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts (
     id TEXT PRIMARY KEY,
@@ -305,8 +308,9 @@ class SqliteStore:
         order = {
             "engagement": "p.engagement DESC, p.followers DESC",
             "reach": "p.followers DESC, p.engagement DESC",
-            # Negative posts that travel: the ones a crisis team must read first.
-            "negative": "(p.sentiment_label = 'neg') DESC, (p.engagement + p.followers / 100.0) DESC",
+            # Confidently negative posts first (P(neg) in bands of 0.1; 1 for a model without probabilities),
+            # then, within a band, the ones that travel: what a crisis team must read first.
+            "negative": f"{NEG_BAND_SQL} DESC, (p.engagement + p.followers / 100.0) DESC",
             "crisis": "p.crisis_risk DESC, p.engagement DESC",
             "recent": "p.created_at DESC",
         }.get(by)
