@@ -35,11 +35,12 @@ def _duration(value: str, option: str) -> timedelta:
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1), help="Entities per kind.")
 @click.option("--min-count", default=2, show_default=True, type=click.IntRange(min=1),
               help="Posts in the window an entity needs to be listed.")
-@click.option("--prior", default=DEFAULT_PRIOR, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="Strength of the Dirichlet prior in pseudo-counts (higher: rare entities need more evidence).")
+@click.option("--prior", default=DEFAULT_PRIOR, type=click.FloatRange(min=0, min_open=True),
+              help="Strength of the Dirichlet prior in pseudo-counts (higher: rare entities need more evidence) "
+                   "[default: the number of posts in window and baseline, i.e. the pooled counts as prior].")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def trends(config_path: str, since: str, until: str | None, baseline: str, topic_ids: tuple[str, ...],
-           kinds: tuple[str, ...], limit: int, min_count: int, prior: float, as_json: bool) -> None:
+           kinds: tuple[str, ...], limit: int, min_count: int, prior: float | None, as_json: bool) -> None:
     """Entities ranked by rise over the topic's baseline (log-odds with an informative Dirichlet prior,
     Monroe et al. 2008), with their counts in the window and in the baseline. Reposts are not counted.
 

@@ -4,7 +4,8 @@ appear in a window than in the topic's baseline, as BotSlayer's trends do.
 The score is the log-odds ratio with an informative Dirichlet prior of Monroe, Colaresi & Quinn, "Fightin'
 Words" (Political Analysis, 2008, §3.5.1): with `y_w` the count of entity `w` in the window (total `n`),
 `b_w` in the baseline (total `m`), and a prior `a_w = a0 * (y_w + b_w) / (n + m)` (the pooled frequency, `a0`
-its strength in pseudo-counts),
+its strength in pseudo-counts; by default `a0 = n + m`, i.e. the prior is the pooled counts themselves, the
+"whole corpus as background" choice of Monroe et al.),
 
     delta_w = log((y_w + a_w) / (n + a0 - y_w - a_w)) - log((b_w + a_w) / (m + a0 - b_w - a_w))
     var_w  ~= 1 / (y_w + a_w) + 1 / (b_w + a_w)
@@ -12,7 +13,10 @@ its strength in pseudo-counts),
 
 The prior shrinks rare entities towards "no change" (one new hashtag seen twice is not a trend) while a
 frequent entity that doubles scores high; z accounts for how much evidence each count carries. Ranked by z,
-rising first.
+rising first. A weak prior (small `a0`) gives an entity absent from the baseline a tiny `b_w + a_w`, hence a
+huge variance: a brand-new crisis hashtag would rank below a known one that ticked up. On the demo
+(window 11:00-13:00 on the crisis day, 2-day baseline) `a0 = 10` ranked #boycottbrivolle (7 vs 0) second
+behind #mijoteo3 (3 vs 1); the pooled prior ranks it first.
 
 Pure functions over counters (`rising`), plus `entity_counts`, which reads posts through the store protocol:
 story-level alerts can reuse both. Reposts are left out of the counts, as everywhere in detection: they are
@@ -32,7 +36,7 @@ from vigie.models import Post
 from vigie.store.base import Store
 
 KINDS = ("hashtags", "mentions", "links", "domains", "accounts")
-DEFAULT_PRIOR = 10.0  # a0: pseudo-counts of the pooled prior (Monroe et al. scale it to the data; see `rising`)
+DEFAULT_PRIOR: float | None = None  # a0: None = the pooled counts themselves (n + m pseudo-counts)
 
 
 @dataclass(frozen=True)
@@ -49,12 +53,12 @@ class Trend:
 
 
 def rising(window: Mapping[str, int], baseline: Mapping[str, int], *, kind: str = "", window_total: int | None = None,
-           baseline_total: int | None = None, prior: float = DEFAULT_PRIOR, min_count: int = 2,
+           baseline_total: int | None = None, prior: float | None = DEFAULT_PRIOR, min_count: int = 2,
            limit: int | None = 20) -> list[Trend]:
     """Entities of `window` ranked by z (rising first), those seen fewer than `min_count` times in the window
     left out. Totals default to the sums of the counters; pass the number of posts when an entity can be
     absent from most posts (then the odds are "posts with it" against "posts without it")."""
-    if prior <= 0:
+    if prior is not None and prior <= 0:
         raise ValueError("prior must be positive")
     n = window_total if window_total is not None else sum(window.values())
     m = baseline_total if baseline_total is not None else sum(baseline.values())
@@ -62,6 +66,7 @@ def rising(window: Mapping[str, int], baseline: Mapping[str, int], *, kind: str 
     out: list[Trend] = []
     if pooled <= 0:
         return out
+    prior = float(pooled) if prior is None else prior
     for key, y in window.items():
         if y < min_count:
             continue
@@ -114,7 +119,7 @@ def entity_counts(store: Store, topic_id: str, start: datetime, end: datetime) -
 
 
 def trends(store: Store, topic_id: str, window_start: datetime, end: datetime, baseline_start: datetime, *,
-           prior: float = DEFAULT_PRIOR, min_count: int = 2, limit: int = 10) -> dict[str, list[Trend]]:
+           prior: float | None = DEFAULT_PRIOR, min_count: int = 2, limit: int = 10) -> dict[str, list[Trend]]:
     """Per kind, the entities rising in [window_start, end) against [baseline_start, window_start)."""
     if not baseline_start < window_start < end:
         raise ValueError("expected baseline start < window start < end")

@@ -151,6 +151,10 @@ def test_rising_matches_the_fightin_words_formula_and_shrinks_rare_entities():
     # A brand-new tag seen twice ranks below a frequent one that grew ten-fold: the prior wants evidence.
     assert got[1].z < got[0].z
     assert rising(Counter(), baseline) == [] and rising(Counter(), Counter()) == []
+    # Default prior: the pooled counts (a0 = n + m).
+    [new_big, *_] = rising(Counter({"crisis": 7, "known": 3}), Counter({"known": 1, "other": 300}),
+                           window_total=100, baseline_total=2000)
+    assert new_big.key == "crisis" and new_big.z == pytest.approx(monroe_z(7, 100, 0, 2000, 2100))
 
 
 def test_count_entities_leaves_reposts_out():

@@ -85,6 +85,13 @@ def export(config_path: str, topic: str, since: str | None, until: str | None, f
             task = bar.add_task("export", total=total, topic=topic)
             result = write(rows(store.iter_posts(topic, start, end, page_size=page_size), chosen, pseudo),
                            chosen, fmt, out, on_row=lambda: bar.advance(task))
+    except BrokenPipeError:
+        # The reader stopped (`| head`): not an error. Point stdout at /dev/null so the interpreter's final
+        # flush does not complain about the closed pipe.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return
     except OSError as exc:
         raise click.ClickException(f"cannot write the export: {exc}") from None
     finally:
