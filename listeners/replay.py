@@ -189,7 +189,7 @@ def record_to_post(data: Any, raw_ref: str | None = None) -> Post:
     relation = data.get("relation") or ("reply" if parent is not None else "original")
     if relation not in RELATIONS:
         raise RecordError(f"field 'relation' must be one of {', '.join(RELATIONS)}, found {str(relation)[:40]!r}")
-    ref = data.get("ref_id", parent)
+    ref = data.get("ref_id", parent if relation != "original" else None)
     return Post(
         id=post_id(source, native),
         source=source,
