@@ -23,7 +23,8 @@ from listeners.http import RateLimited, Retrier, RetryPolicy, Transient, policy_
 from listeners.paging import InvalidResume, RawPage, as_int, descending_scan, require, to_page
 from listeners.plan import native_queries
 from vigie.config import SecretMissing, env_secret
-from vigie.models import Author, Engagement, Post, iso, post_id, utc
+from vigie.entities import build as build_entities, from_text as entities_from_text
+from vigie.models import Author, Engagement, Post, PostEntities, Relation, iso, post_id, utc
 
 DEFAULT_BASE_URL = "https://bsky.social"
 
@@ -180,9 +181,14 @@ def _rkey(uri: str) -> str:
 
 
 def normalise_post(record: dict[str, Any]) -> Post:
+    """A search result (`postView`) or a feed item (`feedViewPost`: `post` plus, for a repost, a `reason`
+    of type `app.bsky.feed.defs#reasonRepost` naming who reposted it) -> Post."""
     post = record["post"]
     if not isinstance(post, dict):
         raise TypeError(f"post is a {type(post).__name__}, not an object")
+    reason = record.get("reason")
+    if isinstance(reason, dict) and reason.get("$type") == "app.bsky.feed.defs#reasonRepost":
+        return _repost(post, reason, record.get("profile") or {})
     uri = str(require(post, "uri"))
     rkey = _rkey(uri)
     author = require(post, "author")
@@ -195,8 +201,10 @@ def normalise_post(record: dict[str, Any]) -> Post:
     reply = body.get("reply") or {}
     parent = (reply.get("parent") or {}).get("uri")
     root = (reply.get("root") or {}).get("uri")
+    quoted = _quoted_uri(body.get("embed"))
+    relation: Relation = "quote" if quoted else "reply" if parent else "original"
+    ref = quoted or parent
     profile = record.get("profile") or {}
-    verification = profile.get("verification") or author.get("verification") or {}
     handle = author.get("handle")
     return Post(
         id=post_id("bluesky", uri),
@@ -205,13 +213,7 @@ def normalise_post(record: dict[str, Any]) -> Post:
         created_at=utc(require(body, "createdAt")),
         url=f"https://bsky.app/profile/{handle or did}/post/{rkey}",
         lang=langs[0] if langs else None,
-        author=Author(
-            id=did,
-            handle=handle,
-            name=author.get("displayName") or None,
-            followers=as_int(profile.get("followersCount")),
-            verified=(verification.get("verifiedStatus") == "valid") if verification else None,
-        ),
+        author=_author(author, profile),
         engagement=Engagement(
             likes=as_int(post.get("likeCount")),
             reposts=as_int(post.get("repostCount")),
@@ -220,4 +222,82 @@ def normalise_post(record: dict[str, Any]) -> Post:
         ),
         parent_id=post_id("bluesky", parent) if parent else None,
         thread_id=post_id("bluesky", root) if root else None,
+        relation=relation,
+        ref_id=post_id("bluesky", ref) if ref else None,
+        entities=record_entities(body),
     )
+
+
+def _author(author: dict[str, Any], profile: dict[str, Any]) -> Author:
+    verification = profile.get("verification") or author.get("verification") or {}
+    created = profile.get("createdAt")  # the profile's creation time (getProfiles), when the AppView has it
+    return Author(
+        id=str(require(author, "did")),
+        handle=author.get("handle"),
+        name=author.get("displayName") or None,
+        followers=as_int(profile.get("followersCount")),
+        verified=(verification.get("verifiedStatus") == "valid") if verification else None,
+        created_at=utc(created) if created else None,
+    )
+
+
+def _repost(post: dict[str, Any], reason: dict[str, Any], profile: dict[str, Any]) -> Post:
+    """A repost has no record of its own in a feed: it is `reason.by` reposting `post` at `reason.indexedAt`.
+    Its id is made of the reposter and the original (one repost per account and post), its text is the
+    original's (what the reposter's followers see)."""
+    original = str(require(post, "uri"))
+    _rkey(original)
+    by = require(reason, "by")
+    did = str(require(by, "did"))
+    body = require(post, "record")
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise KeyError("record.text")
+    langs = body.get("langs") or []
+    return Post(
+        id=post_id("bluesky", f"repost:{did}:{original}"),
+        source="bluesky",
+        text=text,
+        created_at=utc(require(reason, "indexedAt")),
+        url=f"https://bsky.app/profile/{by.get('handle') or did}",
+        lang=langs[0] if langs else None,
+        author=_author(by, profile if profile.get("did") == did else {}),
+        relation="repost",
+        ref_id=post_id("bluesky", original),
+        entities=record_entities(body),
+    )
+
+
+def _quoted_uri(embed: Any) -> str | None:
+    """The post a record quotes: `app.bsky.embed.record` (record.uri) or `app.bsky.embed.recordWithMedia`
+    (record.record.uri). Only posts count: embedding a list or a feed generator is not a quote."""
+    if not isinstance(embed, dict):
+        return None
+    kind = embed.get("$type")
+    inner = embed.get("record") if isinstance(embed.get("record"), dict) else {}
+    if kind == "app.bsky.embed.recordWithMedia":
+        inner = inner.get("record") if isinstance(inner.get("record"), dict) else {}
+    elif kind != "app.bsky.embed.record":
+        return None
+    uri = inner.get("uri")
+    return uri if isinstance(uri, str) and "/app.bsky.feed.post/" in uri else None
+
+
+def record_entities(body: dict[str, Any]) -> PostEntities:
+    """Rich-text facets give exact tags and full link targets (the text shows links shortened); mentions
+    are facets on a DID, so the handle is read from the text; an external embed (link card) is a link."""
+    tags: list[str] = []
+    links: list[str] = []
+    for facet in body.get("facets") or []:
+        for feature in (facet.get("features") or []) if isinstance(facet, dict) else []:
+            kind = feature.get("$type") if isinstance(feature, dict) else None
+            if kind == "app.bsky.richtext.facet#tag" and feature.get("tag"):
+                tags.append(feature["tag"])
+            elif kind == "app.bsky.richtext.facet#link" and feature.get("uri"):
+                links.append(feature["uri"])
+    embed = body.get("embed") if isinstance(body.get("embed"), dict) else {}
+    external = embed.get("external") or (embed.get("media") or {}).get("external") or {}
+    if isinstance(external, dict) and external.get("uri"):
+        links.append(external["uri"])
+    from_text = entities_from_text(body.get("text") or "")
+    return build_entities(tags or from_text.hashtags, from_text.mentions, links or from_text.links)

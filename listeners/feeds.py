@@ -25,6 +25,7 @@ from listeners.base import Page, Query, Rejected, SourceError
 from listeners.http import JsonHttp, Retrier, RetryPolicy, policy_from
 from listeners.paging import RawPage, as_int, descending_scan, require, to_page
 from listeners.text import html_to_text
+from vigie.entities import from_text as entities_from_text
 from vigie.models import Author, Engagement, Post, post_id, utc
 
 SEEN_MAX = 2000  # entry keys remembered per feed: far more than any feed carries at once
@@ -182,6 +183,8 @@ def normalise_entry(feed_url: str, entry: Any, now: datetime) -> Post:
         url=entry.get("link"),
         lang=(entry.get("language") or None),
         author=Author(name=author or None, handle=None),
+        # The article itself is the link a press item carries (its domain is the outlet).
+        entities=entities_from_text(text, [entry["link"]] if entry.get("link") else []),
     )
 
 
@@ -217,4 +220,6 @@ def normalise_discourse(base: str, post: dict[str, Any]) -> Post:
         engagement=Engagement(likes=as_int(likes), replies=as_int(post.get("reply_count")), quotes=as_int(post.get("quote_count")), views=as_int(post.get("reads"))),
         parent_id=post_id("feeds", f"{host}/t/{topic}/{reply_to}") if reply_to else None,
         thread_id=post_id("feeds", f"{host}/t/{topic}/1"),
+        relation="reply" if reply_to else "original",
+        ref_id=post_id("feeds", f"{host}/t/{topic}/{reply_to}") if reply_to else None,
     )

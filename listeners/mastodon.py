@@ -18,9 +18,10 @@ from listeners.base import Page, Query, SourceError
 from listeners.http import JsonHttp, Retrier, RetryPolicy, policy_from
 from listeners.paging import as_int, require, to_page
 from listeners.plan import native_queries
-from listeners.text import html_to_text
+from listeners.text import html_links, html_to_text
 from vigie.config import SecretMissing, env_secret
-from vigie.models import Author, Engagement, Post, post_id, utc
+from vigie.entities import build as build_entities
+from vigie.models import Author, Engagement, Post, PostEntities, Relation, post_id, utc
 
 PAGE_LIMIT = 40  # Mastodon's maximum for timelines and search
 
@@ -134,7 +135,7 @@ def normalise_status(status: dict[str, Any]) -> Post:
     text = html_to_text(content)
     if body.get("spoiler_text"):
         text = f"{body['spoiler_text']}\n\n{text}"
-    parent = status.get("in_reply_to_id") or (boosted.get("id") if isinstance(boosted, dict) else None)
+    relation, ref = status_relation(status)
     return Post(
         id=post_id("mastodon", native),
         source="mastodon",
@@ -148,6 +149,7 @@ def normalise_status(status: dict[str, Any]) -> Post:
             name=account.get("display_name") or None,
             followers=as_int(account.get("followers_count")),
             verified=None,  # Mastodon has no verified flag (profile-link verification is per field)
+            created_at=utc(account["created_at"]) if account.get("created_at") else None,
         ),
         engagement=Engagement(
             likes=as_int(status.get("favourites_count")),
@@ -155,5 +157,33 @@ def normalise_status(status: dict[str, Any]) -> Post:
             replies=as_int(status.get("replies_count")),
             quotes=as_int(status.get("quotes_count")),
         ),
-        parent_id=post_id("mastodon", str(parent)) if parent else None,
+        parent_id=post_id("mastodon", ref) if relation == "reply" else None,
+        relation=relation,
+        ref_id=post_id("mastodon", ref) if ref else None,
+        entities=status_entities(body),
+    )
+
+
+def status_relation(status: dict[str, Any]) -> tuple[Relation, str | None]:
+    """A boost (`reblog`: the original status) is a repost; a quote (Mastodon 4.4+: `quote.quoted_status`,
+    only once the quoted author `accepted`) has its own words; `in_reply_to_id` makes a reply."""
+    boosted = status.get("reblog")
+    if isinstance(boosted, dict) and boosted.get("id") is not None:
+        return "repost", str(boosted["id"])
+    quote = status.get("quote")
+    quoted = quote.get("quoted_status") if isinstance(quote, dict) else None
+    if isinstance(quoted, dict) and quoted.get("id") is not None:
+        return "quote", str(quoted["id"])
+    if status.get("in_reply_to_id") is not None:
+        return "reply", str(status["in_reply_to_id"])
+    return "original", None
+
+
+def status_entities(body: dict[str, Any]) -> PostEntities:
+    """Mastodon's own `tags` and `mentions` (full acct), the links of the HTML body and its preview card."""
+    card = body.get("card") if isinstance(body.get("card"), dict) else {}
+    return build_entities(
+        [t.get("name") for t in body.get("tags") or [] if isinstance(t, dict)],
+        [m.get("acct") or m.get("username") for m in body.get("mentions") or [] if isinstance(m, dict)],
+        [*html_links(body.get("content") or ""), *([card["url"]] if card.get("url") else [])],
     )

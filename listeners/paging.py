@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from listeners.base import Page, Query, Rejected
+from vigie.entities import from_text as entities_from_text
 from vigie.models import Post
 
 Key = tuple[Any, ...]
@@ -111,6 +112,8 @@ def to_page(
             rejected.append(Rejected(record=record, reason=reason, context={"query": query.key, **(context or {})}))
             continue
         post.topic_ids = list(query.topic_ids)
+        if post.entities is None:  # the platform reported none: read them from the text
+            post.entities = entities_from_text(post.text)
         posts.append(post)
     return Page(posts=posts, cursor=cursor, rejected=rejected, info=dict(info or {}))
 

@@ -26,7 +26,8 @@ from listeners.http import RateLimited, Retrier, RetryPolicy, TimeoutAdapter, Tr
 from listeners.paging import RawPage, as_int, descending_scan, require, to_page
 from listeners.plan import native_queries
 from vigie.config import SecretMissing, env_secret
-from vigie.models import Author, Engagement, Post, post_id, utc
+from vigie.entities import from_text
+from vigie.models import Author, Engagement, Post, Relation, post_id, utc
 
 PAGE_LIMIT = 100  # Reddit's maximum listing size
 
@@ -180,15 +181,22 @@ def normalise_thing(thing: dict[str, Any]) -> Post:
     kind = require(thing, "kind")
     data = require(thing, "data")
     fullname = str(require(data, "name"))
+    relation: Relation = "original"
+    ref = None
+    links: list[str] = []
     if kind == "t3":
         title = data.get("title") or ""
         text = "\n\n".join(p for p in (title, data.get("selftext") or "") if p)
         parent, thread = None, fullname
         replies = as_int(data.get("num_comments"))
+        relation, ref = crosspost_relation(data)
+        if not data.get("is_self") and isinstance(data.get("url"), str):
+            links.append(data["url"])  # a link submission: the article it shares
     elif kind == "t1":
         text = require(data, "body")
         parent, thread = data.get("parent_id"), data.get("link_id")
         replies = None
+        relation, ref = ("reply", parent) if parent else ("original", None)
     else:
         raise ValueError(f"unexpected listing kind {kind!r}")
     if not isinstance(text, str) or not text:
@@ -211,4 +219,19 @@ def normalise_thing(thing: dict[str, Any]) -> Post:
         engagement=Engagement(likes=as_int(data.get("score")) if (data.get("score") or 0) >= 0 else 0, replies=replies),
         parent_id=post_id("reddit", parent) if parent else None,
         thread_id=post_id("reddit", thread) if thread else None,
+        relation=relation,
+        ref_id=post_id("reddit", ref) if ref else None,
+        entities=from_text(text, links),
     )
+
+
+def crosspost_relation(data: dict[str, Any]) -> tuple[Relation, str | None]:
+    """A crosspost (`crosspost_parent`, the original's fullname) that only repeats the original's title is
+    a repost; one with a title or text of its own is a quote."""
+    parent = data.get("crosspost_parent")
+    if not isinstance(parent, str) or not parent:
+        return "original", None
+    originals = data.get("crosspost_parent_list") or []
+    original = originals[0] if originals and isinstance(originals[0], dict) else {}
+    same_words = (data.get("title") or "").strip() == (original.get("title") or "").strip() and not data.get("selftext")
+    return ("repost" if original and same_words else "quote"), parent

@@ -15,6 +15,9 @@ JSONL schema, one JSON object per line (see also `samples/README.md`):
               engagement  {"likes", "reposts", "replies", "quotes", "views"} (ints >= 0)
               parent_id   native id of the post this one answers/quotes (same platform)
               thread_id   native id of the first post of the thread (same platform)
+              relation    "original", "repost", "quote" or "reply" (default: "reply" with a parent_id,
+                          else "original")
+              ref_id      native id of the post reposted/quoted/answered (default: parent_id)
 
 The Vigie post id is `post_id(source, id)`; `parent_id`/`thread_id` are mapped the same way so that they
 point at Vigie ids. Blank lines are skipped. A line that breaks the schema is quarantined (`Page.rejected`)
@@ -40,7 +43,8 @@ from typing import Any
 
 from listeners.base import Page, Query, Rejected, SourceError
 from vigie.clock import future_reason
-from vigie.models import Author, Engagement, Post, post_id, utc
+from vigie.entities import from_text as entities_from_text
+from vigie.models import RELATIONS, Author, Engagement, Post, post_id, utc
 
 PAGE_SIZE = 500
 DEFAULT_MAX_FUTURE = timedelta(minutes=10)  # the default of `clock.max_skew_minutes`
@@ -182,6 +186,10 @@ def record_to_post(data: Any, raw_ref: str | None = None) -> Post:
             raise RecordError(f"field {key!r} must be a string, found {type(data[key]).__name__}")
     parent = data.get("parent_id")
     thread = data.get("thread_id")
+    relation = data.get("relation") or ("reply" if parent is not None else "original")
+    if relation not in RELATIONS:
+        raise RecordError(f"field 'relation' must be one of {', '.join(RELATIONS)}, found {str(relation)[:40]!r}")
+    ref = data.get("ref_id", parent if relation != "original" else None)
     return Post(
         id=post_id(source, native),
         source=source,
@@ -194,6 +202,9 @@ def record_to_post(data: Any, raw_ref: str | None = None) -> Post:
         parent_id=post_id(source, _ident(parent, "parent_id")) if parent is not None else None,
         thread_id=post_id(source, _ident(thread, "thread_id")) if thread is not None else None,
         raw_ref=raw_ref,
+        relation=relation,
+        ref_id=post_id(source, _ident(ref, "ref_id")) if ref is not None else None,
+        entities=entities_from_text(data["text"]),
     )
 
 

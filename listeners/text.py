@@ -46,3 +46,26 @@ def html_to_text(html: str) -> str:
     text = re.sub(r"[ \t\r\f\v]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "a":
+            return
+        attr = dict(attrs)
+        classes = (attr.get("class") or "").split()
+        # Mastodon marks hashtag and profile links with these classes: they are tags and mentions, not links.
+        if attr.get("href") and "mention" not in classes and "hashtag" not in classes:
+            self.links.append(attr["href"] or "")
+
+
+def html_links(html: str) -> list[str]:
+    """The full targets of the links in an HTML body (the visible text of a link is often shortened)."""
+    parser = _Links()
+    parser.feed(html)
+    parser.close()
+    return parser.links

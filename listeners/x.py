@@ -21,14 +21,16 @@ from listeners.http import RateLimited, Retrier, RetryPolicy, TimeoutAdapter, Tr
 from listeners.paging import RawPage, as_int, descending_scan, require, to_page
 from listeners.plan import native_queries
 from vigie.config import SecretMissing, env_secret
-from vigie.models import Author, Engagement, Post, post_id, utc
+from vigie.entities import build as build_entities
+from vigie.models import Author, Engagement, Post, PostEntities, Relation, post_id, utc
 
 # tweepy logs request headers (the bearer token) at DEBUG: never let a debug run write the secret.
 logging.getLogger("tweepy.client").setLevel(logging.INFO)
 
 API_ORIGIN = "https://api.twitter.com"
-TWEET_FIELDS = ["created_at", "public_metrics", "lang", "conversation_id", "referenced_tweets", "author_id", "note_tweet"]
-USER_FIELDS = ["public_metrics", "verified", "username", "name"]
+TWEET_FIELDS = ["created_at", "public_metrics", "lang", "conversation_id", "referenced_tweets", "author_id", "note_tweet",
+                "entities"]
+USER_FIELDS = ["public_metrics", "verified", "username", "name", "created_at"]
 EXPANSIONS = ["author_id"]
 
 
@@ -186,8 +188,7 @@ def normalise_tweet(record: dict[str, Any]) -> Post:
     user = record.get("user") or {}
     metrics = tweet.get("public_metrics") or {}
     user_metrics = user.get("public_metrics") or {}
-    refs = tweet.get("referenced_tweets") or []
-    parent = next((r.get("id") for r in refs if r.get("type") in ("replied_to", "quoted", "retweeted")), None)
+    relation, ref = tweet_relation(tweet.get("referenced_tweets") or [])
     conversation = tweet.get("conversation_id")
     handle = user.get("username")
     return Post(
@@ -203,6 +204,7 @@ def normalise_tweet(record: dict[str, Any]) -> Post:
             name=user.get("name"),
             followers=as_int(user_metrics.get("followers_count")),
             verified=bool(user["verified"]) if "verified" in user else None,
+            created_at=utc(user["created_at"]) if user.get("created_at") else None,
         ),
         engagement=Engagement(
             likes=as_int(metrics.get("like_count")),
@@ -211,6 +213,38 @@ def normalise_tweet(record: dict[str, Any]) -> Post:
             quotes=as_int(metrics.get("quote_count")),
             views=as_int(metrics.get("impression_count")),
         ),
-        parent_id=post_id("x", str(parent)) if parent else None,
+        parent_id=post_id("x", ref) if relation == "reply" else None,
         thread_id=post_id("x", str(conversation)) if conversation else None,
+        relation=relation,
+        ref_id=post_id("x", ref) if ref else None,
+        entities=tweet_entities(tweet),
+    )
+
+
+# A retweet is amplification, a quote has its own words, a reply answers; a quote that replies is a quote
+# (its words comment on the quoted post, which is what the story is about).
+_REF_TYPES: tuple[tuple[str, Relation], ...] = (("retweeted", "repost"), ("quoted", "quote"), ("replied_to", "reply"))
+
+
+def tweet_relation(refs: list[Any]) -> tuple[Relation, str | None]:
+    """`referenced_tweets` -> (relation, referenced tweet id)."""
+    by_type = {r.get("type"): str(r.get("id")) for r in refs if isinstance(r, dict) and r.get("id")}
+    for kind, relation in _REF_TYPES:
+        if kind in by_type:
+            return relation, by_type[kind]
+    return "original", None
+
+
+def tweet_entities(tweet: dict[str, Any]) -> PostEntities | None:
+    """X's own `entities` (exact hashtags, mentions, and links with their `expanded_url`: the text only
+    has t.co links). None when the tweet has none, so the text is read instead."""
+    entities = tweet.get("entities")
+    if not isinstance(entities, dict):
+        return None
+    urls = [u.get("unwound_url") or u.get("expanded_url") or u.get("url") for u in entities.get("urls") or []
+            if isinstance(u, dict)]
+    return build_entities(
+        [h.get("tag") for h in entities.get("hashtags") or [] if isinstance(h, dict)],
+        [m.get("username") for m in entities.get("mentions") or [] if isinstance(m, dict)],
+        [u for u in urls if u],
     )

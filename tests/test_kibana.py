@@ -55,9 +55,9 @@ def test_ndjson_parses_and_references_only_contained_objects():
             for cid in controls:
                 assert f"controlGroup_{cid}:optionsListDataView" in names
     titles = {o["attributes"]["title"] for o in objs if o["type"] == "dashboard"}
-    assert titles == {"Vigie — radar", "Vigie — crisis room"}
+    assert titles == {"Vigie — radar", "Vigie — crisis room", "Vigie — posts explorer"}
     views = {o["attributes"]["title"] for o in objs if o["type"] == "index-pattern"}
-    assert views == {"vigie-posts", "vigie-alerts"}
+    assert views == {"vigie-posts", "vigie-alerts", "vigie-risk"}
 
 
 # -- field coverage -----------------------------------------------------------------------------
@@ -118,6 +118,9 @@ def field_uses() -> list[tuple[str, str, str, str]]:
                     for metric in series["metrics"]:
                         if "field" in metric:
                             uses.append((o["id"], index, metric["field"], metric["type"]))
+                        for part in ("numerator", "denominator"):  # filter_ratio queries
+                            for f in _kuery_fields((metric.get(part) or {}).get("query", "")):
+                                uses.append((o["id"], index, f, "query"))
                     if series.get("split_mode") == "terms":
                         uses.append((o["id"], index, series["terms_field"], "terms"))
         if o["type"] == "search":
@@ -150,11 +153,94 @@ def test_every_field_a_visualisation_uses_is_mapped_with_a_compatible_type():
     assert problems == []
 
 
+def panel_indices(obj: dict, view_index: dict[str, str]) -> set[str]:
+    """The indices a dashboard panel reads: its data view's, or the one a TSVB panel names."""
+    indices = {view_index[r["id"]] for r in obj["references"] if r["type"] == "index-pattern"}
+    if obj["type"] == "visualization":
+        state = json.loads(obj["attributes"]["visState"])
+        if state["type"] == "metrics":
+            indices.add(state["params"]["index_pattern"])
+    return indices
+
+
+def dashboard_filter_coverage(objs: list[dict] | None = None) -> list[str]:
+    """Every field a dashboard filters on (its controls, its saved query, the deep link that opens it) must be
+    in the mapping of every panel's index: a dashboard filter reaches every panel, and a panel whose index
+    lacks the field shows nothing (what happened to the risk and alert panels when a topic was chosen)."""
+    objs = objs if objs is not None else objects()
+    by_id = {(o["type"], o["id"]): o for o in objs}
+    view_index = {o["id"]: o["attributes"]["title"] for o in objs if o["type"] == "index-pattern"}
+    mapped = {"vigie-posts": field_types(posts_mappings()), "vigie-alerts": field_types(alerts_mappings()),
+              "vigie-risk": field_types(risk_mappings())}
+    start = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    app_state = unquote(crisis_room_url("https://k", "acme", start, start).split("_a=", 1)[1])
+    link_kuery = re.search(r",query:'(.*)'\)\)$", app_state).group(1)  # (query:(language:kuery,query:'...'))
+    problems: list[str] = []
+    for dash in (o for o in objs if o["type"] == "dashboard"):
+        attrs = dash["attributes"]
+        filters = [(c["explicitInput"]["fieldName"], f"control {c['explicitInput']['title']}")
+                   for c in json.loads(attrs["controlGroupInput"]["panelsJSON"]).values()]
+        source = json.loads(attrs["kibanaSavedObjectMeta"]["searchSourceJSON"])
+        filters += [(f, "dashboard query") for f in _kuery_fields(source.get("query", {}).get("query", ""))]
+        filters += [(f["meta"]["key"], "dashboard filter") for f in source.get("filter", [])]
+        if dash["id"] == "vigie-crisis-room":
+            filters += [(f, "alert deep link") for f in _kuery_fields(link_kuery)]
+        panels = [r for r in dash["references"] if not r["name"].startswith("controlGroup_")]
+        assert panels, dash["id"]
+        for ref in panels:
+            panel = by_id[(ref["type"], ref["id"])]
+            indices = panel_indices(panel, view_index)
+            assert indices, f"{dash['id']}: panel {ref['id']} reads no index"
+            for index in indices:
+                for field, why in filters:
+                    if field not in mapped[index]:
+                        problems.append(f"{dash['id']}: {why} filters on {field}, absent from {index} "
+                                        f"(panel {ref['id']} would go blank)")
+    return problems
+
+
+def test_every_dashboard_filter_reaches_fields_every_panel_has():
+    assert dashboard_filter_coverage() == []
+
+
+def test_controls_cover_topic_everywhere_and_source_language_on_posts():
+    controls = {}
+    for dash in (o for o in objects() if o["type"] == "dashboard"):
+        panels = json.loads(dash["attributes"]["controlGroupInput"]["panelsJSON"]).values()
+        controls[dash["id"]] = {c["explicitInput"]["fieldName"] for c in panels}
+    assert all("topics" in fields for fields in controls.values())
+    assert {"source", "analysis.lang"} <= controls["vigie-posts-explorer"]
+
+
+def test_negative_share_kpi_computes_a_share():
+    vis = next(o for o in objects() if o["attributes"]["title"] == "Vigie — negative share")
+    [series] = json.loads(vis["attributes"]["visState"])["params"]["series"]
+    [metric] = series["metrics"]
+    assert metric["type"] == "filter_ratio" and "sentiment:neg" in metric["numerator"]["query"]
+    assert series["formatter"] == "percent"
+    # No other panel claims a share it does not compute.
+    for o in objects():
+        if "share" in o["attributes"].get("title", "").lower() and o["id"] != vis["id"]:
+            assert "share by" in o["attributes"]["title"]
+
+
 def test_field_coverage_check_catches_an_unmapped_field():
     mapped = field_types(posts_mappings())
     assert "author.followers" in mapped and mapped["text.fr"] == "text"
     assert "author.follower_count" not in mapped
     assert mapped["text"] not in COMPATIBLE["terms"]  # aggregating on analysed text would be refused
+
+
+def test_dashboard_filter_coverage_catches_a_posts_only_control():
+    """The walk is not vacuous: a source control on the radar (which has alert and risk panels) is caught."""
+    objs = objects()
+    radar = next(o for o in objs if o["id"] == "vigie-radar")
+    controls = json.loads(radar["attributes"]["controlGroupInput"]["panelsJSON"])
+    next(iter(controls.values()))["explicitInput"]["fieldName"] = "source"
+    radar["attributes"]["controlGroupInput"]["panelsJSON"] = json.dumps(controls)
+    problems = dashboard_filter_coverage(objs)
+    assert any("control Topic filters on source, absent from vigie-alerts" in p for p in problems)
+    assert any("absent from vigie-risk" in p for p in problems)
 
 
 def test_radar_has_the_panels_the_issue_lists():
@@ -327,7 +413,7 @@ def test_import_a_file_for_another_prefix(fake_kibana, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     sent = [json.loads(line) for line in server.seen[0]["content"].splitlines()]
     titles = {o["attributes"]["title"] for o in sent if o["type"] == "index-pattern"}
-    assert titles == {"prod-posts", "prod-alerts"}
+    assert titles == {"prod-posts", "prod-alerts", "prod-risk"}
     tsvb = next(o for o in sent if o["id"] == "vigie-risk-index")
     assert json.loads(tsvb["attributes"]["visState"])["params"]["index_pattern"] == "prod-risk"
 

@@ -199,3 +199,17 @@ def test_bundled_demo_replays_tick_by_tick_exactly_once():
     assert len(ids) == len(set(ids)) == truth["posts"]
     assert len(rejected) == truth["malformed_lines"] == 2
     assert cursor["offset"] == path.stat().st_size
+
+
+def test_replay_records_relations_and_reads_entities_from_the_text():
+    from listeners.replay import RecordError, record_to_post
+
+    base = {"id": "2", "source": "x", "text": "RT #Brivolle https://www.lemonde.fr/a", "created_at": "2026-03-02T10:00:00Z"}
+    repost = record_to_post({**base, "relation": "repost", "ref_id": "1"})
+    assert (repost.relation, repost.ref_id, repost.parent_id) == ("repost", "x:1", None)
+    assert repost.entities.hashtags == ["brivolle"] and repost.entities.domains == ["lemonde.fr"]
+    reply = record_to_post({**base, "parent_id": "1"})
+    assert (reply.relation, reply.ref_id, reply.parent_id) == ("reply", "x:1", "x:1")
+    assert record_to_post(base).relation == "original" and record_to_post(base).ref_id is None
+    with pytest.raises(RecordError, match="relation"):
+        record_to_post({**base, "relation": "retweet"})

@@ -19,6 +19,7 @@ from vigie.models import (
     Engagement,
     Level,
     Post,
+    PostEntities,
     RiskPoint,
     Sentiment,
 )
@@ -61,6 +62,8 @@ def make_post(
     dup: str | None = None,
     text: str | None = None,
     analysed: bool = True,
+    relation: str = "original",
+    ref: str | None = None,
 ) -> Post:
     analysis = None
     if analysed:
@@ -85,6 +88,8 @@ def make_post(
         engagement=Engagement(likes=likes, reposts=reposts, replies=0, quotes=0, views=100),
         topic_ids=[topic],
         analysis=analysis,
+        relation=relation,
+        ref_id=ref,
     )
 
 
@@ -121,9 +126,44 @@ def test_post_roundtrips_exactly(store):
     post = make_post("rt", T0 + timedelta(microseconds=123456), label="neg", categories=("legal",), dup="c1")
     post.parent_id, post.thread_id, post.raw_ref = "x:parent", "x:thread", "raw/x/rt.json"
     post.analysis.notes = ["lang from platform"]
+    post.relation, post.ref_id = "quote", "x:quoted"
+    post.author.created_at = T0 - timedelta(days=3, microseconds=5)
+    post.entities = PostEntities(hashtags=["boycottacme"], mentions=["acme_fr"], links=["https://www.lemonde.fr/a"],
+                                 domains=["lemonde.fr"])
     store.upsert_posts([post])
     assert store.get_post(post.id) == post
     assert store.get_post("x:missing") is None
+
+
+def test_reposts_are_amplification_not_posts(store):
+    """A repost is left out of every count of posts (count, negative, authors, sources, copy clusters) and of
+    the top posts; its reach is credited, and counted in `reposts` / `repost_reach`."""
+    original = make_post("o", T0, label="neg", followers=1000, likes=50, categories=("boycott",), dup="c1")
+    reposts = [make_post(f"r{i}", T0 + MIN, label="neg", followers=200, likes=50, categories=("boycott",),
+                         dup="c1", relation="repost", ref="x:o") for i in range(3)]
+    quote = make_post("q", T0 + 2 * MIN, label="pos", followers=10, relation="quote", ref="x:o")
+    store.upsert_posts([original, *reposts, quote])
+    [b] = store.series("acme", T0, T0 + 5 * MIN, 5 * MIN)
+    assert (b.count, b.negative, b.positive, b.authors) == (2, 1, 1, 2)
+    assert (b.reposts, b.repost_reach) == (3, 600)
+    assert (b.reach, b.negative_reach) == (1000 + 600 + 10, 1000 + 600)
+    assert b.engagement == 50 and b.negative_engagement == 50  # a retweet reports its original's metrics
+    assert b.crisis_terms == 1 and b.crisis_categories == {"boycott": 1} and b.sources == {"x": 2}
+    assert b.max_dup_cluster == 1  # three retweets of a post are not a copy-paste campaign
+    for by in ("engagement", "reach", "negative", "crisis", "recent"):
+        assert {p.id for p in store.top_posts("acme", T0, T0 + 5 * MIN, by=by, limit=10)} <= {"x:o", "x:q"}
+    assert len(store.posts("acme")) == 5  # still stored and readable (export, notebooks)
+
+
+def test_iter_posts_pages_like_posts(store):
+    # Ties on created_at across page boundaries: the (created_at, id) keyset must neither skip nor repeat.
+    posts = [make_post(f"{i:03d}", T0 + (i // 4) * MIN, topic="acme" if i % 5 else "other") for i in range(37)]
+    store.upsert_posts(posts)
+    for topic, start, end in (("acme", None, None), ("acme", T0 + 2 * MIN, T0 + 7 * MIN), (None, T0 + MIN, None)):
+        want = [p.id for p in store.posts(topic, start, end)]
+        for size in (1, 3, 4, 1000):
+            assert [p.id for p in store.iter_posts(topic, start, end, page_size=size)] == want
+    assert list(store.iter_posts("nobody")) == []
 
 
 def test_unanalysed_post_counts_for_the_topics_it_was_fetched_for(store):
@@ -552,6 +592,7 @@ def test_adapters_agree_on_random_data(seed, tmp_path, request):
             categories=tuple(rng.sample(["legal", "safety", "fraud", "boycott"], rng.randrange(3))),
             risk=round(rng.random(), 3), dup=rng.choice([None, None, "c1", "c2", "c3"]),
             analysed=rng.random() > 0.1,
+            relation=rng.choice(["original", "original", "repost", "quote", "reply"]),
         ))
     sq = SqliteStore(tmp_path / "x.db")
     es = ElasticsearchStore(osmem_client(request.getfixturevalue("es_osmem").url),
@@ -571,6 +612,8 @@ def test_adapters_agree_on_random_data(seed, tmp_path, request):
                 assert [p.id for p in es.top_posts(topic, T0, T0 + timedelta(hours=2), by=by, limit=10)] == want
             assert [p.id for p in es.posts(topic, T0 + timedelta(hours=1))] == \
                    [p.id for p in sq.posts(topic, T0 + timedelta(hours=1))]
+            assert [p.id for p in es.iter_posts(topic, T0, page_size=7)] == \
+                   [p.id for p in sq.iter_posts(topic, T0, page_size=7)]
     finally:
         sq.close()
         es.close()

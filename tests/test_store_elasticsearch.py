@@ -17,6 +17,7 @@ from es_fixtures import OsmemNode, osmem_client
 from test_store_contract import T0, make_post
 
 from vigie.config import ConfigError, ElasticsearchStore as EsConfig
+from vigie.models import Alert, Level, RiskPoint
 from vigie.store.elasticsearch import ElasticsearchStore, StoreError, post_document, redact_url
 from vigie.store.es_schema import DERIVED_FIELDS, Names, export, field_types, posts_mappings
 
@@ -40,7 +41,7 @@ def test_setup_is_idempotent_and_maps_text_in_french_and_english(es_store, es_cl
     assert alias == {names.posts_first: {"aliases": {names.posts: {"is_write_index": True}}}}
     mapping = es_client.indices.get_mapping(index=names.posts_first).body[names.posts_first]["mappings"]
     text = mapping["properties"]["text"]
-    assert text["fields"]["fr"]["analyzer"] == "french"
+    assert text["fields"]["fr"]["analyzer"] == "french_folded"
     assert text["fields"]["en"]["analyzer"] == "english"
     assert text["fields"]["keyword"]["type"] == "keyword"
     assert mapping["properties"]["created_at"]["type"] == "date"
@@ -53,6 +54,27 @@ def test_french_text_is_searchable_with_stemming(es_store, es_client):
     es_store.upsert_posts([make_post("fr", T0, text="Les clients sont furieux contre Acme")])
     hits = es_client.search(index=es_store.names.posts, query={"match": {"text.fr": "client furieux"}})
     assert [h["_id"] for h in hits["hits"]["hits"]] == ["x:fr"]
+
+
+def test_french_text_matches_without_accents(es_store, es_client):
+    """`asciifolding` on text.fr: posts and searches drop accents at random."""
+    es_store.upsert_posts([make_post("acc", T0, text="Je suis écœuré par la qualité"),
+                           make_post("plain", T0, text="Vraiment ecoeure, quelle qualite")])
+    for query in ("écœuré qualité", "ecoeure qualite"):
+        hits = es_client.search(index=es_store.names.posts, query={"match": {"text.fr": {"query": query, "operator": "and"}}})
+        assert sorted(h["_id"] for h in hits["hits"]["hits"]) == ["x:acc", "x:plain"]
+
+
+def test_alerts_and_risk_points_carry_topics_for_dashboard_filters(es_store, es_client):
+    alert = Alert(id="a1", dedup_key="vigie:acme:1", topic_id="acme", level=Level.WARNING, risk=60.0,
+                  opened_at=T0, updated_at=T0)
+    es_store.save_alert(alert)
+    es_store.save_risk([RiskPoint("acme", T0, 12.0)])
+    es_store.refresh()
+    for index in (es_store.names.alerts, es_store.names.risk):
+        hits = es_client.search(index=index, query={"term": {"topics": "acme"}})["hits"]["hits"]
+        assert len(hits) == 1 and hits[0]["_source"]["topics"] == ["acme"]
+    assert es_store.get_alert("a1") == alert  # the extra field does not leak into the model
 
 
 def test_mapping_rejection_goes_to_quarantine_with_reason(es_store):

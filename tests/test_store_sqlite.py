@@ -65,3 +65,24 @@ def test_a_wal_reader_keeps_its_snapshot_while_the_purge_commits(tmp_path):
     finally:
         reader.close()
         store.close()
+
+
+def test_a_file_from_before_relations_gets_the_column_and_keeps_its_posts(tmp_path):
+    """A store written by a version without `posts.relation`: opening it adds the column (every old row is
+    an original: older versions never stored a repost), and reposts written afterwards are amplification."""
+    path = tmp_path / "old.db"
+    store = SqliteStore(path)
+    store.upsert_posts([make_post("old", T0, label="neg")])
+    store.close()
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE posts DROP COLUMN relation")  # the table as older versions created it
+    db.commit()
+    db.close()
+    store = SqliteStore(path)
+    try:
+        store.upsert_posts([make_post("rt", T0 + MIN, label="neg", relation="repost", ref="x:old")])
+        [b] = store.series("acme", T0, T0 + 5 * MIN, 5 * MIN)
+        assert (b.count, b.negative, b.reposts) == (1, 1, 1)
+        assert store.get_post("x:old").relation == "original"
+    finally:
+        store.close()

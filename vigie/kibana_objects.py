@@ -12,11 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from vigie.links import CRISIS_ROOM_DASHBOARD_ID, RADAR_DASHBOARD_ID
+from vigie.links import CRISIS_ROOM_DASHBOARD_ID, EXPLORER_DASHBOARD_ID, RADAR_DASHBOARD_ID
 from vigie.store.es_schema import Names
 
 POSTS_VIEW = "vigie-posts"
 ALERTS_VIEW = "vigie-alerts"
+RISK_VIEW = "vigie-risk"
+# Counted as posts everywhere (series, KPIs): a repost is amplification of its original, not a post.
+NOT_REPOST = "not relation:repost"
 MIGRATED_FROM = "8.0.0"
 WARNING_LINE, CRISIS_LINE = 55, 75  # default Thresholds (vigie.config); per-topic thresholds may differ
 
@@ -153,15 +156,16 @@ def _tsvb_series(sid: str, label: str, metric: dict[str, Any], color: str, split
             **split}
 
 
-def _tsvb(vis_id: str, title: str, description: str, index: str, series: list[dict[str, Any]]) -> dict[str, Any]:
-    """A TSVB time series over `index` (time field `at`, 0-100 axis). TSVB rather than an agg-based line
-    chart: it draws constant threshold lines and stacks series."""
+def _tsvb(vis_id: str, title: str, description: str, index: str, series: list[dict[str, Any]],
+          panel_type: str = "timeseries", time_field: str = "at") -> dict[str, Any]:
+    """A TSVB panel over `index` (time series: 0-100 axis). TSVB rather than an agg-based chart: it draws
+    constant threshold lines, stacks series, and computes ratios (`filter_ratio`)."""
     params = {
         "id": f"{vis_id}-tsvb",
-        "type": "timeseries",
+        "type": panel_type,
         "index_pattern": index,
         "use_kibana_indexes": False,
-        "time_field": "at",
+        "time_field": time_field,
         "interval": "auto",
         "axis_position": "left",
         "axis_formatter": "number",
@@ -226,12 +230,30 @@ def drivers_tsvb(vis_id: str, risk_index: str) -> dict[str, Any]:
                  "for one topic, e.g. from an alert's crisis-room link.", risk_index, series)
 
 
+def negative_share_tsvb(vis_id: str, posts_index: str) -> dict[str, Any]:
+    """The share of negative posts over the time range: a ratio, which agg-based metrics cannot compute.
+    Reposts are left out of both counts, as in detection."""
+    kuery = {"language": "kuery"}
+    metric = {"type": "filter_ratio", "metric_agg": "count",
+              "numerator": {**kuery, "query": f"sentiment:neg and {NOT_REPOST}"},
+              "denominator": {**kuery, "query": NOT_REPOST}}
+    series = [{**_tsvb_series("share", "negative share", metric, "#E7664C", {"split_mode": "everything"}),
+               "formatter": "percent"}]
+    vis = _tsvb(vis_id, "Vigie — negative share",
+                "Negative posts / all posts (reposts excluded) over the selected time range.",
+                posts_index, series, panel_type="metric", time_field="created_at")
+    state = json.loads(vis["attributes"]["visState"])
+    state["params"]["time_range_mode"] = "entire_time_range"  # one figure for the range, not the last bucket
+    vis["attributes"]["visState"] = _j(state)
+    return vis
+
+
 def visualisations(names: Names) -> list[dict[str, Any]]:
     count = _metric("count", label="posts")
     return [
         agg_vis("vigie-mentions-by-sentiment", "Vigie — mentions over time by sentiment", "histogram",
                 [count, _date_histogram("created_at"), _terms("sentiment", "group", 3)],
-                _xy_params("histogram", True, "posts")),
+                _xy_params("histogram", True, "posts"), query=NOT_REPOST),
         risk_tsvb("vigie-risk-index", names.risk),
         drivers_tsvb("vigie-risk-drivers", names.risk),
         agg_vis("vigie-share-by-source", "Vigie — share by source", "pie",
@@ -248,11 +270,22 @@ def visualisations(names: Names) -> list[dict[str, Any]]:
                  _metric("min", "created_at", "first seen"),
                  _metric("top_hits", "text.keyword", "example", aggregate="concat", size=1,
                          sortField="created_at", sortOrder="asc")],
-                _table_params()),
+                _table_params(), query=NOT_REPOST),  # retweets of one post are not a copy-paste campaign
         agg_vis("vigie-crisis-categories", "Vigie — crisis categories over time", "line",
                 [count, _date_histogram("created_at"), _terms("analysis.crisis.categories", "group", 10)],
                 _xy_params("line", False, "posts"), query="has_crisis:true"),
-        agg_vis("vigie-kpis", "Vigie — mentions, negative share, reach", "metric",
+        negative_share_tsvb("vigie-negative-share", names.posts),
+        agg_vis("vigie-top-hashtags", "Vigie — top hashtags", "table",
+                [count, _terms("entities.hashtags", "bucket", 20), _metric("cardinality", "author_key", "authors")],
+                _table_params(), query=NOT_REPOST,
+                description="Hashtags of the posts in range (reposts excluded); `vigie trends` ranks them by rise."),
+        agg_vis("vigie-top-domains", "Vigie — linked domains", "table",
+                [count, _terms("entities.domains", "bucket", 20), _metric("cardinality", "author_key", "authors")],
+                _table_params(), query=NOT_REPOST,
+                description="Registered domains the posts link to (press pickup, campaign sites)."),
+        agg_vis("vigie-relations", "Vigie — originals, reposts, quotes, replies", "pie",
+                [count, _terms("relation", "segment", 4)], _pie_params()),
+        agg_vis("vigie-kpis", "Vigie — mentions, authors, reach, engagement", "metric",
                 [_metric("count", label="mentions"), _metric("cardinality", "author_key", "authors"),
                  _metric("sum", "reach", "potential reach"), _metric("sum", "engagement_total", "engagement")],
                 {"addTooltip": True, "addLegend": False, "type": "metric",
@@ -268,7 +301,7 @@ def searches() -> list[dict[str, Any]]:
     return [
         saved_search("vigie-top-negative-posts", "Vigie — top negative posts", POSTS_VIEW,
                      ["text", "author.handle", "author.followers", "engagement_total", "source", "url"],
-                     [["negative_rank", "desc"]], "sentiment:neg",
+                     [["negative_rank", "desc"]], f"sentiment:neg and {NOT_REPOST}",
                      "Negative posts that travel most (engagement + followers/100), as the crisis team reads them."),
         saved_search("vigie-open-alerts", "Vigie — open alerts", ALERTS_VIEW,
                      ["topic_id", "level", "state", "risk", "peak_risk", "opened_at", "links.kibana"],
@@ -279,17 +312,26 @@ def searches() -> list[dict[str, Any]]:
     ]
 
 
-def _topic_control(control_id: str) -> dict[str, Any]:
+# Dashboard controls: (suffix, field, title). `topics` is on every index (posts, alerts, risk); source and
+# language are properties of posts only, so they are offered where every panel reads posts: a control's
+# filter reaches every panel, and a panel whose index lacks the field goes blank (tests/test_kibana.py).
+TOPIC_CONTROL = ("topic", "topics", "Topic")
+POST_CONTROLS = (TOPIC_CONTROL, ("source", "source", "Source"), ("lang", "analysis.lang", "Language"),
+                 ("relation", "relation", "Relation"))
+
+
+def _controls(dash_id: str, controls: tuple[tuple[str, str, str], ...]) -> dict[str, Any]:
     """Dashboard controls (8.x native, replacing the deprecated input-control visualisation)."""
     panels = {
-        control_id: {
-            "order": 0,
+        f"{dash_id}-{suffix}": {
+            "order": order,
             "width": "medium",
             "grow": True,
             "type": "optionsListControl",
-            "explicitInput": {"id": control_id, "fieldName": "topics", "title": "Topic",
+            "explicitInput": {"id": f"{dash_id}-{suffix}", "fieldName": field, "title": title,
                               "dataViewId": POSTS_VIEW, "singleSelect": False},
         }
+        for order, (suffix, field, title) in enumerate(controls)
     }
     return {"controlStyle": "oneLine", "chainingSystem": "HIERARCHICAL", "panelsJSON": _j(panels),
             "ignoreParentSettingsJSON": _j({"ignoreFilters": False, "ignoreQuery": False,
@@ -297,7 +339,8 @@ def _topic_control(control_id: str) -> dict[str, Any]:
 
 
 def dashboard(dash_id: str, title: str, description: str, layout: list[tuple[str, str, int, int, int, int]],
-              time_from: str, query: str = "") -> dict[str, Any]:
+              time_from: str, query: str = "",
+              controls: tuple[tuple[str, str, str], ...] = (TOPIC_CONTROL,)) -> dict[str, Any]:
     """`layout`: (saved object type, id, x, y, w, h) on Kibana's 48-column grid."""
     panels, refs = [], []
     for i, (obj_type, obj_id, x, y, w, h) in enumerate(layout, start=1):
@@ -305,9 +348,9 @@ def dashboard(dash_id: str, title: str, description: str, layout: list[tuple[str
         panels.append({"version": "8.0.0", "type": obj_type, "panelIndex": idx, "panelRefName": f"panel_{idx}",
                        "gridData": {"x": x, "y": y, "w": w, "h": h, "i": idx}, "embeddableConfig": {}})
         refs.append({"name": f"{idx}:panel_{idx}", "type": obj_type, "id": obj_id})
-    control_id = f"{dash_id}-topic"
-    refs.append({"name": f"controlGroup_{control_id}:optionsListDataView", "type": "index-pattern",
-                 "id": POSTS_VIEW})
+    for suffix, _field, _title in controls:
+        refs.append({"name": f"controlGroup_{dash_id}-{suffix}:optionsListDataView", "type": "index-pattern",
+                     "id": POSTS_VIEW})
     return {
         "type": "dashboard",
         "id": dash_id,
@@ -321,7 +364,7 @@ def dashboard(dash_id: str, title: str, description: str, layout: list[tuple[str
             "refreshInterval": {"pause": False, "value": 60000},
             "panelsJSON": _j(panels),
             "optionsJSON": _j({"useMargins": True, "syncColors": False, "hidePanelTitles": False}),
-            "controlGroupInput": _topic_control(control_id),
+            "controlGroupInput": _controls(dash_id, controls),
             "kibanaSavedObjectMeta": {"searchSourceJSON": _search_source(query, indexed=False)},
         },
         "references": refs,
@@ -335,7 +378,8 @@ def dashboards() -> list[dict[str, Any]]:
         RADAR_DASHBOARD_ID, "Vigie — radar",
         "What community managers watch all day: volume, tone, risk and who is talking, per topic.",
         [
-            (V, "vigie-kpis", 0, 0, 48, 6),
+            (V, "vigie-kpis", 0, 0, 36, 6),
+            (V, "vigie-negative-share", 36, 0, 12, 6),
             (V, "vigie-mentions-by-sentiment", 0, 6, 24, 14),
             (V, "vigie-risk-index", 24, 6, 24, 14),
             (S, "vigie-open-alerts", 0, 20, 24, 12),
@@ -345,6 +389,8 @@ def dashboards() -> list[dict[str, Any]]:
             (V, "vigie-top-authors", 24, 32, 24, 12),
             (V, "vigie-near-duplicates", 0, 44, 24, 12),
             (V, "vigie-crisis-categories", 24, 44, 24, 12),
+            (V, "vigie-top-hashtags", 0, 56, 24, 12),
+            (V, "vigie-top-domains", 24, 56, 24, 12),
         ],
         "now-24h",
     )
@@ -361,10 +407,33 @@ def dashboards() -> list[dict[str, Any]]:
             (V, "vigie-top-authors", 0, 50, 24, 12),
             (V, "vigie-share-by-source", 24, 50, 12, 12),
             (S, "vigie-alert-history", 36, 50, 12, 12),
+            (V, "vigie-top-hashtags", 0, 62, 16, 12),
+            (V, "vigie-top-domains", 16, 62, 16, 12),
+            (V, "vigie-relations", 32, 62, 16, 12),
         ],
         "now-12h",
     )
-    return [radar, crisis]
+    explorer = dashboard(
+        EXPLORER_DASHBOARD_ID, "Vigie — posts explorer",
+        "The posts alone, filtered by topic, source, language and relation (original, repost, quote, reply).",
+        [
+            (V, "vigie-kpis", 0, 0, 36, 6),
+            (V, "vigie-negative-share", 36, 0, 12, 6),
+            (V, "vigie-mentions-by-sentiment", 0, 6, 48, 12),
+            (S, "vigie-top-negative-posts", 0, 18, 48, 14),
+            (V, "vigie-top-hashtags", 0, 32, 16, 12),
+            (V, "vigie-top-domains", 16, 32, 16, 12),
+            (V, "vigie-relations", 32, 32, 16, 12),
+            (V, "vigie-share-by-source", 0, 44, 12, 12),
+            (V, "vigie-share-by-language", 12, 44, 12, 12),
+            (V, "vigie-top-authors", 24, 44, 24, 12),
+            (V, "vigie-near-duplicates", 0, 56, 24, 12),
+            (V, "vigie-crisis-categories", 24, 56, 24, 12),
+        ],
+        "now-24h",
+        controls=POST_CONTROLS,
+    )
+    return [radar, crisis, explorer]
 
 
 def saved_objects(prefix: str = "vigie") -> list[dict[str, Any]]:
@@ -373,6 +442,7 @@ def saved_objects(prefix: str = "vigie") -> list[dict[str, Any]]:
     views = [
         data_view(POSTS_VIEW, names.posts, "Vigie — posts", "created_at", ("url",)),
         data_view(ALERTS_VIEW, names.alerts, "Vigie — alerts", "updated_at", ("links.kibana",)),
+        data_view(RISK_VIEW, names.risk, "Vigie — risk index", "at"),
     ]
     return [*views, *visualisations(names), *searches(), *dashboards()]
 

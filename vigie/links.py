@@ -10,6 +10,7 @@ from vigie.models import Alert, iso
 
 RADAR_DASHBOARD_ID = "vigie-radar"
 CRISIS_ROOM_DASHBOARD_ID = "vigie-crisis-room"
+EXPLORER_DASHBOARD_ID = "vigie-posts-explorer"
 
 
 def rison_string(value: str) -> str:

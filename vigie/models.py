@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any
+from typing import Any, Literal, get_args
 
 from vigie.secrets import scrub
 
@@ -73,6 +73,37 @@ class Author:
     name: str | None = None
     followers: int | None = None
     verified: bool | None = None
+    # When the account was created, where the platform says (X, Mastodon, Bluesky profile): young accounts
+    # carrying a story are a sign of coordination.
+    created_at: datetime | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Author":
+        created = data.get("created_at")
+        return cls(**{**data, "created_at": utc(created) if created else None})
+
+
+# How a post relates to another one. A repost (retweet, boost, Bluesky repost, Reddit crosspost without
+# its own words) carries no words of its author: it is amplification of `ref_id`, never a copy nor a post
+# of its own. A quote and a reply have their own text (and sentiment).
+Relation = Literal["original", "repost", "quote", "reply"]
+RELATIONS: tuple[str, ...] = get_args(Relation)
+
+
+@dataclass
+class PostEntities:
+    """What a post points at: lower-case hashtags (no '#') and mentioned handles (no '@'), links (expanded
+    where the platform gives it) and their registered domains. Listeners fill it from the platform's own
+    entities where it has them; `vigie.entities.from_text` otherwise."""
+
+    hashtags: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    domains: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "PostEntities":
+        return cls(**{k: list(data.get(k) or []) for k in ("hashtags", "mentions", "links", "domains")})
 
 
 @dataclass
@@ -143,11 +174,22 @@ class Post:
     fetched_at: datetime | None = None
     author: Author = field(default_factory=Author)
     engagement: Engagement = field(default_factory=Engagement)
-    parent_id: str | None = None
+    parent_id: str | None = None  # the post this one answers (replies only)
     thread_id: str | None = None
     topic_ids: list[str] = field(default_factory=list)  # topics the listener fetched it for
     raw_ref: str | None = None
     analysis: Analysis | None = None
+    relation: Relation = "original"
+    ref_id: str | None = None  # the post reposted, quoted or answered (None for an original)
+    entities: PostEntities | None = None  # None: not extracted yet
+
+    def __post_init__(self) -> None:
+        if self.relation not in RELATIONS:
+            raise ValueError(f"relation {self.relation!r} is not one of {', '.join(RELATIONS)}")
+
+    @property
+    def is_repost(self) -> bool:
+        return self.relation == "repost"
 
     @property
     def native_id(self) -> str:
@@ -161,6 +203,7 @@ class Post:
         data = dataclasses.asdict(self)
         data["created_at"] = iso(self.created_at)
         data["fetched_at"] = iso(self.fetched_at)
+        data["author"]["created_at"] = iso(self.author.created_at)
         return data
 
     @classmethod
@@ -174,13 +217,16 @@ class Post:
             url=data.get("url"),
             lang=data.get("lang"),
             fetched_at=utc(data["fetched_at"]) if data.get("fetched_at") else None,
-            author=Author(**(data.get("author") or {})),
+            author=Author.from_dict(data.get("author") or {}),
             engagement=Engagement(**(data.get("engagement") or {})),
             parent_id=data.get("parent_id"),
             thread_id=data.get("thread_id"),
             topic_ids=list(data.get("topic_ids") or []),
             raw_ref=data.get("raw_ref"),
             analysis=analysis_from_dict(analysis) if analysis else None,
+            relation=data.get("relation") or "original",
+            ref_id=data.get("ref_id"),
+            entities=PostEntities.from_dict(data["entities"]) if data.get("entities") is not None else None,
         )
 
 
@@ -215,6 +261,11 @@ class Bucket:
     crisis_categories: dict[str, int] = field(default_factory=dict)
     sources: dict[str, int] = field(default_factory=dict)
     max_dup_cluster: int = 0  # size of the largest near-duplicate cluster seen in the bucket
+    # Reposts are amplification, not posts: they are left out of every figure above except `reach` and
+    # `negative_reach` (the reposter's followers now see the original; a repost's label is its original's,
+    # whose text it carries). Their number and reach are here.
+    reposts: int = 0
+    repost_reach: int = 0
 
     @property
     def negative_share(self) -> float:

@@ -34,7 +34,8 @@ POST_COLUMNS = [
     "id", "source", "created_at", "text", "url", "lang", "author_id", "author_handle", "author_name", "followers",
     "verified", "likes", "reposts", "replies", "quotes", "views", "engagement", "topic_ids", "parent_id",
     "thread_id", "sentiment", "sentiment_score", "sentiment_model", "crisis_risk", "crisis_categories",
-    "crisis_terms", "near_dup_cluster", "entities", "fetched_at", "dup_key",
+    "crisis_terms", "near_dup_cluster", "entities", "fetched_at", "dup_key", "relation", "ref_id", "hashtags",
+    "mentions", "links", "domains", "author_created_at",
 ]
 ALERT_COLUMNS = [
     "id", "topic_id", "level", "peak_level", "risk", "peak_risk", "state", "opened_at", "updated_at", "resolved_at",
@@ -78,6 +79,9 @@ def post_row(post: Post) -> dict[str, Any]:
         "crisis_risk": a.crisis.risk if a else None, "crisis_categories": list(a.crisis.categories) if a else [],
         "crisis_terms": list(a.crisis.terms) if a else [], "near_dup_cluster": a.near_dup_cluster if a else None,
         "entities": list(a.entities) if a else [], "fetched_at": post.fetched_at,
+        "relation": post.relation, "ref_id": post.ref_id, "author_created_at": post.author.created_at,
+        **{kind: list(getattr(post.entities, kind)) if post.entities else []
+           for kind in ("hashtags", "mentions", "links", "domains")},
         "dup_key": dup_key(post),  # same value = the same (copy-pasted) message
     }
 

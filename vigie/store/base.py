@@ -6,7 +6,7 @@ SQLite file and on an Elasticsearch cluster.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -38,6 +38,12 @@ class Store(Protocol):
         self, topic_id: str | None, start: datetime | None = None, end: datetime | None = None, limit: int | None = None
     ) -> list[Post]:
         """Posts of a topic (or all posts) with `start <= created_at < end`, oldest first."""
+
+    def iter_posts(
+        self, topic_id: str | None, start: datetime | None = None, end: datetime | None = None, page_size: int = 1000
+    ) -> Iterator[Post]:
+        """The same posts as `posts`, in the same order, read `page_size` at a time: an export of months of
+        posts never holds more than one page in memory."""
 
     def series(self, topic_id: str, start: datetime, end: datetime, bucket: timedelta) -> list[Bucket]:
         """One `Bucket` per bucket in [start, end), empty buckets included, aligned on `start`."""

@@ -291,7 +291,11 @@ class ElasticsearchStore:
                 self.es.indices.put_index_template(name=name, **body)
                 done.append(f"index template {name}")
             if self.es.indices.exists_alias(name=n.posts).body:
-                self._update_mapping(n.posts, posts_mappings())
+                # `text` is left out: an existing index keeps the analyzers it was created with (they
+                # cannot change on an open index); the next rollover index gets the template's.
+                mappings = posts_mappings()
+                self._update_mapping(n.posts, {**mappings, "properties": {
+                    k: v for k, v in mappings["properties"].items() if k != "text"}})
                 done.append(f"write alias {n.posts}: exists, mapping updated")
             elif self.es.indices.exists(index=n.posts).body:
                 raise StoreError(
@@ -449,12 +453,12 @@ class ElasticsearchStore:
         return {"bool": {"filter": filters}}
 
     def _scan(self, index: str, query: dict[str, Any], sort: list[dict[str, Any]],
-              limit: int | None, action: str) -> Iterator[dict[str, Any]]:
+              limit: int | None, action: str, page: int = PAGE) -> Iterator[dict[str, Any]]:
         """Sorted hits, paged with search_after (no scroll/PIT: short reads, and osmem lacks PIT)."""
         after: list[Any] | None = None
         seen = 0
         while limit is None or seen < limit:
-            size = PAGE if limit is None else min(PAGE, limit - seen)
+            size = page if limit is None else min(page, limit - seen)
             kwargs: dict[str, Any] = {"search_after": after} if after is not None else {}
             with self._errors(action):
                 resp = self.es.search(index=index, query=query, sort=sort, size=size, **kwargs)
@@ -474,6 +478,15 @@ class ElasticsearchStore:
         hits = self._scan(self.names.posts, self._topic_range(topic_id, start, end), sort, limit, "reading posts")
         return [post_from_document(h["_source"]) for h in hits]
 
+    def iter_posts(self, topic_id: str | None, start: datetime | None = None, end: datetime | None = None,
+                   page_size: int = PAGE) -> Iterator[Post]:
+        """Like `posts`, one page of `page_size` in memory at a time (search_after on created_at, id)."""
+        self._ready()
+        sort = [{"created_at": "asc"}, {"id": "asc"}]
+        for hit in self._scan(self.names.posts, self._topic_range(topic_id, start, end), sort, None, "reading posts",
+                              page=page_size):
+            yield post_from_document(hit["_source"])
+
     # -- detection inputs ----------------------------------------------------------------------
     def series(self, topic_id: str, start: datetime, end: datetime, bucket: timedelta) -> list[Bucket]:
         start, end = utc(start), utc(end)
@@ -486,23 +499,31 @@ class ElasticsearchStore:
         if width < 1:
             raise ValueError("bucket must be at least one millisecond")
         lo = _ms(start)
+        posts_aggs = {
+            "neg": {"filter": {"term": {"sentiment": "neg"}},
+                    "aggs": {"reach": {"sum": {"field": "reach"}}, "engagement": {"sum": {"field": "engagement_total"}}}},
+            "pos": {"filter": {"term": {"sentiment": "pos"}}},
+            "reach": {"sum": {"field": "reach"}},
+            "engagement": {"sum": {"field": "engagement_total"}},
+            "authors": {"cardinality": {"field": "author_key", "precision_threshold": 40000}},
+            "crisis": {"filter": {"term": {"has_crisis": True}}},
+            "categories": {"terms": {"field": "analysis.crisis.categories", "size": 100}},
+            "sources": {"terms": {"field": "source", "size": 100}},
+            "dup": {"terms": {"field": "analysis.near_dup_cluster", "size": 1, "order": {"_count": "desc"}}},
+        }
         aggs = {
             "b": {
                 # fixed_interval + offset align the buckets on `start`, as the SQLite adapter does.
                 "date_histogram": {"field": "created_at", "fixed_interval": f"{width}ms",
                                    "offset": f"{lo % width}ms", "min_doc_count": 1},
                 "aggs": {
-                    "neg": {"filter": {"term": {"sentiment": "neg"}},
-                            "aggs": {"reach": {"sum": {"field": "reach"}}, "engagement": {"sum": {"field": "engagement_total"}}}},
-                    "pos": {"filter": {"term": {"sentiment": "pos"}}},
-                    "reach": {"sum": {"field": "reach"}},
-                    "engagement": {"sum": {"field": "engagement_total"}},
-                    "authors": {"cardinality": {"field": "author_key", "precision_threshold": 40000}},
-                    "crisis": {"filter": {"term": {"has_crisis": True}}},
-                    "categories": {"terms": {"field": "analysis.crisis.categories", "size": 100}},
-                    "sources": {"terms": {"field": "source", "size": 100}},
-                    "dup": {"terms": {"field": "analysis.near_dup_cluster", "size": 1,
-                                      "order": {"_count": "desc"}}},
+                    # Reposts are amplification, not posts (models.Bucket): only their reach is counted.
+                    # Documents written before `relation` existed have none: they are posts.
+                    "posts": {"filter": {"bool": {"must_not": [{"term": {"relation": "repost"}}]}}, "aggs": posts_aggs},
+                    "reposts": {"filter": {"term": {"relation": "repost"}},
+                                "aggs": {"reach": {"sum": {"field": "reach"}},
+                                         "neg": {"filter": {"term": {"sentiment": "neg"}},
+                                                 "aggs": {"reach": {"sum": {"field": "reach"}}}}}},
                 },
             }
         }
@@ -519,17 +540,20 @@ class ElasticsearchStore:
 
     @staticmethod
     def _fill(buckets: list[Bucket], raws: list[dict[str, Any]], lo: int, width: int) -> None:
-        for raw in raws:
-            i = (int(raw["key"]) - lo) // width
-            if not 0 <= i < len(buckets) or not raw["doc_count"]:
+        for whole in raws:
+            i = (int(whole["key"]) - lo) // width
+            if not 0 <= i < len(buckets) or not whole["doc_count"]:
                 continue
             b = buckets[i]
+            raw, reposts = whole["posts"], whole["reposts"]
+            b.reposts = int(reposts["doc_count"])
+            b.repost_reach = int(reposts["reach"]["value"] or 0)
             b.count = int(raw["doc_count"])
             b.negative = int(raw["neg"]["doc_count"])
-            b.negative_reach = int(raw["neg"]["reach"]["value"] or 0)
+            b.negative_reach = int(raw["neg"]["reach"]["value"] or 0) + int(reposts["neg"]["reach"]["value"] or 0)
             b.negative_engagement = int(raw["neg"]["engagement"]["value"] or 0)
             b.positive = int(raw["pos"]["doc_count"])
-            b.reach = int(raw["reach"]["value"] or 0)
+            b.reach = int(raw["reach"]["value"] or 0) + b.repost_reach
             b.engagement = int(raw["engagement"]["value"] or 0)
             b.authors = int(raw["authors"]["value"] or 0)
             b.crisis_terms = int(raw["crisis"]["doc_count"])
@@ -553,8 +577,10 @@ class ElasticsearchStore:
             raise ValueError(f"unknown ranking {by!r}; expected engagement, reach, negative, crisis or recent")
         self._ready()
         extra = [{"term": {"sentiment": "neg"}}] if by == "negative" else []
+        query = self._topic_range(topic_id, start, end, *extra)
+        query["bool"]["must_not"] = [{"term": {"relation": "repost"}}]  # a repost is its original again
         with self._errors("top posts"):
-            resp = self.es.search(index=self.names.posts, query=self._topic_range(topic_id, start, end, *extra),
+            resp = self.es.search(index=self.names.posts, query=query,
                                   sort=[*order, {"id": "asc"}], size=int(limit))
         return [post_from_document(h["_source"]) for h in resp["hits"]["hits"]]
 
@@ -595,7 +621,7 @@ class ElasticsearchStore:
         operations: list[dict[str, Any]] = []
         for point in points:
             operations += [{"index": {"_index": self.names.risk, "_id": self._risk_doc_id(point.topic_id, point.at)}},
-                           point.to_dict()]
+                           {**point.to_dict(), "topics": [point.topic_id]}]  # dashboards filter on `topics`
         # No refresh wait: nothing in the pipeline reads risk points back; dashboards and reports see them
         # after the next refresh (1 s by default).
         with self._errors("saving risk points"):
@@ -644,8 +670,9 @@ class ElasticsearchStore:
     def save_alert(self, alert: Alert) -> None:
         self._ready()
         with self._errors("saving an alert"):
-            self.es.index(index=self.names.alerts, id=self._alert_doc_id(alert.dedup_key), document=alert.to_dict(),
-                          refresh=self.refresh_mode)
+            # `topics` as on posts: one field name for every dashboard filter and alert deep link.
+            self.es.index(index=self.names.alerts, id=self._alert_doc_id(alert.dedup_key),
+                          document={**alert.to_dict(), "topics": [alert.topic_id]}, refresh=self.refresh_mode)
 
     def get_alert(self, alert_id: str) -> Alert | None:
         self._ready()

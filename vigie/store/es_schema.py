@@ -53,7 +53,8 @@ def text_field() -> dict[str, Any]:
     return {
         "type": "text",
         "fields": {
-            "fr": {"type": "text", "analyzer": "french"},
+            # French folded: "écœuré", "ecoeure" and "ÉCŒURÉ" match each other (posts drop accents at random).
+            "fr": {"type": "text", "analyzer": "french_folded"},
             "en": {"type": "text", "analyzer": "english"},
             "keyword": {"type": "keyword", "ignore_above": 1024},
         },
@@ -81,6 +82,7 @@ def posts_mappings() -> dict[str, Any]:
                     "name": {"type": "text", "fields": {"keyword": {"type": "keyword", "ignore_above": 256}}},
                     "followers": _LONG,
                     "verified": {"type": "boolean"},
+                    "created_at": _DATE,
                 }
             },
             "engagement": {
@@ -90,6 +92,10 @@ def posts_mappings() -> dict[str, Any]:
             "thread_id": _KEYWORD,
             "topic_ids": _KEYWORD,
             "raw_ref": _STORED_ONLY,
+            "relation": _KEYWORD,  # original | repost | quote | reply
+            "ref_id": _KEYWORD,
+            "entities": {"properties": {"hashtags": _KEYWORD, "mentions": _KEYWORD,
+                                        "links": {"type": "keyword", "ignore_above": 2048}, "domains": _KEYWORD}},
             "analysis": {
                 "properties": {
                     "lang": _KEYWORD,
@@ -128,6 +134,7 @@ def alerts_mappings() -> dict[str, Any]:
             "id": _KEYWORD,
             "dedup_key": _KEYWORD,
             "topic_id": _KEYWORD,
+            "topics": _KEYWORD,  # [topic_id], written by the adapter: the name dashboards filter every index on
             "level": _KEYWORD,
             "state": _KEYWORD,
             "risk": _FLOAT,
@@ -177,6 +184,7 @@ def risk_mappings() -> dict[str, Any]:
         "dynamic": False,
         "properties": {
             "topic_id": _KEYWORD,
+            "topics": _KEYWORD,  # [topic_id], as on posts and alerts (dashboard filters)
             "at": _DATE,
             "risk": _FLOAT,
             "level": _KEYWORD,
@@ -270,10 +278,29 @@ class Names:
         return f"{self.prefix}-{what}"
 
 
+def analysis_settings() -> dict[str, Any]:
+    """`french_folded`: Elasticsearch's `french` analyzer rebuilt (elision, lowercase, stop words, light
+    stemmer) with `asciifolding` after the stemmer, so accented and unaccented spellings meet."""
+    return {
+        "filter": {
+            "french_elision": {"type": "elision", "articles_case": True,
+                               "articles": ["l", "m", "t", "qu", "n", "s", "j", "d", "c", "jusqu", "quoiqu",
+                                            "lorsqu", "puisqu"]},
+            "french_stop": {"type": "stop", "stopwords": "_french_"},
+            "french_stemmer": {"type": "stemmer", "language": "light_french"},
+        },
+        "analyzer": {
+            "french_folded": {"tokenizer": "standard",
+                              "filter": ["french_elision", "lowercase", "french_stop", "french_stemmer", "asciifolding"]},
+        },
+    }
+
+
 def posts_settings(names: Names, ilm: bool) -> dict[str, Any]:
     # One shard suits the volumes of social listening (millions of posts); auto-expanded replicas keep a
     # single-node cluster green and give replicas on larger ones.
-    settings: dict[str, Any] = {"index": {"number_of_shards": 1, "auto_expand_replicas": "0-1"}}
+    settings: dict[str, Any] = {"index": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
+                                "analysis": analysis_settings()}
     if ilm:
         settings["index"]["lifecycle"] = {"name": names.policy, "rollover_alias": names.posts}
     return settings

@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS posts (
     crisis_risk REAL NOT NULL DEFAULT 0,
     crisis_categories TEXT NOT NULL DEFAULT '[]',
     near_dup_cluster TEXT,
-    doc TEXT NOT NULL
+    doc TEXT NOT NULL,
+    relation TEXT NOT NULL DEFAULT 'original'
 );
 CREATE INDEX IF NOT EXISTS posts_created ON posts(created_at);
 CREATE TABLE IF NOT EXISTS post_topics (
@@ -120,12 +121,17 @@ CREATE TABLE IF NOT EXISTS quarantine (
 # it (same results, one join per group). Four separate queries cost four joins: about twice the time
 # (bench/store.py). Rows are (kind, bucket, key, values...), padded to the width of the "totals" rows.
 SERIES_SQL = """
-WITH r AS (
+WITH a AS (
     SELECT CAST((t.created_at - :lo) / :width AS INTEGER) AS b, p.source, p.sentiment_label AS label,
-           p.followers, p.engagement, p.author_key, p.crisis_categories AS cats, p.near_dup_cluster AS dup
+           p.followers, p.engagement, p.author_key, p.crisis_categories AS cats, p.near_dup_cluster AS dup,
+           p.relation = 'repost' AS repost
     FROM post_topics t JOIN posts p ON p.id = t.post_id
     WHERE t.topic_id = :topic AND t.created_at >= :lo AND t.created_at < :hi
-)
+), r AS (SELECT * FROM a WHERE NOT repost)  -- reposts are amplification, not posts (models.Bucket)
+SELECT 'reposts', b, NULL, COUNT(*), SUM(followers), SUM(CASE WHEN label = 'neg' THEN followers ELSE 0 END),
+       NULL, NULL, NULL, NULL, NULL, NULL
+FROM a WHERE repost GROUP BY b
+UNION ALL
 SELECT 'totals', b, NULL, COUNT(*), SUM(label = 'neg'), SUM(label = 'pos'),
        SUM(followers), SUM(CASE WHEN label = 'neg' THEN followers ELSE 0 END),
        SUM(engagement), SUM(CASE WHEN label = 'neg' THEN engagement ELSE 0 END),
@@ -144,10 +150,16 @@ FROM (SELECT b, COUNT(*) AS n FROM r WHERE dup IS NOT NULL GROUP BY b, dup) GROU
 
 def _fill_bucket(bk: Bucket, kind: str, key: str | None, values: list[Any]) -> None:
     """Apply one row of SERIES_SQL to its bucket (SUM over no matching row is NULL, hence `or 0`)."""
-    if kind == "totals":
+    if kind == "reposts":  # may come before or after the bucket's totals: both add to the reach
+        bk.reposts, bk.repost_reach = values[0], values[1] or 0
+        bk.reach += values[1] or 0
+        bk.negative_reach += values[2] or 0
+    elif kind == "totals":
         count, neg, pos, reach, neg_reach, eng, neg_eng, authors, crisis = values
         bk.count, bk.negative, bk.positive = count, neg or 0, pos or 0
-        bk.reach, bk.negative_reach, bk.engagement = reach or 0, neg_reach or 0, eng or 0
+        bk.reach += reach or 0
+        bk.negative_reach += neg_reach or 0
+        bk.engagement = eng or 0
         bk.negative_engagement = neg_eng or 0
         bk.authors, bk.crisis_terms = authors, crisis or 0
     elif kind == "source":
@@ -184,6 +196,14 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Additive columns for files created by older versions (CREATE TABLE IF NOT EXISTS keeps the old
+        table). Older versions never stored a repost, so the default is right for every existing row."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(posts)")}
+        if "relation" not in columns:
+            self._db.execute("ALTER TABLE posts ADD COLUMN relation TEXT NOT NULL DEFAULT 'original'")
 
     # -- posts -------------------------------------------------------------------------------
     def upsert_posts(self, posts: Sequence[Post]) -> UpsertResult:
@@ -228,13 +248,13 @@ class SqliteStore:
         author_key = post.author.id or post.author.handle
         self._db.execute(
             """INSERT INTO posts (id, source, created_at, author_key, followers, engagement, sentiment_label,
-                   sentiment_score, crisis_risk, crisis_categories, near_dup_cluster, doc)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+                   sentiment_score, crisis_risk, crisis_categories, near_dup_cluster, doc, relation)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(id) DO UPDATE SET source=excluded.source, created_at=excluded.created_at,
                    author_key=excluded.author_key, followers=excluded.followers, engagement=excluded.engagement,
                    sentiment_label=excluded.sentiment_label, sentiment_score=excluded.sentiment_score,
                    crisis_risk=excluded.crisis_risk, crisis_categories=excluded.crisis_categories,
-                   near_dup_cluster=excluded.near_dup_cluster, doc=excluded.doc""",
+                   near_dup_cluster=excluded.near_dup_cluster, doc=excluded.doc, relation=excluded.relation""",
             (
                 post.id,
                 post.source,
@@ -248,6 +268,7 @@ class SqliteStore:
                 json.dumps(sorted(analysis.crisis.categories) if analysis else []),
                 analysis.near_dup_cluster if analysis else None,
                 doc,
+                post.relation,
             ),
         )
         self._db.execute("DELETE FROM post_topics WHERE post_id = ?", (post.id,))
@@ -288,6 +309,35 @@ class SqliteStore:
                 ).fetchall()
         return [Post.from_dict(json.loads(r[0])) for r in rows]
 
+    def iter_posts(
+        self, topic_id: str | None, start: datetime | None = None, end: datetime | None = None, page_size: int = 1000
+    ) -> Iterator[Post]:
+        """Keyset pages on (created_at, id): each page is one indexed range read, whatever the offset, and
+        the lock is released between pages so the pipeline can write during a long export."""
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        hi = _epoch(end) if end else float("inf")
+        after: tuple[float, str] = (_epoch(start) if start else float("-inf"), "")
+        first = True
+        while True:
+            # The first page includes `start` itself; the next ones start strictly after the last row.
+            op = ">=" if first else ">"
+            with self._lock:
+                if topic_id is None:
+                    rows = self._db.execute(
+                        f"""SELECT created_at, id, doc FROM posts WHERE (created_at, id) {op} (?, ?) AND created_at < ?
+                            ORDER BY created_at, id LIMIT ?""", (*after, hi, page_size)).fetchall()
+                else:
+                    rows = self._db.execute(
+                        f"""SELECT t.created_at, t.post_id, p.doc FROM post_topics t JOIN posts p ON p.id = t.post_id
+                            WHERE t.topic_id = ? AND (t.created_at, t.post_id) {op} (?, ?) AND t.created_at < ?
+                            ORDER BY t.created_at, t.post_id LIMIT ?""", (topic_id, *after, hi, page_size)).fetchall()
+            for _created, _pid, doc in rows:
+                yield Post.from_dict(json.loads(doc))
+            if len(rows) < page_size:
+                return
+            after, first = (rows[-1][0], rows[-1][1]), False
+
     # -- detection inputs ------------------------------------------------------------------
     def series(self, topic_id: str, start: datetime, end: datetime, bucket: timedelta) -> list[Bucket]:
         start, end = utc(start), utc(end)
@@ -316,7 +366,8 @@ class SqliteStore:
         }.get(by)
         if order is None:
             raise ValueError(f"unknown ranking {by!r}; expected engagement, reach, negative, crisis or recent")
-        where = "t.topic_id = ? AND t.created_at >= ? AND t.created_at < ?"
+        # A repost is its original again: never a top post of its own.
+        where = "t.topic_id = ? AND t.created_at >= ? AND t.created_at < ? AND p.relation != 'repost'"
         if by == "negative":
             where += " AND p.sentiment_label = 'neg'"
         with self._lock:
