@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import signal
+import threading
 import time
 
 import pytest
@@ -183,15 +184,20 @@ def test_two_concurrent_runs_page_once_and_the_second_says_it_skipped(tmp_path, 
     if backend == "elasticsearch":
         proxy, prefix = request.getfixturevalue("es_proxy"), request.getfixturevalue("es_prefix")
         store_yaml = f"  type: elasticsearch\n  url: {proxy.url}\n  prefix: {prefix}\n"
-    receiver.script("/hook", Reply(200, {"ok": True}, delay=6.0))  # the first run is still delivering...
+    in_flight = threading.Event()
+    # The first run is still delivering (its request held until the second run is over, whatever the load)...
+    receiver.script("/hook", Reply(200, {"ok": True}, delay=90.0, hold=in_flight))
     rig = DeliveryRig(tmp_path, receiver, store_yaml=store_yaml, delivery="  lease_wait_s: 0.5\n",
-                      options="{retry_attempts: 1, timeout_s: 10}")
+                      options="{retry_attempts: 1, timeout_s: 120}")
     first = rig.start_process()
-    deadline = time.monotonic() + 60
-    while not receiver.to("/hook") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert receiver.to("/hook"), "the first run never delivered"
-    code, second = rig.run_process()  # ...when the second starts (cron overlap)
+    try:
+        deadline = time.monotonic() + 60
+        while not receiver.to("/hook") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert receiver.to("/hook"), "the first run never delivered"
+        code, second = rig.run_process()  # ...when the second starts (cron overlap)
+    finally:
+        in_flight.set()
     first_out, _ = first.communicate(timeout=60)
     assert first.returncode == 0 and code == 0, (first_out, second)
     assert "detection and delivery skipped: another process holds the 'detect-and-deliver' lease" in second

@@ -48,6 +48,9 @@ class Reply:
     body: Any = "ok"  # str/bytes sent as is, a callable gets the request and returns the body, anything else as JSON
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (client timeouts)
+    # Answer only once this event is set (or after `delay` as a cap, when both are given): a test holds a
+    # request in flight for exactly as long as it needs, whatever the machine's load.
+    hold: threading.Event | None = None
 
 
 class LocalReceiver:
@@ -68,8 +71,10 @@ class LocalReceiver:
                 got = Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 reply = receiver._handle(got)
                 if callable(reply.body):  # an answer made from the request (endpoints that echo what they got)
-                    reply = Reply(reply.status, reply.body(got), reply.headers, reply.delay)
-                if reply.delay:
+                    reply = Reply(reply.status, reply.body(got), reply.headers, reply.delay, reply.hold)
+                if reply.hold is not None:
+                    reply.hold.wait(reply.delay or None)
+                elif reply.delay:
                     time.sleep(reply.delay)
                 data = reply.body if isinstance(reply.body, bytes) else (
                     reply.body.encode() if isinstance(reply.body, str) else json.dumps(reply.body).encode())
