@@ -1,13 +1,25 @@
-"""A topic's usual self: robust, seasonal expectations per bucket, learnt from its history before the window.
+"""A topic's usual self: robust, seasonal expectations per bucket and how bursty its counts are.
 
-* **Seasonality**: expected values come from the same hour of the day in the baseline (the same hour of
-  the week when the baseline spans at least two weeks), shrunk towards the global level so that one odd
-  night does not make a rule. Buckets before the topic's first post are not counted as "zero traffic".
+* **Seasonality**: expected values come from the same hour of the *week* when the history holds that hour
+  at least twice, else from the same hour of the *day*, else from the global level; a slot is shrunk
+  towards the global level so that one odd night does not make a rule. Buckets before the topic's first
+  post are not counted as "zero traffic".
 * **Robust**: trimmed means (the busiest 10 % of buckets left out), so yesterday's burst does not inflate
-  today's expectations; the usual tone (negative share, net negativity) and each source's share come from
-  ordinary buckets only.
+  today's expectations; the usual tone (negative share, net negativity), each source's share, each crisis
+  category's rate per post and the reach / engagement per negative post come from ordinary buckets only.
+* **Level shifts**: when each of the last four 6-hour blocks of the history is above (or each below) its
+  seasonal expectation, the expectations follow the topic's new level (by the block closest to normal):
+  a lasting change of audience is absorbed within a day, a burst (one or two blocks) is not.
+* **Overdispersion**: for the counts the drivers judge (posts, negative posts, distinct authors, posts with
+  crisis vocabulary, and each source's posts), the baseline learns the negative-binomial `alpha` of sums
+  over the detector's time scales (the window, 2 and 6 windows) from its own residuals
+  (`alerts.stats.nb_dispersion`, robust to a past crisis), shrunk towards a prior when history is short.
+  Learning it at each scale also takes care of bursts that last several buckets (a cascade is not 6
+  independent draws).
 * **Cold start**: with less than `COLD_START_HOURS` of history, expectations are pulled towards
   conservative priors (a busy topic); the Detector says so in the assessment's notes.
+* **Sparse topics** (median 0 posts per bucket) are flagged: their expectations are floored at one post
+  per window by the drivers and judged over the longer spans too.
 
 Which stretch of history and how often it is re-read is the Detector's business (`alerts.detect`).
 """
@@ -17,12 +29,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.stats import quantile, trimmed_mean
+from alerts.stats import median, nb_dispersion, quantile, trimmed_mean
 from vigie.config import DetectionConfig
 from vigie.models import Bucket
 
 # Features a baseline keeps an expectation for (per bucket).
 FEATURES = ("count", "negative", "negative_reach", "negative_engagement", "crisis_terms", "authors")
+# Count features whose overdispersion is learnt (the ones judged with a count tail).
+DISPERSED = ("count", "negative", "crisis_terms", "authors")
+# Time scales (in windows) the count drivers judge: the window, then 2 and 6 windows (1 h and 3 h).
+SPAN_SCALES = (1, 2, 6)
 
 # Conservative priors for a topic with little history, per 5-minute bucket: a fairly busy topic, so a new
 # topic's first few dozen posts do not look like a crisis.
@@ -30,9 +46,16 @@ PRIORS_PER_5MIN = {"count": 4.0, "negative": 0.6, "negative_reach": 2_000.0, "ne
                    "crisis_terms": 0.2, "authors": 4.0}
 PRIOR_NEGATIVE_SHARE = 0.2
 PRIOR_NET_NEGATIVITY = -0.2
+# Prior overdispersion (variance = mu + ALPHA_PRIOR * mu^2) and how many blocks of history it is worth:
+# moderately bursty, the middle of what real brand traffic shows, until the topic's own residuals say more.
+ALPHA_PRIOR = 0.3
+ALPHA_PRIOR_BLOCKS = 12
 COLD_START_HOURS = 24.0
 SLOT_WEIGHT = 0.7  # seasonal slot vs global level in an expectation
-MIN_SLOT_SAMPLES = 6  # fewer samples in a slot: use the global level only
+MIN_SLOT_SAMPLES = 6  # fewer samples in an hour-of-day slot: use the global level only
+LEVEL_BLOCK_HOURS = 6
+LEVEL_BLOCKS = 4
+LEVEL_LIMITS = (0.33, 3.0)
 
 
 @dataclass
@@ -42,15 +65,24 @@ class Baseline:
     end: datetime  # exclusive end (an hour boundary)
     history_hours: float  # hours from the topic's first post inside the baseline range to its end
     first_at: datetime | None  # start of the first non-empty bucket in the baseline range
-    weekly: bool  # slots are hours of the week (else hours of the day)
     global_mean: dict[str, float]
-    slot_mean: dict[int, dict[str, float]]
-    slot_samples: dict[int, int]
+    day_mean: dict[int, dict[str, float]]  # hour of day -> means
+    day_samples: dict[int, int]
+    week_mean: dict[int, dict[str, float]]  # hour of week -> means
+    week_samples: dict[int, int]
     negative_share: float
     net_negativity: float  # (negative - positive) / count: below zero for a topic people mostly like
     dup_p95: float
     bucket_minutes: int
     source_share: dict[str, float] = field(default_factory=dict)  # usual share of posts per source
+    category_rate: dict[str, float] = field(default_factory=dict)  # crisis category -> posts with it per post
+    reach_per_negative: float = 0.0  # usual followers behind one negative post
+    engagement_per_negative: float = 0.0  # usual interactions on one negative post
+    level: float = 1.0  # the topic's current level over its seasonal expectation (lasting shifts)
+    # (feature, span in buckets) -> NB alpha of sums over that span; ("source:x", span) for sources.
+    alpha: dict[tuple[str, int], float] = field(default_factory=dict)
+    median_count: float = 0.0
+    week_min_samples: int = 24  # an hour-of-week slot is used once it holds this many buckets (2 visits)
     # expected() memo: the look-back drivers ask for the same (feature, bucket) many times per assessment,
     # and a Baseline lives for an hour of assessments (bounded: look-back + one hour of buckets).
     _memo: dict[tuple[str, datetime], float] = field(default_factory=dict, repr=False, compare=False)
@@ -59,8 +91,18 @@ class Baseline:
     def cold(self) -> bool:
         return self.history_hours < COLD_START_HOURS
 
-    def slot(self, t: datetime) -> int:
-        return t.weekday() * 24 + t.hour if self.weekly else t.hour
+    @property
+    def sparse(self) -> bool:
+        """Median 0 posts per bucket: most buckets are empty, only longer spans carry information."""
+        return self.median_count == 0 and not self.cold
+
+    def dispersion(self, feature: str, span: int) -> float:
+        """NB alpha of a sum of `feature` over `span` buckets (the nearest learnt span at or above it)."""
+        spans = sorted(s for f, s in self.alpha if f == feature)
+        if not spans:
+            return ALPHA_PRIOR
+        best = next((s for s in spans if s >= span), spans[-1])
+        return self.alpha[(feature, best)]
 
     def expected(self, feature: str, t: datetime) -> float:
         """Expected value of `feature` in the bucket starting at `t`."""
@@ -70,13 +112,18 @@ class Baseline:
             value = self._memo[key] = self._expected(feature, t)
         return value
 
-    def _expected(self, feature: str, t: datetime) -> float:
+    def seasonal(self, feature: str, t: datetime) -> float:
+        """Seasonal expectation before the level and cold-start adjustments."""
         glob = self.global_mean[feature]
-        slot = self.slot(t)
-        if self.slot_samples.get(slot, 0) >= MIN_SLOT_SAMPLES:
-            value = SLOT_WEIGHT * self.slot_mean[slot][feature] + (1 - SLOT_WEIGHT) * glob
-        else:
-            value = glob
+        week = t.weekday() * 24 + t.hour
+        if self.week_samples.get(week, 0) >= self.week_min_samples:
+            return SLOT_WEIGHT * self.week_mean[week][feature] + (1 - SLOT_WEIGHT) * glob
+        if self.day_samples.get(t.hour, 0) >= MIN_SLOT_SAMPLES:
+            return SLOT_WEIGHT * self.day_mean[t.hour][feature] + (1 - SLOT_WEIGHT) * glob
+        return glob
+
+    def _expected(self, feature: str, t: datetime) -> float:
+        value = self.seasonal(feature, t) * self.level
         if self.cold:
             prior = PRIORS_PER_5MIN[feature] * self.bucket_minutes / 5
             trust = self.history_hours / COLD_START_HOURS
@@ -84,18 +131,20 @@ class Baseline:
         return value
 
 
+def _means(group: list[Bucket]) -> dict[str, float]:
+    return {f: trimmed_mean([float(getattr(b, f)) for b in group]) for f in FEATURES}
+
+
 def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -> Baseline:
-    """Robust seasonal summary of `buckets` (all before `end`)."""
+    """Robust seasonal summary of `buckets` (all before `end`, oldest first, one per bucket)."""
     first = next((i for i, b in enumerate(buckets) if b.count > 0), None)
     history = buckets[first:] if first is not None else []
     history_hours = (end - history[0].start).total_seconds() / 3600 if history else 0.0
-    weekly = cfg.baseline_hours >= 14 * 24
-    by_slot: dict[int, list[Bucket]] = {}
+    by_day: dict[int, list[Bucket]] = {}
+    by_week: dict[int, list[Bucket]] = {}
     for b in history:
-        by_slot.setdefault(b.start.weekday() * 24 + b.start.hour if weekly else b.start.hour, []).append(b)
-
-    def means(group: list[Bucket]) -> dict[str, float]:
-        return {f: trimmed_mean([float(getattr(b, f)) for b in group]) for f in FEATURES}
+        by_day.setdefault(b.start.hour, []).append(b)
+        by_week.setdefault(b.start.weekday() * 24 + b.start.hour, []).append(b)
 
     # Shares from the ordinary buckets only (the busiest 10 % left out): the first hours of a surge that
     # reached the baseline must not redefine the topic's usual tone.
@@ -105,21 +154,93 @@ def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -
     neg = sum(b.negative for b in typical)
     share = neg / total if total >= 20 else PRIOR_NEGATIVE_SHARE
     per_source: dict[str, int] = {}
+    per_category: dict[str, int] = {}
     for b in typical:
         for source, n in b.sources.items():
             per_source[source] = per_source.get(source, 0) + n
+        for cat, n in b.crisis_categories.items():
+            per_category[cat] = per_category.get(cat, 0) + n
     net = (neg - sum(b.positive for b in typical)) / total if total >= 20 else PRIOR_NET_NEGATIVITY
-    return Baseline(
+    per_hour = max(1, 60 // cfg.bucket_minutes)
+    base = Baseline(
         end=end,
         history_hours=history_hours,
         first_at=history[0].start if history else None,
-        weekly=weekly,
-        global_mean=means(history) if history else {f: 0.0 for f in FEATURES},
-        slot_mean={s: means(g) for s, g in by_slot.items()},
-        slot_samples={s: len(g) for s, g in by_slot.items()},
+        global_mean=_means(history) if history else {f: 0.0 for f in FEATURES},
+        day_mean={s: _means(g) for s, g in by_day.items()},
+        day_samples={s: len(g) for s, g in by_day.items()},
+        week_mean={s: _means(g) for s, g in by_week.items() if len(g) >= 2 * per_hour},
+        week_samples={s: len(g) for s, g in by_week.items() if len(g) >= 2 * per_hour},
         negative_share=share,
         net_negativity=net,
         dup_p95=quantile([float(b.max_dup_cluster) for b in history], 0.95),
         bucket_minutes=cfg.bucket_minutes,
         source_share={src: n / total for src, n in per_source.items()} if total >= 20 else {},
+        category_rate={c: n / total for c, n in per_category.items()} if total >= 20 else {},
+        reach_per_negative=sum(b.negative_reach for b in typical) / neg if neg >= 5 else 0.0,
+        engagement_per_negative=sum(b.negative_engagement for b in typical) / neg if neg >= 5 else 0.0,
+        median_count=median([float(b.count) for b in history]) if history else 0.0,
+        week_min_samples=2 * per_hour,
     )
+    if history:
+        base.level = _level(history, base, per_hour)
+        base.alpha = _dispersions(history, base, cfg.window_buckets)
+    return base
+
+
+def _level(history: list[Bucket], base: Baseline, per_hour: int) -> float:
+    """The topic's level over its seasonal expectation when the last LEVEL_BLOCKS blocks all agree on the
+    side (then the block closest to 1); 1 otherwise. A burst moves one or two blocks, not all of them."""
+    size = LEVEL_BLOCK_HOURS * per_hour
+    if len(history) < size * LEVEL_BLOCKS:
+        return 1.0
+    ratios = []
+    for k in range(LEVEL_BLOCKS):
+        block = history[len(history) - (k + 1) * size: len(history) - k * size]
+        exp = sum(base.seasonal("count", b.start) for b in block)
+        obs = sum(b.count for b in block)
+        if exp < 10 or obs < 10:  # too few posts to tell a level from luck
+            return 1.0
+        ratios.append(obs / exp)
+    if all(r > 1 for r in ratios):
+        level = min(ratios)
+    elif all(r < 1 for r in ratios):
+        level = max(ratios)
+    else:
+        return 1.0
+    return min(LEVEL_LIMITS[1], max(LEVEL_LIMITS[0], level))
+
+
+def _dispersions(history: list[Bucket], base: Baseline, window: int) -> dict[tuple[str, int], float]:
+    """NB alpha per (feature, span) from non-overlapping blocks of the history, ending at its end."""
+    slot_cache: dict[tuple[str, int], float] = {}
+
+    def seasonal(feature: str, t: datetime) -> float:  # one value per hour of the week: cache it
+        key = (feature, t.weekday() * 24 + t.hour)
+        if key not in slot_cache:
+            slot_cache[key] = base.seasonal(feature, t) * base.level
+        return slot_cache[key]
+
+    exp_by = {f: [seasonal(f, b.start) for b in history] for f in DISPERSED}
+    obs_by = {f: [getattr(b, f) for b in history] for f in DISPERSED}
+    sources = sorted(base.source_share)
+    for src in sources:
+        obs_by["source:" + src] = [b.sources.get(src, 0) for b in history]
+        exp_by["source:" + src] = [e * base.source_share[src] for e in exp_by["count"]]
+    out: dict[tuple[str, int], float] = {}
+    n = len(history)
+    for span in sorted({1} | {window * scale for scale in SPAN_SCALES}):
+        scale = span // window if span % window == 0 else 0
+        cuts = list(range(n, span - 1, -span))
+        if not cuts:
+            continue
+        for name in list(DISPERSED) + (["source:" + s for s in sources] if scale == 1 else []):
+            obs, exp = obs_by[name], exp_by[name]
+            o = [sum(obs[i - span: i]) for i in cuts]
+            e = [sum(exp[i - span: i]) for i in cuts]
+            out[(name, span)] = _shrunk(nb_dispersion(o, e), len(cuts))
+    return out
+
+
+def _shrunk(alpha: float, blocks: int) -> float:
+    return (alpha * blocks + ALPHA_PRIOR * ALPHA_PRIOR_BLOCKS) / (blocks + ALPHA_PRIOR_BLOCKS)
