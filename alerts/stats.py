@@ -77,6 +77,22 @@ def nb_mid_p(observed: int, expected: float, alpha: float) -> float:
     return min(1.0, max(0.0, upper + 0.5 * max(at, 0.0)))
 
 
+def nb_tail(observed: int, expected: float, alpha: float) -> tuple[float, float]:
+    """(P(X > observed), P(X = observed)) under NB(expected, alpha): the pieces of a randomized p-value
+    P(X > x) + V * P(X = x), V uniform, which is exactly uniform under the model even for counts of 0-2."""
+    expected = max(expected, 1e-9)
+    k = max(0, int(observed))
+    if alpha <= 1e-9:
+        upper = float(special.gammainc(k + 1, expected))
+        at_least = float(special.gammainc(k, expected)) if k > 0 else 1.0
+    else:
+        r = 1.0 / alpha
+        q = expected / (expected + r)
+        upper = float(special.betainc(k + 1, r, q))
+        at_least = float(special.betainc(k, r, q)) if k > 0 else 1.0
+    return upper, max(0.0, at_least - upper)
+
+
 def nb_dispersion(observed: Sequence[float], expected: Sequence[float], trim: float = 0.02,
                   max_alpha: float = 50.0) -> float:
     """Overdispersion `alpha` of counts around their expectations, by robust method of moments.
