@@ -29,7 +29,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.stats import median, nb_dispersion, quantile, trimmed_mean
+import numpy as np
+
+from alerts.stats import median, nb_dispersion, quantile
 from vigie.config import DetectionConfig
 from vigie.models import Bucket
 
@@ -131,8 +133,15 @@ class Baseline:
         return value
 
 
-def _means(group: list[Bucket]) -> dict[str, float]:
-    return {f: trimmed_mean([float(getattr(b, f)) for b in group]) for f in FEATURES}
+def _slot_means(matrix: np.ndarray, groups: dict[int, list[int]]) -> dict[int, dict[str, float]]:
+    """Trimmed means (top 10 % left out, as `trimmed_mean`) of every feature for each slot's rows."""
+    out = {}
+    for slot, rows in groups.items():
+        block = np.sort(matrix[rows], axis=0)
+        keep = max(1, len(rows) - int(len(rows) * 0.1))
+        means = block[:keep].mean(axis=0)
+        out[slot] = dict(zip(FEATURES, means.tolist()))
+    return out
 
 
 def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -> Baseline:
@@ -140,11 +149,16 @@ def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -
     first = next((i for i, b in enumerate(buckets) if b.count > 0), None)
     history = buckets[first:] if first is not None else []
     history_hours = (end - history[0].start).total_seconds() / 3600 if history else 0.0
-    by_day: dict[int, list[Bucket]] = {}
-    by_week: dict[int, list[Bucket]] = {}
-    for b in history:
-        by_day.setdefault(b.start.hour, []).append(b)
-        by_week.setdefault(b.start.weekday() * 24 + b.start.hour, []).append(b)
+    by_day: dict[int, list[int]] = {}
+    by_week: dict[int, list[int]] = {}
+    for i, b in enumerate(history):
+        by_day.setdefault(b.start.hour, []).append(i)
+        by_week.setdefault(b.start.weekday() * 24 + b.start.hour, []).append(i)
+    # One row per bucket, the columns in the order of FEATURES.
+    matrix = np.array([(b.count, b.negative, b.negative_reach, b.negative_engagement, b.crisis_terms, b.authors)
+                       for b in history], dtype=float).reshape(-1, len(FEATURES))
+    per_hour = max(1, 60 // cfg.bucket_minutes)
+    by_week = {s: rows for s, rows in by_week.items() if len(rows) >= 2 * per_hour}
 
     # Shares from the ordinary buckets only (the busiest 10 % left out): the first hours of a surge that
     # reached the baseline must not redefine the topic's usual tone.
@@ -161,16 +175,15 @@ def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -
         for cat, n in b.crisis_categories.items():
             per_category[cat] = per_category.get(cat, 0) + n
     net = (neg - sum(b.positive for b in typical)) / total if total >= 20 else PRIOR_NET_NEGATIVITY
-    per_hour = max(1, 60 // cfg.bucket_minutes)
     base = Baseline(
         end=end,
         history_hours=history_hours,
         first_at=history[0].start if history else None,
-        global_mean=_means(history) if history else {f: 0.0 for f in FEATURES},
-        day_mean={s: _means(g) for s, g in by_day.items()},
+        global_mean=_slot_means(matrix, {0: list(range(len(history)))})[0] if history else {f: 0.0 for f in FEATURES},
+        day_mean=_slot_means(matrix, by_day),
         day_samples={s: len(g) for s, g in by_day.items()},
-        week_mean={s: _means(g) for s, g in by_week.items() if len(g) >= 2 * per_hour},
-        week_samples={s: len(g) for s, g in by_week.items() if len(g) >= 2 * per_hour},
+        week_mean=_slot_means(matrix, by_week),
+        week_samples={s: len(g) for s, g in by_week.items()},
         negative_share=share,
         net_negativity=net,
         dup_p95=quantile([float(b.max_dup_cluster) for b in history], 0.95),
@@ -184,7 +197,7 @@ def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -
     )
     if history:
         base.level = _level(history, base, per_hour)
-        base.alpha = _dispersions(history, base, cfg.window_buckets)
+        base.alpha = _dispersions(history, matrix, base, cfg.window_buckets)
     return base
 
 
@@ -211,34 +224,35 @@ def _level(history: list[Bucket], base: Baseline, per_hour: int) -> float:
     return min(LEVEL_LIMITS[1], max(LEVEL_LIMITS[0], level))
 
 
-def _dispersions(history: list[Bucket], base: Baseline, window: int) -> dict[tuple[str, int], float]:
+def _dispersions(history: list[Bucket], matrix: np.ndarray, base: Baseline, window: int) -> dict[tuple[str, int], float]:
     """NB alpha per (feature, span) from non-overlapping blocks of the history, ending at its end."""
-    slot_cache: dict[tuple[str, int], float] = {}
-
-    def seasonal(feature: str, t: datetime) -> float:  # one value per hour of the week: cache it
-        key = (feature, t.weekday() * 24 + t.hour)
-        if key not in slot_cache:
-            slot_cache[key] = base.seasonal(feature, t) * base.level
-        return slot_cache[key]
-
-    exp_by = {f: [seasonal(f, b.start) for b in history] for f in DISPERSED}
-    obs_by = {f: [getattr(b, f) for b in history] for f in DISPERSED}
+    slots = np.array([b.start.weekday() * 24 + b.start.hour for b in history])
+    firsts = {}
+    for i, slot in enumerate(slots.tolist()):
+        firsts.setdefault(slot, history[i].start)
     sources = sorted(base.source_share)
+    obs_by: dict[str, np.ndarray] = {}
+    exp_by: dict[str, np.ndarray] = {}
+    for f in DISPERSED:  # the seasonal expectation depends on the hour of the week only: one value per slot
+        table = np.zeros(168)
+        for slot, t in firsts.items():
+            table[slot] = base.seasonal(f, t) * base.level
+        exp_by[f] = table[slots]
+        obs_by[f] = matrix[:, FEATURES.index(f)]
     for src in sources:
-        obs_by["source:" + src] = [b.sources.get(src, 0) for b in history]
-        exp_by["source:" + src] = [e * base.source_share[src] for e in exp_by["count"]]
+        obs_by["source:" + src] = np.array([b.sources.get(src, 0) for b in history], dtype=float)
+        exp_by["source:" + src] = exp_by["count"] * base.source_share[src]
     out: dict[tuple[str, int], float] = {}
     n = len(history)
     for span in sorted({1} | {window * scale for scale in SPAN_SCALES}):
-        scale = span // window if span % window == 0 else 0
-        cuts = list(range(n, span - 1, -span))
-        if not cuts:
+        blocks = n // span
+        if not blocks:
             continue
-        for name in list(DISPERSED) + (["source:" + s for s in sources] if scale == 1 else []):
-            obs, exp = obs_by[name], exp_by[name]
-            o = [sum(obs[i - span: i]) for i in cuts]
-            e = [sum(exp[i - span: i]) for i in cuts]
-            out[(name, span)] = _shrunk(nb_dispersion(o, e), len(cuts))
+        names = list(DISPERSED) + (["source:" + s for s in sources] if span == window else [])
+        for name in names:
+            o = obs_by[name][n - blocks * span:].reshape(blocks, span).sum(axis=1)
+            e = exp_by[name][n - blocks * span:].reshape(blocks, span).sum(axis=1)
+            out[(name, span)] = _shrunk(nb_dispersion(o, e), blocks)
     return out
 
 

@@ -46,8 +46,16 @@ MIN_ENGAGEMENT_PER_HOUR = 100.0  # floor on the expected pace of interactions on
 # Drivers that say the *composition* changed (not only the volume), and how strong their evidence must
 # be before the risk may pass warning (below COMPOSITION[0] the risk is held under warning, above
 # COMPOSITION[1] it is free; in between the cap rises linearly).
-COMPOSITION_DRIVERS = ("negative_share", "crisis_terms", "coordination", "reach", "engagement")
-COMPOSITION = (0.25, 0.6)
+# A changed tone alone (negative share) counts for half: a wave of ordinary complaints (a late delivery, a
+# call centre that does not answer) changes the share too, and is not a crisis; with a rare crisis
+# category, negative copies or an amplified negative post on top, the evidence is complete.
+COMPOSITION_DRIVERS = ("crisis_terms", "coordination", "reach", "engagement")
+SHARE_EVIDENCE = 0.5
+COMPOSITION = (0.5, 0.85)
+# Crisis categories the topic sees every day are weaker evidence: the rarity factor of a category goes
+# from 0 at a usual rate of RARE_RATE[1] per post (5 %: "service" on a consumer brand) to 1 at RARE_RATE[0].
+RARE_RATE = (0.003, 0.03)
+SHARE_ALPHA = 0.05  # overdispersion of the negative count given the window's posts
 
 
 def count_strength(observed: float, expected: float, alpha: float = 0.0) -> tuple[float, float]:
@@ -189,8 +197,9 @@ def negative_share(s: Signals) -> Driver | None:
         neg = sum(b.negative for b in part)
         share = neg / n if n else 0.0
         # The excess must also be significant given the posts: negatives against what the volume alone
-        # predicts (n x usual share), with the topic's overdispersion of negatives at that span.
-        surprise = nb_log10_sf(neg, n * s.base.negative_share, s.base.dispersion("negative", span)) if n else 0.0
+        # predicts (n x usual share). Given the volume, the mix is far less bursty than the counts (a
+        # cascade multiplies every kind of post), hence a small fixed overdispersion, not the counts'.
+        surprise = nb_log10_sf(neg, n * s.base.negative_share, SHARE_ALPHA) if n else 0.0
         strength = (ramp(share - s.base.negative_share, 0.05, 0.35) * ramp(n, 5, 30)
                     * ramp(surprise, 1.0, 3.0))
         if span != len(s.window):
@@ -230,8 +239,10 @@ def crisis_terms(s: Signals) -> Driver | None:
             cats[cat] = cats.get(cat, 0) + n
     best, best_cat, best_exp = 0.0, "", 0.0
     for cat, n in cats.items():
-        expected = s.base.category_rate.get(cat, 0.0) * posts
-        strength, _ = count_strength(n, expected, alpha)
+        rate = s.base.category_rate.get(cat, 0.0)
+        strength, _ = count_strength(n, rate * posts, alpha)
+        strength *= rarity(rate)
+        expected = rate * posts
         if strength > best + 1e-9:
             best, best_cat, best_exp = strength, cat, expected
     if not cats:  # categories unknown (older stores): judge the posts with any hit, as usual per post
@@ -321,16 +332,29 @@ def compute_drivers(
     return [d for d in (f(signals) for f in DRIVERS) if d is not None]
 
 
+def rarity(rate: float) -> float:
+    """1 for a crisis category the topic rarely or never sees, 0 for an everyday one (see RARE_RATE)."""
+    if rate <= RARE_RATE[0]:
+        return 1.0
+    return 1.0 - ramp(math.log10(rate), math.log10(RARE_RATE[0]), math.log10(RARE_RATE[1]))
+
+
 def composition_evidence(drivers: list[Driver], cfg: DetectionConfig) -> float:
     """How strongly the window's *composition* departs from the usual, in [0, 1]: the largest strength
-    (points / weight) among the composition drivers. A surge with the usual share of negatives, the usual
-    mix of complaint categories, no negative copy campaign and no amplified negative post scores ~0."""
-    best = 0.0
+    (points / weight) among the composition drivers (rare crisis categories, negative copies, amplified
+    negative posts), plus half the strength of the negative share. A surge with the usual share of
+    negatives, the usual mix of complaint categories, no negative copy campaign and no amplified negative
+    post scores ~0; a wave of everyday complaints scores 0.5 at most."""
+    best, share = 0.0, 0.0
     for d in drivers:
-        weight = getattr(cfg.weights, d.name, 0.0) if d.name in COMPOSITION_DRIVERS else 0.0
-        if weight > 0:
+        weight = getattr(cfg.weights, d.name, 0.0)
+        if weight <= 0:
+            continue
+        if d.name in COMPOSITION_DRIVERS:
             best = max(best, d.points / weight)
-    return min(1.0, best)
+        elif d.name == "negative_share":
+            share = d.points / weight
+    return min(1.0, best + SHARE_EVIDENCE * share)
 
 
 def composition_cap(evidence: float, warning: float) -> float:

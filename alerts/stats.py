@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 from scipy import special
 
 LOG10 = math.log(10)
@@ -102,16 +103,21 @@ def nb_dispersion(observed: Sequence[float], expected: Sequence[float], trim: fl
     must not teach the topic that crises are normal); clipped to [0, max_alpha]. Too little data (or an
     empty history) gives 0 here: callers add their own prior.
     """
-    pairs = [(float(x), float(e)) for x, e in zip(observed, expected) if e > 0]
-    if len(pairs) < 8:
+    x = np.asarray(observed, dtype=float)
+    e = np.asarray(expected, dtype=float)
+    keep = e > 0
+    x, e = x[keep], e[keep]
+    if len(x) < 8:
         return 0.0
     if trim > 0:
-        pairs.sort(key=lambda p: (p[0] - p[1]) / math.sqrt(p[1]))
-        pairs = pairs[: max(8, len(pairs) - int(len(pairs) * trim))]
-    num = sum((x - e) ** 2 - x for x, e in pairs)
-    den = sum(e * e for _, e in pairs)
+        cut = max(8, len(x) - int(len(x) * trim))
+        if cut < len(x):
+            order = np.argsort((x - e) / np.sqrt(e), kind="stable")[:cut]
+            x, e = x[order], e[order]
+    den = float(np.dot(e, e))
     if den <= 0:
         return 0.0
+    num = float(np.sum((x - e) ** 2 - x))
     return min(max_alpha, max(0.0, num / den))
 
 
