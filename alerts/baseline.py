@@ -189,7 +189,7 @@ def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -
         dup_p95=quantile([float(b.max_dup_cluster) for b in history], 0.95),
         bucket_minutes=cfg.bucket_minutes,
         source_share={src: n / total for src, n in per_source.items()} if total >= 20 else {},
-        category_rate={c: n / total for c, n in per_category.items()} if total >= 20 else {},
+        category_rate=_category_rates(history, per_hour) if total >= 20 else {},
         reach_per_negative=sum(b.negative_reach for b in typical) / neg if neg >= 5 else 0.0,
         engagement_per_negative=sum(b.negative_engagement for b in typical) / neg if neg >= 5 else 0.0,
         median_count=median([float(b.count) for b in history]) if history else 0.0,
@@ -199,6 +199,29 @@ def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -
         base.level = _level(history, base, per_hour)
         base.alpha = _dispersions(history, matrix, base, cfg.window_buckets)
     return base
+
+
+def _category_rates(history: list[Bucket], per_hour: int) -> dict[str, float]:
+    """Each crisis category's usual rate per post: the median over the history's 6-hour blocks, so an
+    everyday category ("service") has its everyday rate and a category seen only during a past story (or
+    the first hours of the current one, once they enter the baseline) stays rare."""
+    size = LEVEL_BLOCK_HOURS * per_hour
+    blocks = [history[max(0, i - size): i] for i in range(len(history), 0, -size)]
+    rates: dict[str, list[float]] = {}
+    counted = 0
+    for block in blocks:
+        posts = sum(b.count for b in block)
+        if posts == 0:
+            continue
+        counted += 1
+        cats: dict[str, int] = {}
+        for b in block:
+            for cat, n in b.crisis_categories.items():
+                cats[cat] = cats.get(cat, 0) + n
+        for cat, n in cats.items():
+            rates.setdefault(cat, []).append(n / posts)
+    # blocks without the category count as 0: pad before taking the median
+    return {c: median(v + [0.0] * (counted - len(v))) for c, v in rates.items()}
 
 
 def _level(history: list[Bucket], base: Baseline, per_hour: int) -> float:

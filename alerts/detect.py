@@ -129,7 +129,7 @@ class Detector:
             notes.append(f"volume event: the usual composition (no negative excess beyond the volume, no rare "
                          f"crisis category, no negative copies or amplification); risk {risk:.0f} held at {cap:.0f}")
             risk = cap
-        if base.sparse:
+        if base.sparse and risk > 0:
             notes.append("sparse topic: median 0 posts per bucket, judged on expectations floored at one post "
                          "per window and over 1 h and 3 h")
         if base.cold:

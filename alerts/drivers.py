@@ -232,7 +232,9 @@ def crisis_terms(s: Signals) -> Driver | None:
     boycott, legal) scores on a handful of posts."""
     crisis = sum(b.crisis_terms for b in s.window)
     posts = max(sum(b.count for b in s.window), s.exp["count"])
-    alpha = s.base.dispersion("crisis_terms", len(s.window))
+    # Given the window's posts, a category's count is far less bursty than the counts themselves (a
+    # cascade multiplies every kind of post): judged like the share, with a small overdispersion.
+    alpha = SHARE_ALPHA
     cats: dict[str, int] = {}
     for b in s.window:
         for cat, n in b.crisis_categories.items():
