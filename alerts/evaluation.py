@@ -126,6 +126,10 @@ class Tally:
     alerts_per_event: list[int] = field(default_factory=list)  # warning+ alerts matched per caught event (flapping)
 
     # Organic spikes (not crises): how many, and how many drew an alert at warning+ / crisis (per shape too).
+    # Lead of the first warning as a share of the onset-to-peak time (1 = at the onset, 0 = at the peak).
+    lead_fraction: list[float] = field(default_factory=list)
+    crisis_events: int = 0  # crisis-severity events
+    crisis_before_peak: int = 0  # ... that reached crisis before their peak
     organic: int = 0
     organic_warning: int = 0
     organic_crisis: int = 0
@@ -134,10 +138,11 @@ class Tally:
     def add(self, other: "Tally") -> None:
         for name in ("events", "caught_warning", "caught_severity", "positive", "positive_warning",
                      "positive_crisis", "false_warning", "false_crisis", "topic_weeks", "assessments", "seconds",
-                     "organic", "organic_warning", "organic_crisis"):
+                     "organic", "organic_warning", "organic_crisis", "crisis_events", "crisis_before_peak"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.lead_warning += other.lead_warning
         self.lead_crisis += other.lead_crisis
+        self.lead_fraction += other.lead_fraction
         self.resolution_lag += other.resolution_lag
         self.delay_warning += other.delay_warning
         self.unresolved += other.unresolved
@@ -190,6 +195,14 @@ def evaluate(scenario: Scenario, mode: str, variants: list[str]) -> dict[str, Ta
                 shape = tally.by_shape.setdefault(shapes.get(key, o.kind), [0, 0])
                 shape[0] += 1
                 shape[1] += caught
+                rise = (o.peak - o.onset).total_seconds()
+                if o.first_warning is not None and rise > 0:
+                    tally.lead_fraction.append((o.peak - o.first_warning).total_seconds() / rise)
+                elif rise > 0:
+                    tally.lead_fraction.append(-1.0)  # never warned: counts as "after the peak"
+                if severity == Level.CRISIS:
+                    tally.crisis_events += 1
+                    tally.crisis_before_peak += o.first_crisis is not None and o.first_crisis <= o.peak
                 if o.first_warning is not None:
                     tally.lead_warning.append((o.peak - o.first_warning).total_seconds() / 60)
                     tally.shape_leads.setdefault(shapes.get(key, o.kind), []).append(tally.lead_warning[-1])

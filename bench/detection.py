@@ -91,6 +91,14 @@ def main() -> None:
               f"{pct(t.resolution_lag, 0.5)} / {pct(t.resolution_lag, 0.9)} | {t.unresolved} | "
               f"{sum(per) / max(len(per), 1):.2f} / {max(per, default=0)} |")
     print()
+    print("| config | first warning lead / onset-to-peak, median / p10 | crisis-severity events at crisis before the peak |")
+    print("|---|---|---|")
+    for name, t in totals.items():
+        f = t.lead_fraction
+        med = f"{sorted(f)[len(f) // 2]:.0%}" if f else "-"
+        p10 = f"{sorted(f)[int(0.1 * len(f))]:.0%}" if f else "-"
+        print(f"| {name} | {med} / {p10} | {t.crisis_before_peak}/{t.crisis_events} |")
+    print()
     print("| config | organic spikes | at warning+ | at crisis | at watch | by shape: spikes / warning+ / watch |")
     print("|---|---|---|---|---|---|")
     for name, t in totals.items():
