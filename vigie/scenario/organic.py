@@ -33,6 +33,8 @@ from vigie.scenario.authors import AuthorPool
 from vigie.scenario.rhythm import LOCAL_OFFSET, activity, sample_times
 
 BACKGROUNDS = ("realistic", "poisson")
+# Roles of organic-spike posts besides "ordinary" (news, TV and launches are ordinary chatter, only more).
+ORGANIC_ROLES = ("complaint", "giveaway", "spam")
 DISPERSION_MEDIAN = 9.0
 DISPERSION_SIGMA = 1.1  # log-normal spread: 5-95 % about 1.6 to 55
 DISPERSION_RANGE = (1.6, 375.0)
