@@ -4,11 +4,12 @@
   at least twice, else from the same hour of the *day*, else from the global level; a slot is shrunk
   towards the global level so that one odd night does not make a rule. Buckets before the topic's first
   post are not counted as "zero traffic".
-* **Robust**: trimmed means (the busiest 10 % of buckets left out), so yesterday's burst does not inflate
-  today's expectations; the usual tone (negative share, net negativity), each source's share, each crisis
+* **Robust**: an hour-of-day slot is the median over days of that hour's mean (with 3 days or more; else a
+  trimmed mean, the busiest 10 % of buckets left out), so yesterday's burst does not inflate today's
+  expectations; the usual tone (negative share, net negativity), each source's share, each crisis
   category's rate per post and the reach / engagement per negative post come from ordinary buckets only.
 * **Level shifts**: when each of the last four 6-hour blocks of the history is above (or each below) its
-  seasonal expectation, the expectations follow the topic's new level (by the block closest to normal):
+  seasonal expectation, the expectations follow the topic's new level (the median block's ratio):
   a lasting change of audience is absorbed within a day, a burst (one or two blocks) is not.
 * **Overdispersion**: for the counts the drivers judge (posts, negative posts, distinct authors, posts with
   crisis vocabulary, and each source's posts), the baseline learns the negative-binomial `alpha` of sums
@@ -133,10 +134,21 @@ class Baseline:
         return value
 
 
-def _slot_means(matrix: np.ndarray, groups: dict[int, list[int]]) -> dict[int, dict[str, float]]:
-    """Trimmed means (top 10 % left out, as `trimmed_mean`) of every feature for each slot's rows."""
+def _slot_means(matrix: np.ndarray, groups: dict[int, list[int]],
+                visits: list[int] | None = None) -> dict[int, dict[str, float]]:
+    """Robust means of every feature for each slot's rows: with `visits` (which day each row belongs to)
+    and at least 3 visits of the slot, the median over visits of each visit's mean (yesterday's 4-hour
+    burst is one visit out of three: it does not move the median); else the trimmed mean (top 10 % out)."""
     out = {}
     for slot, rows in groups.items():
+        if visits is not None:
+            per_visit: dict[int, list[int]] = {}
+            for r in rows:
+                per_visit.setdefault(visits[r], []).append(r)
+            if len(per_visit) >= 3:
+                means = np.median(np.array([matrix[v].mean(axis=0) for v in per_visit.values()]), axis=0)
+                out[slot] = dict(zip(FEATURES, means.tolist()))
+                continue
         block = np.sort(matrix[rows], axis=0)
         keep = max(1, len(rows) - int(len(rows) * 0.1))
         means = block[:keep].mean(axis=0)
@@ -180,7 +192,7 @@ def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -
         history_hours=history_hours,
         first_at=history[0].start if history else None,
         global_mean=_slot_means(matrix, {0: list(range(len(history)))})[0] if history else {f: 0.0 for f in FEATURES},
-        day_mean=_slot_means(matrix, by_day),
+        day_mean=_slot_means(matrix, by_day, [b.start.toordinal() for b in history]),
         day_samples={s: len(g) for s, g in by_day.items()},
         week_mean=_slot_means(matrix, by_week),
         week_samples={s: len(g) for s, g in by_week.items()},
@@ -226,7 +238,7 @@ def _category_rates(history: list[Bucket], per_hour: int) -> dict[str, float]:
 
 def _level(history: list[Bucket], base: Baseline, per_hour: int) -> float:
     """The topic's level over its seasonal expectation when the last LEVEL_BLOCKS blocks all agree on the
-    side (then the block closest to 1); 1 otherwise. A burst moves one or two blocks, not all of them."""
+    side (then the median block's ratio); 1 otherwise. A burst moves one or two blocks, not all of them."""
     size = LEVEL_BLOCK_HOURS * per_hour
     if len(history) < size * LEVEL_BLOCKS:
         return 1.0
@@ -238,12 +250,9 @@ def _level(history: list[Bucket], base: Baseline, per_hour: int) -> float:
         if exp < 10 or obs < 10:  # too few posts to tell a level from luck
             return 1.0
         ratios.append(obs / exp)
-    if all(r > 1 for r in ratios):
-        level = min(ratios)
-    elif all(r < 1 for r in ratios):
-        level = max(ratios)
-    else:
+    if not (all(r > 1 for r in ratios) or all(r < 1 for r in ratios)):
         return 1.0
+    level = median(ratios)
     return min(LEVEL_LIMITS[1], max(LEVEL_LIMITS[0], level))
 
 
