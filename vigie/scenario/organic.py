@@ -80,12 +80,12 @@ class OrganicSpec:
 
     @property
     def peak(self) -> datetime:
-        return self.onset + timedelta(minutes=self.rise_minutes)
+        return self.onset + timedelta(seconds=round(self.rise_minutes * 60))
 
     @property
     def end(self) -> datetime:
         # intensity below 10 % of the peak: log2(10) half-lives after the peak
-        return self.peak + timedelta(minutes=self.decay_minutes * math.log2(10))
+        return self.peak + timedelta(seconds=round(self.decay_minutes * 60 * math.log2(10)))
 
     def horizon(self) -> datetime:
         return self.peak + timedelta(minutes=self.decay_minutes * 6)
