@@ -135,24 +135,33 @@ class Baseline:
 
 
 def _slot_means(matrix: np.ndarray, groups: dict[int, list[int]],
-                visits: list[int] | None = None) -> dict[int, dict[str, float]]:
+                visits: np.ndarray | None = None) -> dict[int, dict[str, float]]:
     """Robust means of every feature for each slot's rows: with `visits` (which day each row belongs to)
     and at least 3 visits of the slot, the median over visits of each visit's mean (yesterday's 4-hour
     burst is one visit out of three: it does not move the median); else the trimmed mean (top 10 % out)."""
     out = {}
+    visit_means: dict[int, np.ndarray] = {}
+    if visits is not None and len(matrix):
+        # per (slot, visit) means in one pass
+        slot_of_row = np.empty(len(matrix), dtype=np.int64)
+        for slot, rows in groups.items():
+            slot_of_row[rows] = slot
+        key = slot_of_row * 100_000 + (visits - visits.min())
+        uniq, inverse = np.unique(key, return_inverse=True)
+        sums = np.zeros((len(uniq), matrix.shape[1]))
+        np.add.at(sums, inverse, matrix)
+        means = sums / np.bincount(inverse)[:, None]
+        slot_of_mean = uniq // 100_000
+        for slot in groups:
+            visit_means[slot] = means[slot_of_mean == slot]
     for slot, rows in groups.items():
-        if visits is not None:
-            per_visit: dict[int, list[int]] = {}
-            for r in rows:
-                per_visit.setdefault(visits[r], []).append(r)
-            if len(per_visit) >= 3:
-                means = np.median(np.array([matrix[v].mean(axis=0) for v in per_visit.values()]), axis=0)
-                out[slot] = dict(zip(FEATURES, means.tolist()))
-                continue
+        per_visit = visit_means.get(slot)
+        if per_visit is not None and len(per_visit) >= 3:
+            out[slot] = dict(zip(FEATURES, np.median(per_visit, axis=0).tolist()))
+            continue
         block = np.sort(matrix[rows], axis=0)
         keep = max(1, len(rows) - int(len(rows) * 0.1))
-        means = block[:keep].mean(axis=0)
-        out[slot] = dict(zip(FEATURES, means.tolist()))
+        out[slot] = dict(zip(FEATURES, block[:keep].mean(axis=0).tolist()))
     return out
 
 
@@ -192,7 +201,7 @@ def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -
         history_hours=history_hours,
         first_at=history[0].start if history else None,
         global_mean=_slot_means(matrix, {0: list(range(len(history)))})[0] if history else {f: 0.0 for f in FEATURES},
-        day_mean=_slot_means(matrix, by_day, [b.start.toordinal() for b in history]),
+        day_mean=_slot_means(matrix, by_day, np.array([b.start.toordinal() for b in history], dtype=np.int64)),
         day_samples={s: len(g) for s, g in by_day.items()},
         week_mean=_slot_means(matrix, by_week),
         week_samples={s: len(g) for s, g in by_week.items()},
