@@ -47,7 +47,7 @@ CLIP_SD = 8.0  # residuals beyond 8 model sds are clipped before they update any
 # While the 1-hour scale says "unusually high" (p < EXCURSION_P), values above the expectation do not
 # update the level: an event that lasts hours is not learnt as normal, so its end is not read as a drop.
 # A rise that lasts longer than FREEZE_MAX_POINTS is a new normal: the levels re-learn at full speed.
-EXCURSION_P = 1e-3
+EXCURSION_P = 1e-5
 FREEZE_MAX_POINTS = 288
 # Calibration: the score is 1 - F0(p_min), where p_min is the smallest two-sided p-value over SCALES and
 # F0 its distribution on null traffic, tabulated as (p_min, F0) anchors: the median over 27 simulated null
@@ -135,6 +135,8 @@ def series_p_values(timestamps: list[datetime], values: list[float]) -> list[flo
     # the batch estimator, so near-empty night points do not make it noisy), started at the prior.
     num = {k: 0.0 for k in SCALES}
     den = {k: 0.0 for k in SCALES}
+    slow_num = {k: 0.0 for k in SCALES}  # the same with a 5x longer memory: the model uses the larger
+    slow_den = {k: 0.0 for k in SCALES}  # alpha, so a calm afternoon does not make a bursty series look calm
     alphas = {k: ALPHA_PRIOR for k in SCALES}
     var = {k: 0.0 for k in SCALES}  # EWMA of (S - E)^2 (other series)
     seen_k = {k: 0 for k in SCALES}
@@ -186,10 +188,17 @@ def series_p_values(timestamps: list[datetime], values: list[float]) -> list[flo
                 if s_exp > 0 and (p_hour >= EXCURSION_P or resid < 0):
                     if seen_k[k] == 0:
                         num[k], den[k] = ALPHA_PRIOR * s_exp * s_exp, s_exp * s_exp
+                        slow_num[k], slow_den[k] = num[k], den[k]
+                    sample = resid * resid - s_obs
                     weight = max(DISPERSION_RATE, 1.0 / (seen_k[k] + PRIOR_WEIGHT))
-                    num[k] += weight * (resid * resid - s_obs - num[k])
+                    num[k] += weight * (sample - num[k])
                     den[k] += weight * (s_exp * s_exp - den[k])
-                    alphas[k] = max(0.0, num[k] / den[k]) if den[k] > 0 else ALPHA_PRIOR
+                    slow = max(DISPERSION_RATE / 5, 1.0 / (seen_k[k] + PRIOR_WEIGHT))
+                    slow_num[k] += slow * (sample - slow_num[k])
+                    slow_den[k] += slow * (s_exp * s_exp - slow_den[k])
+                    fast_alpha = num[k] / den[k] if den[k] > 0 else ALPHA_PRIOR
+                    slow_alpha = slow_num[k] / slow_den[k] if slow_den[k] > 0 else ALPHA_PRIOR
+                    alphas[k] = max(0.0, fast_alpha, slow_alpha)
                     seen_k[k] += 1
             else:
                 sd = math.sqrt(var[k]) if var[k] > 0 else abs(resid)

@@ -59,6 +59,7 @@ MIN_SLOT_SAMPLES = 6  # fewer samples in an hour-of-day slot: use the global lev
 LEVEL_BLOCK_HOURS = 6
 LEVEL_BLOCKS = 4
 LEVEL_LIMITS = (0.33, 3.0)
+MIN_BLOCK_POSTS = 20  # a 6-hour block with fewer posts says nothing about the topic's usual mix
 
 
 @dataclass
@@ -232,7 +233,7 @@ def _category_rates(history: list[Bucket], per_hour: int) -> dict[str, float]:
     counted = 0
     for block in blocks:
         posts = sum(b.count for b in block)
-        if posts == 0:
+        if posts < MIN_BLOCK_POSTS:  # too few posts to say what a block's mix is (bursty topics)
             continue
         counted += 1
         cats: dict[str, int] = {}
@@ -241,6 +242,13 @@ def _category_rates(history: list[Bucket], per_hour: int) -> dict[str, float]:
                 cats[cat] = cats.get(cat, 0) + n
         for cat, n in cats.items():
             rates.setdefault(cat, []).append(n / posts)
+    if counted < 3:  # a very bursty or young topic: the pooled rate over the whole history
+        posts = sum(b.count for b in history) or 1
+        pooled: dict[str, int] = {}
+        for b in history:
+            for cat, n in b.crisis_categories.items():
+                pooled[cat] = pooled.get(cat, 0) + n
+        return {c: n / posts for c, n in pooled.items()}
     # blocks without the category count as 0: pad before taking the median
     return {c: median(v + [0.0] * (counted - len(v))) for c, v in rates.items()}
 

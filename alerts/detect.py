@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from alerts.baseline import Baseline, build_baseline
-from alerts.drivers import LONGER_SCALES, SUSTAINED_HOURS, composition_cap, composition_evidence, compute_drivers
+from alerts.drivers import LONGER_SCALES, SUSTAINED_HOURS, composition_cap, compute_drivers
 from vigie.config import DetectionConfig, Topic
 from vigie.models import Bucket, Driver, Level, RiskPoint, utc
 from vigie.store.base import Store
@@ -124,10 +124,14 @@ class Detector:
         # Composition over volume: without evidence that the mix changed (more negative than the volume
         # predicts, rare crisis categories, negative copies, amplified negative posts) a surge stays below
         # warning, however large.
-        cap = composition_cap(composition_evidence(drivers, self.cfg), topic.thresholds.warning)
+        th = topic.thresholds
+        cap = composition_cap(drivers, self.cfg, th.warning, th.crisis)
         if risk > cap:
-            notes.append(f"volume event: the usual composition (no negative excess beyond the volume, no rare "
-                         f"crisis category, no negative copies or amplification); risk {risk:.0f} held at {cap:.0f}")
+            if cap < th.warning:
+                notes.append(f"volume event: the usual composition (no negative excess beyond the volume, no rare "
+                             f"crisis category, no negative copies or amplification); risk {risk:.0f} held at {cap:.0f}")
+            else:
+                notes.append(f"no rare crisis category or negative copies yet: risk {risk:.0f} held at {cap:.0f}")
             risk = cap
         if base.sparse and risk > 0:
             notes.append("sparse topic: median 0 posts per bucket, judged on expectations floored at one post "

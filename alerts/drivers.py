@@ -48,10 +48,15 @@ MIN_ENGAGEMENT_PER_HOUR = 100.0  # floor on the expected pace of interactions on
 # COMPOSITION[1] it is free; in between the cap rises linearly).
 # A changed tone alone (negative share) counts for half: a wave of ordinary complaints (a late delivery, a
 # call centre that does not answer) changes the share too, and is not a crisis; with a rare crisis
-# category, negative copies or an amplified negative post on top, the evidence is complete.
+# category, negative copies or an amplified negative post on top, the evidence is complete. Crisis needs
+# more: a rare crisis category or negative copies (amplification, like the share, counts for half there).
 COMPOSITION_DRIVERS = ("crisis_terms", "coordination", "reach", "engagement")
+CRISIS_EVIDENCE_DRIVERS = ("crisis_terms", "coordination")
 SHARE_EVIDENCE = 0.5
-COMPOSITION = (0.5, 0.85)
+COMPOSITION = (0.6, 0.9)
+# Amplification counts as evidence from half its strength on (reach about x10 over the usual for that many
+# negative posts): with heavy-tailed follower counts, one 13k-follower complainer among ten is luck.
+AMPLIFICATION_FLOOR = 0.5
 # Crisis categories the topic sees every day are weaker evidence: the rarity factor of a category goes
 # from 0 at a usual rate of RARE_RATE[1] per post (5 %: "service" on a consumer brand) to 1 at RARE_RATE[0].
 RARE_RATE = (0.003, 0.03)
@@ -341,29 +346,34 @@ def rarity(rate: float) -> float:
     return 1.0 - ramp(math.log10(rate), math.log10(RARE_RATE[0]), math.log10(RARE_RATE[1]))
 
 
-def composition_evidence(drivers: list[Driver], cfg: DetectionConfig) -> float:
+def composition_evidence(drivers: list[Driver], cfg: DetectionConfig, for_crisis: bool = False) -> float:
     """How strongly the window's *composition* departs from the usual, in [0, 1]: the largest strength
     (points / weight) among the composition drivers (rare crisis categories, negative copies, amplified
     negative posts), plus half the strength of the negative share. A surge with the usual share of
     negatives, the usual mix of complaint categories, no negative copy campaign and no amplified negative
-    post scores ~0; a wave of everyday complaints scores 0.5 at most."""
-    best, share = 0.0, 0.0
-    for d in drivers:
-        weight = getattr(cfg.weights, d.name, 0.0)
-        if weight <= 0:
-            continue
-        if d.name in COMPOSITION_DRIVERS:
-            best = max(best, d.points / weight)
-        elif d.name == "negative_share":
-            share = d.points / weight
+    post scores ~0; a wave of everyday complaints scores 0.5 at most. `for_crisis`: only rare categories
+    and negative copies count fully, amplification counts for half like the share."""
+    strength = {d.name: d.points / w for d in drivers if (w := getattr(cfg.weights, d.name, 0.0)) > 0}
+    for name in ("reach", "engagement"):
+        if name in strength:
+            strength[name] = ramp(strength[name], AMPLIFICATION_FLOOR, 1.0)
+    share = strength.get("negative_share", 0.0)
+    full = CRISIS_EVIDENCE_DRIVERS if for_crisis else COMPOSITION_DRIVERS
+    best = max((strength.get(n, 0.0) for n in full), default=0.0)
+    if for_crisis:
+        share = max(share, strength.get("reach", 0.0), strength.get("engagement", 0.0))
     return min(1.0, best + SHARE_EVIDENCE * share)
 
 
-def composition_cap(evidence: float, warning: float) -> float:
-    """The highest risk a window with this composition evidence may have: just under the warning threshold
-    without evidence (a volume event reaches watch at most), free (100) with strong evidence."""
-    below = warning - 0.1
-    return round(below + (100.0 - below) * ramp(evidence, *COMPOSITION), 1)
+def composition_cap(drivers: list[Driver], cfg: DetectionConfig, warning: float, crisis: float) -> float:
+    """The highest risk a window with this composition may have: just under the warning threshold without
+    evidence (a volume event reaches watch at most), just under crisis without crisis evidence (see
+    `composition_evidence`), free (100) with both."""
+    below_warning, below_crisis = warning - 0.1, crisis - 0.1
+    cap = below_warning + (below_crisis - below_warning) * ramp(composition_evidence(drivers, cfg), *COMPOSITION)
+    if cap >= below_crisis:
+        cap += (100.0 - below_crisis) * ramp(composition_evidence(drivers, cfg, for_crisis=True), *COMPOSITION)
+    return round(cap, 1)
 
 
 def excess_per_bucket(buckets: list[Bucket], base: Baseline) -> float:
