@@ -129,9 +129,9 @@ class Detector:
         if risk > cap:
             if cap < th.warning:
                 notes.append(f"volume event: the usual composition (no negative excess beyond the volume, no rare "
-                             f"crisis category, no negative copies or amplification); risk {risk:.0f} held at {cap:.0f}")
+                             f"crisis category, no negative copies or amplification); risk {risk:.0f} held at {cap:.1f}")
             else:
-                notes.append(f"no rare crisis category or negative copies yet: risk {risk:.0f} held at {cap:.0f}")
+                notes.append(f"no rare crisis category or negative copies yet: risk {risk:.0f} held at {cap:.1f}")
             risk = cap
         if base.sparse and risk > 0:
             notes.append("sparse topic: median 0 posts per bucket, judged on expectations floored at one post "

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from alerts.baseline import FEATURES, SPAN_SCALES, Baseline
+from alerts.baseline import COLD_START_HOURS, FEATURES, SPAN_SCALES, Baseline
 from alerts.stats import nb_log10_sf, ramp
 from vigie.config import DetectionConfig
 from vigie.models import Bucket, Driver
@@ -53,6 +53,9 @@ MIN_ENGAGEMENT_PER_HOUR = 100.0  # floor on the expected pace of interactions on
 COMPOSITION_DRIVERS = ("crisis_terms", "coordination", "reach", "engagement")
 CRISIS_EVIDENCE_DRIVERS = ("crisis_terms", "coordination")
 SHARE_EVIDENCE = 0.5
+# For warning, a clear negative excess beyond what the volume predicts is enough on its own (a media story
+# that saddens people, a slow burn on a forum): the share counts in full there.
+WARNING_SHARE_EVIDENCE = 1.0
 COMPOSITION = (0.6, 0.9)
 # Amplification counts as evidence from half its strength on (reach about x10 over the usual for that many
 # negative posts): with heavy-tailed follower counts, one 13k-follower complainer among ten is luck.
@@ -60,6 +63,7 @@ AMPLIFICATION_FLOOR = 0.5
 # Crisis categories the topic sees every day are weaker evidence: the rarity factor of a category goes
 # from 0 at a usual rate of RARE_RATE[1] per post (5 %: "service" on a consumer brand) to 1 at RARE_RATE[0].
 RARE_RATE = (0.003, 0.03)
+COLD_CATEGORY_RATE = 0.05  # a young topic's prior rate per post for a category it has not shown yet
 SHARE_ALPHA = 0.05  # overdispersion of the negative count given the window's posts
 
 
@@ -245,10 +249,15 @@ def crisis_terms(s: Signals) -> Driver | None:
         for cat, n in b.crisis_categories.items():
             cats[cat] = cats.get(cat, 0) + n
     best, best_cat, best_exp = 0.0, "", 0.0
+    # A young topic has not shown its everyday categories yet: an unseen category is not "rare" until the
+    # history says so (trust grows with the hours of history, as the cold-start priors fade).
+    trust = 1.0 if not s.base.cold else s.base.history_hours / COLD_START_HOURS
     for cat, n in cats.items():
         rate = s.base.category_rate.get(cat, 0.0)
+        if s.base.cold:
+            rate = trust * rate + (1 - trust) * max(rate, COLD_CATEGORY_RATE)
         strength, _ = count_strength(n, rate * posts, alpha)
-        strength *= rarity(rate)
+        strength *= rarity(rate) * trust
         expected = rate * posts
         if strength > best + 1e-9:
             best, best_cat, best_exp = strength, cat, expected
@@ -362,7 +371,8 @@ def composition_evidence(drivers: list[Driver], cfg: DetectionConfig, for_crisis
     best = max((strength.get(n, 0.0) for n in full), default=0.0)
     if for_crisis:
         share = max(share, strength.get("reach", 0.0), strength.get("engagement", 0.0))
-    return min(1.0, best + SHARE_EVIDENCE * share)
+        return min(1.0, best + SHARE_EVIDENCE * share)
+    return min(1.0, max(best, WARNING_SHARE_EVIDENCE * share))
 
 
 def composition_cap(drivers: list[Driver], cfg: DetectionConfig, warning: float, crisis: float) -> float:
