@@ -27,6 +27,9 @@ from typing import Any, TextIO
 from alerts.detect import Assessment, Detector, floor_time
 from alerts.policy import AlertEvent, AlertPolicy
 from alerts.stats import nb_tail
+
+import numpy as np
+from scipy import special
 from vigie.config import VigieConfig
 from vigie.models import Alert, AlertState, Level, iso, utc
 from vigie.store.base import Store
@@ -58,6 +61,29 @@ FREEZE_MAX_POINTS = 288
 CALIBRATION = ((1.0, 1.0), (0.1729, 0.5), (0.02347, 0.1), (0.00172, 0.01), (0.000130, 0.001))
 
 
+def _nb_two_sided_many(observed: np.ndarray, expected: np.ndarray, alpha: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """`_nb_two_sided` for arrays (one scipy call per tail for the whole series)."""
+    k = np.rint(observed)
+    upper = np.empty_like(expected)
+    at_least = np.ones_like(expected)
+    pois = alpha <= 1e-9
+    positive = k > 0
+    if pois.any():
+        upper[pois] = special.gammainc(k[pois] + 1, expected[pois])
+        sel = pois & positive
+        at_least[sel] = special.gammainc(k[sel], expected[sel])
+    nb = ~pois
+    if nb.any():
+        r = 1.0 / alpha[nb]
+        q = expected[nb] / (expected[nb] + r)
+        upper[nb] = special.betainc(k[nb] + 1, r, q)
+        sel = nb & positive
+        r_sel = 1.0 / alpha[sel]
+        at_least[sel] = special.betainc(k[sel], r_sel, expected[sel] / (expected[sel] + r_sel))
+    u = upper + v * np.maximum(at_least - upper, 0.0)
+    return np.minimum(1.0, 2 * np.minimum(u, 1.0 - u))
+
+
 def _nb_two_sided(observed: float, expected: float, alpha: float, v: float) -> float:
     """Two-sided randomized p-value of a count under NB(expected, alpha): with U = P(X > x) + v P(X = x),
     2 * min(U, 1 - U). `v` in [0, 1) comes from a hash of the timestamp (deterministic): a count of 0 or
@@ -76,8 +102,11 @@ def _jitter(epoch: float) -> float:
     return (h & 0xFFFFFFFFFFFF) / float(1 << 48)
 
 
+SQRT2 = math.sqrt(2)
+
+
 def _normal_two_sided(z: float) -> float:
-    return math.erfc(abs(z) / math.sqrt(2))
+    return math.erfc(abs(z) / SQRT2)
 
 
 def calibrated(p: float) -> float:
@@ -128,9 +157,9 @@ def series_p_values(timestamps: list[datetime], values: list[float]) -> list[flo
     per_hour = 1
     rising = 0  # consecutive points in an upward excursion at the 1-hour scale
     epochs = [utc(t).timestamp() for t in timestamps]
-    # Per scale: recent values and expectations (for the sums), and the dispersion moments.
-    window_x: list[float] = []
-    window_e: list[float] = []
+    # Running (prefix) sums of values and expectations: a k-sum is one subtraction.
+    cum_x = [0.0] * (n + 1)
+    cum_e = [0.0] * (n + 1)
     # Count series: alpha = EWMA((S - E)^2 - S) / EWMA(E^2) per scale (method of moments, weighted like
     # the batch estimator, so near-empty night points do not make it noisy), started at the prior.
     num = {k: 0.0 for k in SCALES}
@@ -138,6 +167,10 @@ def series_p_values(timestamps: list[datetime], values: list[float]) -> list[flo
     slow_num = {k: 0.0 for k in SCALES}  # the same with a 5x longer memory: the model uses the larger
     slow_den = {k: 0.0 for k in SCALES}  # alpha, so a calm afternoon does not make a bursty series look calm
     alphas = {k: ALPHA_PRIOR for k in SCALES}
+    # Count p-values are computed after the loop, all at once (scipy's scalar calls cost ~25 us each):
+    # (point, observed sum, expected sum, alpha, jitter) per scale. The state needs only the 1-hour one
+    # (the excursion rule), computed on the spot.
+    deferred: tuple[list[int], list[float], list[float], list[float], list[float]] = ([], [], [], [], [])
     var = {k: 0.0 for k in SCALES}  # EWMA of (S - E)^2 (other series)
     seen_k = {k: 0 for k in SCALES}
     for i, x in enumerate(values):
@@ -157,27 +190,34 @@ def series_p_values(timestamps: list[datetime], values: list[float]) -> list[flo
         seen = slot_seen.get(slot, 0)
         learnt = seen >= (per_hour if slot >= 0 else WARMUP)
         pred = max(slot_mean[slot] if learnt else fast, 0.0 if integers else -math.inf)
-        window_x.append(x)
-        window_e.append(pred)
-        if len(window_x) > SCALES[-1]:
-            del window_x[0], window_e[0]
+        cum_x[i + 1] = cum_x[i] + x
+        cum_e[i + 1] = cum_e[i] + pred
         p_min, p_hour = 1.0, 1.0
         v = _jitter(epochs[i])
         for k in SCALES:
-            if len(window_x) < k:
+            if i + 1 < k:
                 continue
-            s_obs, s_exp = sum(window_x[-k:]), sum(window_e[-k:])
+            s_obs, s_exp = cum_x[i + 1] - cum_x[i + 1 - k], cum_e[i + 1] - cum_e[i + 1 - k]
             if integers:
                 alpha = alphas[k]
-                p = _nb_two_sided(s_obs, max(s_exp, 1e-3), alpha, v)
+                s_exp = max(s_exp, 1e-3)
+                p = 1.0
                 up = s_obs > s_exp
+                if i >= WARMUP:
+                    for store, value in zip(deferred, (i, s_obs, s_exp, alpha, v)):
+                        store.append(value)
             else:
                 sd = math.sqrt(var[k]) if var[k] > 0 else 0.0
                 sd = max(sd, 1e-9, 0.05 * abs(s_exp))
                 p = _normal_two_sided((s_obs - s_exp) / sd)
                 up = s_obs > s_exp
             if k == 12 or (k == SCALES[-1] and 12 not in SCALES):
-                p_hour = p if up else 1.0
+                if not up:
+                    p_hour = 1.0
+                elif integers:  # the exact tail here: a normal approximation freezes sparse series too often
+                    p_hour = _nb_two_sided(s_obs, s_exp, alphas[k], 0.5)
+                else:
+                    p_hour = p
             if i >= WARMUP:
                 p_min = min(p_min, p)
             # Learn the dispersion of k-sums from clipped residuals (a burst does not teach it all at once).
@@ -221,7 +261,9 @@ def series_p_values(timestamps: list[datetime], values: list[float]) -> list[flo
             # after a detection): forget the levels' history so every slot re-learns at full speed.
             slot_seen.clear()
             fast, rising = x, 0
-            window_e[:] = window_x[:]
+            # the expectations of the last points become their values: the new regime starts from here
+            for j in range(max(0, i + 1 - SCALES[-1]), i + 1):
+                cum_e[j + 1] = cum_e[j] + (cum_x[j + 1] - cum_x[j])
         elif rising and rc > 0:
             rc = 0.0
         xc = pred + rc
@@ -232,6 +274,12 @@ def series_p_values(timestamps: list[datetime], values: list[float]) -> list[flo
             old = slot_mean.get(sl, xc)
             slot_mean[sl] = old + max(rate, 1.0 / (seen_sl + 1)) * (xc - old)
             slot_seen[sl] = seen_sl + 1
+    if deferred[0]:
+        points = np.array(deferred[0])
+        p_counts = _nb_two_sided_many(*(np.array(d, dtype=float) for d in deferred[1:]))
+        best = np.ones(n)
+        np.minimum.at(best, points, p_counts)
+        pvals = np.minimum(np.array(pvals), best).tolist()
     return pvals
 
 

@@ -67,7 +67,9 @@ def test_scores_are_deterministic_and_linear_in_cost():
     a = score_series(times, values)
     elapsed = time.perf_counter() - began
     assert a == score_series(times, values)
-    assert elapsed < 3.0, f"16k points took {elapsed:.2f} s"
+    # issue 14: 4 negative-binomial scales per point (~0.6 s on an idle 2-core machine); the bound leaves room
+    # for a busy CI runner
+    assert elapsed < 6.0, f"16k points took {elapsed:.2f} s"
 
 
 def test_a_long_burst_is_not_learnt_so_its_end_is_not_an_anomaly():
