@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from alerts.baseline import Baseline, build_baseline
-from alerts.drivers import LONGER_SCALES, SUSTAINED_HOURS, composition_cap, compute_drivers
+from alerts.drivers import LONGER_SCALES, SUSTAINED_HOURS, composition_cap, compute_drivers, persistent_share
 from vigie.config import DetectionConfig, Topic
 from vigie.models import Bucket, Driver, Level, RiskPoint, utc
 from vigie.store.base import Store
@@ -125,7 +125,8 @@ class Detector:
         # predicts, rare crisis categories, negative copies, amplified negative posts) a surge stays below
         # warning, however large.
         th = topic.thresholds
-        cap = composition_cap(drivers, self.cfg, th.warning, th.crisis)
+        cap = composition_cap(drivers, self.cfg, th.warning, th.crisis,
+                              persistent_share(recent, base, self.cfg.bucket_minutes))
         if risk > cap:
             if cap < th.warning:
                 notes.append(f"volume event: the usual composition (no negative excess beyond the volume, no rare "

@@ -53,10 +53,10 @@ MIN_ENGAGEMENT_PER_HOUR = 100.0  # floor on the expected pace of interactions on
 COMPOSITION_DRIVERS = ("crisis_terms", "coordination", "reach", "engagement")
 CRISIS_EVIDENCE_DRIVERS = ("crisis_terms", "coordination")
 SHARE_EVIDENCE = 0.5
-# For warning, the share alone counts for half too. Measured on the tune split (oracle): counting it in
-# full caught every event at its severity (24/24) and warned 2 h earlier on media stories, but put 17 of
-# 39 complaint micro-bursts and 1 of 11 positive moments at warning (0.25 false warning+ per topic-week);
-# at half, 23/24 and 0.05.
+# For warning, the share alone counts for half too, unless it has held for two hours (`persistent_share`).
+# Measured on the tune split (oracle): counting the window's share in full caught every event at its
+# severity (24/24) but put 17 of 39 complaint micro-bursts and 1 of 11 positive moments at warning (0.25
+# false warning+ per topic-week); at half, 0.05 but media stories and low-volume forums were warned late.
 WARNING_SHARE_EVIDENCE = 0.5
 COMPOSITION = (0.6, 0.9)
 # Amplification counts as evidence from half its strength on (reach about x10 over the usual for that many
@@ -357,7 +357,26 @@ def rarity(rate: float) -> float:
     return 1.0 - ramp(math.log10(rate), math.log10(RARE_RATE[0]), math.log10(RARE_RATE[1]))
 
 
-def composition_evidence(drivers: list[Driver], cfg: DetectionConfig, for_crisis: bool = False) -> float:
+def persistent_share(recent: list[Bucket], base: Baseline, bucket_minutes: int) -> float:
+    """Strength in [0, 1] of a negative share excess held over each of the last two hours (the weaker hour
+    counts): a media story that saddens people or a slow burn on a forum keeps it for hours, a wave of
+    everyday complaints (a late delivery, a call centre that does not answer) is over within the hour."""
+    hour = max(1, 60 // bucket_minutes)
+    if len(recent) < 2 * hour:
+        return 0.0
+    strengths = []
+    for part in (recent[-hour:], recent[-2 * hour: -hour]):
+        n = sum(b.count for b in part)
+        neg = sum(b.negative for b in part)
+        if not n:
+            return 0.0
+        surprise = nb_log10_sf(neg, n * base.negative_share, SHARE_ALPHA)
+        strengths.append(ramp(neg / n - base.negative_share, 0.05, 0.35) * ramp(n, 5, 30) * ramp(surprise, 1.0, 3.0))
+    return min(strengths)
+
+
+def composition_evidence(drivers: list[Driver], cfg: DetectionConfig, for_crisis: bool = False,
+                         persistent: float = 0.0) -> float:
     """How strongly the window's *composition* departs from the usual, in [0, 1]: the largest strength
     (points / weight) among the composition drivers (rare crisis categories, negative copies, amplified
     negative posts), plus half the strength of the negative share. A surge with the usual share of
@@ -374,15 +393,17 @@ def composition_evidence(drivers: list[Driver], cfg: DetectionConfig, for_crisis
     if for_crisis:
         share = max(share, strength.get("reach", 0.0), strength.get("engagement", 0.0))
         return min(1.0, best + SHARE_EVIDENCE * share)
-    return min(1.0, max(best, WARNING_SHARE_EVIDENCE * share))
+    return min(1.0, max(best, WARNING_SHARE_EVIDENCE * share, persistent))
 
 
-def composition_cap(drivers: list[Driver], cfg: DetectionConfig, warning: float, crisis: float) -> float:
+def composition_cap(drivers: list[Driver], cfg: DetectionConfig, warning: float, crisis: float,
+                    persistent: float = 0.0) -> float:
     """The highest risk a window with this composition may have: just under the warning threshold without
     evidence (a volume event reaches watch at most), just under crisis without crisis evidence (see
     `composition_evidence`), free (100) with both."""
     below_warning, below_crisis = warning - 0.1, crisis - 0.1
-    cap = below_warning + (below_crisis - below_warning) * ramp(composition_evidence(drivers, cfg), *COMPOSITION)
+    evidence = composition_evidence(drivers, cfg, persistent=persistent)
+    cap = below_warning + (below_crisis - below_warning) * ramp(evidence, *COMPOSITION)
     if cap >= below_crisis:
         cap += (100.0 - below_crisis) * ramp(composition_evidence(drivers, cfg, for_crisis=True), *COMPOSITION)
     return round(cap, 1)
