@@ -439,3 +439,34 @@ def test_cli_generate_writes_files_and_a_config_that_loads(tmp_path):
     assert (out / "vigie.yml").read_text(encoding="utf-8").startswith("# mine")
     bad = CliRunner().invoke(samples, ["generate", "--out", str(out), "--shape", "tsunami"])
     assert bad.exit_code != 0 and "unknown event shape" in bad.output
+
+
+def test_realistic_background_is_bursty_with_organic_spikes_and_poisson_stays_calm():
+    import statistics
+
+    def dispersion(scenario):
+        start = utc(scenario.truth["start"])
+        counts = [0] * (7 * 288)
+        for p, r in zip(scenario.posts, scenario.roles):
+            if r == "ordinary" and "cuivrelle" not in p["text"].lower():
+                counts[int((_t(p) - start).total_seconds() // 300)] += 1
+        # variance / mean around a 1-hour moving mean (the measure used on real brand traffic)
+        resid, means = [], []
+        for i in range(6, len(counts) - 6):
+            m = sum(counts[i - 6:i + 6]) / 12
+            resid.append((counts[i] - m) ** 2)
+            means.append(m)
+        return statistics.mean(resid) / max(statistics.mean(means), 1e-9)
+
+    real = generate(1003, shapes=("bad_buzz",))
+    calm = generate(1003, shapes=("bad_buzz",), background="poisson")
+    assert real.truth["background"]["kind"] == "realistic" and calm.truth["background"]["kind"] == "poisson"
+    assert dispersion(calm) < 1.5 < 4 < dispersion(real)
+    assert calm.truth["organic"] == [] and len(real.truth["organic"]) >= 3
+    shapes = {o["shape"] for o in real.truth["organic"]}
+    assert shapes <= {"news", "launch", "giveaway", "tv", "spam", "complaints"}
+    assert all(o["max_level"] == "watch" and o["kind"] == "organic" and o["posts"] > 0 for o in real.truth["organic"])
+    for d in real.truth["background"]["dispersion"].values():
+        assert 1.6 <= d <= 375
+    with pytest.raises(ValueError, match="unknown background"):
+        generate(1003, background="calm")
