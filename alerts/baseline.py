@@ -1,13 +1,26 @@
-"""A topic's usual self: robust, seasonal expectations per bucket, learnt from its history before the window.
+"""A topic's usual self: robust, seasonal expectations per bucket and how bursty its counts are.
 
-* **Seasonality**: expected values come from the same hour of the day in the baseline (the same hour of
-  the week when the baseline spans at least two weeks), shrunk towards the global level so that one odd
-  night does not make a rule. Buckets before the topic's first post are not counted as "zero traffic".
-* **Robust**: trimmed means (the busiest 10 % of buckets left out), so yesterday's burst does not inflate
-  today's expectations; the usual tone (negative share, net negativity) and each source's share come from
-  ordinary buckets only.
+* **Seasonality**: expected values come from the same hour of the *week* when the history holds that hour
+  at least twice, else from the same hour of the *day*, else from the global level; a slot is shrunk
+  towards the global level so that one odd night does not make a rule. Buckets before the topic's first
+  post are not counted as "zero traffic".
+* **Robust**: an hour-of-day slot is the median over days of that hour's mean (with 3 days or more; else a
+  trimmed mean, the busiest 10 % of buckets left out), so yesterday's burst does not inflate today's
+  expectations; the usual tone (negative share, net negativity), each source's share, each crisis
+  category's rate per post and the reach / engagement per negative post come from ordinary buckets only.
+* **Level shifts**: when each of the last four 6-hour blocks of the history is above (or each below) its
+  seasonal expectation, the expectations follow the topic's new level (the median block's ratio):
+  a lasting change of audience is absorbed within a day, a burst (one or two blocks) is not.
+* **Overdispersion**: for the counts the drivers judge (posts, negative posts, distinct authors, posts with
+  crisis vocabulary, and each source's posts), the baseline learns the negative-binomial `alpha` of sums
+  over the detector's time scales (the window, 2 and 6 windows) from its own residuals
+  (`alerts.stats.nb_dispersion`, robust to a past crisis), shrunk towards a prior when history is short.
+  Learning it at each scale also takes care of bursts that last several buckets (a cascade is not 6
+  independent draws).
 * **Cold start**: with less than `COLD_START_HOURS` of history, expectations are pulled towards
   conservative priors (a busy topic); the Detector says so in the assessment's notes.
+* **Sparse topics** (median 0 posts per bucket) are flagged: their expectations are floored at one post
+  per window by the drivers and judged over the longer spans too.
 
 Which stretch of history and how often it is re-read is the Detector's business (`alerts.detect`).
 """
@@ -17,12 +30,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alerts.stats import quantile, trimmed_mean
+import numpy as np
+
+from alerts.stats import median, nb_dispersion, quantile
 from vigie.config import DetectionConfig
 from vigie.models import Bucket
 
 # Features a baseline keeps an expectation for (per bucket).
 FEATURES = ("count", "negative", "negative_reach", "negative_engagement", "crisis_terms", "authors")
+# Count features whose overdispersion is learnt (the ones judged with a count tail).
+DISPERSED = ("count", "negative", "crisis_terms", "authors")
+# Time scales (in windows) the count drivers judge: the window, then 2 and 6 windows (1 h and 3 h).
+SPAN_SCALES = (1, 2, 6)
 
 # Conservative priors for a topic with little history, per 5-minute bucket: a fairly busy topic, so a new
 # topic's first few dozen posts do not look like a crisis.
@@ -30,9 +49,17 @@ PRIORS_PER_5MIN = {"count": 4.0, "negative": 0.6, "negative_reach": 2_000.0, "ne
                    "crisis_terms": 0.2, "authors": 4.0}
 PRIOR_NEGATIVE_SHARE = 0.2
 PRIOR_NET_NEGATIVITY = -0.2
+# Prior overdispersion (variance = mu + ALPHA_PRIOR * mu^2) and how many blocks of history it is worth:
+# moderately bursty, the middle of what real brand traffic shows, until the topic's own residuals say more.
+ALPHA_PRIOR = 0.3
+ALPHA_PRIOR_BLOCKS = 12
 COLD_START_HOURS = 24.0
 SLOT_WEIGHT = 0.7  # seasonal slot vs global level in an expectation
-MIN_SLOT_SAMPLES = 6  # fewer samples in a slot: use the global level only
+MIN_SLOT_SAMPLES = 6  # fewer samples in an hour-of-day slot: use the global level only
+LEVEL_BLOCK_HOURS = 6
+LEVEL_BLOCKS = 4
+LEVEL_LIMITS = (0.33, 3.0)
+MIN_BLOCK_POSTS = 20  # a 6-hour block with fewer posts says nothing about the topic's usual mix
 
 
 @dataclass
@@ -42,15 +69,24 @@ class Baseline:
     end: datetime  # exclusive end (an hour boundary)
     history_hours: float  # hours from the topic's first post inside the baseline range to its end
     first_at: datetime | None  # start of the first non-empty bucket in the baseline range
-    weekly: bool  # slots are hours of the week (else hours of the day)
     global_mean: dict[str, float]
-    slot_mean: dict[int, dict[str, float]]
-    slot_samples: dict[int, int]
+    day_mean: dict[int, dict[str, float]]  # hour of day -> means
+    day_samples: dict[int, int]
+    week_mean: dict[int, dict[str, float]]  # hour of week -> means
+    week_samples: dict[int, int]
     negative_share: float
     net_negativity: float  # (negative - positive) / count: below zero for a topic people mostly like
     dup_p95: float
     bucket_minutes: int
     source_share: dict[str, float] = field(default_factory=dict)  # usual share of posts per source
+    category_rate: dict[str, float] = field(default_factory=dict)  # crisis category -> posts with it per post
+    reach_per_negative: float = 0.0  # usual followers behind one negative post
+    engagement_per_negative: float = 0.0  # usual interactions on one negative post
+    level: float = 1.0  # the topic's current level over its seasonal expectation (lasting shifts)
+    # (feature, span in buckets) -> NB alpha of sums over that span; ("source:x", span) for sources.
+    alpha: dict[tuple[str, int], float] = field(default_factory=dict)
+    median_count: float = 0.0
+    week_min_samples: int = 24  # an hour-of-week slot is used once it holds this many buckets (2 visits)
     # expected() memo: the look-back drivers ask for the same (feature, bucket) many times per assessment,
     # and a Baseline lives for an hour of assessments (bounded: look-back + one hour of buckets).
     _memo: dict[tuple[str, datetime], float] = field(default_factory=dict, repr=False, compare=False)
@@ -59,8 +95,18 @@ class Baseline:
     def cold(self) -> bool:
         return self.history_hours < COLD_START_HOURS
 
-    def slot(self, t: datetime) -> int:
-        return t.weekday() * 24 + t.hour if self.weekly else t.hour
+    @property
+    def sparse(self) -> bool:
+        """Median 0 posts per bucket: most buckets are empty, only longer spans carry information."""
+        return self.median_count == 0 and not self.cold
+
+    def dispersion(self, feature: str, span: int) -> float:
+        """NB alpha of a sum of `feature` over `span` buckets (the nearest learnt span at or above it)."""
+        spans = sorted(s for f, s in self.alpha if f == feature)
+        if not spans:
+            return ALPHA_PRIOR
+        best = next((s for s in spans if s >= span), spans[-1])
+        return self.alpha[(feature, best)]
 
     def expected(self, feature: str, t: datetime) -> float:
         """Expected value of `feature` in the bucket starting at `t`."""
@@ -70,13 +116,18 @@ class Baseline:
             value = self._memo[key] = self._expected(feature, t)
         return value
 
-    def _expected(self, feature: str, t: datetime) -> float:
+    def seasonal(self, feature: str, t: datetime) -> float:
+        """Seasonal expectation before the level and cold-start adjustments."""
         glob = self.global_mean[feature]
-        slot = self.slot(t)
-        if self.slot_samples.get(slot, 0) >= MIN_SLOT_SAMPLES:
-            value = SLOT_WEIGHT * self.slot_mean[slot][feature] + (1 - SLOT_WEIGHT) * glob
-        else:
-            value = glob
+        week = t.weekday() * 24 + t.hour
+        if self.week_samples.get(week, 0) >= self.week_min_samples:
+            return SLOT_WEIGHT * self.week_mean[week][feature] + (1 - SLOT_WEIGHT) * glob
+        if self.day_samples.get(t.hour, 0) >= MIN_SLOT_SAMPLES:
+            return SLOT_WEIGHT * self.day_mean[t.hour][feature] + (1 - SLOT_WEIGHT) * glob
+        return glob
+
+    def _expected(self, feature: str, t: datetime) -> float:
+        value = self.seasonal(feature, t) * self.level
         if self.cold:
             prior = PRIORS_PER_5MIN[feature] * self.bucket_minutes / 5
             trust = self.history_hours / COLD_START_HOURS
@@ -84,18 +135,52 @@ class Baseline:
         return value
 
 
+def _slot_means(matrix: np.ndarray, groups: dict[int, list[int]],
+                visits: np.ndarray | None = None) -> dict[int, dict[str, float]]:
+    """Robust means of every feature for each slot's rows: with `visits` (which day each row belongs to)
+    and at least 3 visits of the slot, the median over visits of each visit's mean (yesterday's 4-hour
+    burst is one visit out of three: it does not move the median); else the trimmed mean (top 10 % out)."""
+    out = {}
+    visit_means: dict[int, np.ndarray] = {}
+    if visits is not None and len(matrix):
+        # per (slot, visit) means in one pass
+        slot_of_row = np.empty(len(matrix), dtype=np.int64)
+        for slot, rows in groups.items():
+            slot_of_row[rows] = slot
+        key = slot_of_row * 100_000 + (visits - visits.min())
+        uniq, inverse = np.unique(key, return_inverse=True)
+        sums = np.zeros((len(uniq), matrix.shape[1]))
+        np.add.at(sums, inverse, matrix)
+        means = sums / np.bincount(inverse)[:, None]
+        slot_of_mean = uniq // 100_000
+        for slot in groups:
+            visit_means[slot] = means[slot_of_mean == slot]
+    for slot, rows in groups.items():
+        per_visit = visit_means.get(slot)
+        if per_visit is not None and len(per_visit) >= 3:
+            out[slot] = dict(zip(FEATURES, np.median(per_visit, axis=0).tolist()))
+            continue
+        block = np.sort(matrix[rows], axis=0)
+        keep = max(1, len(rows) - int(len(rows) * 0.1))
+        out[slot] = dict(zip(FEATURES, block[:keep].mean(axis=0).tolist()))
+    return out
+
+
 def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -> Baseline:
-    """Robust seasonal summary of `buckets` (all before `end`)."""
+    """Robust seasonal summary of `buckets` (all before `end`, oldest first, one per bucket)."""
     first = next((i for i, b in enumerate(buckets) if b.count > 0), None)
     history = buckets[first:] if first is not None else []
     history_hours = (end - history[0].start).total_seconds() / 3600 if history else 0.0
-    weekly = cfg.baseline_hours >= 14 * 24
-    by_slot: dict[int, list[Bucket]] = {}
-    for b in history:
-        by_slot.setdefault(b.start.weekday() * 24 + b.start.hour if weekly else b.start.hour, []).append(b)
-
-    def means(group: list[Bucket]) -> dict[str, float]:
-        return {f: trimmed_mean([float(getattr(b, f)) for b in group]) for f in FEATURES}
+    by_day: dict[int, list[int]] = {}
+    by_week: dict[int, list[int]] = {}
+    for i, b in enumerate(history):
+        by_day.setdefault(b.start.hour, []).append(i)
+        by_week.setdefault(b.start.weekday() * 24 + b.start.hour, []).append(i)
+    # One row per bucket, the columns in the order of FEATURES.
+    matrix = np.array([(b.count, b.negative, b.negative_reach, b.negative_engagement, b.crisis_terms, b.authors)
+                       for b in history], dtype=float).reshape(-1, len(FEATURES))
+    per_hour = max(1, 60 // cfg.bucket_minutes)
+    by_week = {s: rows for s, rows in by_week.items() if len(rows) >= 2 * per_hour}
 
     # Shares from the ordinary buckets only (the busiest 10 % left out): the first hours of a surge that
     # reached the baseline must not redefine the topic's usual tone.
@@ -105,21 +190,120 @@ def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -
     neg = sum(b.negative for b in typical)
     share = neg / total if total >= 20 else PRIOR_NEGATIVE_SHARE
     per_source: dict[str, int] = {}
+    per_category: dict[str, int] = {}
     for b in typical:
         for source, n in b.sources.items():
             per_source[source] = per_source.get(source, 0) + n
+        for cat, n in b.crisis_categories.items():
+            per_category[cat] = per_category.get(cat, 0) + n
     net = (neg - sum(b.positive for b in typical)) / total if total >= 20 else PRIOR_NET_NEGATIVITY
-    return Baseline(
+    base = Baseline(
         end=end,
         history_hours=history_hours,
         first_at=history[0].start if history else None,
-        weekly=weekly,
-        global_mean=means(history) if history else {f: 0.0 for f in FEATURES},
-        slot_mean={s: means(g) for s, g in by_slot.items()},
-        slot_samples={s: len(g) for s, g in by_slot.items()},
+        global_mean=_slot_means(matrix, {0: list(range(len(history)))})[0] if history else {f: 0.0 for f in FEATURES},
+        day_mean=_slot_means(matrix, by_day, np.array([b.start.toordinal() for b in history], dtype=np.int64)),
+        day_samples={s: len(g) for s, g in by_day.items()},
+        week_mean=_slot_means(matrix, by_week),
+        week_samples={s: len(g) for s, g in by_week.items()},
         negative_share=share,
         net_negativity=net,
         dup_p95=quantile([float(b.max_dup_cluster) for b in history], 0.95),
         bucket_minutes=cfg.bucket_minutes,
         source_share={src: n / total for src, n in per_source.items()} if total >= 20 else {},
+        category_rate=_category_rates(history, per_hour) if total >= 20 else {},
+        reach_per_negative=sum(b.negative_reach for b in typical) / neg if neg >= 5 else 0.0,
+        engagement_per_negative=sum(b.negative_engagement for b in typical) / neg if neg >= 5 else 0.0,
+        median_count=median([float(b.count) for b in history]) if history else 0.0,
+        week_min_samples=2 * per_hour,
     )
+    if history:
+        base.level = _level(history, base, per_hour)
+        base.alpha = _dispersions(history, matrix, base, cfg.window_buckets)
+    return base
+
+
+def _category_rates(history: list[Bucket], per_hour: int) -> dict[str, float]:
+    """Each crisis category's usual rate per post: the median over the history's 6-hour blocks, so an
+    everyday category ("service") has its everyday rate and a category seen only during a past story (or
+    the first hours of the current one, once they enter the baseline) stays rare."""
+    size = LEVEL_BLOCK_HOURS * per_hour
+    blocks = [history[max(0, i - size): i] for i in range(len(history), 0, -size)]
+    rates: dict[str, list[float]] = {}
+    counted = 0
+    for block in blocks:
+        posts = sum(b.count for b in block)
+        if posts < MIN_BLOCK_POSTS:  # too few posts to say what a block's mix is (bursty topics)
+            continue
+        counted += 1
+        cats: dict[str, int] = {}
+        for b in block:
+            for cat, n in b.crisis_categories.items():
+                cats[cat] = cats.get(cat, 0) + n
+        for cat, n in cats.items():
+            rates.setdefault(cat, []).append(n / posts)
+    if counted < 3:  # a very bursty or young topic: the pooled rate over the whole history
+        posts = sum(b.count for b in history) or 1
+        pooled: dict[str, int] = {}
+        for b in history:
+            for cat, n in b.crisis_categories.items():
+                pooled[cat] = pooled.get(cat, 0) + n
+        return {c: n / posts for c, n in pooled.items()}
+    # blocks without the category count as 0: pad before taking the median
+    return {c: median(v + [0.0] * (counted - len(v))) for c, v in rates.items()}
+
+
+def _level(history: list[Bucket], base: Baseline, per_hour: int) -> float:
+    """The topic's level over its seasonal expectation when the last LEVEL_BLOCKS blocks all agree on the
+    side (then the median block's ratio); 1 otherwise. A burst moves one or two blocks, not all of them."""
+    size = LEVEL_BLOCK_HOURS * per_hour
+    if len(history) < size * LEVEL_BLOCKS:
+        return 1.0
+    ratios = []
+    for k in range(LEVEL_BLOCKS):
+        block = history[len(history) - (k + 1) * size: len(history) - k * size]
+        exp = sum(base.seasonal("count", b.start) for b in block)
+        obs = sum(b.count for b in block)
+        if exp < 10 or obs < 10:  # too few posts to tell a level from luck
+            return 1.0
+        ratios.append(obs / exp)
+    if not (all(r > 1 for r in ratios) or all(r < 1 for r in ratios)):
+        return 1.0
+    level = median(ratios)
+    return min(LEVEL_LIMITS[1], max(LEVEL_LIMITS[0], level))
+
+
+def _dispersions(history: list[Bucket], matrix: np.ndarray, base: Baseline, window: int) -> dict[tuple[str, int], float]:
+    """NB alpha per (feature, span) from non-overlapping blocks of the history, ending at its end."""
+    slots = np.array([b.start.weekday() * 24 + b.start.hour for b in history])
+    firsts = {}
+    for i, slot in enumerate(slots.tolist()):
+        firsts.setdefault(slot, history[i].start)
+    sources = sorted(base.source_share)
+    obs_by: dict[str, np.ndarray] = {}
+    exp_by: dict[str, np.ndarray] = {}
+    for f in DISPERSED:  # the seasonal expectation depends on the hour of the week only: one value per slot
+        table = np.zeros(168)
+        for slot, t in firsts.items():
+            table[slot] = base.seasonal(f, t) * base.level
+        exp_by[f] = table[slots]
+        obs_by[f] = matrix[:, FEATURES.index(f)]
+    for src in sources:
+        obs_by["source:" + src] = np.array([b.sources.get(src, 0) for b in history], dtype=float)
+        exp_by["source:" + src] = exp_by["count"] * base.source_share[src]
+    out: dict[tuple[str, int], float] = {}
+    n = len(history)
+    for span in sorted({1} | {window * scale for scale in SPAN_SCALES}):
+        blocks = n // span
+        if not blocks:
+            continue
+        names = list(DISPERSED) + (["source:" + s for s in sources] if span == window else [])
+        for name in names:
+            o = obs_by[name][n - blocks * span:].reshape(blocks, span).sum(axis=1)
+            e = exp_by[name][n - blocks * span:].reshape(blocks, span).sum(axis=1)
+            out[(name, span)] = _shrunk(nb_dispersion(o, e), blocks)
+    return out
+
+
+def _shrunk(alpha: float, blocks: int) -> float:
+    return (alpha * blocks + ALPHA_PRIOR * ALPHA_PRIOR_BLOCKS) / (blocks + ALPHA_PRIOR_BLOCKS)

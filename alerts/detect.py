@@ -14,7 +14,9 @@ For a topic at time `now`:
   Detector and a long-running one agree. Everything is strictly causal (nothing at or after the end of
   the last complete bucket is read).
 * the **drivers** (`alerts.drivers`) turn window, look-back and baseline into points; the risk is their
-  sum, capped at 100, and the level follows the topic's thresholds (before the policy's hysteresis).
+  sum, capped at 100, and held just under the warning threshold when the window's composition is the
+  usual one (`drivers.composition_cap`: a volume event reaches watch at most); the level follows the
+  topic's thresholds (before the policy's hysteresis).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from alerts.baseline import Baseline, build_baseline
-from alerts.drivers import LONGER_SCALES, SUSTAINED_HOURS, compute_drivers
+from alerts.drivers import LONGER_SCALES, SUSTAINED_HOURS, composition_cap, compute_drivers, persistent_share
 from vigie.config import DetectionConfig, Topic
 from vigie.models import Bucket, Driver, Level, RiskPoint, utc
 from vigie.store.base import Store
@@ -119,6 +121,22 @@ class Detector:
         drivers = compute_drivers(window, base, self.cfg, recent)
         risk = round(min(100.0, sum(d.points for d in drivers)), 1)
         notes = []
+        # Composition over volume: without evidence that the mix changed (more negative than the volume
+        # predicts, rare crisis categories, negative copies, amplified negative posts) a surge stays below
+        # warning, however large.
+        th = topic.thresholds
+        cap = composition_cap(drivers, self.cfg, th.warning, th.crisis,
+                              persistent_share(recent, base, self.cfg.bucket_minutes))
+        if risk > cap:
+            if cap < th.warning:
+                notes.append(f"volume event: the usual composition (no negative excess beyond the volume, no rare "
+                             f"crisis category, no negative copies or amplification); risk {risk:.0f} held at {cap:.1f}")
+            else:
+                notes.append(f"no rare crisis category or negative copies yet: risk {risk:.0f} held at {cap:.1f}")
+            risk = cap
+        if base.sparse and risk > 0:
+            notes.append("sparse topic: median 0 posts per bucket, judged on expectations floored at one post "
+                         "per window and over 1 h and 3 h")
         if base.cold:
             # The topic's age as users see it: its first post in the baseline or in the recent look-back.
             first = base.first_at or next((b.start for b in recent if b.count), None)

@@ -38,9 +38,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "strict-thresholds": {"thresholds": {"watch": 45, "warning": 65, "crisis": 85}},
 }
 
-NEG_ROLES = {"angry", "copy", "onset", "amplifier", "reply", "mild", "media_reaction"}
-POS_ROLES = {"praise", "viral_source"}
+NEG_ROLES = {"angry", "copy", "onset", "amplifier", "reply", "mild", "media_reaction", "complaint"}
+POS_ROLES = {"praise", "viral_source", "giveaway"}
 CRISIS_ROLES = {"angry", "copy", "onset", "amplifier", "media"}
+COPY_ROLES = {"copy", "giveaway", "spam"}  # near-duplicate clusters (negative outrage, giveaways, spam)
+# Everyday complaints carry the everyday category: "service" (delivery, after-sales, a rude call centre).
+SERVICE_SHARE = {"ordinary": 0.3, "complaint": 0.6}
 
 
 def _u(text: str) -> float:
@@ -57,7 +60,9 @@ def oracle_analysis(rec: dict[str, Any], role: str, scenario: Scenario) -> Analy
     else:
         label = "neg" if role in NEG_ROLES else "pos" if role in POS_ROLES else "neu"
     categories = ["safety"] if role in CRISIS_ROLES and _u("c" + rec["id"]) < 0.6 else []
-    cluster = "copy-" + " ".join(text.lower().split()[:4]) if role == "copy" else None
+    if label == "neg" and role in SERVICE_SHARE and _u("s" + rec["id"]) < SERVICE_SHARE[role]:
+        categories = ["service"]
+    cluster = f"{role}-" + " ".join(text.lower().split()[:4]) if role in COPY_ROLES else None
     return Analysis(
         lang=rec.get("lang", "fr"),
         sentiment=Sentiment(label, {"neg": -0.7, "neu": 0.0, "pos": 0.7}[label], "oracle"),
@@ -120,12 +125,24 @@ class Tally:
     unresolved: int = 0  # caught events whose alert was still open when the scenario ended
     alerts_per_event: list[int] = field(default_factory=list)  # warning+ alerts matched per caught event (flapping)
 
+    # Organic spikes (not crises): how many, and how many drew an alert at warning+ / crisis (per shape too).
+    # Lead of the first warning as a share of the onset-to-peak time (1 = at the onset, 0 = at the peak).
+    lead_fraction: list[float] = field(default_factory=list)
+    crisis_events: int = 0  # crisis-severity events
+    crisis_before_peak: int = 0  # ... that reached crisis before their peak
+    organic: int = 0
+    organic_warning: int = 0
+    organic_crisis: int = 0
+    organic_by_shape: dict[str, list[int]] = field(default_factory=dict)  # shape -> [spikes, warning+, watch]
+
     def add(self, other: "Tally") -> None:
         for name in ("events", "caught_warning", "caught_severity", "positive", "positive_warning",
-                     "positive_crisis", "false_warning", "false_crisis", "topic_weeks", "assessments", "seconds"):
+                     "positive_crisis", "false_warning", "false_crisis", "topic_weeks", "assessments", "seconds",
+                     "organic", "organic_warning", "organic_crisis", "crisis_events", "crisis_before_peak"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.lead_warning += other.lead_warning
         self.lead_crisis += other.lead_crisis
+        self.lead_fraction += other.lead_fraction
         self.resolution_lag += other.resolution_lag
         self.delay_warning += other.delay_warning
         self.unresolved += other.unresolved
@@ -136,12 +153,18 @@ class Tally:
             cur = self.by_shape.setdefault(shape, [0, 0])
             cur[0] += n
             cur[1] += k
+        for shape, values in other.organic_by_shape.items():
+            cur = self.organic_by_shape.setdefault(shape, [0, 0, 0])
+            for j, v in enumerate(values):
+                cur[j] += v
 
 
-def run_scenario(args: tuple[int, int, str, list[str]]) -> dict[str, Tally]:
-    """Suite scenario `index` (seed base_seed + index) under each named variant."""
-    index, base_seed, mode, variants = args
-    return evaluate(generate(base_seed + index, shapes=suite_shapes(index)), mode, variants)
+def run_scenario(args: tuple) -> dict[str, Tally]:
+    """Suite scenario `index` (seed base_seed + index) under each named variant; an optional fifth item
+    names the background ("realistic", the default, or "poisson")."""
+    index, base_seed, mode, variants = args[:4]
+    background = args[4] if len(args) > 4 else "realistic"
+    return evaluate(generate(base_seed + index, shapes=suite_shapes(index), background=background), mode, variants)
 
 
 def evaluate(scenario: Scenario, mode: str, variants: list[str]) -> dict[str, Tally]:
@@ -172,6 +195,14 @@ def evaluate(scenario: Scenario, mode: str, variants: list[str]) -> dict[str, Ta
                 shape = tally.by_shape.setdefault(shapes.get(key, o.kind), [0, 0])
                 shape[0] += 1
                 shape[1] += caught
+                rise = (o.peak - o.onset).total_seconds()
+                if o.first_warning is not None and rise > 0:
+                    tally.lead_fraction.append((o.peak - o.first_warning).total_seconds() / rise)
+                elif rise > 0:
+                    tally.lead_fraction.append(-1.0)  # never warned: counts as "after the peak"
+                if severity == Level.CRISIS:
+                    tally.crisis_events += 1
+                    tally.crisis_before_peak += o.first_crisis is not None and o.first_crisis <= o.peak
                 if o.first_warning is not None:
                     tally.lead_warning.append((o.peak - o.first_warning).total_seconds() / 60)
                     tally.shape_leads.setdefault(shapes.get(key, o.kind), []).append(tally.lead_warning[-1])
@@ -189,6 +220,18 @@ def evaluate(scenario: Scenario, mode: str, variants: list[str]) -> dict[str, Ta
                 # media spike) that also reaches crisis late would otherwise pull the median around.
                 if o.first_crisis is not None and severity == Level.CRISIS:
                     tally.lead_crisis.append((o.peak - o.first_crisis).total_seconds() / 60)
+            for spike in scenario.truth.get("organic", []):
+                onset, spike_end = utc(spike["onset"]), utc(spike["end"])
+                levels = [(a.peak_level or a.level) for a in res.alerts if a.topic_id == spike["topic_id"]
+                          and onset - MATCH_BEFORE_ONSET <= a.opened_at <= spike_end + MATCH_BEFORE_ONSET]
+                top = max((lv.rank for lv in levels), default=0)
+                tally.organic += 1
+                tally.organic_warning += top >= Level.WARNING.rank
+                tally.organic_crisis += top >= Level.CRISIS.rank
+                cur = tally.organic_by_shape.setdefault(spike["shape"], [0, 0, 0])
+                cur[0] += 1
+                cur[1] += top >= Level.WARNING.rank
+                cur[2] += top == Level.WATCH.rank
             tally.false_warning = len(res.false_alerts)
             tally.false_crisis = sum((a.peak_level or a.level) == Level.CRISIS for a in res.false_alerts)
             out[name] = tally

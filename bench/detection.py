@@ -53,6 +53,8 @@ def main() -> None:
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, among: " + ", ".join(VARIANTS))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--by-shape", action="store_true", help="also print catches per event shape")
+    parser.add_argument("--background", choices=("realistic", "poisson"), default="realistic",
+                        help="the suite's background traffic (poisson: the calm chatter of earlier versions)")
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     unknown = [v for v in variants if v not in VARIANTS]
@@ -61,14 +63,14 @@ def main() -> None:
     indices = [i for i in range(args.n) if args.split == "all" or is_tune(i) == (args.split == "tune")]
     began = time.perf_counter()
     totals = {v: Tally() for v in variants}
-    jobs = [(i, args.base_seed, args.analysis, variants) for i in indices]
+    jobs = [(i, args.base_seed, args.analysis, variants, args.background) for i in indices]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for result in pool.map(run_scenario, jobs):
             for name, tally in result.items():
                 totals[name].add(tally)
     wall = time.perf_counter() - began
     print(f"{len(indices)} scenarios ({args.split} split of {args.n}, seeds {args.base_seed}+i), "
-          f"analysis={args.analysis}, {wall:.0f} s wall on {args.jobs} process(es)")
+          f"analysis={args.analysis}, background={args.background}, {wall:.0f} s wall on {args.jobs} process(es)")
     print("| config | caught ≥warning | caught at severity | lead warning median / p10 (min) | "
           "lead crisis median / p10 (min, crisis-severity events) | false alerts / topic-week (warning+ / crisis) | "
           "positive events: warning+ / crisis | ms per assessment |")
@@ -88,6 +90,21 @@ def main() -> None:
         print(f"| {name} | {pct(t.delay_warning, 0.5)} / {pct(t.delay_warning, 0.9)} | "
               f"{pct(t.resolution_lag, 0.5)} / {pct(t.resolution_lag, 0.9)} | {t.unresolved} | "
               f"{sum(per) / max(len(per), 1):.2f} / {max(per, default=0)} |")
+    print()
+    print("| config | first warning lead / onset-to-peak, median / p10 | crisis-severity events at crisis before the peak |")
+    print("|---|---|---|")
+    for name, t in totals.items():
+        f = t.lead_fraction
+        med = f"{sorted(f)[len(f) // 2]:.0%}" if f else "-"
+        p10 = f"{sorted(f)[int(0.1 * len(f))]:.0%}" if f else "-"
+        print(f"| {name} | {med} / {p10} | {t.crisis_before_peak}/{t.crisis_events} |")
+    print()
+    print("| config | organic spikes | at warning+ | at crisis | at watch | by shape: spikes / warning+ / watch |")
+    print("|---|---|---|---|---|---|")
+    for name, t in totals.items():
+        per = ", ".join(f"{s} {v[0]}/{v[1]}/{v[2]}" for s, v in sorted(t.organic_by_shape.items()))
+        watch = sum(v[2] for v in t.organic_by_shape.values())
+        print(f"| {name} | {t.organic} | {t.organic_warning} | {t.organic_crisis} | {watch} | {per} |")
     if args.by_shape:
         for name, t in totals.items():
             shapes = ", ".join(f"{s} {k}/{n}" for s, (n, k) in sorted(t.by_shape.items()))

@@ -44,8 +44,11 @@ def test_scores_are_in_range_quiet_on_rhythm_and_high_on_a_burst():
     scores = score_series(times, values)
     assert len(scores) == len(values) and all(0.0 <= s <= 1.0 for s in scores)
     settled = scores[2 * 288 : 3500]  # after two days of learning the daily rhythm
-    assert sum(s > 0.5 for s in settled) <= 0.005 * len(settled)  # night is compared with nights
-    assert min(scores[3500:3512]) > 0.9
+    # Calibrated (issue 14): on ordinary traffic ~10 % of points score >= 0.9 and ~1 % >= 0.99; night is
+    # compared with nights (an uncalibrated night would flag far more).
+    assert 0.05 <= sum(s >= 0.9 for s in settled) / len(settled) <= 0.15
+    assert sum(s >= 0.99 for s in settled) <= 0.025 * len(settled)
+    assert min(scores[3500:3512]) > 0.999
 
 
 def test_scores_are_causal_appending_the_future_changes_nothing():
@@ -64,7 +67,9 @@ def test_scores_are_deterministic_and_linear_in_cost():
     a = score_series(times, values)
     elapsed = time.perf_counter() - began
     assert a == score_series(times, values)
-    assert elapsed < 3.0, f"16k points took {elapsed:.2f} s"
+    # issue 14: 4 negative-binomial scales per point (~0.6 s on an idle 2-core machine); the bound leaves room
+    # for a busy CI runner
+    assert elapsed < 6.0, f"16k points took {elapsed:.2f} s"
 
 
 def test_a_long_burst_is_not_learnt_so_its_end_is_not_an_anomaly():
@@ -74,9 +79,11 @@ def test_a_long_burst_is_not_learnt_so_its_end_is_not_an_anomaly():
     burst = range(3 * 288 + 120, 3 * 288 + 168)
     values = [v + 15 if i in burst else v for i, v in enumerate(values)]
     scores = score_series(times, values)
-    assert sum(scores[i] >= 0.9 for i in burst) >= 0.9 * len(burst)
-    after = scores[burst.stop + 6 : burst.stop + 288]
-    assert sum(s >= 0.9 for s in after) == 0, [round(s, 2) for s in after if s >= 0.9][:10]
+    assert sum(scores[i] >= 0.99 for i in burst) >= 0.9 * len(burst)
+    # Once the 1-hour sums no longer hold the burst, the day after looks like any ordinary day (about 1 %
+    # of points >= 0.99 by calibration), not like a drop.
+    after = scores[burst.stop + 14 : burst.stop + 288]
+    assert sum(s >= 0.99 for s in after) <= 0.02 * len(after), [round(s, 2) for s in after if s >= 0.99][:10]
 
 
 def test_a_lasting_shift_becomes_the_new_normal():
@@ -84,8 +91,10 @@ def test_a_lasting_shift_becomes_the_new_normal():
     times, values = count_series(7 * 288, seed=6)
     values = [v * 3 if i >= 2 * 288 else v for i, v in enumerate(values)]
     scores = score_series(times, values)
-    assert max(scores[2 * 288 : 2 * 288 + 24]) >= 0.9
-    assert sum(s >= 0.9 for s in scores[5 * 288 :]) <= 0.01 * 2 * 288
+    assert max(scores[2 * 288 : 2 * 288 + 24]) >= 0.99
+    assert sum(s >= 0.99 for s in scores[2 * 288 : 3 * 288]) >= 0.9 * 288
+    # Learnt: an ordinary rate of high scores again (x3 Poisson is quasi-Poisson, not NB: a little above 1 %).
+    assert sum(s >= 0.99 for s in scores[5 * 288 :]) <= 0.05 * 2 * 288
 
 
 def test_non_seasonal_series_level_shift_is_scored():
@@ -179,7 +188,9 @@ def test_backtest_posts_measures_lead_time_and_is_deterministic(tmp_path):
     result = backtest_posts(config, store, start, end, truth=truth)
     m = result.metrics
     assert m["events"] == 1 and m["detected_crisis"] == 1 and m["detected_warning"] == 1
-    assert m["lead_warning_min"][0] > m["lead_crisis_min"][0] > 0  # warning first, both before the peak
+    # warning no later than crisis (issue 14: the boycott explosion may go from watch to crisis in one
+    # bucket), both before the peak
+    assert m["lead_warning_min"][0] >= m["lead_crisis_min"][0] > 0
     assert m["positive_crisis"] == 0 and m["positive_warning_or_more"] == 0
     assert m["false_alerts"] == 0
     assert result.assessments == 2 * 24 * 12 + 1

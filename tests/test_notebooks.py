@@ -14,6 +14,7 @@ from nbclient import NotebookClient
 
 from report_fixtures import TRUTH, build_store, make_alerts, make_posts
 from alerts.detect import Detector
+from vigie.config import DetectionConfig
 from vigie.notebook import (
     alert_drivers, alert_timeline, data_span, find_truth, load_alert, load_alerts, load_posts, load_risk,
 )
@@ -112,7 +113,7 @@ def test_tune_thresholds_writes_a_config_snippet(demo_like):
     assert set(chosen) == {"lumio", "lumio-support"}
     assert chosen["lumio"]["warning"] in (45, 60) and chosen["lumio"]["crisis"] == 80
     assert chosen["lumio"]["watch"] <= chosen["lumio"]["warning"] < chosen["lumio"]["crisis"]
-    assert snippet["detection"]["weights"]["crisis_terms"] in (20, 30)
+    assert snippet["detection"]["weights"]["crisis_terms"] in (DetectionConfig().weights.crisis_terms, 30)
     assert (out / "tune_tradeoff.png").stat().st_size > 5_000
 
 

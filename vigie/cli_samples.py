@@ -30,11 +30,14 @@ def samples() -> None:
               help="Event shape(s) instead of the demo's bad buzz + positive viral moment "
                    "(bad_buzz, positive_viral, slow_burn, flash_viral, bot_raid, night_event, weekend_event, "
                    "media_spike, seasonal_noise, low_volume). Repeat for several.")
+@click.option("--background", type=click.Choice(["realistic", "poisson"]), default="realistic", show_default=True,
+              help="Ordinary chatter: realistic (overdispersed, bursty, with organic non-crisis spikes recorded "
+                   "in truth.json under `organic`) or poisson (the calm chatter of earlier versions, for unit tests).")
 @click.option("--malformed", type=click.IntRange(0, 2), default=2, show_default=True,
               help="Deliberately malformed lines to insert (bad JSON, missing text) so a replay shows quarantine.")
 @click.option("--force-config", is_flag=True, help="Overwrite an existing vigie.yml in the output folder.")
-def generate_cmd(seed: int, out: str, days: int, start: str | None, shapes: tuple[str, ...], malformed: int,
-                 force_config: bool) -> None:
+def generate_cmd(seed: int, out: str, days: int, start: str | None, shapes: tuple[str, ...], background: str,
+                 malformed: int, force_config: bool) -> None:
     """Write posts.jsonl, truth.json and (if absent) a vigie.yml that replays them.
 
     The posts follow the replay JSONL schema (samples/README.md): French (~70 %) and English posts about
@@ -45,6 +48,7 @@ def generate_cmd(seed: int, out: str, days: int, start: str | None, shapes: tupl
     Example:
       vigie samples generate --seed 7 --out samples/demo
       vigie samples generate --seed 42 --out out/raid --shape bot_raid --malformed 0
+      vigie samples generate --seed 1 --out out/calm --background poisson
       vigie demo --config out/raid/vigie.yml
     """
     from vigie.scenario import DEFAULT_START, config_yaml, generate, write
@@ -55,7 +59,7 @@ def generate_cmd(seed: int, out: str, days: int, start: str | None, shapes: tupl
         raise click.BadParameter(f"expected an ISO-8601 time such as 2026-03-02T00:00:00Z, found {start!r}",
                                  param_hint="--start") from None
     try:
-        scenario = generate(seed, start=begin, days=days, shapes=shapes or None)
+        scenario = generate(seed, start=begin, days=days, shapes=shapes or None, background=background)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--shape") from None
     posts_path, truth_path = write(scenario, out, malformed=malformed)
@@ -69,6 +73,9 @@ def generate_cmd(seed: int, out: str, days: int, start: str | None, shapes: tupl
         click.echo(f"  {ev['kind']:<15} {ev['shape']:<15} onset {ev['onset']}  peak {ev['peak']}  end {ev['end']}")
     if not scenario.truth["events"]:
         click.echo("  no event (ordinary chatter only)")
+    for ev in scenario.truth.get("organic", []):
+        click.echo(f"  organic ({ev['max_level']} at most) {ev['shape']:<10} {ev['topic_id']:<10} onset {ev['onset']}  "
+                   f"peak {ev['peak']}")
     click.echo(f"ground truth -> {truth_path}")
     click.echo(f"config -> {config_path}" + ("" if wrote_config else " (kept; --force-config to overwrite)"))
     click.echo(f"replay it: vigie demo --config {config_path}   (span {iso(begin)} + {days} days)")

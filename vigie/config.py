@@ -226,9 +226,9 @@ class Weights(_Model):
     """Maximum points each driver can add to the risk index (sum is capped at 100)."""
 
     negative_volume: float = 40
-    negative_share: float = 15
+    negative_share: float = 25  # issue 14: composition carries the risk on bursty traffic (was 15)
     reach: float = 15
-    crisis_terms: float = 20
+    crisis_terms: float = 25  # rare crisis categories given the volume (was 20)
     authors: float = 10
     coordination: float = 10
     sustained: float = 15  # CUSUM of negative posts over the last hours (slow burns, low-volume topics)
