@@ -277,3 +277,63 @@ def test_outage_in_the_middle_of_a_bad_buzz(sqlite):
         assert note in console.render(during, "update").plain
         assert note in email.plain_text(during, "update")
         assert note in str(slack_blocks.message(during, "update"))
+
+
+# -- vigie status, /metrics ------------------------------------------------------------------------
+
+def test_status_and_metrics_say_a_source_is_blind(tmp_path):
+    import json
+    import threading
+    import urllib.request
+    from wsgiref.simple_server import make_server
+
+    from click.testing import CliRunner
+
+    from vigie.cli import cli
+    from vigie.cli_status import EXIT_BLIND
+    from vigie.config import load_config
+    from vigie.metrics import metrics_app
+
+    with FixtureServer(Mastodon()) as server:
+        path = tmp_path / "vigie.yml"
+        path.write_text(
+            f"topics:\n  - id: acme\n    name: Acme\n    query: acme\nsources:\n  x:\n    type: mastodon\n"
+            f"    instance: {server.url}\n    hashtags: [acme]\n    retries: 0\n"
+            f"store:\n  type: sqlite\n  path: {tmp_path / 'v.db'}\nchannels:\n  - type: console\n", encoding="utf-8")
+        config = load_config(path)
+        store = SqliteStore(tmp_path / "v.db")
+        try:
+            rt = Runtime.from_config(config, store=store, console=io.StringIO())
+            server.app.statuses = [status(i, NOW - timedelta(minutes=30 - i)) for i in range(4)]
+            ingest_source(rt, "x", NOW)
+            ok = CliRunner().invoke(cli, ["status", "--config", str(path), "--json", "--now", NOW.isoformat()])
+            assert ok.exit_code == 0, ok.output
+            assert json.loads(ok.output)["sources"][0]["state"] == "ok"
+            server.app.revoked = True
+            ingest_source(rt, "x", NOW + STEP)
+            detect_and_deliver(rt, NOW + STEP)
+            res = CliRunner().invoke(cli, ["status", "--config", str(path), "--json", "--now", (NOW + STEP).isoformat()])
+            assert res.exit_code == EXIT_BLIND, res.output
+            data = json.loads(res.output)
+            assert data["blind"] == ["x"]
+            [src] = data["sources"]
+            assert src["last_error"]["kind"] == "auth" and src["last_success"] == "2026-03-09T12:00:00Z"
+            assert src["queries"]["tag:acme"]["posts"] == 0 and src["coverage_alert"]["kinds"] == ["auth"]
+            table = CliRunner().invoke(cli, ["status", "--config", str(path), "--now", (NOW + STEP).isoformat()])
+            assert table.exit_code == EXIT_BLIND and "credentials refused" in table.output
+
+            httpd = make_server("127.0.0.1", 0, metrics_app(config, store, clock=lambda: NOW + STEP))
+            thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+            thread.start()
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{httpd.server_port}/metrics", timeout=5).read().decode()
+            finally:
+                httpd.shutdown()
+                httpd.server_close()
+            assert 'vigie_source_blind{reason="auth",source="x"} 1.0' in page
+            assert 'vigie_source_errors{kind="auth",source="x"} 1.0' in page
+            assert 'vigie_source_posts{source="x",window="this_hour"} 4.0' in page
+            assert 'vigie_deliveries{channel="console",status="sent"} 1.0' in page  # the blind alert, sent
+            assert "vigie_outbox_depth 0.0" in page and 'vigie_detection_lag_seconds{topic="acme"} 0.0' in page
+        finally:
+            store.close()

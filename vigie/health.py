@@ -56,6 +56,7 @@ class SourceHealth:
     # Hour ("YYYY-MM-DDTHH", ingestion time) -> [runs, pages, posts fetched] for every hour with a run. An
     # hour with no run is absent, never 0: no attempt is not an empty answer.
     hours: dict[str, list[int]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)  # failed queries by kind, since the source was added
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,6 +112,7 @@ def record_query(health: SourceHealth, query: str | None, now: datetime, *, page
         kind, message = error
         q.last_error = {"kind": kind, "message": message[:300], "at": at}
         health.last_error = {**q.last_error, "query": query}
+        health.errors[kind] = health.errors.get(kind, 0) + 1
     for info in infos:
         if "quota_remaining" in info:
             sample = {"remaining": int(info["quota_remaining"]), "at": at,
