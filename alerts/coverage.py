@@ -6,7 +6,8 @@ A source is *blind* when:
 - its quota is spent (remaining 0 before the reset), or — a warning, not yet blind — will be spent before
   the reset at the current pace;
 - its volume collapsed: it answers, but the posts it brought over the last `collapse_hours` hours are far
-  below what its own history expects for those hours of the day (a changed API answering 200 with empty
+  below what its own history expects for those hours of the day (improbable under the count model, and
+  at most `collapse_ratio` of the expectation: a quiet Saturday evening is improbable, not a collapse) (a changed API answering 200 with empty
   pages, an expired query, a slow drift to zero).
 
 The collapse test treats volumes as counts: the expected count per hour comes from the same hour of the
@@ -55,12 +56,16 @@ class Reason:
 # -- counts ------------------------------------------------------------------------------------
 
 def trimmed_mean(values: list[float]) -> float:
-    """Mean without the highest and lowest value when there are 5 or more (one burst, one outage hour
-    do not move the baseline)."""
+    """Mean without the highest and lowest value when there are 5 or more, the median below that (one
+    burst day, one outage hour do not move the baseline)."""
     vals = sorted(values)
-    if len(vals) >= 5:
-        vals = vals[1:-1]
-    return sum(vals) / len(vals) if vals else 0.0
+    if not vals:
+        return 0.0
+    if len(vals) < 5:
+        mid = len(vals) // 2
+        return float(vals[mid]) if len(vals) % 2 else (vals[mid - 1] + vals[mid]) / 2
+    vals = vals[1:-1]
+    return sum(vals) / len(vals)
 
 
 def nb_dispersion(pairs: list[tuple[float, int]]) -> float:
@@ -107,6 +112,16 @@ class Collapse:
 def collapse(health: SourceHealth, now: datetime, hours: int, min_days: int) -> Collapse | None:
     """The last `hours` complete hours with a run, judged against the same hours of the day on earlier
     days; None when the history is too short to know what to expect."""
+    key = (hour_key(now), hours, min_days)
+    cached = getattr(health, "_collapse", None)  # complete hours do not change within an hour: judge once
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    result = _collapse(health, now, hours, min_days)
+    health._collapse = (key, result)  # type: ignore[attr-defined]  # not a field: never persisted
+    return result
+
+
+def _collapse(health: SourceHealth, now: datetime, hours: int, min_days: int) -> Collapse | None:
     counts = {hour_start(k): v[2] for k, v in health.hours.items() if v[0] > 0}
     current = hour_start(hour_key(now))
     span = sorted(t for t in counts if current - timedelta(hours=hours) <= t < current)
@@ -160,7 +175,8 @@ def assess(health: SourceHealth, now: datetime, cfg: Any) -> list[Reason]:
                                   f"{eta:%H:%M} UTC, before its reset at {reset:%H:%M} UTC"))
     if not health.failing:
         c = collapse(health, now, cfg.collapse_hours, cfg.min_history_days)
-        if c is not None and c.expected >= cfg.min_expected and c.p < cfg.collapse_p:
+        if (c is not None and c.expected >= cfg.min_expected and c.p < cfg.collapse_p
+                and c.observed <= cfg.collapse_ratio * c.expected):
             out.append(Reason("collapse", c.since,
                               f"{c.observed} posts in {cfg.collapse_hours} h where ~{c.expected:.0f} are expected "
                               f"(p={c.p:.1e}): the source answers but brings (almost) nothing"))

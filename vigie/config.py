@@ -298,6 +298,7 @@ class CoverageConfig(_Model):
     failing_minutes: float = Field(30, gt=0, description="Minutes of failed runs before a blind alert")
     collapse_hours: int = Field(3, ge=1, description="Hours of volume judged against the source's baseline")
     collapse_p: float = Field(1e-4, gt=0, lt=1, description="NB lower-tail probability below which it collapsed")
+    collapse_ratio: float = Field(0.25, gt=0, le=1, description="... and at most this share of the expectation")
     min_expected: float = Field(20, ge=0, description="Expected posts over the span below which silence proves nothing")
     min_history_days: int = Field(3, ge=1, description="Days of history at that hour before volume is judged")
     quota_forecast: bool = True
