@@ -11,9 +11,9 @@ A source is *blind* when:
   pages, an expired query, a slow drift to zero).
 
 The collapse test treats volumes as counts: the expected count per hour comes from the same hour of the
-day on earlier days (a trimmed mean), the spread from a negative binomial whose dispersion is estimated
-from the source's own history (robust to the odd burst). The p-value is the NB lower tail of the span's
-total. A sparse topic at night expects ~1 post an hour: three silent hours have a lower-tail probability
+day on earlier days (median, or trimmed mean from 5 days), the spread from a negative binomial whose
+dispersion is estimated on the source's own earlier spans of the same length (robust to the odd burst).
+The p-value is the NB lower tail of the span's total. A sparse topic at night expects ~1 post an hour: three silent hours have a lower-tail probability
 around e^-3, nowhere near `collapse_p`, so no blind alert; a source expecting 200 that brings 3 is blind.
 (The detection room is moving alerts/stats.py to a negative binomial too; this module keeps its own small
 version until the two are unified.)
@@ -132,19 +132,26 @@ def _collapse(health: SourceHealth, now: datetime, hours: int, min_days: int) ->
     for t, x in counts.items():
         if t < span[0]:
             by_hour.setdefault(t.hour, []).append((t, x))
-    means, pairs = [], []
+    means = []
     for t in span:
         past = by_hour.get(t.hour, [])
         if len(past) < min_days:
             return None
         means.append(trimmed_mean([x for _, x in past]))
-    for hour, past in by_hour.items():
-        if len(past) >= min_days:
-            mu = trimmed_mean([x for _, x in past])
-            pairs += [(mu, x) for t, x in past if t not in span_set]
+    hour_mean = {h: trimmed_mean([x for _, x in past]) for h, past in by_hour.items() if len(past) >= min_days}
+    # The dispersion is estimated on totals over spans of the same length (every earlier span whose hours
+    # all had a run), not on single hours: the hours of one evening share its mood (a quiet Saturday, a
+    # holiday), and treating them as independent would make a quiet evening look impossible.
+    pairs = []
+    for t in counts:
+        window = [t + timedelta(hours=i) for i in range(hours)]
+        if window[-1] < span[0] and all(w in counts and w.hour in hour_mean for w in window) \
+                and not span_set.intersection(window):
+            pairs.append((sum(hour_mean[w.hour] for w in window), sum(counts[w] for w in window)))
     phi = nb_dispersion(pairs)
     observed = sum(counts[t] for t in span)
-    return Collapse(observed, sum(means), nb_lower_tail(observed, means, phi), phi, span[0])
+    total = sum(means)
+    return Collapse(observed, total, nb_lower_tail(observed, [total], phi), phi, span[0])
 
 
 # -- reasons -----------------------------------------------------------------------------------

@@ -255,6 +255,13 @@ def test_outage_in_the_middle_of_a_bad_buzz(sqlite):
         assert "x" in risk.coverage["blind"]
         points = store.risk_series(TOPIC, blind_at, t)  # from the blind alert on, every point says so
         assert points and all(p.blind == ["x"] for p in points)
+        # Not vacuous: with what was collected the risk fell to calm for far more than the exit buckets,
+        # so a policy that read the gap as calm would have resolved the buzz during the outage.
+        from alerts.policy import threshold
+        from vigie.models import Level
+
+        calm = [p for p in points if p.risk < threshold(rt.config.topic(TOPIC), Level.WATCH) - rt.config.detection.hysteresis]
+        assert len(calm) >= 3 * rt.config.detection.exit_buckets
         server.faults.clear()
         server.app.statuses = [status(i, t - timedelta(minutes=3)) for i in range(3)]
         ingest_source(rt, "x", t)
