@@ -344,3 +344,23 @@ def test_status_and_metrics_say_a_source_is_blind(tmp_path):
             assert "vigie_outbox_depth 0.0" in page and 'vigie_detection_lag_seconds{topic="acme"} 0.0' in page
         finally:
             store.close()
+
+
+def test_quota_forecast_warns_before_the_quota_is_spent_and_a_new_window_resets_the_pace():
+    h = collection.SourceHealth(source="x")
+    reset = NOW.timestamp() + 6 * 3600
+    collection.record_query(h, "q", NOW, pages=1, posts=5, error=None,
+                            infos=[{"quota_remaining": 1000, "quota_reset_at": reset}])
+    collection.finish_run(h, NOW, failed=False)
+    assert coverage.assess(h, NOW, CFG) == []  # one sample: no pace yet
+    later = NOW + timedelta(hours=1)
+    collection.record_query(h, "q", later, pages=1, posts=5, error=None,
+                            infos=[{"quota_remaining": 600, "quota_reset_at": reset}])  # 400/h: empty in 1.5 h
+    [reason] = coverage.assess(h, later, CFG)
+    assert reason.kind == "forecast" and not reason.blind and "runs out at 14:30 UTC" in reason.message
+    alert, event = coverage.step("x", [reason], None, later)
+    assert event == "open" and alert.level.value == "warning"  # a warning: still collecting
+    collection.record_query(h, "q", later + STEP, pages=1, posts=5, error=None,
+                            infos=[{"quota_remaining": 900, "quota_reset_at": reset + 3600}])  # a new window
+    assert coverage.assess(h, later + STEP, CFG) == []
+    assert coverage.step("x", [], alert, later + STEP)[1] == "resolve"
