@@ -100,19 +100,7 @@ def test_overdispersion_widens_the_lower_tail_robustly():
 
 # -- collection health persisted on both stores ---------------------------------------------------
 
-@pytest.fixture(params=["sqlite", "elasticsearch"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        s = SqliteStore(tmp_path / "h.db")
-    else:
-        from es_fixtures import osmem_client
-
-        from vigie.store.elasticsearch import ElasticsearchStore
-
-        osmem = request.getfixturevalue("es_osmem")
-        s = ElasticsearchStore(osmem_client(osmem.url), prefix=request.getfixturevalue("es_prefix"))
-    yield s
-    s.close()
+from test_store_contract import store  # noqa: E402,F401  (the contract's SQLite + osmem fixture)
 
 
 def test_health_and_gaps_round_trip_on_every_store(store):
