@@ -663,7 +663,8 @@ def _reassess(rt: Runtime, topics: list[Topic], next_bucket: dict[str, datetime]
         marker = rt.store.get_cursor(REASSESS_CURSOR, topic.id)
         if marker is None or not marker.value.get("from"):
             continue
-        t = bucket_floor(utc(marker.value["from"]), minutes) + step
+        # At most one day back, like a late detector: older risk points keep their partial coverage mark.
+        t = max(bucket_floor(utc(marker.value["from"]), minutes) + step, next_bucket[topic.id] - timedelta(days=1))
         points = []
         while t < next_bucket[topic.id]:
             point = rt.detector.assess(topic, rt.store, t).risk_point()
