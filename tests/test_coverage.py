@@ -352,3 +352,23 @@ def test_quota_forecast_warns_before_the_quota_is_spent_and_a_new_window_resets_
                             infos=[{"quota_remaining": 900, "quota_reset_at": reset + 3600}])  # a new window
     assert coverage.assess(h, later + STEP, CFG) == []
     assert coverage.step("x", [], alert, later + STEP)[1] == "resolve"
+
+
+def test_an_outage_longer_than_the_look_back_leaves_a_permanent_gap(sqlite):
+    with FixtureServer(Mastodon()) as server:
+        rt = runtime(sqlite, server.url, io.StringIO())
+        rt.config.coverage.lookback_hours = {"mastodon": 1}  # what this instance lets a listener page back
+        server.app.statuses = [status(i, NOW - timedelta(minutes=30 - i)) for i in range(3)]
+        assert ingest_source(rt, "x", NOW).ok
+        server.app.revoked = True
+        for hours in (1, 2, 3):
+            assert not ingest_source(rt, "x", NOW + timedelta(hours=hours)).ok
+        assert collection.gaps(sqlite, "x") == []  # still failing: nothing is known lost yet
+        server.app.revoked = False
+        back = NOW + timedelta(hours=3, minutes=5)
+        assert ingest_source(rt, "x", back).ok
+        [gap] = collection.gaps(sqlite, "x")
+        assert (gap.start, gap.end) == (NOW, back - timedelta(hours=1)) and "look-back" in gap.reason
+        assert sqlite.get_cursor(REASSESS_CURSOR, TOPIC).value["from"] == "2026-03-09T14:05:00Z"  # within reach
+        ingest_source(rt, "x", back + STEP)  # a later success records nothing more
+        assert len(collection.gaps(sqlite, "x")) == 1
