@@ -66,8 +66,11 @@ class AlertPolicy:
         return utc(now) - last_resolved.resolved_at < timedelta(minutes=self.cfg.cooldown_minutes)
 
     def step(
-        self, topic: Topic, a: Assessment, current: Alert | None, last_resolved: Alert | None, now: datetime
+        self, topic: Topic, a: Assessment, current: Alert | None, last_resolved: Alert | None, now: datetime,
+        blind: bool = False,
     ) -> AlertEvent | None:
+        """`blind`: a source of the topic is blind over this bucket (alerts/coverage.py): a fall in risk may
+        be a collection gap, not a calm, so calm buckets are not counted (no step-down, no resolve)."""
         if current is None or current.state == AlertState.RESOLVED:
             return self._maybe_open(topic, a, last_resolved, now)
         alert = _copy(current)
@@ -80,6 +83,8 @@ class AlertPolicy:
             return AlertEvent("escalate", alert)
         if a.risk >= threshold(topic, alert.level) - self.cfg.hysteresis:
             alert.calm_buckets, alert.calm_peak = 0, 0.0
+        elif blind:
+            pass  # held: the calm may be the gap (counting resumes when the source sees again)
         else:
             alert.calm_buckets += 1
             alert.calm_peak = max(alert.calm_peak, a.risk)

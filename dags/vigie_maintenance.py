@@ -1,6 +1,7 @@
 """Vigie maintenance: Elasticsearch setup and Kibana dashboards (idempotent, so also right after a
 deploy: trigger this DAG), the daily HTML report, quarantine review counts, retention (posts older than
-the retention period: the ILM policy on Elasticsearch; `Store.purge` on SQLite and on clusters without ILM).
+the retention period: the ILM policy on Elasticsearch; `Store.purge` on SQLite and on clusters without ILM),
+collection health (a red task when a source is blind: vigie/status.py).
 
 Secrets: Elasticsearch and Kibana credentials come from the environment variables named in the config
 (`api_key_env`, ...) and KIBANA_API_KEY / KIBANA_USERNAME + KIBANA_PASSWORD; the report e-mail uses the
@@ -87,7 +88,25 @@ def vigie_maintenance():
         print(line)
         return line
 
+    @task
+    def collection_health() -> dict[str, Any]:
+        """Fails (red, no retry) when a source is blind: a revoked token, a spent quota, a source failing
+        for `coverage.failing_minutes` or whose volume collapsed (`vigie status` tells the details)."""
+        from vigie.status import SourcesBlind, check_collection
+
+        context = get_current_context()
+        config = _config()
+        with af.runtime(config, notifiers=[]) as rt:  # never delivers
+            try:
+                status = check_collection(config, rt.store, af.run_clock(context))
+            except SourcesBlind as exc:
+                raise AirflowFailException(str(exc)) from None
+        for s in status["sources"]:
+            print(f"{s['source']}: {s['state']}, last success {s['last_success'] or '-'}")
+        return {s["source"]: s["state"] for s in status["sources"]}
+
     es_setup() >> kibana_import()
+    collection_health()
     # The report reads the store; keep retention after it so the report still sees yesterday's posts.
     report = daily_report()
     report >> retention()

@@ -169,8 +169,15 @@ class Retrier:
 
     def observe(self, headers: Mapping[str, Any] | None) -> None:
         """After a successful response: when the window is used up, pause before the next call rather
-        than spend a request on a certain 429."""
-        if remaining(headers) == 0:
+        than spend a request on a certain 429. The quota the platform announces is reported with the page
+        (`quota_remaining`, `quota_reset_at` epoch seconds) for collection health (vigie/health.py)."""
+        left = remaining(headers)
+        if left is not None:
+            self._info["quota_remaining"] = left
+            reset = reset_wait(headers, self.clock())
+            if reset is not None:
+                self._info["quota_reset_at"] = round(self.clock() + reset)
+        if left == 0:
             wait = reset_wait(headers, self.clock())
             if wait:
                 self._pause_until = self.clock() + wait

@@ -402,3 +402,31 @@ def test_maintenance_then_ingest_and_detect_on_elasticsearch(
         assert [a.dedup_key for a in store.open_alerts("acme")] == [alerts[0].dedup_key]
     finally:
         store.close()
+
+
+def test_maintenance_health_task_fails_visibly_when_a_source_is_blind(
+    dagbag: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source whose credentials were refused is blind at once: the maintenance DAG's collection_health
+    task goes red (no retry), the other tasks run; once the source succeeds again, the task is green."""
+    from vigie import health as collection
+
+    monkeypatch.setenv("VIGIE_CONFIG", str(demo_config(tmp_path)))
+    at = datetime(2026, 3, 9, 6, tzinfo=timezone.utc)
+    store = SqliteStore(tmp_path / "demo.db")
+    try:
+        h = collection.SourceHealth(source="replay")
+        collection.record_query(h, "*", at - timedelta(minutes=5), pages=0, posts=0,
+                                error=("auth", "HTTP 401: token revoked"), infos=[])
+        collection.finish_run(h, at - timedelta(minutes=5), failed=True)
+        collection.save(store, h, at)
+        st = states(run(dagbag.get_dag("vigie_maintenance"), at))
+        assert st[("collection_health", -1)] == "failed", st
+        assert st[("quarantine_review", -1)] == "success"
+        collection.record_query(h, "*", at, pages=1, posts=3, error=None, infos=[])
+        collection.finish_run(h, at, failed=False)
+        collection.save(store, h, at)
+        st = states(run(dagbag.get_dag("vigie_maintenance"), at + timedelta(days=1)))
+        assert st[("collection_health", -1)] == "success", st
+    finally:
+        store.close()

@@ -55,7 +55,7 @@ def test_ndjson_parses_and_references_only_contained_objects():
             for cid in controls:
                 assert f"controlGroup_{cid}:optionsListDataView" in names
     titles = {o["attributes"]["title"] for o in objs if o["type"] == "dashboard"}
-    assert titles == {"Vigie — radar", "Vigie — crisis room", "Vigie — posts explorer"}
+    assert titles == {"Vigie — radar", "Vigie — crisis room", "Vigie — posts explorer", "Vigie — collection health"}
     views = {o["attributes"]["title"] for o in objs if o["type"] == "index-pattern"}
     assert views == {"vigie-posts", "vigie-alerts", "vigie-risk"}
 

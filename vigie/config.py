@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from datetime import timedelta
 from typing import Annotated, Any, Literal, Union
 
 import yaml
@@ -259,7 +260,16 @@ class ChannelConfig(_Model):
     secret_env: str | None = None
     url: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
+    # Alert kinds this channel takes: "risk" (bad buzz), "coverage" (Vigie blind on a source,
+    # alerts/coverage.py). Default: the console (the ops path) takes both, every other channel risk only,
+    # so a crisis team is not paged because a token expired unless it asks to be.
+    kinds: list[Literal["risk", "coverage"]] | None = None
     _env = field_validator("webhook_env", "token_env", "routing_key_env", "secret_env")(_check_env_name)
+
+    def alert_kinds(self) -> list[str]:
+        if self.kinds is not None:
+            return list(self.kinds)
+        return ["risk", "coverage"] if self.type == "console" else ["risk"]
 
 
 # The environment variable that holds each channel type's secret when the config names none (`*_env`).
@@ -280,6 +290,31 @@ def channel_secret_env(cfg: ChannelConfig) -> str | None:
         return None
     attr, default = CHANNEL_SECRET_ENV[cfg.type]
     return getattr(cfg, attr) or default
+
+
+# How far back each platform lets a listener catch up after an outage (hours): what lies beyond is a
+# permanent gap (vigie/health.py). X recent search: 7 days. Mastodon timelines and Bluesky search page
+# back by id/cursor without a documented time limit (servers prune remote statuses; Bluesky search caps
+# deep pagination): 7 days assumed. Reddit listings stop at ~1000 items whatever their age: 7 days
+# assumed, which busy subreddits do not reach. RSS/Atom feeds keep their last N items: 1 day assumed.
+DEFAULT_LOOKBACK_HOURS = {"x": 24 * 7, "mastodon": 24 * 7, "bluesky": 24 * 7, "reddit": 24 * 7, "feeds": 24,
+                          "replay": 24 * 365}
+
+
+class CoverageConfig(_Model):
+    """When a source counts as blind (alerts/coverage.py)."""
+
+    failing_minutes: float = Field(30, gt=0, description="Minutes of failed runs before a blind alert")
+    collapse_hours: int = Field(3, ge=1, description="Hours of volume judged against the source's baseline")
+    collapse_p: float = Field(1e-4, gt=0, lt=1, description="NB lower-tail probability below which it collapsed")
+    collapse_ratio: float = Field(0.25, gt=0, le=1, description="... and at most this share of the expectation")
+    min_expected: float = Field(20, ge=0, description="Expected posts over the span below which silence proves nothing")
+    min_history_days: int = Field(3, ge=1, description="Days of history at that hour before volume is judged")
+    quota_forecast: bool = True
+    lookback_hours: dict[str, float] = Field(default_factory=dict, description="Per source type, overrides")
+
+    def lookback(self, source_type: str) -> timedelta:
+        return timedelta(hours=self.lookback_hours.get(source_type, DEFAULT_LOOKBACK_HOURS.get(source_type, 24)))
 
 
 class ClockConfig(_Model):
@@ -316,6 +351,7 @@ class VigieConfig(_Model):
     report: ReportConfig = Field(default_factory=ReportConfig)
     clock: ClockConfig = Field(default_factory=ClockConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    coverage: CoverageConfig = Field(default_factory=CoverageConfig)
 
     @model_validator(mode="after")
     def _topic_sources_exist(self) -> "VigieConfig":

@@ -444,7 +444,31 @@ def saved_objects(prefix: str = "vigie") -> list[dict[str, Any]]:
         data_view(ALERTS_VIEW, names.alerts, "Vigie — alerts", "updated_at", ("links.kibana",)),
         data_view(RISK_VIEW, names.risk, "Vigie — risk index", "at"),
     ]
-    return [*views, *visualisations(names), *searches(), *dashboards()]
+    return [*views, *visualisations(names), *searches(), *dashboards(), *collection_health_objects()]
+
+
+COLLECTION_HEALTH_DASHBOARD_ID = "vigie-collection-health"
+
+
+def collection_health_objects() -> list[dict[str, Any]]:
+    """Issue 20: is Vigie blind? The blind alerts (kind coverage: source, reason, since, until) beside the
+    risk curve, whose points record the sources blind over them (`blind` in the risk index). Kept apart
+    from the other builders so the collection-health part changes alone."""
+    blind = saved_search("vigie-blind-alerts", "Vigie — blind sources", ALERTS_VIEW,
+                         ["topic_id", "level", "state", "opened_at", "resolved_at"],
+                         [["opened_at", "desc"]], "kind:coverage",
+                         "Sources Vigie could not see (auth revoked, quota spent, failing, volume collapse) and "
+                         "for how long; `vigie status` tells the details.")
+    board = dashboard(
+        COLLECTION_HEALTH_DASHBOARD_ID, "Vigie — collection health",
+        "Blind sources and the volume they did (not) bring: a gap in mentions with a blind alert over it is "
+        "a collection gap, not a calm.",
+        [("search", "vigie-blind-alerts", 0, 0, 48, 12),
+         ("visualization", "vigie-mentions-by-sentiment", 0, 12, 24, 14),
+         ("visualization", "vigie-share-by-source", 24, 12, 24, 14)],
+        "now-7d",
+    )
+    return [blind, board]
 
 
 def ndjson(prefix: str = "vigie") -> str:

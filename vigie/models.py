@@ -323,6 +323,12 @@ class Alert:
     history: list[dict[str, Any]] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
+    # "risk" (a topic's bad buzz) or "coverage" (Vigie is blind on a source: alerts/coverage.py); channels
+    # choose the kinds they take (`ChannelConfig.kinds`).
+    kind: str = "risk"
+    # Which sources were blind while this alert's risk was assessed ({source: since iso}), or, for a
+    # coverage alert, the blind episode (reasons, since, until): vigie/health.py.
+    coverage: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod
     def make_dedup_key(topic_id: str, opened_at: datetime) -> str:
@@ -372,6 +378,8 @@ class Alert:
                 Delivery(**{**d, "at": utc(d["at"]) if d.get("at") else None}) for d in data.get("deliveries") or []
             ],
             links=dict(data.get("links") or {}),
+            kind=data.get("kind") or "risk",
+            coverage=dict(data.get("coverage") or {}),
         )
 
 
@@ -447,18 +455,21 @@ class RiskPoint:
     level: Level | None = None  # raw level implied by the risk (before hysteresis)
     drivers: dict[str, float] = field(default_factory=dict)  # driver name -> points
     notes: list[str] = field(default_factory=list)
+    # Sources of the topic that were blind (failing, or collapsed) over this bucket's windows: the risk
+    # may be understated there (vigie/health.py). Empty: full coverage.
+    blind: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"topic_id": self.topic_id, "at": iso(self.at), "risk": self.risk,
                 "level": self.level.value if self.level else None, "drivers": dict(self.drivers),
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "blind": list(self.blind)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RiskPoint":
         return cls(topic_id=data["topic_id"], at=utc(data["at"]), risk=float(data["risk"]),
                    level=Level(data["level"]) if data.get("level") else None,
                    drivers={k: float(v) for k, v in (data.get("drivers") or {}).items()},
-                   notes=list(data.get("notes") or []))
+                   notes=list(data.get("notes") or []), blind=list(data.get("blind") or []))
 
 
 def risk_peaks(points: "list[RiskPoint]", per_step: int) -> list[tuple[datetime, float]]:

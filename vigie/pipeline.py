@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from alerts import coverage
 from alerts.detect import Assessment, Detector, floor_time
 from alerts.notify import build_notifiers
 from alerts.notify.outbox import DrainReport, OutboxPolicy, drain, plan
@@ -33,12 +34,14 @@ from vigie.config import Topic, VigieConfig
 from vigie.models import Alert, AlertState, Cursor, Post, iso, utc
 from vigie.links import crisis_room_link
 from vigie.faults import crash_point
+from vigie import health as collection
 from vigie.store import Store, open_store
 from vigie.store.base import Lease, LeaseLost
 
 log = logging.getLogger("vigie.pipeline")
 
 DETECTION_CURSOR = "detection"  # cursor "source" under which detection remembers its last assessed bucket
+REASSESS_CURSOR = "reassess"  # ... and from when a topic's risk points must be re-assessed (after a backfill)
 DETECT_LEASE = "detect-and-deliver"  # one detector (and deliverer) per store at a time
 EVIDENCE_POSTS = 5
 
@@ -217,20 +220,79 @@ def ingest_source(
     """
     now = utc(now) if now else datetime.now(timezone.utc)
     report = SourceReport(source=source_name)
+    health = _load_health(rt, source_name)
     try:
         listener = rt.listener(source_name)
         topics = [t for t in rt.config.topics_for_source(source_name) if topic_ids is None or t.id in topic_ids]
         queries = listener.plan(topics)
     except SourceError as exc:
         report.fail(None, getattr(exc, "kind", "internal"), str(exc))
+        _record_health(rt, health, report, None, now, (0, 0, 0, 0), done=True)
         return report
     except Exception as exc:  # building a listener is library code too (a client constructor may raise)
         report.fail(None, "internal", f"{type(exc).__name__}: {exc}")
+        _record_health(rt, health, report, None, now, (0, 0, 0, 0), done=True)
         return report
     for query in queries:
         report.queries += 1
+        before = (report.pages, report.fetched, len(report.failures), len(report.info))
         _ingest_query(rt, listener, source_name, query, now, report)
+        _record_health(rt, health, report, query.key, now, before, done=False)
+    _record_health(rt, health, report, None, now, None, done=True)
     return report
+
+
+def _load_health(rt: Runtime, source_name: str) -> collection.SourceHealth | None:
+    try:
+        return collection.load(rt.store, source_name)
+    except Exception as exc:  # health is a report on collection; it never stops collection
+        log.warning("source %s: collection health unreadable (%s: %s)", source_name, type(exc).__name__, exc)
+        return None
+
+
+def _record_health(rt: Runtime, health: collection.SourceHealth | None, report: SourceReport, query: str | None,
+                   now: datetime, before: tuple[int, int, int, int] | None, *, done: bool) -> None:
+    """Fold what one query (or, `done`, the whole run) did into the source's persisted health; after a
+    failure streak ends, record what the platform's look-back could not recover and have detection
+    re-assess the buckets the outage touched."""
+    if health is None:
+        return
+    try:
+        if before is not None:
+            pages, fetched, failures, infos = before
+            failed = report.failures[failures:]
+            collection.record_query(health, query, now, pages=report.pages - pages, posts=report.fetched - fetched,
+                                    error=(failed[-1].kind, failed[-1].message) if failed else None,
+                                    infos=report.info[infos:])
+        if done:
+            was_failing = health.failing_since, health.last_success
+            collection.finish_run(health, now, failed=bool(report.failures))
+            if was_failing[0] is not None and not health.failing:
+                _after_recovery(rt, report.source, utc(was_failing[1] or was_failing[0]), now)
+        collection.save(rt.store, health, now)
+    except Exception as exc:
+        log.warning("source %s: collection health not saved (%s: %s)", report.source, type(exc).__name__, exc)
+
+
+def _after_recovery(rt: Runtime, source_name: str, last_seen: datetime, now: datetime) -> None:
+    """The source sees again: its listener has caught up from its cursor as far as the platform lets it
+    (`coverage.lookback_hours`); older than that is a permanent gap. Detection re-assesses the buckets from
+    the last success on (their risk points are replaced, no alert is re-stepped: no second page)."""
+    src_type = getattr(rt.config.sources.get(source_name), "type", "")
+    horizon = now - rt.config.coverage.lookback(src_type)
+    if last_seen < horizon:
+        gap = collection.Gap(source_name, last_seen, horizon,
+                             f"outage longer than the {src_type or 'source'} look-back "
+                             f"({rt.config.coverage.lookback(src_type).total_seconds() / 3600:g} h)")
+        collection.add_gap(rt.store, gap, now)
+        log.warning("source %s: posts between %s and %s could not be recovered (permanent gap)", source_name,
+                    iso(gap.start), iso(gap.end))
+    for topic in rt.config.topics_for_source(source_name):
+        known = rt.store.get_cursor(REASSESS_CURSOR, topic.id)
+        start = max(last_seen, horizon)
+        if known and known.value.get("from"):
+            start = min(start, utc(known.value["from"]))
+        rt.store.set_cursor(Cursor(source=REASSESS_CURSOR, query=topic.id, value={"from": iso(start)}, updated_at=now))
 
 
 class _StoreFailed(Exception):
@@ -351,15 +413,19 @@ def _current_and_last_resolved(store: Store, topic_id: str) -> tuple[Alert | Non
     return current, store.last_alert(topic_id, AlertState.RESOLVED)
 
 
-def detect_topic(rt: Runtime, topic: Topic, now: datetime, *, save: bool = True) -> tuple[Assessment, AlertEvent | None]:
+def detect_topic(rt: Runtime, topic: Topic, now: datetime, *, save: bool = True,
+                 blind_since: dict[str, datetime] | None = None) -> tuple[Assessment, AlertEvent | None]:
     """Assess one topic at `now`, apply the alert policy and persist the alert if it changed (`save=False`:
-    the caller commits it with its outbox entries, `detect_and_deliver`)."""
+    the caller commits it with its outbox entries, `detect_and_deliver`). `blind_since`: the sources blind now
+    and since when (`blind_sources`): recorded on the alert, and no resolve on their account."""
     assessment = rt.detector.assess(topic, rt.store, now)
     current, last_resolved = _current_and_last_resolved(rt.store, topic.id)
-    event = rt.policy.step(topic, assessment, current, last_resolved, now)
+    blind = {s: since for s, since in (blind_since or {}).items() if s in topic_sources(rt, topic) and since <= now}
+    event = rt.policy.step(topic, assessment, current, last_resolved, now, blind=bool(blind))
     if event is None:
         return assessment, None
     alert = event.alert
+    alert.coverage = {"blind": {s: iso(since) for s, since in sorted(blind.items())}} if blind else {}
     if event.kind in ("open", "escalate", "update") or not alert.evidence:
         alert.evidence = _evidence(rt, topic, assessment)
     if rt.config.report.kibana_url:
@@ -512,6 +578,8 @@ def _detect_buckets(rt: Runtime, now: datetime, topic_ids: list[str] | None, lea
         last = utc(cursor.value["at"]) if cursor else end - step
         # A detector started after a long outage does not replay weeks of buckets: one day at most.
         next_bucket[topic.id] = max(last + step, end - timedelta(days=1))
+    blind = blind_sources(rt, now)
+    _reassess(rt, topics, next_bucket, blind, lease)
     events: list[AlertEvent] = []
     drained = False
     t = min(next_bucket.values(), default=end + step)
@@ -520,8 +588,10 @@ def _detect_buckets(rt: Runtime, now: datetime, topic_ids: list[str] | None, lea
         for topic in topics:
             if next_bucket[topic.id] > t:
                 continue
-            assessment, event = detect_topic(rt, topic, t, save=False)
-            points.append(assessment.risk_point())
+            assessment, event = detect_topic(rt, topic, t, save=False, blind_since=blind)
+            point = assessment.risk_point()
+            point.blind = sorted(s for s in topic_sources(rt, topic) if s in blind and blind[s] <= t)
+            points.append(point)
             assessed.append(topic)
             if event is not None:
                 events.append(event)
@@ -537,7 +607,75 @@ def _detect_buckets(rt: Runtime, now: datetime, topic_ids: list[str] | None, lea
             _merge(report.delivery, deliver_outbox(rt, lease))
             drained = True
         t += step
+    coverage_events = _coverage_alerts(rt, now, lease)
+    if coverage_events:
+        events += coverage_events
+        _merge(report.delivery, deliver_outbox(rt, lease))
+        drained = True
     return events, drained
+
+
+# -- coverage: is Vigie blind on a source? (alerts/coverage.py, vigie/health.py) -----------------
+
+def topic_sources(rt: Runtime, topic: Topic) -> list[str]:
+    return list(topic.sources) if topic.sources else list(rt.config.sources)
+
+
+def source_reasons(rt: Runtime, now: datetime) -> dict[str, list[coverage.Reason]]:
+    """Every configured source's blind reasons now (empty list: it sees)."""
+    return {name: coverage.assess(collection.load(rt.store, name), now, rt.config.coverage)
+            for name in rt.config.sources}
+
+
+def blind_sources(rt: Runtime, now: datetime) -> dict[str, datetime]:
+    """Sources blind now, and since when."""
+    out = {}
+    for name, reasons in source_reasons(rt, now).items():
+        blind = [r for r in reasons if r.blind]
+        if blind:
+            out[name] = min(r.since for r in blind)
+    return out
+
+
+def _coverage_alerts(rt: Runtime, now: datetime, lease: Lease) -> list[AlertEvent]:
+    """Open, update or resolve each source's blind alert; committed with the messages it owes."""
+    events = []
+    for name, reasons in source_reasons(rt, now).items():
+        topic_id = coverage.alert_topic(name)
+        current = rt.store.last_alert(topic_id)
+        change = coverage.step(name, reasons, current, now)
+        if change is None:
+            continue
+        alert, kind = change
+        if rt.config.report.kibana_url:
+            alert.links.setdefault("kibana", crisis_room_link(rt.config.report.kibana_url, alert))
+        entries = plan([(alert, kind)], rt.notifiers, rt.store, rt.outbox_policy, bucket_at=now)
+        rt.store.commit_bucket([alert], entries, [], [], lease=lease)
+        events.append(AlertEvent(kind, alert))
+    return events
+
+
+def _reassess(rt: Runtime, topics: list[Topic], next_bucket: dict[str, datetime], blind: dict[str, datetime],
+              lease: Lease) -> None:
+    """After a backfill: re-assess the already assessed buckets the outage touched, replacing their risk
+    points (the curve now shows what was recovered). The alert policy is not stepped again over them, so
+    nothing is re-opened or re-paged: alerts move on from the current bucket, with the full data."""
+    minutes = rt.config.detection.bucket_minutes
+    step = timedelta(minutes=minutes)
+    for topic in topics:
+        marker = rt.store.get_cursor(REASSESS_CURSOR, topic.id)
+        if marker is None or not marker.value.get("from"):
+            continue
+        # At most one day back, like a late detector: older risk points keep their partial coverage mark.
+        t = max(bucket_floor(utc(marker.value["from"]), minutes) + step, next_bucket[topic.id] - timedelta(days=1))
+        points = []
+        while t < next_bucket[topic.id]:
+            point = rt.detector.assess(topic, rt.store, t).risk_point()
+            point.blind = sorted(s for s in topic_sources(rt, topic) if s in blind and blind[s] <= t)
+            points.append(point)
+            t += step
+        done = Cursor(source=REASSESS_CURSOR, query=topic.id, value={}, updated_at=next_bucket[topic.id])
+        rt.store.commit_bucket([], [], points, [done], lease=lease)
 
 
 def run_cycle(rt: Runtime, now: datetime | None = None) -> CycleReport:

@@ -57,6 +57,10 @@ def render(alert: Alert, event: str) -> Text:
     style = STYLE.get(alert.level, "bold")
     out = Text()
     when = iso(alert.updated_at) or ""
+    if alert.kind == "coverage":  # a blind source (alerts/coverage.py): no risk, no evidence
+        out.append(content.title(alert, event), style="bold green" if event == "resolve" else "bold yellow")
+        out.append(f"  {content.summary_line(alert)}  {when}  [{alert.id}]\n")
+        return out
     if event == "resolve":
         out.append(f"✔ RESOLVED · {alert.topic_id}", style="bold green")
         out.append(f"  peak {alert.peak_risk:.0f}/100 ({(alert.peak_level or alert.level).value}), "

@@ -106,6 +106,11 @@ def evidence(alert: Alert, n: int, excerpt_chars: int = 280) -> list[EvidenceVie
 
 def title(alert: Alert, event: str) -> str:
     """'CRISIS · acme — escalated' : level, topic, what happened."""
+    if alert.kind == "coverage":
+        source = alert.coverage.get("source", alert.topic_id)
+        if event == "resolve":
+            return f"RECOVERED · source {source} sees again"
+        return f"BLIND · source {source} — {', '.join(alert.coverage.get('kinds') or ['?'])}"
     if event == "resolve":
         peak = (alert.peak_level or alert.level).value.upper()
         return f"RESOLVED · {alert.topic_id} — peak {peak} {max(alert.peak_risk, alert.risk):.0f}/100"
@@ -114,8 +119,31 @@ def title(alert: Alert, event: str) -> str:
 
 
 def summary_line(alert: Alert) -> str:
+    if alert.kind == "coverage":
+        return coverage_line(alert)
     peak = f" (peak {alert.peak_risk:.0f})" if alert.peak_risk and alert.peak_risk > alert.risk else ""
-    return f"risk {alert.risk:.0f}/100{peak}, state {alert.state.value}"
+    note = coverage_note(alert)
+    return f"risk {alert.risk:.0f}/100{peak}, state {alert.state.value}" + (f" · {note}" if note else "")
+
+
+def coverage_note(alert: Alert) -> str | None:
+    """'x silent since 14:05 UTC: risk may be understated' when sources of the topic were blind while its
+    risk was assessed (vigie/pipeline.py records them on the alert)."""
+    blind = (alert.coverage or {}).get("blind") or {}
+    if not blind:
+        return None
+    parts = [f"{clean(src, 60)} silent since {str(since)[11:16]} UTC" for src, since in sorted(blind.items())]
+    return ", ".join(parts) + ": risk may be understated"
+
+
+def coverage_line(alert: Alert) -> str:
+    """A blind alert's summary: why (the first reason's message), or the gap's extent once resolved."""
+    cov = alert.coverage or {}
+    if alert.state.value == "resolved":
+        since, until = str(cov.get("since", ""))[:16].replace("T", " "), str(cov.get("until", ""))[11:16]
+        return f"blind from {since} to {until} UTC; posts of that span are caught up from the cursor where the platform allows"
+    reasons = cov.get("reasons") or []
+    return clean("; ".join(r.get("message", "") for r in reasons), 400) or "collection stopped"
 
 
 def links(alert: Alert) -> dict[str, str]:

@@ -101,6 +101,7 @@ def build_notifiers(
             log.warning("channel %s disabled (optional: true): %s", name, exc)
             continue
         notifier.rules = rules  # type: ignore[attr-defined]
+        notifier.kinds = cfg.alert_kinds()  # type: ignore[attr-defined]  # which alert kinds it takes
         out.append(notifier)
     if missing:
         raise SecretMissing(

@@ -115,6 +115,8 @@ def plan(items: list[tuple[Alert, str]], notifiers: list[Notifier], store: Store
         snapshot["deliveries"] = []  # the log is read fresh at send time
         key = event_key(alert, event)
         for notifier in notifiers:
+            if alert.kind not in getattr(notifier, "kinds", ("risk", "coverage") if notifier.channel == "console" else ("risk",)):
+                continue  # a coverage alert goes to the ops channels, a bad buzz to the crisis ones
             if event in CLOSING_EVENTS:
                 if not told(notifier.channel, alert, known):
                     continue

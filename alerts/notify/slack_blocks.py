@@ -64,6 +64,9 @@ def blocks(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX) -> list
     lines = [f"*Risk* {alert.risk:.0f}/100"
              + (f" (peak {alert.peak_risk:.0f})" if alert.peak_risk > alert.risk else "")
              + f" · *state* {alert.state.value} · *opened* {iso(alert.opened_at)}"]
+    note = content.coverage_note(alert) if alert.kind != "coverage" else content.coverage_line(alert)
+    if note:
+        lines.append(f":warning: {esc(note)}")
     trend = content.risk_trend(alert)
     if len(trend) > 1:
         lines.append(f"*Trend* `{content.sparkline(trend)}` {trend[0]:.0f} → {trend[-1]:.0f}")

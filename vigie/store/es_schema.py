@@ -170,6 +170,9 @@ def alerts_mappings() -> dict[str, Any]:
             "evidence": _OPAQUE,
             "history": _OPAQUE,
             "links": {"properties": {"kibana": {"type": "keyword", "index": False}}},
+            # Issue 20: "risk" or "coverage" (a blind source); which sources were blind (kept, not indexed).
+            "kind": _KEYWORD,
+            "coverage": _OPAQUE,
         },
     }
 
@@ -190,6 +193,7 @@ def risk_mappings() -> dict[str, Any]:
             "level": _KEYWORD,
             "drivers": {"dynamic": False, "properties": {name: _FLOAT for name in Weights.model_fields}},
             "notes": _STORED_ONLY,
+            "blind": _KEYWORD,  # sources of the topic blind over this bucket (issue 20): gap shading, filters
         },
     }
 
