@@ -69,6 +69,7 @@ class CrisisLexicon:
                     else:
                         self._exact.setdefault(first, []).append(term)
         self._prefix_lengths = sorted(self._prefix)
+        self._memo: dict[str, list[_Term]] = {}
 
     def score(self, text: str, sentiment_score: float = 0.0, lemmas: str | None = None) -> Crisis:
         """`lemmas` (optional, from spaCy) can add categories the surface text missed, never more weight."""
@@ -119,6 +120,16 @@ class CrisisLexicon:
         return Crisis(risk=round(min(1.0, max(0.0, risk)), 4), categories=categories, terms=terms)
 
     def _candidates(self, word: str) -> list[_Term]:
+        """Terms that may start at `word`; memoised per word (a post's words are mostly common ones, and the
+        prefix scan costs more than the match). The memo is emptied when it grows past 100,000 words."""
+        found = self._memo.get(word)
+        if found is None:
+            if len(self._memo) >= 100_000:
+                self._memo.clear()
+            found = self._memo[word] = self._lookup(word)
+        return found
+
+    def _lookup(self, word: str) -> list[_Term]:
         found = list(self._exact.get(word, ()))
         for length in self._prefix_lengths:
             if length > len(word):

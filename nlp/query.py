@@ -55,6 +55,17 @@ class Document:
     lang: str = "und"
     author: str = ""
     source: str = ""
+    _positions: dict[str, list[int]] | None = field(default=None, repr=False, compare=False)
+
+    def positions(self, word: str) -> list[int]:
+        """Indices of the tokens equal to `word` (an index built once per document: a query term looks up
+        its first word instead of scanning every token)."""
+        if self._positions is None:
+            index: dict[str, list[int]] = {}
+            for i, token in enumerate(self.tokens):
+                index.setdefault(token, []).append(i)
+            self._positions = index
+        return self._positions.get(word, [])
 
     @classmethod
     def build(cls, text: str, lang: str | None = None, author: str | None = None, source: str | None = None) -> "Document":
@@ -92,9 +103,14 @@ class Term(Node):
 
     def spans(self, doc: Document) -> list[tuple[int, int]]:
         n = len(self.words)
-        return [(i, i + n) for i in range(len(doc.tokens) - n + 1) if T.words_match_at(self.words, doc.tokens, i)]
+        first, is_prefix = self.words[0]
+        # Where the first word is exact, only its occurrences can start a match (same spans, in order).
+        starts = range(len(doc.tokens) - n + 1) if is_prefix else doc.positions(first)
+        return [(i, i + n) for i in starts if T.words_match_at(self.words, doc.tokens, i)]
 
     def matches(self, doc: Document) -> bool:
+        if len(self.words) == 1 and not self.words[0][1]:
+            return bool(doc.positions(self.words[0][0]))
         return bool(self.spans(doc))
 
 

@@ -46,11 +46,19 @@ _CAPS_WORD = re.compile(r"\b[A-ZÀ-Ý]{3,}\b")
 _WORD = re.compile(r"\b\w{3,}\b")
 
 
-def normalise(text: str) -> str:
-    """The text as the n-gram features see it (see the module docstring)."""
+_PLACEHOLDER = re.compile(r"(?:^| )(?:http|@user)(?= |$)")
+
+
+def normalise(text: str, drop_placeholders: bool = False) -> str:
+    """The text as the n-gram features see it (see the module docstring). With `drop_placeholders`, links
+    and mentions are removed instead of becoming `http` / `@user`: in the public training tweets a link
+    marks news sharing (80 % of neutral French tweets, 67 % of negative ones), not an opinion, and brand
+    posts rarely carry one, so the model must not read "no link" as "negative"."""
     text = T.URL_RE.sub(" http ", text)
     text = T.MENTION_RE.sub(" @user ", text)
     text = _RUN3.sub(r"\1\1", T.fold(text))
+    if drop_placeholders:
+        text = _PLACEHOLDER.sub(" ", text)
     return " ".join(text.split())
 
 
@@ -65,6 +73,8 @@ class FeatureSpec:
     lexicon_weight: float = 1.0  # scale of the dense lexicon features against the L2-normalised n-gram blocks
     # Lexicon features the model may use (the others are zero columns): see DEFAULT_LEXICON_USED.
     lexicon_used: tuple[str, ...] = DEFAULT_LEXICON_USED
+    # Links and mentions left out of the n-grams (see `normalise`); False in models written before.
+    drop_placeholders: bool = True
     version: int = FEATURE_VERSION
 
     @property
@@ -89,7 +99,8 @@ class FeatureSpec:
         return cls(word_bits=int(data["word_bits"]), char_bits=int(data["char_bits"]),
                    word_ngrams=tuple(data["word_ngrams"]), char_ngrams=tuple(data["char_ngrams"]),  # type: ignore[arg-type]
                    lexicon_weight=float(data["lexicon_weight"]),
-                   lexicon_used=tuple(data.get("lexicon_used", LEXICON_FEATURES)), version=int(data["version"]))
+                   lexicon_used=tuple(data.get("lexicon_used", LEXICON_FEATURES)),
+                   drop_placeholders=bool(data.get("drop_placeholders", False)), version=int(data["version"]))
 
     def vectorizers(self) -> tuple[Any, Any]:
         from sklearn.feature_extraction.text import HashingVectorizer
@@ -108,7 +119,7 @@ class FeatureSpec:
                   ) -> sparse.csr_matrix:
         """Feature matrix (n × n_features) of `texts` in `lang`; `lexicon` is a `LexiconSentiment`."""
         words, chars = vectorizers or self.vectorizers()
-        normalised = [normalise(t) for t in texts]
+        normalised = [normalise(t, self.drop_placeholders) for t in texts]
         dense = lexicon_features(texts, lang, lexicon) * self._lexicon_scale()
         return sparse.hstack([words.transform(normalised), chars.transform(normalised), sparse.csr_matrix(dense)],
                              format="csr")

@@ -270,7 +270,8 @@ def card_markdown(model: LinearModel, cv: CrossValidation | None, command: str, 
         "",
         f"- **What**: multinomial logistic regression (scikit-learn, L2, C={meta['training']['C']}) over hashed word "
         f"1-2-grams (2^{model.spec.word_bits}), character {model.spec.char_ngrams[0]}-{model.spec.char_ngrams[1]}-grams "
-        f"(2^{model.spec.char_bits}) and {len(model.spec.lexicon_used)} lexicon features "
+        f"(2^{model.spec.char_bits}){' without links and mentions' if model.spec.drop_placeholders else ''} "
+        f"and {len(model.spec.lexicon_used)} lexicon features "
         f"({', '.join(model.spec.lexicon_used)}: VADER / vader-fr after Vigie's overlay of idioms, negation, emoji "
         "and elongation, plus flags); each training post also seen once with its n-grams removed (weight "
         f"{meta['training'].get('lexicon_copy', 0)}), so words never seen in training leave the lexicon's reading; "

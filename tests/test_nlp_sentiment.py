@@ -91,3 +91,25 @@ def test_model_name_and_labels() -> None:
     assert backend.name == "lexicon-fr-en/1"
     assert backend.score(["génial"], ["fr"])[0].model == "lexicon-fr-en/1"
     assert [label_for(x) for x in (-0.5, -0.05, 0.0, 0.049, 0.05)] == ["neg", "neg", "neu", "neu", "pos"]
+
+
+def test_faster_french_negation_check_scores_exactly_like_vader_fr() -> None:
+    """`_french_vader_class` only speeds up vaderSentiment_fr's negation check: same scores, word for word."""
+    import warnings
+
+    from nlp.sentiment import _french_vader_class
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from vaderSentiment_fr.vaderSentiment import SentimentIntensityAnalyzer
+
+    original, fast = SentimentIntensityAnalyzer(), _french_vader_class()()
+    texts = [
+        "Je ne suis pas content du tout", "pas bon, jamais satisfait", "Ce n'est pas mal finalement",
+        "Rien de bien, aucun plaisir", "Super produit, je recommande", "sans intérêt mais pas nul",
+        "Pas super top génial", "JAMAIS content, NUL", "c'est pas terrible pas terrible", "bon",
+        "ni bon ni mauvais, pas vraiment satisfaisant", "Il n'est plus du tout agréable",
+    ]
+    for text in texts:
+        assert fast.polarity_scores(text) == original.polarity_scores(text), text
+    assert any(fast.polarity_scores(t)["compound"] != 0 for t in texts)

@@ -148,6 +148,17 @@ def test_normalisation_matches_the_public_data_conventions() -> None:
     assert normalise("@Brivolle  C'est NUUUUL https://t.co/x") == "@user c'est nuul http"
 
 
+def test_links_and_mentions_are_left_out_of_the_ngrams_of_new_models_only() -> None:
+    # A link marks news sharing in the training tweets, not an opinion: new models do not see it ...
+    assert normalise("@Brivolle  C'est NUUUUL https://t.co/x @a", drop_placeholders=True) == "c'est nuul"
+    assert normalise("httpie ou pas", drop_placeholders=True) == "httpie ou pas"  # a word, not a link
+    assert FeatureSpec().drop_placeholders
+    # ... while a model file written before the option keeps reading them as it was trained.
+    old = {k: v for k, v in FeatureSpec().to_json().items() if k != "drop_placeholders"}
+    assert FeatureSpec.from_json(old).drop_placeholders is False
+    assert FeatureSpec.from_json(FeatureSpec().to_json()) == FeatureSpec()
+
+
 # -- labelled files ---------------------------------------------------------------------------------------
 
 def test_reads_csv_jsonl_and_the_text_labels_pair(tmp_path: Path) -> None:

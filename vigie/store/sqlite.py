@@ -217,16 +217,18 @@ class SqliteStore:
             existing = self._existing_docs(list(latest))
             self._db.execute("BEGIN")
             try:
+                changed = []
                 for post in latest.values():
                     doc = json.dumps(post.to_dict(), ensure_ascii=False, sort_keys=True)
                     before = existing.get(post.id)
                     if before == doc:
                         continue
-                    self._write_post(post, doc)
+                    changed.append((post, doc))
                     if before is None:
                         result.inserted += 1
                     else:
                         result.updated += 1
+                self._write_posts(changed)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -242,24 +244,18 @@ class SqliteStore:
                 out[pid] = doc
         return out
 
-    def _write_post(self, post: Post, doc: str) -> None:
-        analysis = post.analysis
-        created = _epoch(post.created_at)
-        author_key = post.author.id or post.author.handle
-        self._db.execute(
-            """INSERT INTO posts (id, source, created_at, author_key, followers, engagement, sentiment_label,
-                   sentiment_score, crisis_risk, crisis_categories, near_dup_cluster, doc, relation)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
-               ON CONFLICT(id) DO UPDATE SET source=excluded.source, created_at=excluded.created_at,
-                   author_key=excluded.author_key, followers=excluded.followers, engagement=excluded.engagement,
-                   sentiment_label=excluded.sentiment_label, sentiment_score=excluded.sentiment_score,
-                   crisis_risk=excluded.crisis_risk, crisis_categories=excluded.crisis_categories,
-                   near_dup_cluster=excluded.near_dup_cluster, doc=excluded.doc, relation=excluded.relation""",
-            (
+    def _write_posts(self, changed: list[tuple[Post, str]]) -> None:
+        """Rows of the changed posts and their topics, three statements for the whole batch (executemany
+        reuses one prepared statement): one round per post was most of the store's time."""
+        rows, topic_rows = [], []
+        for post, doc in changed:
+            analysis = post.analysis
+            created = _epoch(post.created_at)
+            rows.append((
                 post.id,
                 post.source,
                 created,
-                author_key,
+                post.author.id or post.author.handle,
                 post.reach,
                 post.engagement.total,
                 analysis.sentiment.label if analysis else None,
@@ -269,13 +265,22 @@ class SqliteStore:
                 analysis.near_dup_cluster if analysis else None,
                 doc,
                 post.relation,
-            ),
-        )
-        self._db.execute("DELETE FROM post_topics WHERE post_id = ?", (post.id,))
+            ))
+            topic_rows.extend((topic, created, post.id) for topic in _topics_of(post))
         self._db.executemany(
-            "INSERT OR IGNORE INTO post_topics (topic_id, created_at, post_id) VALUES (?,?,?)",
-            [(topic, created, post.id) for topic in _topics_of(post)],
+            """INSERT INTO posts (id, source, created_at, author_key, followers, engagement, sentiment_label,
+                   sentiment_score, crisis_risk, crisis_categories, near_dup_cluster, doc, relation)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT(id) DO UPDATE SET source=excluded.source, created_at=excluded.created_at,
+                   author_key=excluded.author_key, followers=excluded.followers, engagement=excluded.engagement,
+                   sentiment_label=excluded.sentiment_label, sentiment_score=excluded.sentiment_score,
+                   crisis_risk=excluded.crisis_risk, crisis_categories=excluded.crisis_categories,
+                   near_dup_cluster=excluded.near_dup_cluster, doc=excluded.doc, relation=excluded.relation""",
+            rows,
         )
+        self._db.executemany("DELETE FROM post_topics WHERE post_id = ?", [(post.id,) for post, _ in changed])
+        self._db.executemany("INSERT OR IGNORE INTO post_topics (topic_id, created_at, post_id) VALUES (?,?,?)",
+                             topic_rows)
 
     def get_post(self, post_id: str) -> Post | None:
         with self._lock:
