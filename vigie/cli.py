@@ -347,7 +347,8 @@ def _register_subcommands() -> None:
     for command in (backtest, report, samples, alerts_group):
         cli.add_command(command)
     for module, attr in (("vigie.cli_es", "es"), ("vigie.cli_kibana", "kibana"), ("alerts.cli_notify", "notify"),
-                         ("vigie.cli_deliver", "deliver")):
+                         ("vigie.cli_deliver", "deliver"), ("vigie.cli_serve", "serve"),
+                         ("vigie.cli_feedback", "feedback")):
         cli.add_command(getattr(__import__(module, fromlist=[attr]), attr))
 
 

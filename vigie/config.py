@@ -297,6 +297,30 @@ class ReportConfig(_Model):
     kibana_url: str | None = None
 
 
+class AllowedActors(_Model):
+    """Who may act on alerts from Slack and PagerDuty (empty = anyone who reached `vigie serve` with a
+    valid signature). Slack: user ids, members of user groups (S...) or of channels (C...)."""
+
+    slack_users: list[str] = Field(default_factory=list)
+    slack_groups: list[str] = Field(default_factory=list)
+    slack_channels: list[str] = Field(default_factory=list)
+    pagerduty_services: list[str] = Field(default_factory=list)
+
+
+class ServeConfig(_Model):
+    """`vigie serve`: Slack interactivity (HTTP or Socket Mode), PagerDuty webhooks, signed links."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    public_url: str | None = Field(None, description="Base URL of `vigie serve` as people reach it (signed links)")
+    link_ttl_hours: float = Field(72, gt=0, le=24 * 30)
+    slack_signing_secret_env: str = "SLACK_SIGNING_SECRET"
+    slack_app_token_env: str | None = Field(None, description="xapp- token: Slack Socket Mode (no public URL)")
+    pagerduty_webhook_secret_env: str = "PAGERDUTY_WEBHOOK_SECRET"
+    link_secret_env: str = "VIGIE_LINK_SECRET"
+    allowed: AllowedActors = Field(default_factory=AllowedActors)
+
+
 class VigieConfig(_Model):
     topics: list[Topic] = Field(min_length=1)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
@@ -307,6 +331,7 @@ class VigieConfig(_Model):
     report: ReportConfig = Field(default_factory=ReportConfig)
     clock: ClockConfig = Field(default_factory=ClockConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
 
     @model_validator(mode="after")
     def _topic_sources_exist(self) -> "VigieConfig":

@@ -51,7 +51,12 @@ class PagerDutyOptions(CommonOptions):
     source: str = "vigie"
 
 
-OPTION_MODELS: dict[str, type[CommonOptions]] = {"email": EmailOptions, "webhook": WebhookOptions, "pagerduty": PagerDutyOptions}
+class SlackBotOptions(CommonOptions):
+    interactive: bool = Field(False, description="Real buttons (Acknowledge, Resolve, ...) answered by `vigie serve`")
+
+
+OPTION_MODELS: dict[str, type[CommonOptions]] = {"email": EmailOptions, "webhook": WebhookOptions, "pagerduty": PagerDutyOptions,
+                                                 "slack_bot": SlackBotOptions}
 
 
 def _options(index: int, cfg: ChannelConfig) -> tuple[CommonOptions, Rules]:
@@ -129,7 +134,7 @@ def _build_one(i: int, cfg: ChannelConfig, name: str, opts: Any, retry: RetryPol
             raise ConfigError(f"channels[{i}] (slack_bot): `channel` is required (a channel id such as C0123456789 or #crisis-room)")
         token = _secret(cfg, f"channel {name} (Slack bot token)")
         return SlackBotNotifier(token, cfg.channel, min_level=level, channel=name, base_url=cfg.url, retry=retry,
-                                timeout=opts.timeout_s, evidence_posts=opts.evidence_posts)
+                                timeout=opts.timeout_s, evidence_posts=opts.evidence_posts, interactive=opts.interactive)
     if cfg.type == "pagerduty":
         from alerts.notify.pagerduty import PagerDutyNotifier
 

@@ -66,12 +66,15 @@ class SlackBotNotifier:
     """Slack bot token: chat.postMessage / chat.update (scopes: chat:write, plus chat:write.public to post
     in public channels the bot was not invited to)."""
 
+    notes = True  # human actions (alerts/actions.py) are threaded as notes and the parent is updated in place
+
     def __init__(self, token: str, slack_channel: str, *, min_level: Level = Level.WARNING, channel: str = "slack_bot",
                  base_url: str | None = None, retry: RetryPolicy | None = None, timeout: float = 10,
-                 evidence_posts: int = 5):
+                 evidence_posts: int = 5, interactive: bool = False):
         self.channel = channel
         self.min_level = min_level
         self.slack_channel = slack_channel
+        self.interactive = interactive  # real buttons (Block Kit actions), answered by `vigie serve`
         self.retry = retry or RetryPolicy()
         self.evidence_posts = evidence_posts
         self._token = token
@@ -102,18 +105,32 @@ class SlackBotNotifier:
             thread = self.thread_of(alert)
             assert thread is not None  # resume_possible said so
             channel_id, ts = thread
-            self._call("chat_update", channel=channel_id, ts=ts,
-                       **slack_blocks.message(alert, "update" if event != "resolve" else "resolve", self.evidence_posts))
+            self._call("chat_update", channel=channel_id, ts=ts, **self._parent(alert, event))
             return f"{channel_id}/{ts}#resumed"
 
         return attempt(self.channel, event, alert, call, self.retry, [self._token])
 
+    def _parent(self, alert: Alert, event: str) -> dict[str, Any]:
+        state = "resolve" if event == "resolve" or alert.state.value == "resolved" else "update"
+        return slack_blocks.message(alert, state, self.evidence_posts, self.interactive)
+
     def _send(self, alert: Alert, event: str) -> str:
         thread = self.thread_of(alert)
+        if event == "note":
+            if thread is None:
+                raise SendError("no Slack message of this alert to thread a note under", retryable=False)
+            channel_id, ts = thread
+            from alerts.actions import describe, records
+
+            done = records(alert)
+            reply = self._call("chat_postMessage", channel=channel_id, thread_ts=ts, unfurl_links=False,
+                               unfurl_media=False, **slack_blocks.note_message(alert, describe(done[-1]) if done else ""))
+            self._call("chat_update", channel=channel_id, ts=ts, **self._parent(alert, event))
+            return f"{channel_id}/{ts}#{reply.get('ts')}"
         if thread is None:
             # First message for this alert on this channel (open, or an escalation past min_level).
             data = self._call("chat_postMessage", channel=self.slack_channel, unfurl_links=False, unfurl_media=False,
-                              **slack_blocks.message(alert, event, self.evidence_posts))
+                              **slack_blocks.message(alert, event, self.evidence_posts, self.interactive))
             return f"{data['channel']}/{data['ts']}"
         channel_id, ts = thread
         # Reply in the thread first (the event), then rewrite the parent (the current state). Updating
@@ -121,8 +138,7 @@ class SlackBotNotifier:
         reply = self._call("chat_postMessage", channel=channel_id, thread_ts=ts, unfurl_links=False, unfurl_media=False,
                            reply_broadcast=(event == "escalate" and alert.level == Level.CRISIS),
                            **slack_blocks.message(alert, event, self.evidence_posts))
-        self._call("chat_update", channel=channel_id, ts=ts, **slack_blocks.message(alert, "update" if event != "resolve" else "resolve",
-                                                                                      self.evidence_posts))
+        self._call("chat_update", channel=channel_id, ts=ts, **self._parent(alert, event))
         return f"{channel_id}/{ts}#{reply.get('ts')}"
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:

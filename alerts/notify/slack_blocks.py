@@ -55,7 +55,39 @@ def fallback_text(alert: Alert, event: str) -> str:
     return _cap(esc(f"{content.title(alert, event)}: {content.summary_line(alert)}"), 3000)
 
 
-def blocks(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX) -> list[dict[str, Any]]:
+# Interactive buttons (Slack bot with `options.interactive: true` and `vigie serve` receiving the clicks):
+# action_id "vigie:<action>", value = the alert id; the overflow menu of an evidence post carries
+# "<alert id>|<post index>|<label>" (option values are capped at 150 characters, post ids are not).
+BUTTONS = (("acknowledge", "Acknowledge", "primary"), ("resolve", "Resolve", None), ("false_alarm", "False alarm", None),
+           ("real_crisis", "Real crisis", "danger"), ("mute_2h", "Mute 2 h", None))
+RELABELS = (("negative", "Sentiment wrong: negative"), ("neutral", "Sentiment wrong: neutral"),
+            ("positive", "Sentiment wrong: positive"))
+
+
+def action_buttons(alert: Alert) -> dict[str, Any]:
+    elements = []
+    for action, label, style in BUTTONS:
+        button: dict[str, Any] = {"type": "button", "action_id": f"vigie:{action}", "value": alert.id,
+                                  "text": {"type": "plain_text", "text": label}}
+        if style:
+            button["style"] = style
+        elements.append(button)
+    return {"type": "actions", "block_id": f"vigie_actions:{alert.id}", "elements": elements}
+
+
+def relabel_menu(alert: Alert, index: int) -> dict[str, Any]:
+    return {"type": "overflow", "action_id": f"vigie:sentiment_wrong:{index}",
+            "options": [{"text": {"type": "plain_text", "text": text}, "value": f"{alert.id}|{index}|{label}"}
+                        for label, text in RELABELS]}
+
+
+def note_message(alert: Alert, note: str) -> dict[str, Any]:
+    """The thread note of a human action (alerts/actions.py `describe`)."""
+    text = esc(f"{alert.topic_id}: {note}")
+    return {"text": _cap(text, 3000), "blocks": [{"type": "context", "elements": [mrkdwn(text, CONTEXT_MAX)]}]}
+
+
+def blocks(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX, interactive: bool = False) -> list[dict[str, Any]]:
     emoji = "✅" if event == "resolve" else content.LEVEL_EMOJI.get(alert.level, "")
     header = f"{emoji} {content.title(alert, event)}".strip()
     out: list[dict[str, Any]] = [
@@ -79,7 +111,7 @@ def blocks(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX) -> list
     posts = content.evidence(alert, max(EVIDENCE_MIN, min(EVIDENCE_MAX, evidence_posts)), excerpt_chars=500)
     if posts and event != "resolve":
         out.append({"type": "divider"})
-        for p in posts:
+        for i, p in enumerate(posts):
             meta = (f"*@{esc(p.author)}* · {p.followers} followers · {p.engagement} interactions"
                     + (f" · {esc(p.sentiment)}" if p.sentiment else ""))
             # The excerpt is quoted with `>` at the start of the line: Slack's quote syntax is the literal
@@ -87,8 +119,13 @@ def blocks(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX) -> list
             body = f"{meta}\n>{esc(p.excerpt)}"
             if p.url:
                 body += "\n" + link(p.url, "Open post")
-            out.append({"type": "section", "text": mrkdwn(body)})
+            section: dict[str, Any] = {"type": "section", "text": mrkdwn(body)}
+            if interactive:
+                section["accessory"] = relabel_menu(alert, i)
+            out.append(section)
 
+    if interactive and event != "resolve" and alert.state.value != "resolved":
+        out.append(action_buttons(alert))
     buttons = [
         {"type": "button", "text": {"type": "plain_text", "text": _cap(f"Open {name}", BUTTON_TEXT_MAX)},
          "url": url, "action_id": f"vigie_link_{i}"}
@@ -102,8 +139,8 @@ def blocks(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX) -> list
     return out[:MAX_BLOCKS]
 
 
-def message(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX) -> dict[str, Any]:
-    return {"text": fallback_text(alert, event), "blocks": blocks(alert, event, evidence_posts)}
+def message(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX, interactive: bool = False) -> dict[str, Any]:
+    return {"text": fallback_text(alert, event), "blocks": blocks(alert, event, evidence_posts, interactive)}
 
 
 def digest_message(items: list[tuple[Alert, str]]) -> dict[str, Any]:
