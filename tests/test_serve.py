@@ -215,3 +215,68 @@ def test_chromium_opens_a_one_click_link_and_sees_the_confirmation_page(rig):
     assert "Confirm: Mute the topic for 2 hours" in run.stdout and 'id="confirm"' in run.stdout
     assert "dircom@acme.example" in run.stdout
     assert records(rig.alert()) == []  # opening the link did not act
+
+
+# -- Slack Socket Mode: a local websocket server speaking the envelope/ack protocol ----------------------
+
+class SocketModeServer:
+    """apps.connections.open (on the Web API stand-in) hands out this server's ws:// URL; on connect it
+    says hello, then sends each queued envelope and records the acks (`{"envelope_id": ...}`)."""
+
+    def __init__(self):
+        from websockets.sync.server import serve
+
+        self.acks: list[dict] = []
+        self.outgoing: list[dict] = []
+        self.connected = threading.Event()
+        self._server = serve(self._handler, "127.0.0.1", 0)
+        self.url = f"ws://127.0.0.1:{self._server.socket.getsockname()[1]}/link/?ticket=t1"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def _handler(self, ws):
+        ws.send(json.dumps({"type": "hello", "num_connections": 1,
+                            "connection_info": {"app_id": "A0VIGIE"}, "debug_info": {"host": "local"}}))
+        self.connected.set()
+        sent = 0
+        while True:
+            while sent < len(self.outgoing):
+                ws.send(json.dumps(self.outgoing[sent]))
+                sent += 1
+            try:
+                message = ws.recv(timeout=0.1)
+            except TimeoutError:
+                continue
+            except Exception:
+                return
+            data = json.loads(message)
+            if "envelope_id" in data:
+                self.acks.append(data)
+
+    def stop(self):
+        self._server.shutdown()
+
+
+def test_socket_mode_button_click_acts_without_a_public_url(tmp_path, receiver, monkeypatch):
+    from vigie.serve import socket_mode
+
+    ws = SocketModeServer()
+    receiver.script("/api/apps.connections.open", *[Reply(200, {"ok": True, "url": ws.url})] * 5)
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-A0VIGIE-socket-test")
+    rig = ServeRig(tmp_path, receiver, monkeypatch, extra="  slack_app_token_env: SLACK_APP_TOKEN\n")
+    handler = socket_mode(rig.config, rig.service, rig.service.slack_client)
+    try:
+        assert handler is not None and ws.connected.wait(10)
+        [opened] = receiver.to("/api/apps.connections.open")
+        assert opened.headers["authorization"] == "Bearer xapp-1-A0VIGIE-socket-test"
+        ws.outgoing.append({"envelope_id": "env-1", "type": "interactive", "accepts_response_payload": False,
+                            "payload": block_actions(ALERT_ID, "resolve", user="U0ALICE")})
+        alert = rig.wait_for(lambda a: records(a))
+        assert alert.state.value == "resolved" and records(alert)[0]["via"] == "slack"
+        deadline = time.monotonic() + 5
+        while not ws.acks and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ws.acks[0]["envelope_id"] == "env-1"
+        assert pd_acks(receiver) == ["resolve"]
+    finally:
+        handler.close() if handler is not None else None
+        ws.stop()
