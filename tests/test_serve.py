@@ -270,12 +270,13 @@ def test_socket_mode_button_click_acts_without_a_public_url(tmp_path, receiver, 
         assert opened.headers["authorization"] == "Bearer xapp-1-A0VIGIE-socket-test"
         ws.outgoing.append({"envelope_id": "env-1", "type": "interactive", "accepts_response_payload": False,
                             "payload": block_actions(ALERT_ID, "resolve", user="U0ALICE")})
-        alert = rig.wait_for(lambda a: records(a))
+        alert = rig.wait_for(lambda a: records(a), timeout=20)
         assert alert.state.value == "resolved" and records(alert)[0]["via"] == "slack"
         deadline = time.monotonic() + 5
         while not ws.acks and time.monotonic() < deadline:
             time.sleep(0.05)
         assert ws.acks[0]["envelope_id"] == "env-1"
+        wait_requests(receiver, "/v2/enqueue")
         assert pd_acks(receiver) == ["resolve"]
     finally:
         handler.close() if handler is not None else None

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from alerts.notify.i18n import EN, Translate
 from vigie.models import Alert, Driver, Level
 
 LEVEL_EMOJI = {Level.WATCH: "🟡", Level.WARNING: "🟠", Level.CRISIS: "🔴"}
@@ -21,6 +22,7 @@ EVENT_VERB = {
     "update": "updated",
     "resolve": "resolved",
     "acknowledge": "acknowledged",
+    "note": "noted",
 }
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -104,18 +106,29 @@ def evidence(alert: Alert, n: int, excerpt_chars: int = 280) -> list[EvidenceVie
     return out
 
 
-def title(alert: Alert, event: str) -> str:
-    """'CRISIS · acme — escalated' : level, topic, what happened."""
+def level_name(level: Level, _: Translate = EN) -> str:
+    return _(level.value.upper())
+
+
+def title(alert: Alert, event: str, _: Translate = EN) -> str:
+    """'CRISIS · acme — escalated' : level, topic, what happened (in the channel's language)."""
     if event == "resolve":
-        peak = (alert.peak_level or alert.level).value.upper()
-        return f"RESOLVED · {alert.topic_id} — peak {peak} {max(alert.peak_risk, alert.risk):.0f}/100"
-    verb = EVENT_VERB.get(event, event)
-    return f"{alert.level.value.upper()} · {alert.topic_id} — {verb}"
+        peak = level_name(alert.peak_level or alert.level, _)
+        return _("RESOLVED · {topic} — peak {peak} {risk}/100", topic=alert.topic_id, peak=peak,
+                 risk=f"{max(alert.peak_risk, alert.risk):.0f}")
+    verb = _(EVENT_VERB.get(event, event))
+    return f"{level_name(alert.level, _)} · {alert.topic_id} — {verb}"
 
 
-def summary_line(alert: Alert) -> str:
-    peak = f" (peak {alert.peak_risk:.0f})" if alert.peak_risk and alert.peak_risk > alert.risk else ""
-    return f"risk {alert.risk:.0f}/100{peak}, state {alert.state.value}"
+def summary_line(alert: Alert, _: Translate = EN) -> str:
+    peak = _(" (peak {peak})", peak=f"{alert.peak_risk:.0f}") if alert.peak_risk and alert.peak_risk > alert.risk else ""
+    return _("risk {risk}/100{peak}, state {state}", risk=f"{alert.risk:.0f}", peak=peak, state=_(alert.state.value))
+
+
+def driver_name(name: str, _: Translate = EN) -> str:
+    """A risk driver's name in the channel's language (English keeps the driver's id: "negative_volume";
+    French: "volume négatif"). The explanation that follows comes from detection, in English."""
+    return _(name)
 
 
 def links(alert: Alert) -> dict[str, str]:
