@@ -130,15 +130,28 @@ def muted_until(alerts: list[Alert | None], at: datetime) -> datetime | None:
     return max(running) if running else None
 
 
-def describe(rec: dict[str, Any]) -> str:
-    """A one-line English record of an action (the notes channels write use the message catalogue)."""
+def _english(msgid: str, **values: Any) -> str:
+    return msgid.format(**values) if values else msgid
+
+
+def describe(rec: dict[str, Any], _: Any = _english) -> str:
+    """A one-line record of an action; `_` is a channel's translator (alerts/notify/i18n.py), passed in
+    because this module may not import notify."""
     if not rec:
         return ""
-    what = rec.get("action", "?").replace("_", " ")
-    extra = f" until {rec['until']}" if rec.get("until") else ""
+    what = _(ACTION_NAMES.get(rec.get("action", ""), str(rec.get("action"))))
+    who = {"who": rec.get("by"), "via": rec.get("via"), "at": rec.get("at")}
     if rec.get("label"):
-        extra = f" on post {rec.get('post_id')} ({rec.get('was') or '?'} → {rec['label']})"
-    return f"{what}{extra} by {rec.get('by')} via {rec.get('via')} at {rec.get('at')}"
+        return _("{what} on post {post} ({was} → {label}) by {who} via {via} at {at}", what=what,
+                 post=rec.get("post_id"), was=_(rec.get("was") or "?"), label=_(rec["label"]), **who)
+    if rec.get("until"):
+        return _("{what} until {until} by {who} via {via} at {at}", what=what, until=rec["until"], **who)
+    return _("{what} by {who} via {via} at {at}", what=what, **who)
+
+
+ACTION_NAMES = {"acknowledge": "Acknowledged", "resolve": "Resolved", "false_alarm": "Marked false alarm",
+                "real_crisis": "Marked real crisis", "mute_2h": "Topic muted for 2 h",
+                "mute_24h": "Topic muted for 24 h", "sentiment_wrong": "Sentiment corrected"}
 
 
 @dataclass

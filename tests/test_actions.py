@@ -159,7 +159,7 @@ def test_notes_thread_on_slack_only_and_each_note_is_its_own_message(store, serv
     perform(store, CONFIG, channels(server), req("sentiment_wrong", by="U1", minutes=2, post_id="replay:1", label="neutral"))
     notes = [r.json for r in server.to("/api/chat.postMessage")]
     assert len(notes) == 2 and all(n["thread_ts"] == "1700000000.000100" for n in notes)
-    assert "mute 2h until" in notes[0]["text"] and "neutral" in notes[1]["text"]
+    assert "Topic muted for 2 h until" in notes[0]["text"] and "neutral" in notes[1]["text"]
     assert server.to("/v2/enqueue") == []  # PagerDuty has no notes
     stored = store.get_alert(make_alert().id)
     assert [r["action"] for r in records(stored)] == ["mute_2h", "sentiment_wrong"]
