@@ -37,7 +37,7 @@ def catalogue(language: str) -> dict[str, str]:
 
 
 def translator(language: str = "en") -> Translate:
-    """`_("Risk {risk}/100", risk=62)`: the translated text, formatted."""
+    """A translate function: `_(msgid, **values)` is the translated text, formatted."""
     table = catalogue(language)
 
     def _(msgid: str, **values: Any) -> str:
