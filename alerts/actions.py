@@ -94,6 +94,10 @@ def apply(alert: Alert, req: ActionRequest) -> Outcome:
     for h in records(alert):
         if h.get("key") == key and (req.action not in MUTES or utc(h["until"]) > at):
             return Outcome(alert, False, EVENT.get(req.action, "note"), h)
+    if req.action == "acknowledge" and alert.acknowledged_by is not None:
+        # Acknowledged another way (`vigie alerts ack`, a verdict): the first acknowledgement stands.
+        earlier = {"action": "acknowledge", "by": alert.acknowledged_by, "at": iso(alert.acknowledged_at), "via": "earlier"}
+        return Outcome(alert, False, "acknowledge", earlier)
     out = Alert.from_dict(alert.to_dict())
     rec: dict[str, Any] = {"at": iso(at), "event": "action", "action": req.action, "key": key, "by": req.actor.strip(),
                            "via": req.via, "level": out.level.value, "risk": out.risk}

@@ -43,6 +43,9 @@ def test_false_alarm_keeps_the_drivers_of_the_moment_and_stops_paging():
     # A verdict on an alert someone already acknowledged is a note, not a second acknowledge.
     later = apply(out.alert, req("real_crisis", by="bob", minutes=3))
     assert later.changed and later.event == "note" and later.alert.acknowledged_by == "alice"
+    # Acknowledging after that (or after `vigie alerts ack`) changes nothing: the first one stands.
+    again = apply(later.alert, req("acknowledge", by="carol", minutes=4))
+    assert not again.changed and again.record["by"] == "alice"
 
 
 def test_resolve_closes_and_a_second_resolve_changes_nothing():

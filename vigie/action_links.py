@@ -3,7 +3,8 @@
 Token = base64url(JSON claims) "." base64url(HMAC-SHA256(secret, that first part)). The secret comes from
 the environment (`VIGIE_LINK_SECRET`, registered with the scrubber so it never reaches a log); rotating it
 invalidates every link in flight. Anyone holding the link can do that one action on that one alert until
-it expires, so links are short-lived (`serve.link_ttl_hours`) and the action is idempotent.
+it expires, so links are short-lived (a channel's `options.action_links_ttl_hours`, 72 h by default) and the action
+is idempotent.
 
 Opening the link (GET) only shows a confirmation page; the action is done by the page's POST button, so
 mail scanners and link previews that fetch URLs never act.

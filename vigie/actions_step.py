@@ -16,7 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from alerts.actions import ActionRequest, Outcome, apply
+from alerts.actions import ActionRefused, ActionRequest, Allowed, Outcome, apply, records
+
+# What the app layer (`vigie serve`, the CLI) uses, from the pipeline (house rules: apps import the
+# pipeline and the core, not detection).
+__all__ = ["ActionBusy", "ActionRefused", "ActionRequest", "ActionResult", "Allowed", "owed_entries", "perform", "records"]
 from alerts.notify.outbox import DrainReport, OutboxPolicy, drain, plan, told
 from vigie.config import VigieConfig
 from vigie.pipeline import new_owner, store_lease

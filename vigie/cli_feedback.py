@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from alerts.actions import records
+from vigie.actions_step import records
 from vigie.config import ConfigError, load_config
 from vigie.store import open_store
 

@@ -312,8 +312,6 @@ class ServeConfig(_Model):
 
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
-    public_url: str | None = Field(None, description="Base URL of `vigie serve` as people reach it (signed links)")
-    link_ttl_hours: float = Field(72, gt=0, le=24 * 30)
     slack_signing_secret_env: str = "SLACK_SIGNING_SECRET"
     slack_app_token_env: str | None = Field(None, description="xapp- token: Slack Socket Mode (no public URL)")
     pagerduty_webhook_secret_env: str = "PAGERDUTY_WEBHOOK_SECRET"

@@ -31,10 +31,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
-from alerts.actions import ActionRefused, ActionRequest, Allowed
 from vigie import secrets
 from vigie.action_links import BadLink, link_secret, verify
-from vigie.actions_step import ActionBusy, ActionResult, perform
+from vigie.actions_step import ActionBusy, ActionRefused, ActionRequest, ActionResult, Allowed, perform
 from vigie.config import VigieConfig
 from vigie.models import Alert
 from vigie.store import open_store
