@@ -281,3 +281,34 @@ def test_socket_mode_button_click_acts_without_a_public_url(tmp_path, receiver, 
     finally:
         handler.close() if handler is not None else None
         ws.stop()
+
+
+def test_vigie_serve_command_starts_and_answers_healthz(tmp_path, receiver, monkeypatch):
+    import os
+    import socket
+    import sys
+    from pathlib import Path
+
+    rig = ServeRig(tmp_path, receiver, monkeypatch)  # writes the config and sets the secrets
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-m", "vigie.cli", "serve", "--config", str(rig.config_path), "--port", str(port)],
+                            env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read() if proc.poll() is not None else "timeout"
+                time.sleep(0.2)
+        assert r.json()["ok"] is True
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    for secret in ("xoxb-serve-test", "rk-serve-test", LINK_SECRET):
+        assert secret not in out

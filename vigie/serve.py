@@ -253,7 +253,11 @@ def build_app(config: VigieConfig, service: ActionService) -> Any:
             return PlainTextResponse("expected a form field `payload` holding JSON", 400)
 
         def run() -> None:
-            message = service.handle_slack(payload)
+            try:
+                message = service.handle_slack(payload)
+            except Exception as exc:  # after the 200: tell the person rather than fail silently
+                log.error("Slack action failed: %s", type(exc).__name__)
+                message = "Not done: Vigie could not record this action (see the `vigie serve` log); try again."
             if message:
                 service.reply_ephemeral(payload, message)
 
@@ -273,7 +277,10 @@ def build_app(config: VigieConfig, service: ActionService) -> Any:
             return PlainTextResponse("expected JSON", 400)
         from starlette.concurrency import run_in_threadpool
 
-        outcome = await run_in_threadpool(service.handle_pagerduty, data)
+        try:
+            outcome = await run_in_threadpool(service.handle_pagerduty, data)
+        except ActionBusy as exc:  # PagerDuty retries a webhook answered with a 5xx
+            return JSONResponse({"result": f"busy: {exc}"}, status_code=503)
         return JSONResponse({"result": outcome})
 
     async def link(request: Request) -> Response:
@@ -300,6 +307,8 @@ def build_app(config: VigieConfig, service: ActionService) -> Any:
             result = await run_in_threadpool(service.act, req)
         except (ActionRefused, ActionBusy) as exc:
             return page("Not done", f'<p class="error">{html.escape(str(exc))}</p>', 409)
+        except KeyError:
+            return page("Unknown alert", "<p class=\"error\">This alert is not in Vigie's store.</p>", 404)
         if not result.changed:
             return page("Already done", summary + f"<p>{html.escape(result.outcome.note)}</p>")
         return page("Done", summary + f'<p id="done">{html.escape(result.outcome.note)}</p>')
