@@ -20,7 +20,7 @@ def serve(config_path: str, host: str | None, port: int | None) -> None:
     Environment: SLACK_SIGNING_SECRET, SLACK_APP_TOKEN (Socket Mode, with serve.slack_app_token_env),
     PAGERDUTY_WEBHOOK_SECRET, VIGIE_LINK_SECRET and the channels' own secrets.
     Example:
-      vigie serve --config vigie.yml --port 8080
+      vigie serve --config vigie.yml --port 8090
     """
     import uvicorn
 

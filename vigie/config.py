@@ -311,7 +311,7 @@ class ServeConfig(_Model):
     """`vigie serve`: Slack interactivity (HTTP or Socket Mode), PagerDuty webhooks, signed links."""
 
     host: str = "127.0.0.1"
-    port: int = Field(8080, ge=0, le=65535)
+    port: int = Field(8090, ge=0, le=65535)  # 8080 is Airflow's web server (`make airflow`)
     slack_signing_secret_env: str = "SLACK_SIGNING_SECRET"
     slack_app_token_env: str | None = Field(None, description="xapp- token: Slack Socket Mode (no public URL)")
     pagerduty_webhook_secret_env: str = "PAGERDUTY_WEBHOOK_SECRET"
