@@ -102,6 +102,48 @@ def ack(alert_id: str, by: str, config_path: str) -> None:
         store.close()
 
 
+@alerts.command("act")
+@click.argument("alert_id")
+@click.argument("action", type=click.Choice(["acknowledge", "resolve", "false_alarm", "real_crisis", "mute_2h",
+                                             "mute_24h", "sentiment_wrong"]))
+@click.option("--by", "by", required=True, help="Who acts (name or handle).")
+@click.option("--post", "post_id", default=None, help="sentiment_wrong: the evidence post's id.")
+@click.option("--label", default=None, type=click.Choice(["negative", "neutral", "positive"]),
+              help="sentiment_wrong: the right label.")
+@_CONFIG
+def act(alert_id: str, action: str, by: str, post_id: str | None, label: str | None, config_path: str) -> None:
+    """Do what the Slack buttons, PagerDuty and the e-mail links do, from a shell: recorded with who, when
+    and `via cli`, synced to the channels through the outbox.
+
+    \b
+    Examples:
+      vigie alerts act 3f2a9c1b7d0e false_alarm --by alice --config samples/demo/vigie.yml
+      vigie alerts act 3f2a9c1b7d0e sentiment_wrong --post replay:42 --label neutral --by alice
+    """
+    from alerts.actions import ActionRefused, ActionRequest
+    from alerts.notify import build_notifiers
+    from vigie.actions_step import ActionBusy, perform
+
+    config = load_config(config_path)
+    store = _store(config_path)
+    try:
+        req = ActionRequest(action, alert_id, by, "cli", datetime.now(timezone.utc), post_id=post_id, label=label)
+        try:
+            result = perform(store, config, build_notifiers(config.channels), req)
+        except KeyError:
+            raise click.ClickException(f"no alert with id {alert_id!r} in the store (see `vigie alerts list`)") from None
+        except (ActionRefused, ActionBusy) as exc:
+            raise click.ClickException(str(exc)) from None
+        if not result.changed:
+            click.echo(f"already done: {result.outcome.note}; nothing changed")
+            return
+        for d in result.delivery.deliveries:
+            click.echo(f"  {d.channel}: {d.status}{' - ' + d.error if d.error else ''}")
+        click.echo(f"alert {alert_id}: {result.outcome.note}")
+    finally:
+        store.close()
+
+
 TREND_WIDTH = 36  # characters of the risk trend
 
 

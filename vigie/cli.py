@@ -349,7 +349,8 @@ def _register_subcommands() -> None:
     for module, attr in (("vigie.cli_nlp", "nlp"), ("vigie.cli_es", "es"), ("vigie.cli_kibana", "kibana"),
                          ("alerts.cli_notify", "notify"), ("vigie.cli_deliver", "deliver"),
                          ("vigie.cli_export", "export"), ("alerts.cli_trends", "trends"),
-                         ("vigie.cli_status", "status"), ("vigie.cli_status", "metrics")):
+                         ("vigie.cli_status", "status"), ("vigie.cli_status", "metrics"),
+                         ("vigie.cli_serve", "serve"), ("vigie.cli_feedback", "feedback")):
         cli.add_command(getattr(__import__(module, fromlist=[attr]), attr))
 
 

@@ -341,6 +341,28 @@ class ReportConfig(_Model):
     kibana_url: str | None = None
 
 
+class AllowedActors(_Model):
+    """Who may act on alerts from Slack and PagerDuty (empty = anyone who reached `vigie serve` with a
+    valid signature). Slack: user ids, members of user groups (S...) or of channels (C...)."""
+
+    slack_users: list[str] = Field(default_factory=list)
+    slack_groups: list[str] = Field(default_factory=list)
+    slack_channels: list[str] = Field(default_factory=list)
+    pagerduty_services: list[str] = Field(default_factory=list)
+
+
+class ServeConfig(_Model):
+    """`vigie serve`: Slack interactivity (HTTP or Socket Mode), PagerDuty webhooks, signed links."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8090, ge=0, le=65535)  # 8080 is Airflow's web server (`make airflow`)
+    slack_signing_secret_env: str = "SLACK_SIGNING_SECRET"
+    slack_app_token_env: str | None = Field(None, description="xapp- token: Slack Socket Mode (no public URL)")
+    pagerduty_webhook_secret_env: str = "PAGERDUTY_WEBHOOK_SECRET"
+    link_secret_env: str = "VIGIE_LINK_SECRET"
+    allowed: AllowedActors = Field(default_factory=AllowedActors)
+
+
 class VigieConfig(_Model):
     topics: list[Topic] = Field(min_length=1)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
@@ -352,6 +374,7 @@ class VigieConfig(_Model):
     clock: ClockConfig = Field(default_factory=ClockConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     coverage: CoverageConfig = Field(default_factory=CoverageConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
 
     @model_validator(mode="after")
     def _topic_sources_exist(self) -> "VigieConfig":

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from alerts import coverage
+from alerts.actions import muted_until
 from alerts.detect import Assessment, Detector, floor_time
 from alerts.notify import build_notifiers
 from alerts.notify.outbox import DrainReport, OutboxPolicy, drain, plan
@@ -31,7 +32,7 @@ from listeners.guard import guarded
 from nlp.pipeline import Analyzer
 from vigie.clock import check_now, future_reason, latest_allowed
 from vigie.config import Topic, VigieConfig
-from vigie.models import Alert, AlertState, Cursor, Post, iso, utc
+from vigie.models import Alert, AlertState, Cursor, Level, Post, iso, utc
 from vigie.links import crisis_room_link
 from vigie.faults import crash_point
 from vigie import health as collection
@@ -424,6 +425,13 @@ def detect_topic(rt: Runtime, topic: Topic, now: datetime, *, save: bool = True,
     event = rt.policy.step(topic, assessment, current, last_resolved, now, blind=bool(blind))
     if event is None:
         return assessment, None
+    if event.notify and muted_until([current, last_resolved], now) is not None:
+        # A person muted the topic (alerts/actions.py, "Mute 2 h / 24 h"): nothing opens, and the current
+        # alert's steps are kept silent, except a rise to crisis, which still pages.
+        if event.kind == "open":
+            return assessment, None
+        if not (event.kind == "escalate" and event.alert.level == Level.CRISIS):
+            event.notify = False
     alert = event.alert
     alert.coverage = {"blind": {s: iso(since) for s, since in sorted(blind.items())}} if blind else {}
     if event.kind in ("open", "escalate", "update") or not alert.evidence:

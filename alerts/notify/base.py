@@ -19,7 +19,7 @@ from vigie.secrets import register, scrub
 
 log = logging.getLogger("vigie.notify")
 
-EVENTS = ("open", "escalate", "update", "resolve", "acknowledge")
+EVENTS = ("open", "escalate", "update", "resolve", "acknowledge", "note")  # note: a human action, Slack bot only
 
 
 @runtime_checkable

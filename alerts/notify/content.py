@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from alerts.notify.i18n import EN, Translate
 from vigie.models import Alert, Driver, Level
 
 LEVEL_EMOJI = {Level.WATCH: "🟡", Level.WARNING: "🟠", Level.CRISIS: "🔴"}
@@ -21,6 +22,7 @@ EVENT_VERB = {
     "update": "updated",
     "resolve": "resolved",
     "acknowledge": "acknowledged",
+    "note": "noted",
 }
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -104,46 +106,61 @@ def evidence(alert: Alert, n: int, excerpt_chars: int = 280) -> list[EvidenceVie
     return out
 
 
-def title(alert: Alert, event: str) -> str:
-    """'CRISIS · acme — escalated' : level, topic, what happened."""
+def level_name(level: Level, _: Translate = EN) -> str:
+    return _(level.value.upper())
+
+
+def title(alert: Alert, event: str, _: Translate = EN) -> str:
+    """'CRISIS · acme — escalated' : level, topic, what happened (in the channel's language)."""
     if alert.kind == "coverage":
         source = alert.coverage.get("source", alert.topic_id)
         if event == "resolve":
-            return f"RECOVERED · source {source} sees again"
-        return f"BLIND · source {source} — {', '.join(alert.coverage.get('kinds') or ['?'])}"
+            return _("RECOVERED · source {source} sees again", source=source)
+        return _("BLIND · source {source} — {kinds}", source=source,
+                 kinds=", ".join(alert.coverage.get("kinds") or ["?"]))
     if event == "resolve":
-        peak = (alert.peak_level or alert.level).value.upper()
-        return f"RESOLVED · {alert.topic_id} — peak {peak} {max(alert.peak_risk, alert.risk):.0f}/100"
-    verb = EVENT_VERB.get(event, event)
-    return f"{alert.level.value.upper()} · {alert.topic_id} — {verb}"
+        peak = level_name(alert.peak_level or alert.level, _)
+        return _("RESOLVED · {topic} — peak {peak} {risk}/100", topic=alert.topic_id, peak=peak,
+                 risk=f"{max(alert.peak_risk, alert.risk):.0f}")
+    verb = _(EVENT_VERB.get(event, event))
+    return f"{level_name(alert.level, _)} · {alert.topic_id} — {verb}"
 
 
-def summary_line(alert: Alert) -> str:
+def summary_line(alert: Alert, _: Translate = EN) -> str:
     if alert.kind == "coverage":
-        return coverage_line(alert)
-    peak = f" (peak {alert.peak_risk:.0f})" if alert.peak_risk and alert.peak_risk > alert.risk else ""
-    note = coverage_note(alert)
-    return f"risk {alert.risk:.0f}/100{peak}, state {alert.state.value}" + (f" · {note}" if note else "")
+        return coverage_line(alert, _)
+    peak = _(" (peak {peak})", peak=f"{alert.peak_risk:.0f}") if alert.peak_risk and alert.peak_risk > alert.risk else ""
+    line = _("risk {risk}/100{peak}, state {state}", risk=f"{alert.risk:.0f}", peak=peak, state=_(alert.state.value))
+    note = coverage_note(alert, _)
+    return line + (f" · {note}" if note else "")
 
 
-def coverage_note(alert: Alert) -> str | None:
+def coverage_note(alert: Alert, _: Translate = EN) -> str | None:
     """'x silent since 14:05 UTC: risk may be understated' when sources of the topic were blind while its
     risk was assessed (vigie/pipeline.py records them on the alert)."""
     blind = (alert.coverage or {}).get("blind") or {}
     if not blind:
         return None
-    parts = [f"{clean(src, 60)} silent since {str(since)[11:16]} UTC" for src, since in sorted(blind.items())]
-    return ", ".join(parts) + ": risk may be understated"
+    parts = [_("{source} silent since {time} UTC", source=clean(src, 60), time=str(since)[11:16])
+             for src, since in sorted(blind.items())]
+    return _("{sources}: risk may be understated", sources=", ".join(parts))
 
 
-def coverage_line(alert: Alert) -> str:
+def coverage_line(alert: Alert, _: Translate = EN) -> str:
     """A blind alert's summary: why (the first reason's message), or the gap's extent once resolved."""
     cov = alert.coverage or {}
     if alert.state.value == "resolved":
         since, until = str(cov.get("since", ""))[:16].replace("T", " "), str(cov.get("until", ""))[11:16]
-        return f"blind from {since} to {until} UTC; posts of that span are caught up from the cursor where the platform allows"
+        return _("blind from {since} to {until} UTC; posts of that span are caught up where the platform allows",
+                 since=since, until=until)
     reasons = cov.get("reasons") or []
-    return clean("; ".join(r.get("message", "") for r in reasons), 400) or "collection stopped"
+    return clean("; ".join(r.get("message", "") for r in reasons), 400) or _("collection stopped")
+
+
+def driver_name(name: str, _: Translate = EN) -> str:
+    """A risk driver's name in the channel's language (English keeps the driver's id: "negative_volume";
+    French: "volume négatif"). The explanation that follows comes from detection, in English."""
+    return _(name)
 
 
 def links(alert: Alert) -> dict[str, str]:

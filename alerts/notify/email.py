@@ -12,79 +12,102 @@ from __future__ import annotations
 import html
 import smtplib
 import ssl
+from typing import Any
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from alerts.notify import content
 from alerts.notify.base import RetryPolicy, SendError, attempt
+from alerts.notify.i18n import EN, Translate, translator
 from vigie.models import Alert, Delivery, Level, iso
 
 # SMTP reply codes: 4xx are transient (retry), 5xx permanent (a wrong address, auth refused).
 _TRANSIENT = range(400, 500)
 
 
-def plain_text(alert: Alert, event: str, evidence_posts: int = 5) -> str:
-    lines = [content.title(alert, event), content.summary_line(alert), f"Opened {iso(alert.opened_at)} · alert {alert.id}", ""]
+# Signed one-click links (vigie/action_links.py), in this order, with their catalogue labels.
+LINK_LABELS = {"acknowledge": "Acknowledge", "resolve": "Resolve", "false_alarm": "False alarm",
+               "real_crisis": "Real crisis", "mute_2h": "Mute 2 h", "mute_24h": "Mute 24 h"}
+
+
+def plain_text(alert: Alert, event: str, evidence_posts: int = 5, _: Translate = EN,
+               actions: dict[str, str] | None = None) -> str:
+    lines = [content.title(alert, event, _), content.summary_line(alert, _),
+             _("Opened {at} · alert {id}", at=iso(alert.opened_at), id=alert.id), ""]
     trend = content.risk_trend(alert)
     if len(trend) > 1:
-        lines += [f"Trend {content.sparkline(trend)} {trend[0]:.0f} -> {trend[-1]:.0f}", ""]
+        lines += [_("Trend") + f" {content.sparkline(trend)} {trend[0]:.0f} -> {trend[-1]:.0f}", ""]
     if event != "resolve":
         drivers = content.top_drivers(alert)
         if drivers:
-            lines.append("Why:")
-            lines += [f"  + {d.points:.0f} pts {d.name}: {content.clean(d.explanation, 300)}" for d in drivers]
+            lines.append(_("Why:"))
+            lines += [f"  + {d.points:.0f} pts {content.driver_name(d.name, _)}: {content.clean(d.explanation, 300)}" for d in drivers]
             lines.append("")
         posts = content.evidence(alert, evidence_posts, excerpt_chars=500)
         if posts:
-            lines.append("Evidence:")
+            lines.append(_("Evidence:"))
             for i, p in enumerate(posts, 1):
-                lines.append(f"  {i}. @{p.author} ({p.followers} followers, {p.engagement} interactions)")
+                lines.append(f"  {i}. @{p.author} (" + _("{n} followers", n=p.followers) + ", "
+                             + _("{n} interactions", n=p.engagement) + ")")
                 lines.append(f"     \"{p.excerpt}\"")
                 if p.url:
                     lines.append(f"     {p.url}")
             lines.append("")
+    if actions and event != "resolve":
+        lines.append(_("Act on this alert (each link asks for confirmation):"))
+        lines += [f"  {_(LINK_LABELS[a])}: {url}" for a, url in actions.items() if a in LINK_LABELS]
+        lines.append("")
     for name, value in {**content.links(alert), **content.local_paths(alert)}.items():
         lines.append(f"{name}: {value}")
     return "\n".join(lines) + "\n"
 
 
-def html_body(alert: Alert, event: str, evidence_posts: int = 5) -> str:
+def html_body(alert: Alert, event: str, evidence_posts: int = 5, _: Translate = EN,
+              actions: dict[str, str] | None = None) -> str:
     e = html.escape
     color = content.LEVEL_COLOR.get(alert.level, "#333")
     parts = [
         "<!doctype html><html><body style=\"font-family:sans-serif\">",
-        f"<h2 style=\"color:{color}\">{e(content.title(alert, event))}</h2>",
-        f"<p><b>{e(content.summary_line(alert))}</b><br>opened {e(iso(alert.opened_at) or '')} · alert <code>{e(alert.id)}</code></p>",
+        f"<h2 style=\"color:{color}\">{e(content.title(alert, event, _))}</h2>",
+        f"<p><b>{e(content.summary_line(alert, _))}</b><br>"
+        + e(_("Opened {at} · alert {id}", at=iso(alert.opened_at) or "", id=alert.id)) + "</p>",
     ]
     trend = content.risk_trend(alert)
     if len(trend) > 1:
-        parts.append(f"<p>Trend <code>{e(content.sparkline(trend))}</code> {trend[0]:.0f} → {trend[-1]:.0f}</p>")
+        parts.append(f"<p>{e(_('Trend'))} <code>{e(content.sparkline(trend))}</code> {trend[0]:.0f} → {trend[-1]:.0f}</p>")
     if event != "resolve":
         drivers = content.top_drivers(alert)
         if drivers:
-            parts.append("<h3>Why</h3><ul>")
-            parts += [f"<li><b>{e(d.name)}</b> +{d.points:.0f} pts — {e(content.clean(d.explanation, 300))}</li>" for d in drivers]
+            parts.append(f"<h3>{e(_('Why'))}</h3><ul>")
+            parts += [f"<li><b>{e(content.driver_name(d.name, _))}</b> +{d.points:.0f} pts — {e(content.clean(d.explanation, 300))}</li>"
+                      for d in drivers]
             parts.append("</ul>")
         posts = content.evidence(alert, evidence_posts, excerpt_chars=500)
         if posts:
-            parts.append("<h3>Evidence</h3>")
+            parts.append(f"<h3>{e(_('Evidence'))}</h3>")
             for p in posts:
-                link = f" · <a href=\"{e(p.url, quote=True)}\">open post</a>" if p.url else ""
-                parts.append(f"<p><b>@{e(p.author)}</b> · {e(p.followers)} followers · {e(p.engagement)} interactions{link}"
-                             f"<br><q>{e(p.excerpt)}</q></p>")
+                link = f" · <a href=\"{e(p.url, quote=True)}\">{e(_('open post'))}</a>" if p.url else ""
+                parts.append(f"<p><b>@{e(p.author)}</b> · {e(_('{n} followers', n=p.followers))} · "
+                             f"{e(_('{n} interactions', n=p.engagement))}{link}<br><q>{e(p.excerpt)}</q></p>")
+        if actions:
+            parts.append("<p>" + " · ".join(f"<a href=\"{e(url, quote=True)}\">{e(_(LINK_LABELS[a]))}</a>"
+                                            for a, url in actions.items() if a in LINK_LABELS) + "</p>")
     for name, url in content.links(alert).items():
-        parts.append(f"<p><a href=\"{e(url, quote=True)}\">Open {e(name)}</a></p>")
+        parts.append(f"<p><a href=\"{e(url, quote=True)}\">{e(_('Open {name}', name=name))}</a></p>")
     for name, path in content.local_paths(alert).items():
         parts.append(f"<p>{e(name)}: <code>{e(path)}</code></p>")
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def build_message(alert: Alert, event: str, sender: str, to: list[str], evidence_posts: int = 5) -> EmailMessage:
+def build_message(alert: Alert, event: str, sender: str, to: list[str], evidence_posts: int = 5, _: Translate = EN,
+                  cc: list[str] | None = None, actions: dict[str, str] | None = None) -> EmailMessage:
     msg = EmailMessage()
-    msg["Subject"] = f"[Vigie] {content.title(alert, event)} — risk {alert.risk:.0f}/100"
+    msg["Subject"] = f"[Vigie] {content.title(alert, event, _)} — " + _("risk {risk}/100", risk=f"{alert.risk:.0f}")
     msg["From"] = sender
     msg["To"] = ", ".join(to)
+    if cc and alert.level == Level.CRISIS and event in ("open", "escalate"):
+        msg["Cc"] = ", ".join(cc)  # `mention:` on a crisis: these people are called in
     msg["Date"] = format_datetime(alert.updated_at)
     msg["Message-ID"] = make_msgid("vigie")
     # Threading in mail clients: every event of an alert refers to the same root id.
@@ -95,8 +118,8 @@ def build_message(alert: Alert, event: str, sender: str, to: list[str], evidence
         msg["In-Reply-To"] = root
         msg["References"] = root
     msg["X-Vigie-Alert"] = alert.id
-    msg.set_content(plain_text(alert, event, evidence_posts))
-    msg.add_alternative(html_body(alert, event, evidence_posts), subtype="html")
+    msg.set_content(plain_text(alert, event, evidence_posts, _, actions))
+    msg.add_alternative(html_body(alert, event, evidence_posts, _, actions), subtype="html")
     return msg
 
 
@@ -128,7 +151,8 @@ class EmailNotifier:
     def __init__(self, *, host: str, port: int = 587, tls: str = "starttls", sender: str, to: list[str],
                  username: str | None = None, password: str | None = None, ca_file: str | None = None,
                  min_level: Level = Level.WARNING, channel: str = "email", retry: RetryPolicy | None = None,
-                 timeout: float = 10, evidence_posts: int = 5):
+                 timeout: float = 10, evidence_posts: int = 5, language: str = "en",
+                 cc_on_crisis: list[str] | None = None, action_links: Any = None):
         if tls == "none" and password:
             raise ValueError("email channel: refusing to send an SMTP password without TLS (tls: none)")
         self.channel = channel
@@ -141,6 +165,9 @@ class EmailNotifier:
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
         self.evidence_posts = evidence_posts
+        self._ = translator(language)
+        self.cc_on_crisis = list(cc_on_crisis or [])
+        self.action_links = action_links  # alert -> {action: signed URL}, or None
 
     def _context(self) -> ssl.SSLContext:
         ctx = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else ssl.create_default_context()
@@ -148,7 +175,8 @@ class EmailNotifier:
         return ctx
 
     def send(self, alert: Alert, event: str) -> Delivery:
-        msg = build_message(alert, event, self.sender, self.to, self.evidence_posts)
+        actions = self.action_links(alert) if self.action_links and event != "resolve" else None
+        msg = build_message(alert, event, self.sender, self.to, self.evidence_posts, self._, self.cc_on_crisis, actions)
         return attempt(self.channel, event, alert, lambda: self._send(msg), self.retry, [self._password])
 
     def send_digest(self, items: list[tuple[Alert, str]]) -> Delivery:

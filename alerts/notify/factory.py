@@ -9,7 +9,7 @@ out with a warning instead, unless `strict=True` (`vigie notify test`), where it
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -31,9 +31,18 @@ class CommonOptions(BaseModel):
     timeout_s: float = Field(10, gt=0)
     retry_attempts: int = Field(4, ge=1, le=10)
     evidence_posts: int = Field(5, ge=3, le=5)
+    language: Literal["en", "fr"] = Field("en", description="Language of every text Vigie writes on this channel")
 
 
-class EmailOptions(CommonOptions):
+class LinkOptions(CommonOptions):
+    # Base URL of `vigie serve` as recipients reach it: messages then carry signed one-click action links
+    # (vigie/action_links.py), signed with the secret in VIGIE_LINK_SECRET.
+    action_links_url: str | None = Field(None, pattern=r"^https?://[^\s<>|\"']+$")
+    action_links_ttl_hours: float = Field(72, gt=0, le=24 * 30)
+
+
+class EmailOptions(LinkOptions):
+    mention: list[str] = Field(default_factory=list, description="CC on a crisis (open, or escalation to crisis)")
     host: str
     port: int = Field(587, ge=1, le=65535)
     tls: str = Field("starttls", pattern="^(starttls|ssl|none)$", description="none is only for a local relay")
@@ -51,7 +60,30 @@ class PagerDutyOptions(CommonOptions):
     source: str = "vigie"
 
 
-OPTION_MODELS: dict[str, type[CommonOptions]] = {"email": EmailOptions, "webhook": WebhookOptions, "pagerduty": PagerDutyOptions}
+SLACK_MENTION = r"^[SUW][A-Z0-9]{2,}$"
+
+
+class SlackWebhookOptions(CommonOptions):
+    mention: str | None = Field(None, pattern=SLACK_MENTION, description="User group (S...) or user (U...) called on a crisis")
+
+
+class SlackBotOptions(SlackWebhookOptions):
+    interactive: bool = Field(False, description="Real buttons (Acknowledge, Resolve, ...) answered by `vigie serve`")
+
+
+class TeamsMention(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(description="Entra ID object id or UPN (user@tenant) of the person called on a crisis")
+    name: str
+
+
+class TeamsOptions(LinkOptions):
+    mention: TeamsMention | None = None
+
+
+OPTION_MODELS: dict[str, type[CommonOptions]] = {"email": EmailOptions, "webhook": WebhookOptions, "pagerduty": PagerDutyOptions,
+                                                 "slack_bot": SlackBotOptions, "slack_webhook": SlackWebhookOptions,
+                                                 "teams": TeamsOptions}
 
 
 def _options(index: int, cfg: ChannelConfig) -> tuple[CommonOptions, Rules]:
@@ -111,6 +143,26 @@ def build_notifiers(
     return out
 
 
+def _link_maker(opts: Any, name: str) -> Any:
+    """alert -> {action: signed URL} for a channel with `action_links_url`, else None."""
+    if not opts.action_links_url:
+        return None
+    from datetime import datetime, timedelta, timezone
+
+    from vigie.action_links import BadLink, action_links, link_secret
+
+    try:
+        secret = link_secret()
+    except BadLink as exc:
+        raise SecretMissing(f"{exc} (channel {name} has action_links_url)") from None
+    ttl = timedelta(hours=opts.action_links_ttl_hours)
+
+    def make(alert: Any) -> dict[str, str]:
+        return action_links(opts.action_links_url, secret, alert.id, f"{name} recipients", datetime.now(timezone.utc), ttl)
+
+    return make
+
+
 def _build_one(i: int, cfg: ChannelConfig, name: str, opts: Any, retry: RetryPolicy, console: Any) -> Notifier:
     level = Level(cfg.min_level)
     if cfg.type == "console":
@@ -122,7 +174,7 @@ def _build_one(i: int, cfg: ChannelConfig, name: str, opts: Any, retry: RetryPol
 
         url = _secret(cfg, f"channel {name} (Slack incoming webhook URL)")
         return SlackWebhookNotifier(url, min_level=level, channel=name, retry=retry, timeout=opts.timeout_s,
-                                    evidence_posts=opts.evidence_posts)
+                                    evidence_posts=opts.evidence_posts, language=opts.language, mention=opts.mention)
     if cfg.type == "slack_bot":
         from alerts.notify.slack import SlackBotNotifier
 
@@ -130,7 +182,8 @@ def _build_one(i: int, cfg: ChannelConfig, name: str, opts: Any, retry: RetryPol
             raise ConfigError(f"channels[{i}] (slack_bot): `channel` is required (a channel id such as C0123456789 or #crisis-room)")
         token = _secret(cfg, f"channel {name} (Slack bot token)")
         return SlackBotNotifier(token, cfg.channel, min_level=level, channel=name, base_url=cfg.url, retry=retry,
-                                timeout=opts.timeout_s, evidence_posts=opts.evidence_posts)
+                                timeout=opts.timeout_s, evidence_posts=opts.evidence_posts, interactive=opts.interactive,
+                                language=opts.language, mention=opts.mention)
     if cfg.type == "pagerduty":
         from alerts.notify.pagerduty import PagerDutyNotifier
 
@@ -142,7 +195,9 @@ def _build_one(i: int, cfg: ChannelConfig, name: str, opts: Any, retry: RetryPol
 
         url = _secret(cfg, f"channel {name} (Teams Workflows webhook URL)")
         return TeamsNotifier(url, min_level=level, channel=name, retry=retry, timeout=opts.timeout_s,
-                             evidence_posts=opts.evidence_posts)
+                             evidence_posts=opts.evidence_posts, language=opts.language,
+                             mention=opts.mention.model_dump() if opts.mention else None,
+                             action_links=_link_maker(opts, name))
     if cfg.type == "email":
         from alerts.notify.email import EmailNotifier
 
@@ -151,7 +206,8 @@ def _build_one(i: int, cfg: ChannelConfig, name: str, opts: Any, retry: RetryPol
             password = _secret(cfg, f"channel {name} (SMTP password for {opts.username})")
         return EmailNotifier(host=opts.host, port=opts.port, tls=opts.tls, sender=opts.sender, to=opts.to,
                              username=opts.username, password=password, ca_file=opts.ca_file, min_level=level,
-                             channel=name, retry=retry, timeout=opts.timeout_s, evidence_posts=opts.evidence_posts)
+                             channel=name, retry=retry, timeout=opts.timeout_s, evidence_posts=opts.evidence_posts,
+                             language=opts.language, cc_on_crisis=opts.mention, action_links=_link_maker(opts, name))
     if cfg.type == "webhook":
         from alerts.notify.webhook import WebhookNotifier
 

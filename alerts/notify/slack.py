@@ -20,6 +20,7 @@ from slack_sdk.webhook import WebhookClient
 
 from alerts.notify import slack_blocks
 from alerts.notify.base import RetryPolicy, SendError, attempt, classify_http
+from alerts.notify.i18n import translator
 from vigie.models import Alert, Delivery, Level
 
 _sdk_log = logging.getLogger("vigie.notify.slack_sdk")
@@ -34,16 +35,19 @@ class SlackWebhookNotifier:
     idempotent = False
 
     def __init__(self, url: str, *, min_level: Level = Level.WARNING, channel: str = "slack_webhook",
-                 retry: RetryPolicy | None = None, timeout: float = 10, evidence_posts: int = 5):
+                 retry: RetryPolicy | None = None, timeout: float = 10, evidence_posts: int = 5,
+                 language: str = "en", mention: str | None = None):
         self.channel = channel
         self.min_level = min_level
         self.retry = retry or RetryPolicy()
         self.evidence_posts = evidence_posts
+        self._ = translator(language)
+        self.mention = mention
         self._url = url
         self._client = WebhookClient(url, timeout=int(max(1, timeout)), logger=_sdk_log, retry_handlers=[])
 
     def send(self, alert: Alert, event: str) -> Delivery:
-        body = slack_blocks.message(alert, event, self.evidence_posts)
+        body = slack_blocks.message(alert, event, self.evidence_posts, _=self._, mention=self.mention)
         return attempt(self.channel, event, alert, lambda: self._post(body), self.retry, [self._url])
 
     def send_digest(self, items: list[tuple[Alert, str]]) -> Delivery:
@@ -66,12 +70,17 @@ class SlackBotNotifier:
     """Slack bot token: chat.postMessage / chat.update (scopes: chat:write, plus chat:write.public to post
     in public channels the bot was not invited to)."""
 
+    notes = True  # human actions (alerts/actions.py) are threaded as notes and the parent is updated in place
+
     def __init__(self, token: str, slack_channel: str, *, min_level: Level = Level.WARNING, channel: str = "slack_bot",
                  base_url: str | None = None, retry: RetryPolicy | None = None, timeout: float = 10,
-                 evidence_posts: int = 5):
+                 evidence_posts: int = 5, interactive: bool = False, language: str = "en", mention: str | None = None):
         self.channel = channel
         self.min_level = min_level
         self.slack_channel = slack_channel
+        self.interactive = interactive  # real buttons (Block Kit actions), answered by `vigie serve`
+        self._ = translator(language)
+        self.mention = mention
         self.retry = retry or RetryPolicy()
         self.evidence_posts = evidence_posts
         self._token = token
@@ -102,27 +111,40 @@ class SlackBotNotifier:
             thread = self.thread_of(alert)
             assert thread is not None  # resume_possible said so
             channel_id, ts = thread
-            self._call("chat_update", channel=channel_id, ts=ts,
-                       **slack_blocks.message(alert, "update" if event != "resolve" else "resolve", self.evidence_posts))
+            self._call("chat_update", channel=channel_id, ts=ts, **self._parent(alert, event))
             return f"{channel_id}/{ts}#resumed"
 
         return attempt(self.channel, event, alert, call, self.retry, [self._token])
 
+    def _parent(self, alert: Alert, event: str) -> dict[str, Any]:
+        state = "resolve" if event == "resolve" or alert.state.value == "resolved" else "update"
+        return slack_blocks.message(alert, state, self.evidence_posts, self.interactive, self._)
+
     def _send(self, alert: Alert, event: str) -> str:
         thread = self.thread_of(alert)
+        if event == "note":
+            if thread is None:
+                raise SendError("no Slack message of this alert to thread a note under", retryable=False)
+            channel_id, ts = thread
+            from alerts.actions import describe, records
+
+            done = records(alert)
+            reply = self._call("chat_postMessage", channel=channel_id, thread_ts=ts, unfurl_links=False,
+                               unfurl_media=False, **slack_blocks.note_message(alert, describe(done[-1], self._) if done else ""))
+            self._call("chat_update", channel=channel_id, ts=ts, **self._parent(alert, event))
+            return f"{channel_id}/{ts}#{reply.get('ts')}"
         if thread is None:
             # First message for this alert on this channel (open, or an escalation past min_level).
             data = self._call("chat_postMessage", channel=self.slack_channel, unfurl_links=False, unfurl_media=False,
-                              **slack_blocks.message(alert, event, self.evidence_posts))
+                              **slack_blocks.message(alert, event, self.evidence_posts, self.interactive, self._, self.mention))
             return f"{data['channel']}/{data['ts']}"
         channel_id, ts = thread
         # Reply in the thread first (the event), then rewrite the parent (the current state). Updating
         # the parent is idempotent, so a retry after a crash repeats it harmlessly.
         reply = self._call("chat_postMessage", channel=channel_id, thread_ts=ts, unfurl_links=False, unfurl_media=False,
                            reply_broadcast=(event == "escalate" and alert.level == Level.CRISIS),
-                           **slack_blocks.message(alert, event, self.evidence_posts))
-        self._call("chat_update", channel=channel_id, ts=ts, **slack_blocks.message(alert, "update" if event != "resolve" else "resolve",
-                                                                                      self.evidence_posts))
+                           **slack_blocks.message(alert, event, self.evidence_posts, False, self._, self.mention))
+        self._call("chat_update", channel=channel_id, ts=ts, **self._parent(alert, event))
         return f"{channel_id}/{ts}#{reply.get('ts')}"
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:

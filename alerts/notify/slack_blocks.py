@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from alerts.notify import content
-from vigie.models import Alert, iso
+from alerts.notify.i18n import EN, Translate
+from vigie.models import Alert, Level, iso
 
 HEADER_MAX = 150
 SECTION_MAX = 3000
@@ -50,50 +51,107 @@ def link(url: str, label: str) -> str:
     return f"<{esc(url)}|{esc(label)}>"
 
 
-def fallback_text(alert: Alert, event: str) -> str:
+def mention_text(mention: str | None) -> str:
+    """A Slack mention from configuration: a user group id (S...) -> <!subteam^S...>, a user id (U/W...)
+    -> <@U...>. Only ids are accepted (validated in the channel options), never free text."""
+    if not mention:
+        return ""
+    return f"<!subteam^{mention}>" if mention.startswith("S") else f"<@{mention}>"
+
+
+def crisis_call(alert: Alert, event: str) -> bool:
+    """The events that call people in: a crisis opening or an escalation to crisis."""
+    return alert.level == Level.CRISIS and event in ("open", "escalate")
+
+
+def fallback_text(alert: Alert, event: str, _: Translate = EN, mention: str | None = None) -> str:
     """Top-level `text`: shown in notifications and by clients that cannot render blocks."""
-    return _cap(esc(f"{content.title(alert, event)}: {content.summary_line(alert)}"), 3000)
+    call = mention_text(mention) + " " if mention and crisis_call(alert, event) else ""
+    return call + _cap(esc(f"{content.title(alert, event, _)}: {content.summary_line(alert, _)}"), 3000 - len(call))
 
 
-def blocks(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX) -> list[dict[str, Any]]:
+# Interactive buttons (Slack bot with `options.interactive: true` and `vigie serve` receiving the clicks):
+# action_id "vigie:<action>", value = the alert id; the overflow menu of an evidence post carries
+# "<alert id>|<post index>|<label>" (option values are capped at 150 characters, post ids are not).
+BUTTONS = (("acknowledge", "Acknowledge", "primary"), ("resolve", "Resolve", None), ("false_alarm", "False alarm", None),
+           ("real_crisis", "Real crisis", "danger"), ("mute_2h", "Mute 2 h", None))
+RELABELS = (("negative", "Sentiment wrong: negative"), ("neutral", "Sentiment wrong: neutral"),
+            ("positive", "Sentiment wrong: positive"))
+
+
+def action_buttons(alert: Alert, _: Translate = EN) -> dict[str, Any]:
+    elements = []
+    for action, label, style in BUTTONS:
+        button: dict[str, Any] = {"type": "button", "action_id": f"vigie:{action}", "value": alert.id,
+                                  "text": {"type": "plain_text", "text": _cap(_(label), BUTTON_TEXT_MAX)}}
+        if style:
+            button["style"] = style
+        elements.append(button)
+    return {"type": "actions", "block_id": f"vigie_actions:{alert.id}", "elements": elements}
+
+
+def relabel_menu(alert: Alert, index: int, _: Translate = EN) -> dict[str, Any]:
+    return {"type": "overflow", "action_id": f"vigie:sentiment_wrong:{index}",
+            "options": [{"text": {"type": "plain_text", "text": _(text)}, "value": f"{alert.id}|{index}|{label}"}
+                        for label, text in RELABELS]}
+
+
+def note_message(alert: Alert, note: str, _: Translate = EN) -> dict[str, Any]:
+    """The thread note of a human action (alerts/actions.py `describe`)."""
+    text = esc(f"{alert.topic_id}: {note}")
+    return {"text": _cap(text, 3000), "blocks": [{"type": "context", "elements": [mrkdwn(text, CONTEXT_MAX)]}]}
+
+
+def blocks(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX, interactive: bool = False,
+           _: Translate = EN, mention: str | None = None) -> list[dict[str, Any]]:
     emoji = "✅" if event == "resolve" else content.LEVEL_EMOJI.get(alert.level, "")
-    header = f"{emoji} {content.title(alert, event)}".strip()
+    header = f"{emoji} {content.title(alert, event, _)}".strip()
     out: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _cap(header, HEADER_MAX), "emoji": True}}
     ]
-    lines = [f"*Risk* {alert.risk:.0f}/100"
-             + (f" (peak {alert.peak_risk:.0f})" if alert.peak_risk > alert.risk else "")
-             + f" · *state* {alert.state.value} · *opened* {iso(alert.opened_at)}"]
-    note = content.coverage_note(alert) if alert.kind != "coverage" else content.coverage_line(alert)
+    if mention and crisis_call(alert, event):
+        # Vigie's own markup (an id from the configuration), so not verbatim: Slack must resolve the mention.
+        out.append({"type": "section", "text": {"type": "mrkdwn", "text": _("{who} crisis: please look now",
+                                                                             who=mention_text(mention))}})
+    lines = [_("*Risk* {risk}/100", risk=f"{alert.risk:.0f}")
+             + (_(" (peak {peak})", peak=f"{alert.peak_risk:.0f}") if alert.peak_risk > alert.risk else "")
+             + _(" · *state* {state} · *opened* {opened}", state=_(alert.state.value), opened=iso(alert.opened_at))]
+    note = content.coverage_note(alert, _) if alert.kind != "coverage" else content.coverage_line(alert, _)
     if note:
         lines.append(f":warning: {esc(note)}")
     trend = content.risk_trend(alert)
     if len(trend) > 1:
-        lines.append(f"*Trend* `{content.sparkline(trend)}` {trend[0]:.0f} → {trend[-1]:.0f}")
+        lines.append(_("*Trend*") + f" `{content.sparkline(trend)}` {trend[0]:.0f} → {trend[-1]:.0f}")
     if alert.acknowledged_by:
-        lines.append(f"*Acknowledged by* {esc(content.clean(alert.acknowledged_by, 60))}")
+        lines.append(_("*Acknowledged by* {who}", who=esc(content.clean(alert.acknowledged_by, 60))))
     out.append({"type": "section", "text": mrkdwn("\n".join(lines))})
 
     drivers = content.top_drivers(alert)
     if drivers and event != "resolve":
-        why = "\n".join(f"• *{esc(d.name)}* +{d.points:.0f} pts — {esc(content.clean(d.explanation, 300))}" for d in drivers)
-        out.append({"type": "section", "text": mrkdwn("*Why*\n" + why)})
+        why = "\n".join(f"• *{esc(content.driver_name(d.name, _))}* +{d.points:.0f} pts — {esc(content.clean(d.explanation, 300))}"
+                        for d in drivers)
+        out.append({"type": "section", "text": mrkdwn(_("*Why*") + "\n" + why)})
 
     posts = content.evidence(alert, max(EVIDENCE_MIN, min(EVIDENCE_MAX, evidence_posts)), excerpt_chars=500)
     if posts and event != "resolve":
         out.append({"type": "divider"})
-        for p in posts:
-            meta = (f"*@{esc(p.author)}* · {p.followers} followers · {p.engagement} interactions"
-                    + (f" · {esc(p.sentiment)}" if p.sentiment else ""))
+        for i, p in enumerate(posts):
+            meta = (f"*@{esc(p.author)}* · " + _("{n} followers", n=p.followers) + " · "
+                    + _("{n} interactions", n=p.engagement) + (f" · {esc(p.sentiment)}" if p.sentiment else ""))
             # The excerpt is quoted with `>` at the start of the line: Slack's quote syntax is the literal
             # character we add, the post's own `>` characters are escaped.
             body = f"{meta}\n>{esc(p.excerpt)}"
             if p.url:
-                body += "\n" + link(p.url, "Open post")
-            out.append({"type": "section", "text": mrkdwn(body)})
+                body += "\n" + link(p.url, _("Open post"))
+            section: dict[str, Any] = {"type": "section", "text": mrkdwn(body)}
+            if interactive:
+                section["accessory"] = relabel_menu(alert, i, _)
+            out.append(section)
 
+    if interactive and event != "resolve" and alert.state.value != "resolved":
+        out.append(action_buttons(alert, _))
     buttons = [
-        {"type": "button", "text": {"type": "plain_text", "text": _cap(f"Open {name}", BUTTON_TEXT_MAX)},
+        {"type": "button", "text": {"type": "plain_text", "text": _cap(_("Open {name}", name=name), BUTTON_TEXT_MAX)},
          "url": url, "action_id": f"vigie_link_{i}"}
         for i, (name, url) in enumerate(content.links(alert).items())
     ]
@@ -105,8 +163,10 @@ def blocks(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX) -> list
     return out[:MAX_BLOCKS]
 
 
-def message(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX) -> dict[str, Any]:
-    return {"text": fallback_text(alert, event), "blocks": blocks(alert, event, evidence_posts)}
+def message(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX, interactive: bool = False,
+            _: Translate = EN, mention: str | None = None) -> dict[str, Any]:
+    return {"text": fallback_text(alert, event, _, mention),
+            "blocks": blocks(alert, event, evidence_posts, interactive, _, mention)}
 
 
 def digest_message(items: list[tuple[Alert, str]]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 from alerts.notify import content
 from alerts.notify.base import RetryPolicy, attempt
 from alerts.notify.http import post_json
+from alerts.notify.i18n import EN, Translate, translator
 from vigie.models import Alert, Delivery, Level, iso
 
 CARD_VERSION = "1.4"
@@ -28,19 +29,30 @@ def literal(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
 
 
-def card(alert: Alert, event: str, evidence_posts: int = 5) -> dict[str, Any]:
+# Signed one-click links (vigie/action_links.py) shown as card buttons, with their catalogue labels.
+LINK_LABELS = {"acknowledge": "Acknowledge", "resolve": "Resolve", "false_alarm": "False alarm", "mute_2h": "Mute 2 h"}
+
+
+def card(alert: Alert, event: str, evidence_posts: int = 5, _: Translate = EN, mention: dict[str, str] | None = None,
+         links: dict[str, str] | None = None) -> dict[str, Any]:
     resolved = event == "resolve"
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "size": "Large", "weight": "Bolder", "wrap": True,
          "color": "Good" if resolved else COLOR.get(alert.level, "Default"),
-         "text": f"{'✅' if resolved else content.LEVEL_EMOJI.get(alert.level, '')} {content.title(alert, event)}"},
+         "text": f"{'✅' if resolved else content.LEVEL_EMOJI.get(alert.level, '')} {content.title(alert, event, _)}"},
         {"type": "FactSet", "facts": [
-            {"title": "Risk", "value": f"{alert.risk:.0f}/100 (peak {alert.peak_risk:.0f})"},
-            {"title": "State", "value": alert.state.value},
-            {"title": "Opened", "value": iso(alert.opened_at) or ""},
-            {"title": "Alert", "value": alert.id},
+            {"title": _("Risk"), "value": f"{alert.risk:.0f}/100 (" + _("peak") + f" {alert.peak_risk:.0f})"},
+            {"title": _("State"), "value": _(alert.state.value)},
+            {"title": _("Opened"), "value": iso(alert.opened_at) or ""},
+            {"title": _("Alert"), "value": alert.id},
         ]},
     ]
+    entities = []
+    if mention and alert.level == Level.CRISIS and event in ("open", "escalate"):
+        # A Teams mention: the <at> text in a TextBlock plus its entity (Adaptive Cards in Teams).
+        at = f"<at>{mention['name']}</at>"
+        body.insert(1, {"type": "TextBlock", "wrap": True, "text": _("{who} crisis: please look now", who=at)})
+        entities.append({"type": "mention", "text": at, "mentioned": {"id": mention["id"], "name": mention["name"]}})
     trend = content.risk_trend(alert)
     if len(trend) > 1:
         body.append({"type": "TextBlock", "wrap": True, "fontType": "Monospace",
@@ -48,34 +60,43 @@ def card(alert: Alert, event: str, evidence_posts: int = 5) -> dict[str, Any]:
     if not resolved:
         drivers = content.top_drivers(alert)
         if drivers:
-            body.append({"type": "TextBlock", "weight": "Bolder", "text": "Why", "spacing": "Medium"})
-            body += [literal(f"• {d.name} +{d.points:.0f} pts — {content.clean(d.explanation, 300)}") for d in drivers]
+            body.append({"type": "TextBlock", "weight": "Bolder", "text": _("Why"), "spacing": "Medium"})
+            body += [literal(f"• {content.driver_name(d.name, _)} +{d.points:.0f} pts — {content.clean(d.explanation, 300)}")
+                     for d in drivers]
         posts = content.evidence(alert, evidence_posts, excerpt_chars=400)
         if posts:
-            body.append({"type": "TextBlock", "weight": "Bolder", "text": "Evidence", "spacing": "Medium", "separator": True})
+            body.append({"type": "TextBlock", "weight": "Bolder", "text": _("Evidence"), "spacing": "Medium", "separator": True})
         for p in posts:
             item: list[dict[str, Any]] = [
-                literal(f"@{p.author} · {p.followers} followers · {p.engagement} interactions"
+                literal(f"@{p.author} · " + _("{n} followers", n=p.followers) + " · " + _("{n} interactions", n=p.engagement)
                         + (f" · {p.sentiment}" if p.sentiment else ""), weight="Bolder"),
                 literal(p.excerpt, italic=True),
             ]
             container: dict[str, Any] = {"type": "Container", "items": item, "spacing": "Small"}
             if p.url:
-                container["selectAction"] = {"type": "Action.OpenUrl", "url": p.url, "title": "Open post"}
+                container["selectAction"] = {"type": "Action.OpenUrl", "url": p.url, "title": _("Open post")}
             body.append(container)
     for name, path in content.local_paths(alert).items():
         body.append(literal(f"{name}: {path}", isSubtle=True))
-    actions = [{"type": "Action.OpenUrl", "title": f"Open {name}", "url": url} for name, url in content.links(alert).items()]
+    actions = [{"type": "Action.OpenUrl", "title": _("Open {name}", name=name), "url": url}
+               for name, url in content.links(alert).items()]
+    if links and not resolved:
+        actions += [{"type": "Action.OpenUrl", "title": _(LINK_LABELS[a]), "url": url} for a, url in links.items()
+                    if a in LINK_LABELS]
+    msteams: dict[str, Any] = {"width": "Full"}
+    if entities:
+        msteams["entities"] = entities
     out: dict[str, Any] = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
-                           "version": CARD_VERSION, "msteams": {"width": "Full"}, "body": body}
+                           "version": CARD_VERSION, "msteams": msteams, "body": body}
     if actions:
         out["actions"] = actions
     return out
 
 
-def message(alert: Alert, event: str, evidence_posts: int = 5) -> dict[str, Any]:
-    return {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",
-                                                "contentUrl": None, "content": card(alert, event, evidence_posts)}]}
+def message(alert: Alert, event: str, evidence_posts: int = 5, _: Translate = EN, mention: dict[str, str] | None = None,
+            links: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
+                                                "content": card(alert, event, evidence_posts, _, mention, links)}]}
 
 
 def digest_message(items: list[tuple[Alert, str]]) -> dict[str, Any]:
@@ -101,7 +122,11 @@ class TeamsNotifier:
     idempotent = False
 
     def __init__(self, url: str, *, min_level: Level = Level.WARNING, channel: str = "teams",
-                 retry: RetryPolicy | None = None, timeout: float = 10, evidence_posts: int = 5):
+                 retry: RetryPolicy | None = None, timeout: float = 10, evidence_posts: int = 5, language: str = "en",
+                 mention: dict[str, str] | None = None, action_links: Any = None):
+        self._ = translator(language)
+        self.mention = mention
+        self.action_links = action_links  # alert -> {action: signed URL}, or None
         self.channel = channel
         self.min_level = min_level
         self.retry = retry or RetryPolicy()
@@ -110,7 +135,8 @@ class TeamsNotifier:
         self._url = url
 
     def send(self, alert: Alert, event: str) -> Delivery:
-        body = message(alert, event, self.evidence_posts)
+        links = self.action_links(alert) if self.action_links and event != "resolve" else None
+        body = message(alert, event, self.evidence_posts, self._, self.mention, links)
 
         def call() -> str | None:
             post_json(self._url, body, timeout=self.timeout, what="Teams Workflows webhook")

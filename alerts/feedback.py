@@ -1,0 +1,86 @@
+"""Learning from verdicts: a per-topic, bounded, decaying adaptation driven by false-alarm marks.
+
+People mark alerts "false alarm" or "real crisis" (alerts/actions.py); each mark keeps the risk drivers
+as they were (`{"negative_volume": 30.0, "reach": 9.0, ...}`). A driver that carried false alarms on a
+topic is trusted less *on that topic*: its points are scaled down by a factor in [1 - max_discount, 1].
+
+- Driven by the drivers that fired: each false alarm spreads `step` over its drivers in proportion to
+  their points (the driver that pushed the risk most learns most).
+- Real-crisis marks push back with the same weight: a driver that also carried real crises is not muted.
+- Decaying: a mark's weight halves every `half_life_days`, so a topic's behaviour can change back.
+- Bounded twice: no driver loses more than `max_discount` of its points, and the topic's risk never drops
+  by more than `max_risk_drop` points, whatever the number of marks: a crisis at risk 90 stays above the
+  crisis threshold (75) however many false alarms its drivers carried.
+
+Pure functions (no store, no I/O). Wiring into `vigie backtest` / `bench/detection.py --feedback` (a
+simulated analyst marking the suite's false alarms, then re-running) is left to integration with the
+detection code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable
+
+from vigie.models import utc
+
+
+@dataclass(frozen=True)
+class Verdict:
+    topic_id: str
+    at: datetime
+    verdict: str  # "false_alarm" | "real_crisis"
+    drivers: dict[str, float]
+
+
+@dataclass(frozen=True)
+class FeedbackPolicy:
+    step: float = 0.25  # discount one false alarm spreads over its drivers
+    max_discount: float = 0.4  # a driver keeps at least 60% of its points
+    max_risk_drop: float = 12.0  # risk points the adaptation may remove at most
+    half_life_days: float = 14.0
+
+
+@dataclass
+class Adaptation:
+    topic_id: str
+    factors: dict[str, float] = field(default_factory=dict)  # driver -> multiplier of its points (absent: 1)
+    max_risk_drop: float = FeedbackPolicy.max_risk_drop
+
+    def factor(self, driver: str) -> float:
+        return self.factors.get(driver, 1.0)
+
+    def risk(self, drivers: dict[str, float]) -> float:
+        """The topic's risk with the adaptation applied (drivers' points scaled, capped at 100, never more
+        than `max_risk_drop` below the unadapted risk)."""
+        raw = min(100.0, sum(drivers.values()))
+        adapted = min(100.0, sum(points * self.factor(name) for name, points in drivers.items()))
+        return max(adapted, raw - self.max_risk_drop)
+
+
+def verdicts_from_records(topic_id: str, recs: Iterable[dict[str, Any]]) -> list[Verdict]:
+    """Verdicts out of alert history records (alerts.actions.records)."""
+    return [Verdict(topic_id, utc(r["at"]), r["verdict"], dict(r.get("drivers") or {}))
+            for r in recs if r.get("verdict") in ("false_alarm", "real_crisis")]
+
+
+def adapt(topic_id: str, verdicts: Iterable[Verdict], now: datetime,
+          policy: FeedbackPolicy = FeedbackPolicy()) -> Adaptation:
+    """The adaptation of one topic at `now`, from the verdicts given on it before `now`."""
+    now = utc(now)
+    pressure: dict[str, float] = {}
+    for v in verdicts:
+        if v.topic_id != topic_id or utc(v.at) > now:
+            continue  # causal: a verdict given later cannot change an earlier assessment
+        total = sum(p for p in v.drivers.values() if p > 0)
+        if total <= 0:
+            continue
+        age_days = (now - utc(v.at)).total_seconds() / 86400
+        weight = 0.5 ** (age_days / policy.half_life_days)
+        sign = 1.0 if v.verdict == "false_alarm" else -1.0
+        for name, points in v.drivers.items():
+            if points > 0:
+                pressure[name] = pressure.get(name, 0.0) + sign * weight * policy.step * points / total
+    factors = {name: 1.0 - min(policy.max_discount, p) for name, p in pressure.items() if p > 0}
+    return Adaptation(topic_id, factors, policy.max_risk_drop)
