@@ -98,7 +98,7 @@ class ServeRig:
             f"  - type: pagerduty\n    url: {receiver.url}\n    options: {{retry_attempts: 1, timeout_s: 2}}\n"
             "delivery: {retry_base_s: 0, retry_max_s: 0, lease_wait_s: 20}\n"
             f"serve:\n  port: 0\n{extra}", encoding="utf-8")
-        for k, v in {"SLACK_BOT_TOKEN": "xoxb-serve-test", "PAGERDUTY_ROUTING_KEY": "rk-serve-test",
+        for k, v in {"SLACK_BOT_TOKEN": "xoxb-serve", "PAGERDUTY_ROUTING_KEY": "rk-serve-test",
                      "SLACK_SIGNING_SECRET": SLACK_SECRET, "PAGERDUTY_WEBHOOK_SECRET": PD_SECRET,
                      "VIGIE_LINK_SECRET": LINK_SECRET}.items():
             monkeypatch.setenv(k, v)

@@ -310,5 +310,5 @@ def test_vigie_serve_command_starts_and_answers_healthz(tmp_path, receiver, monk
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
-    for secret in ("xoxb-serve-test", "rk-serve-test", LINK_SECRET):
+    for secret in ("xoxb-serve", "rk-serve-test", LINK_SECRET):
         assert secret not in out
