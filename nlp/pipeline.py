@@ -6,9 +6,11 @@ crisis signals (nlp.crisis), topic queries (nlp.topics / nlp.query) and near-dup
 why in `Analysis.notes`; the rest of the batch is unaffected.
 
 Large batches (`nlp.parallel_min_batch` posts or more) use every core: the per-post work (language,
-sentiment, crisis, topics) is cut into one chunk per worker process (`nlp.workers`, default the number of
-cores), while the parent assigns near-duplicate clusters, so the one cross-batch index stays in one process
-and is updated in post order, exactly as in a single-process run. Results do not depend on the number of
+sentiment, crisis, topics, and the near-duplicate signatures: shingles and MinHash) is cut into one chunk per
+worker process (`nlp.workers`, default the number of cores), while the parent only queries and updates the
+near-duplicate index (LSH) and assigns the clusters, so the one cross-batch index stays in one process and is
+updated in post order, exactly as in a single-process run. A caller that `submit`s batch k+1 before
+collecting batch k keeps the workers busy while the parent assigns clusters and stores. Results do not depend on the number of
 workers (tested). Workers start on the first large batch (spawned: safe with lingua's threads) and live
 until `close()`.
 """
