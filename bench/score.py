@@ -125,7 +125,7 @@ def main() -> None:
                     store = SqliteStore(Path(tmp) / "bench.db") if with_store else None
                     t0, c0, w0 = time.perf_counter(), time.process_time(), _workers_cpu(analyzer)
                     batches = [posts[i:i + batch_size] for i in range(0, len(posts), batch_size)]
-                    # The ingest loop, pipelined: the parent assigns near-duplicates to batch k (and stores
+                    # Pipelined (Analyzer.submit): the parent assigns near-duplicates to batch k (and stores
                     # it) while the workers analyse batch k+1.
                     pending = analyzer.submit(batches[0])
                     for k, batch in enumerate(batches):
