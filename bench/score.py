@@ -125,18 +125,16 @@ def main() -> None:
                     store = SqliteStore(Path(tmp) / "bench.db") if with_store else None
                     t0, c0, w0 = time.perf_counter(), time.process_time(), _workers_cpu(analyzer)
                     batches = [posts[i:i + batch_size] for i in range(0, len(posts), batch_size)]
-                    if store is None:
-                        for batch in batches:
-                            analyzer.analyze(batch)
-                    else:
-                        # The ingest loop, pipelined: batch k is stored while the workers analyse batch k+1.
-                        pending = analyzer.submit(batches[0])
-                        for k, batch in enumerate(batches):
-                            following = analyzer.submit(batches[k + 1]) if k + 1 < len(batches) else None
-                            for post, analysis in zip(batch, pending.result()):
-                                post.analysis = analysis
+                    # Pipelined (Analyzer.submit): the parent assigns near-duplicates to batch k (and stores
+                    # it) while the workers analyse batch k+1.
+                    pending = analyzer.submit(batches[0])
+                    for k, batch in enumerate(batches):
+                        following = analyzer.submit(batches[k + 1]) if k + 1 < len(batches) else None
+                        for post, analysis in zip(batch, pending.result()):
+                            post.analysis = analysis
+                        if store is not None:
                             store.upsert_posts(batch)
-                            pending = following
+                        pending = following
                     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
                     cpu_all = cpu + _workers_cpu(analyzer) - w0
                     if store is not None:

@@ -18,7 +18,10 @@ import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from nlp import text as T
 from vigie.models import utc
@@ -73,21 +76,21 @@ class NearDuplicateIndex:
     def __len__(self) -> int:
         return len(self._hashes)
 
-    def assign(self, posts: list[Any]) -> list[str | None]:
-        from datasketch import MinHash
-
-        todo = []
-        for index, post in enumerate(posts):
-            if post.id in self._post_cluster:
-                continue  # re-analysed (replay, retry): keep the id it already has
-            shingles = shingle(post.text)
-            if shingles:
-                todo.append((index, post, shingles, utc(post.created_at)))  # naive times are taken as UTC
+    def assign(self, posts: list[Any], signatures: Sequence[Any] | None = None) -> list[str | None]:
+        """`signatures`: `Signatures.minhashes()` of these posts' texts when computed elsewhere (worker
+        processes); computed here otherwise. Either way the clusters are the same."""
+        fresh = [i for i, post in enumerate(posts) if post.id not in self._post_cluster]  # replays keep their id
+        if signatures is None:
+            computed = Signatures.of([posts[i].text for i in fresh], self.num_perm).minhashes()
+            by_index = dict(zip(fresh, computed))
+        else:
+            by_index = {i: signatures[i] for i in fresh}
+        todo = [(i, posts[i], by_index[i], utc(posts[i].created_at))  # naive times are taken as UTC
+                for i in fresh if by_index[i] is not None]
         # Earliest first so that the first post of a cluster names it, whatever the batch order.
         todo.sort(key=lambda item: (item[3], item[1].id))
-        hashes = MinHash.bulk([s for _, _, s, _ in todo], num_perm=self.num_perm, hashfunc=_crc32)
         touched: set[int] = set()
-        for (_, post, _, created), mh in zip(todo, hashes):
+        for _, post, mh, created in todo:
             self._advance(created)
             cluster = self._find(mh, created)
             if cluster is None:
@@ -153,6 +156,52 @@ class NearDuplicateIndex:
 
 
 _NOISE = re.compile(r"(?:https?://|www\.)\S+|(?<![\w@])@[\w.]+")
+
+
+@dataclass
+class Signatures:
+    """MinHash signatures of a list of texts, one matrix row per text that has shingles: the expensive,
+    order-independent half of `NearDuplicateIndex.assign` (normalisation, shingling, hashing), which the
+    worker processes compute for their chunk. One array pickles far cheaper than one MinHash per post."""
+
+    num_perm: int
+    seed: int
+    scheme: str
+    rows: list[int]  # matrix row of each text, -1 when the text is too short to compare
+    values: np.ndarray
+
+    @classmethod
+    def of(cls, texts: Sequence[Any], num_perm: int) -> "Signatures":
+        from datasketch import MinHash
+
+        shingled = [shingle(text) for text in texts]
+        present = [s for s in shingled if s]
+        hashes = MinHash.bulk(present, num_perm=num_perm, hashfunc=_crc32)
+        probe = hashes[0] if hashes else MinHash(num_perm=num_perm, hashfunc=_crc32)
+        values = (np.stack([h.hashvalues for h in hashes]) if hashes
+                  else np.empty((0, num_perm), dtype=probe.hashvalues.dtype))
+        rows, n = [], 0
+        for s in shingled:
+            rows.append(n if s else -1)
+            n += bool(s)
+        return cls(num_perm, probe.seed, probe.scheme, rows, values)
+
+    @staticmethod
+    def concat(parts: Sequence["Signatures"]) -> "Signatures":
+        """The signatures of consecutive chunks as those of the whole batch."""
+        rows, offset = [], 0
+        for part in parts:
+            rows.extend(r + offset if r >= 0 else -1 for r in part.rows)
+            offset += len(part.values)
+        first = parts[0]
+        return Signatures(first.num_perm, first.seed, first.scheme, rows, np.concatenate([p.values for p in parts]))
+
+    def minhashes(self) -> list[Any]:
+        """One MinHash (frozen, same hash values as computed) or None per text."""
+        from datasketch import LeanMinHash
+
+        return [LeanMinHash(seed=self.seed, hashvalues=self.values[r], scheme=self.scheme) if r >= 0 else None
+                for r in self.rows]
 
 
 def shingle(text: str) -> list[bytes]:

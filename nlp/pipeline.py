@@ -6,9 +6,11 @@ crisis signals (nlp.crisis), topic queries (nlp.topics / nlp.query) and near-dup
 why in `Analysis.notes`; the rest of the batch is unaffected.
 
 Large batches (`nlp.parallel_min_batch` posts or more) use every core: the per-post work (language,
-sentiment, crisis, topics) is cut into one chunk per worker process (`nlp.workers`, default the number of
-cores), while the parent assigns near-duplicate clusters, so the one cross-batch index stays in one process
-and is updated in post order, exactly as in a single-process run. Results do not depend on the number of
+sentiment, crisis, topics, and the near-duplicate signatures: shingles and MinHash) is cut into one chunk per
+worker process (`nlp.workers`, default the number of cores), while the parent only queries and updates the
+near-duplicate index (LSH) and assigns the clusters, so the one cross-batch index stays in one process and is
+updated in post order, exactly as in a single-process run. A caller that `submit`s batch k+1 before
+collecting batch k keeps the workers busy while the parent assigns clusters and stores. Results do not depend on the number of
 workers (tested). Workers start on the first large batch (spawned: safe with lingua's threads) and live
 until `close()`.
 """
@@ -23,7 +25,7 @@ from typing import Any, TypeVar
 
 from nlp import text as T
 from nlp.crisis import CrisisLexicon
-from nlp.dedup import NearDuplicateIndex
+from nlp.dedup import NearDuplicateIndex, Signatures
 from nlp.langid import UND, LanguageIdentifier
 from nlp.langid import VERSION as LANGID_VERSION
 from nlp.query import Document
@@ -81,23 +83,30 @@ class Analyzer:
         rows = [(getattr(p, "text", ""), getattr(p, "lang", None),
                  p.author.handle if getattr(p, "author", None) else None, getattr(p, "source", None)) for p in posts]
         self._submitted += 1
-        return PendingAnalysis(self, list(posts), rows, self._submit(rows), self._submitted)
+        return PendingAnalysis(self, list(posts), rows, self._submit(rows, self.dedup.num_perm), self._submitted)
 
     def _finish(self, pending: "PendingAnalysis") -> list[Analysis]:
         if pending.ticket != self._collected + 1:
             raise RuntimeError("analyses must be collected in the order they were submitted (near-duplicate index)")
         self._collected += 1
         posts = pending.posts
-        analyses = self.analyze_rows(pending.rows) if pending.chunks is None else None
-        # Near-duplicates in this process, in post order, while the workers (if any) analyse the batch.
+        signatures = None
+        if pending.chunks is None:
+            analyses = self.analyze_rows(pending.rows)
+        else:
+            results = [chunk.get() for chunk in pending.chunks]
+            analyses = [a for chunk_analyses, _ in results for a in chunk_analyses]
+            parts = [part for _, part in results]
+            if all(part is not None and part.num_perm == self.dedup.num_perm for part in parts):
+                signatures = Signatures.concat(parts).minhashes()
+        # Near-duplicates in this process, in post order (the workers computed the signatures, when they could;
+        # otherwise they are computed here: same clusters).
         failure = None
         try:
-            clusters = self.dedup.assign(posts)
+            clusters = self.dedup.assign(posts, signatures)
         except Exception as exc:  # noqa: BLE001 - one component must not lose the batch
             log.warning("near-duplicates failed on a batch of %d", len(posts), exc_info=True)
             clusters, failure = [None] * len(posts), f"near-duplicates failed: {type(exc).__name__}"
-        if analyses is None:
-            analyses = [a for chunk in pending.chunks for a in chunk.get()]
         for analysis, cluster in zip(analyses, clusters):
             analysis.near_dup_cluster = cluster
             if failure:
@@ -125,8 +134,9 @@ class Analyzer:
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
 
-    def _submit(self, rows: list[Any]) -> list[Any] | None:
-        """Send a large batch to the workers in one chunk each; None when the batch runs in this process."""
+    def _submit(self, rows: list[Any], num_perm: int | None = None) -> list[Any] | None:
+        """Send a large batch to the workers in one chunk each; None when the batch runs in this process.
+        With `num_perm`, the workers also compute the near-duplicate signatures of their chunk."""
         if self.workers < 2 or len(rows) < self.parallel_min_batch:
             return None
         if self._pool is None:
@@ -134,7 +144,8 @@ class Analyzer:
             self._pool = ctx.Pool(self.workers, initializer=_worker_init,
                                   initargs=(self.config, self._topic_configs))
         size = -(-len(rows) // self.workers)
-        return [self._pool.apply_async(_worker_analyze, (rows[i:i + size],)) for i in range(0, len(rows), size)]
+        return [self._pool.apply_async(_worker_analyze, (rows[i:i + size], num_perm))
+                for i in range(0, len(rows), size)]
 
     def late_clusters(self) -> dict[str, str]:
         """Posts analysed in earlier batches that have since joined a coordinated-copy cluster: {post id:
@@ -153,7 +164,7 @@ class Analyzer:
         pending = self._submit(rows)
         if pending is None:
             return self.analyze_rows(rows)
-        return [a for chunk in pending for a in chunk.get()]
+        return [a for chunk in pending for a in chunk.get()[0]]
 
     def _tag(self, analysis: Analysis, text: object, handle: str | None, source: str | None) -> None:
         """Topics (boolean queries) and brand entities, from one tokenisation of the post."""
@@ -264,6 +275,15 @@ def _worker_init(nlp_config: Any, topics: list[Any]) -> None:
     _WORKER = Analyzer(nlp_config, topics, workers=1)
 
 
-def _worker_analyze(rows: list[Any]) -> list[Analysis]:
+def _worker_analyze(rows: list[Any], num_perm: int | None) -> tuple[list[Analysis], Signatures | None]:
+    """The chunk's analyses and, with `num_perm`, its near-duplicate signatures (None if they failed: the
+    parent then computes them, and reports the failure, itself)."""
     assert _WORKER is not None, "worker not initialised"
-    return _WORKER.analyze_rows(rows)
+    analyses = _WORKER.analyze_rows(rows)
+    signatures = None
+    if num_perm is not None:
+        try:
+            signatures = Signatures.of([r[0] for r in rows], num_perm)
+        except Exception:  # noqa: BLE001 - the parent retries and reports
+            log.warning("near-duplicate signatures failed in a worker", exc_info=True)
+    return analyses, signatures

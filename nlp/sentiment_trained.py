@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from nlp.char_ngrams import CachedCharHasher
 from nlp.sentiment_features import FeatureSpec
 from vigie.models import Sentiment
 
@@ -129,7 +130,8 @@ class _Scorer:
         self.name = model.name  # hashes the coefficients: computed once, not per post
         self.lexicon = lexicon
         self.weights = model.dense_weights()
-        self.vectorizers = model.spec.vectorizers()
+        words, chars = model.spec.vectorizers()
+        self.vectorizers = (words, CachedCharHasher(chars))  # same matrix, each word's n-grams hashed once
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
         X = self.model.spec.transform(texts, self.model.lang, self.lexicon, self.vectorizers)

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
-from nlp.dedup import NearDuplicateIndex, shingle
+from nlp.dedup import NearDuplicateIndex, Signatures, shingle
 from vigie.models import Author, Post
 
 T0 = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)
@@ -81,3 +81,18 @@ def test_naive_times_are_taken_as_utc() -> None:
     index = NearDuplicateIndex()
     naive = Post(id="x:1", source="x", text=RAID, created_at=T0.replace(tzinfo=None), author=Author(id="a"))
     assert index.assign([naive, post(2, RAID, "b", 1)]) == ["x:1", "x:1"]
+
+
+def test_signatures_computed_elsewhere_give_the_same_clusters() -> None:
+    """What the worker processes send (signatures of consecutive chunks) clusters exactly as the serial path."""
+    texts = ["Brivolle explose en pleine cuisson, plusieurs brûlés, quel scandale",
+             "court", "Brivolle explose en pleine cuisson, plusieurs brûlés, quel scandale !!",
+             "Loving my new Brivolle kettle, it boils water really fast and quietly"]
+    posts = [post(i, texts[i % len(texts)], f"u{i % 5}", minutes=i) for i in range(24)]
+    serial, given = NearDuplicateIndex(), NearDuplicateIndex()
+    parts = [Signatures.of([p.text for p in posts[i:i + 7]], given.num_perm) for i in range(0, 24, 7)]
+    signatures = Signatures.concat(parts).minhashes()
+    assert signatures[1] is None and signatures[0] is not None  # too short to compare
+    expected = serial.assign(posts)
+    assert given.assign(posts, signatures) == expected
+    assert any(expected) and None in expected

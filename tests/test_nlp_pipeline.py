@@ -125,7 +125,8 @@ def test_coordinated_copies_get_a_stable_cluster_id(analyzer: Analyzer) -> None:
 
 
 def test_worker_processes_give_the_same_analyses_and_clusters_as_one_process() -> None:
-    """Large batches go to worker processes; near-duplicates stay in the parent, in post order."""
+    """Large batches go to worker processes (with the near-duplicate signatures); the clusters are assigned in
+    the parent, in post order."""
     topics = [Topic(id="brivolle", name="Brivolle", query='brivolle OR "#brivolle"')]
     texts = ["Brivolle m'a arnaqué, colis jamais reçu, je porte plainte !", "Loving my new Brivolle kettle 😍",
              "Le couvercle de la Brivolle s'ouvre en pleine cuisson, plusieurs brûlés, scandale",
@@ -138,6 +139,8 @@ def test_worker_processes_give_the_same_analyses_and_clusters_as_one_process() -
         for start in (0, 30):  # two batches: the dedup index carries over between them
             one, two = single.analyze(posts[start:start + 30]), parallel.analyze(posts[start:start + 30])
             assert [a.__dict__ for a in two] == [a.__dict__ for a in one]
+            # the workers computed the signatures; the parent's clusters are those of the serial path
+            assert [a.near_dup_cluster for a in two] == [a.near_dup_cluster for a in one]
         assert parallel._pool is not None  # the batches really went to the workers
         assert any(a.near_dup_cluster for a in two)
         assert parallel.analyze_texts(texts * 4) == single.analyze_texts(texts * 4)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nlp.char_ngrams import CachedCharHasher
 from nlp.labelled import LabelledFileError, read_labelled
 from nlp.sentiment import LexiconSentiment, create_backend
 from nlp.sentiment_features import FeatureSpec, normalise
@@ -199,3 +200,30 @@ def test_a_pair_of_different_lengths_is_refused(tmp_path: Path) -> None:
     (tmp_path / "z_text.txt").write_text("a\n")
     with pytest.raises(LabelledFileError, match=r"z_labels.txt: no such file"):
         read_labelled(tmp_path / "z_text.txt")
+
+
+def test_cached_char_hashing_gives_the_vectorizers_matrix_on_the_demo_posts() -> None:
+    """The scoring path hashes each word's character n-grams once: same columns, same values as sklearn."""
+    import json
+
+    texts = []
+    for line in (Path(__file__).resolve().parents[1] / "samples/demo/posts.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            texts.append(json.loads(line, strict=False)["text"])
+        except (ValueError, KeyError):
+            continue  # the demo carries malformed lines on purpose
+    texts += ["", "   ", "a", "x\u00a0y  z\tw\n", "\u2003", "nuuuul 😡😡 #boycott"]
+    for lang in ("fr", "en"):
+        spec = LinearModel.load(shipped_model_path(lang)).spec
+        _, chars = spec.vectorizers()
+        normalised = [normalise(t, spec.drop_placeholders) for t in texts]
+        expected = chars.transform(normalised)
+        cached = CachedCharHasher(chars)
+        half = len(normalised) // 2
+        for part in (slice(0, half), slice(half, None), slice(None)):  # cold, partly warm, warm
+            got, rows = cached.transform(normalised[part]), expected[part]
+            assert got.shape == rows.shape and got.dtype == rows.dtype
+            assert np.array_equal(got.indptr, rows.indptr) and np.array_equal(got.indices, rows.indices)
+            assert np.array_equal(got.data, rows.data)
+    with pytest.raises(ValueError):
+        CachedCharHasher(spec.vectorizers()[0])  # the word vectorizer is not char_wb
