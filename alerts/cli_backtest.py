@@ -68,7 +68,20 @@ def backtest(series_path, out_path, posts_path, config_path, truth_path, db_path
     else:
         if not config_path:
             raise click.UsageError("--posts needs --config FILE (topics and detection settings)")
-        _posts(Path(posts_path), config_path, truth_path, db_path, as_json)
+        _posts(Path(posts_path), config_path, truth_path, db_path, as_json, marks_db, simulate_analyst)
+
+
+def _stored_verdicts(db: str) -> list:
+    """Every false-alarm / real-crisis mark kept in a SQLite store's alert history."""
+    from alerts.actions import records
+    from alerts.feedback import verdicts_from_records
+    from vigie.store.sqlite import SqliteStore
+
+    store = SqliteStore(Path(db))
+    try:
+        return [v for a in store.alert_history() for v in verdicts_from_records(a.topic_id, records(a))]
+    finally:
+        store.close()
 
 
 def _series(series_path: str, out_path: str | None) -> None:
@@ -84,7 +97,8 @@ def _series(series_path: str, out_path: str | None) -> None:
         write_scores_csv(sys.stdout, times, values, scores)
 
 
-def _posts(posts_path: Path, config_path: str, truth_path: str | None, db_path: str | None, as_json: bool) -> None:
+def _posts(posts_path: Path, config_path: str, truth_path: str | None, db_path: str | None, as_json: bool,
+           marks_db: str | None = None, simulate_analyst: bool = False) -> None:
     from listeners.replay import ReplayListener
     from vigie.store.sqlite import SqliteStore
 

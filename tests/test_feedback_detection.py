@@ -46,7 +46,7 @@ def test_a_real_crisis_mark_restores_the_points():
 def make_store(tmp_path):
     store = SqliteStore(tmp_path / "t.db")
     bad = T0 + timedelta(days=3, hours=13)
-    store.upsert_posts(background(T0, 5 * 24, seed=21))
+    store.upsert_posts(background(T0, 4 * 24, seed=21))
     store.upsert_posts(burst(bad, [3] * 6 + [5] * 6, first_id=100_000))
     store.upsert_posts(burst(bad + timedelta(hours=1), [8, 15, 25, 40, 60, 60], categories=["boycott"],
                              big_account_at=1, first_id=200_000))
@@ -80,7 +80,7 @@ def test_detector_applies_marks_given_before_the_assessment_only(tmp_path):
 def test_backtest_replays_marks_causally_and_loses_no_crisis(tmp_path):
     store, bad, truth = make_store(tmp_path)
     cfg = config()
-    start, end = T0 + timedelta(days=3), T0 + timedelta(days=4)
+    start, end = bad - timedelta(hours=2), bad + timedelta(hours=4)  # the event and its surroundings
     risks: dict[str, list] = {"plain": [], "marked": []}
     plain = backtest_posts(cfg, store, start, end, truth=truth, on_assessment=lambda a: risks["plain"].append(a))
     assert plain.metrics["detected_crisis"] == 1
