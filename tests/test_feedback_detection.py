@@ -99,3 +99,20 @@ def test_backtest_replays_marks_causally_and_loses_no_crisis(tmp_path):
     analysed = backtest_posts(cfg, store, start, end, truth=truth, analyst=truth_analyst(truth))
     assert analysed.metrics == {**plain.metrics, "ms_per_assessment": analysed.metrics["ms_per_assessment"]}
     store.close()
+
+
+def test_live_detection_reads_the_topics_marks_from_the_store(tmp_path):
+    from alerts.actions import ActionRequest, apply
+    from notify_fixtures import T0 as AT, make_alert
+    from vigie.pipeline import topic_verdicts
+
+    store = SqliteStore(tmp_path / "v.db")
+    alert = make_alert()
+    marked = apply(alert, ActionRequest("false_alarm", alert.id, "alice", "slack", AT + timedelta(minutes=10))).alert
+    store.save_alert(marked)
+    found = topic_verdicts(store, marked.topic_id, AT + timedelta(hours=1))
+    assert [(v.verdict, v.drivers) for v in found] == [("false_alarm", {d.name: round(d.points, 2) for d in marked.drivers})]
+    assert found[0].drivers  # the drivers as they were, what the adaptation discounts
+    assert topic_verdicts(store, marked.topic_id, AT + timedelta(minutes=5)) == []  # not given yet
+    assert topic_verdicts(store, "another-topic", AT + timedelta(hours=1)) == []
+    store.close()
