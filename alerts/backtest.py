@@ -18,13 +18,14 @@ import io
 import math
 import statistics
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 from alerts.detect import Assessment, Detector, floor_time
+from alerts.feedback import Verdict
 from alerts.policy import AlertEvent, AlertPolicy
 from alerts.stats import nb_tail
 
@@ -405,6 +406,8 @@ def backtest_posts(
     end: datetime,
     truth: dict[str, Any] | None = None,
     on_assessment: Any = None,
+    verdicts: list[Verdict] | None = None,
+    analyst: Callable[[Alert, datetime], Verdict | None] | None = None,
 ) -> BacktestResult:
     """Run detection and the alert policy at every bucket boundary in (start, end], in memory.
 
@@ -418,13 +421,17 @@ def backtest_posts(
     alerts: dict[str, Alert] = {}
     events: list[AlertEvent] = []
     max_risk = {t.id: 0.0 for t in config.topics}
+    marks: dict[str, list[Verdict]] = {t.id: [] for t in config.topics}
+    for v in verdicts or []:
+        marks.setdefault(v.topic_id, []).append(v)
+    judged: set[str] = set()
     n = 0
     began = time.perf_counter()
     t = floor_time(utc(start), width) + width
     end = utc(end)
     while t <= end + width:
         for topic in config.topics:
-            a: Assessment = det.assess(topic, store, t)
+            a: Assessment = det.assess(topic, store, t, verdicts=marks.get(topic.id) or None)
             n += 1
             max_risk[topic.id] = max(max_risk[topic.id], a.risk)
             if on_assessment is not None:
@@ -434,6 +441,12 @@ def backtest_posts(
             if ev is None:
                 continue
             alerts[ev.alert.id] = ev.alert
+            if (analyst is not None and ev.alert.id not in judged
+                    and (ev.alert.peak_level or ev.alert.level).rank >= Level.WARNING.rank):
+                judged.add(ev.alert.id)
+                mark = analyst(ev.alert, t)
+                if mark is not None:
+                    marks.setdefault(topic.id, []).append(mark)
             state[topic.id] = (None, ev.alert) if ev.alert.state == AlertState.RESOLVED else (ev.alert, last)
             if ev.notify:
                 events.append(ev)

@@ -38,7 +38,14 @@ FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
               help="SQLite file to fill (kept afterwards) [default: a temporary file].")
 @click.option("--json", "as_json", is_flag=True, help="With --posts: print the metrics as JSON.")
-def backtest(series_path, out_path, posts_path, config_path, truth_path, db_path, as_json) -> None:
+@click.option("--marks-from", "marks_db", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="With --posts: replay the false-alarm / real-crisis marks stored in this SQLite store "
+                   "(each mark counts from the time it was given).")
+@click.option("--analyst", "simulate_analyst", is_flag=True,
+              help="With --posts and a ground truth: a simulated analyst marks every warning+ alert 30 min "
+                   "after it reaches warning (false alarm outside a true event, real crisis during one).")
+def backtest(series_path, out_path, posts_path, config_path, truth_path, db_path, as_json, marks_db,
+             simulate_analyst) -> None:
     """Evaluate detection offline, strictly causally (a score at t only uses data up to t).
 
     \b
@@ -49,6 +56,10 @@ def backtest(series_path, out_path, posts_path, config_path, truth_path, db_path
     A replay of posts through the real detector and alert policy, against the ground truth:
       vigie backtest --posts samples/demo/posts.jsonl --config samples/demo/vigie.yml
       -> the alerts, lead time of the first warning/crisis before each true peak, false alerts
+    \b
+    With feedback (alerts/feedback.py), applied causally:
+      vigie backtest --posts ... --config ... --analyst          (simulated analyst, from the truth)
+      vigie backtest --posts ... --config ... --marks-from vigie.db   (the marks people gave)
     """
     if bool(series_path) == bool(posts_path):
         raise click.UsageError("give exactly one of --series FILE.csv or --posts FILE.jsonl")
@@ -57,7 +68,20 @@ def backtest(series_path, out_path, posts_path, config_path, truth_path, db_path
     else:
         if not config_path:
             raise click.UsageError("--posts needs --config FILE (topics and detection settings)")
-        _posts(Path(posts_path), config_path, truth_path, db_path, as_json)
+        _posts(Path(posts_path), config_path, truth_path, db_path, as_json, marks_db, simulate_analyst)
+
+
+def _stored_verdicts(db: str) -> list:
+    """Every false-alarm / real-crisis mark kept in a SQLite store's alert history."""
+    from alerts.actions import records
+    from alerts.feedback import verdicts_from_records
+    from vigie.store.sqlite import SqliteStore
+
+    store = SqliteStore(Path(db))
+    try:
+        return [v for a in store.alert_history() for v in verdicts_from_records(a.topic_id, records(a))]
+    finally:
+        store.close()
 
 
 def _series(series_path: str, out_path: str | None) -> None:
@@ -73,7 +97,8 @@ def _series(series_path: str, out_path: str | None) -> None:
         write_scores_csv(sys.stdout, times, values, scores)
 
 
-def _posts(posts_path: Path, config_path: str, truth_path: str | None, db_path: str | None, as_json: bool) -> None:
+def _posts(posts_path: Path, config_path: str, truth_path: str | None, db_path: str | None, as_json: bool,
+           marks_db: str | None = None, simulate_analyst: bool = False) -> None:
     from listeners.replay import ReplayListener
     from vigie.store.sqlite import SqliteStore
 
@@ -90,13 +115,21 @@ def _posts(posts_path: Path, config_path: str, truth_path: str | None, db_path: 
             raise click.ClickException(f"{truth_file}: cannot read ground truth: {exc}") from None
     elif truth_path:
         raise click.ClickException(f"{truth_file}: file not found")
+    if simulate_analyst and truth is None:
+        raise click.UsageError("--analyst needs a ground truth (--truth FILE or truth.json beside the posts)")
+    verdicts = _stored_verdicts(marks_db) if marks_db else None
+    analyst = None
+    if simulate_analyst:
+        from alerts.evaluation import truth_analyst
+
+        analyst = truth_analyst(truth)
     with tempfile.TemporaryDirectory(prefix="vigie-backtest-") as tmp:
         store = SqliteStore(Path(db_path) if db_path else Path(tmp) / "backtest.db")
         try:
             first, last, stored, rejected = _load_posts(ReplayListener(posts_path), config, store)
             if first is None:
                 raise click.ClickException(f"{posts_path}: no readable post")
-            result = backtest_posts(config, store, first, last, truth=truth)
+            result = backtest_posts(config, store, first, last, truth=truth, verdicts=verdicts, analyst=analyst)
         finally:
             store.close()
     if as_json:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from alerts.baseline import Baseline, build_baseline
+from alerts.feedback import Verdict, adjusted_risk
 from alerts.drivers import LONGER_SCALES, SUSTAINED_HOURS, composition_cap, compute_drivers, persistent_share
 from vigie.config import DetectionConfig, Topic
 from vigie.models import Bucket, Driver, Level, RiskPoint, utc
@@ -111,7 +112,9 @@ class Detector:
         self._baselines[topic_id] = base
         return base
 
-    def assess(self, topic: Topic, store: Store, now: datetime) -> Assessment:
+    def assess(self, topic: Topic, store: Store, now: datetime, verdicts: list[Verdict] | None = None) -> Assessment:
+        """`verdicts`: the topic's false-alarm / real-crisis marks (read from the store by the caller; only
+        those given before `now` count), applied as a bounded per-topic discount (`alerts.feedback`)."""
         end = floor_time(now, self.width)
         start = end - self.width * self.cfg.window_buckets
         lookback = max(self.cfg.window_buckets * max(LONGER_SCALES), int(SUSTAINED_HOURS * 60 // self.cfg.bucket_minutes))
@@ -134,6 +137,10 @@ class Detector:
             else:
                 notes.append(f"no rare crisis category or negative copies yet: risk {risk:.0f} held at {cap:.1f}")
             risk = cap
+        if verdicts:
+            risk, why = adjusted_risk(topic.id, verdicts, {d.name: d.points for d in drivers}, risk, end)
+            if why:
+                notes.append(why)
         if base.sparse and risk > 0:
             notes.append("sparse topic: median 0 posts per bucket, judged on expectations floored at one post "
                          "per window and over 1 h and 3 h")

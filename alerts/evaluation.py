@@ -17,11 +17,14 @@ import hashlib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from datetime import datetime, timedelta
 
 from alerts.backtest import backtest_posts
+from alerts.feedback import Verdict
 from vigie.config import VigieConfig, config_from_dict
-from vigie.models import Analysis, Crisis, Level, Sentiment, utc
+from vigie.models import Alert, Analysis, Crisis, Level, Sentiment, utc
 from vigie.scenario import Scenario, generate, suite_shapes
 from vigie.truth import MATCH_BEFORE_ONSET
 from vigie.store.sqlite import SqliteStore
@@ -116,6 +119,10 @@ class Tally:
     seconds: float = 0.0
     by_shape: dict[str, list[int]] = field(default_factory=dict)  # shape -> [events, caught at severity]
     shape_leads: dict[str, list[float]] = field(default_factory=dict)  # shape -> leads of the first warning (min)
+    shape_crisis_leads: dict[str, list[float]] = field(default_factory=dict)  # shape -> leads of the first crisis (min)
+    # Per event shape of the scenario (a suite scenario holds one or a few): false warning+ alerts, topic-weeks.
+    false_by_shape: dict[str, list[float]] = field(default_factory=dict)
+    marks: dict[str, int] = field(default_factory=dict)  # simulated analyst: verdict -> marks given
     # Minutes from the true onset to the first warning: for events that go from nothing to their peak in
     # 20-45 minutes (bot raids, media spikes) the lead before the peak is bounded by the rise itself.
     delay_warning: list[float] = field(default_factory=list)
@@ -149,6 +156,14 @@ class Tally:
         self.alerts_per_event += other.alerts_per_event
         for shape, leads in other.shape_leads.items():
             self.shape_leads.setdefault(shape, []).extend(leads)
+        for shape, leads in other.shape_crisis_leads.items():
+            self.shape_crisis_leads.setdefault(shape, []).extend(leads)
+        for k, v in other.marks.items():
+            self.marks[k] = self.marks.get(k, 0) + v
+        for k, (f, w) in other.false_by_shape.items():
+            cur = self.false_by_shape.setdefault(k, [0, 0.0])
+            cur[0] += f
+            cur[1] += w
         for shape, (n, k) in other.by_shape.items():
             cur = self.by_shape.setdefault(shape, [0, 0])
             cur[0] += n
@@ -159,24 +174,56 @@ class Tally:
                 cur[j] += v
 
 
+# The simulated analyst reads the alert this long after it reached warning (a realistic reaction time).
+ANALYST_DELAY = timedelta(minutes=30)
+FEEDBACK_SUFFIX = "+feedback"
+
+
+def truth_analyst(truth: dict[str, Any], delay: timedelta = ANALYST_DELAY) -> Callable[[Alert, datetime], Verdict | None]:
+    """A simulated analyst who knows the ground truth: an alert (warning+) that opens during a true
+    negative event (from its onset - 1 h, as `vigie.truth` matches) is a real crisis; any other one (no
+    event, an organic spike, a positive buzz) is a false alarm. The mark is given `delay` after the alert
+    reached warning, with the drivers the alert shows then."""
+    bad = [(e["topic_id"], utc(e["onset"]) - MATCH_BEFORE_ONSET, utc(e["end"]))
+           for e in truth.get("events", []) if e.get("kind") != "positive_viral"]
+
+    def judge(alert: Alert, t: datetime) -> Verdict:
+        real = any(alert.topic_id == tid and lo <= alert.opened_at <= hi for tid, lo, hi in bad)
+        return Verdict(alert.topic_id, utc(t) + delay, "real_crisis" if real else "false_alarm",
+                       {d.name: d.points for d in alert.drivers})
+
+    return judge
+
+
 def run_scenario(args: tuple) -> dict[str, Tally]:
     """Suite scenario `index` (seed base_seed + index) under each named variant; an optional fifth item
-    names the background ("realistic", the default, or "poisson")."""
+    names the background ("realistic", the default, or "poisson"); a variant named "NAME+feedback" is NAME
+    replayed with the simulated analyst's marks (`truth_analyst`)."""
     index, base_seed, mode, variants = args[:4]
     background = args[4] if len(args) > 4 else "realistic"
     return evaluate(generate(base_seed + index, shapes=suite_shapes(index), background=background), mode, variants)
 
 
 def evaluate(scenario: Scenario, mode: str, variants: list[str]) -> dict[str, Tally]:
-    """Analyse and store the scenario once, then backtest it under each variant (a name of VARIANTS)."""
+    """Analyse and store the scenario once, then backtest it under each variant (a name of VARIANTS,
+    optionally suffixed "+feedback": replayed with a simulated analyst marking alerts, `truth_analyst`)."""
     start, end = utc(scenario.truth["start"]), utc(scenario.truth["end"])
     out: dict[str, Tally] = {}
     with tempfile.TemporaryDirectory() as tmp:
         store = SqliteStore(Path(tmp) / "s.db")
         fill_store(scenario, store, mode)
         for name in variants:
-            config = scenario_config(scenario, VARIANTS[name])
-            res = backtest_posts(config, store, start, end, truth=scenario.truth)
+            base_name = name.removesuffix(FEEDBACK_SUFFIX)
+            config = scenario_config(scenario, VARIANTS[base_name])
+            analyst = truth_analyst(scenario.truth) if name != base_name else None
+            given: list[Verdict] = []
+
+            def recording(alert: Alert, t: datetime, analyst=analyst, given=given) -> Verdict | None:
+                given.append(analyst(alert, t))
+                return given[-1]
+
+            res = backtest_posts(config, store, start, end, truth=scenario.truth,
+                                 analyst=recording if analyst is not None else None)
             tally = Tally(topic_weeks=res.metrics["topic_weeks"], assessments=res.assessments, seconds=res.seconds)
             severities = {(e["topic_id"], e["onset"]): e.get("severity", "crisis") for e in scenario.truth["events"]}
             shapes = {(e["topic_id"], e["onset"]): e.get("shape", e["kind"]) for e in scenario.truth["events"]}
@@ -220,6 +267,7 @@ def evaluate(scenario: Scenario, mode: str, variants: list[str]) -> dict[str, Ta
                 # media spike) that also reaches crisis late would otherwise pull the median around.
                 if o.first_crisis is not None and severity == Level.CRISIS:
                     tally.lead_crisis.append((o.peak - o.first_crisis).total_seconds() / 60)
+                    tally.shape_crisis_leads.setdefault(shapes.get(key, o.kind), []).append(tally.lead_crisis[-1])
             for spike in scenario.truth.get("organic", []):
                 onset, spike_end = utc(spike["onset"]), utc(spike["end"])
                 levels = [(a.peak_level or a.level) for a in res.alerts if a.topic_id == spike["topic_id"]
@@ -233,6 +281,10 @@ def evaluate(scenario: Scenario, mode: str, variants: list[str]) -> dict[str, Ta
                 cur[1] += top >= Level.WARNING.rank
                 cur[2] += top == Level.WATCH.rank
             tally.false_warning = len(res.false_alerts)
+            for shape in {e.get("shape", e["kind"]) for e in scenario.truth["events"]}:
+                tally.false_by_shape[shape] = [len(res.false_alerts), res.metrics["topic_weeks"]]
+            for v in given:
+                tally.marks[v.verdict] = tally.marks.get(v.verdict, 0) + 1
             tally.false_crisis = sum((a.peak_level or a.level) == Level.CRISIS for a in res.false_alerts)
             out[name] = tally
         store.close()

@@ -84,3 +84,36 @@ def adapt(topic_id: str, verdicts: Iterable[Verdict], now: datetime,
                 pressure[name] = pressure.get(name, 0.0) + sign * weight * policy.step * points / total
     factors = {name: 1.0 - min(policy.max_discount, p) for name, p in pressure.items() if p > 0}
     return Adaptation(topic_id, factors, policy.max_risk_drop)
+
+
+def explain(adaptation: Adaptation, verdicts: Iterable[Verdict], drivers: dict[str, float], now: datetime,
+            drop: float, policy: FeedbackPolicy = FeedbackPolicy()) -> str:
+    """The note an adjusted assessment carries, e.g. "-8 points: 3 false alarms marked on negative_volume in
+    the last 14 days"."""
+    now = utc(now)
+    discounted = sorted((n for n in drivers if adaptation.factor(n) < 1.0),
+                        key=lambda n: -drivers[n] * (1 - adaptation.factor(n)))
+    recent = [v for v in verdicts if v.topic_id == adaptation.topic_id and v.verdict == "false_alarm"
+              and utc(v.at) <= now and (now - utc(v.at)).days < policy.half_life_days
+              and any(v.drivers.get(n, 0) > 0 for n in discounted)]
+    names = ", ".join(discounted[:3])
+    return (f"-{drop:.0f} points: {len(recent)} false alarm{'s' if len(recent) != 1 else ''} marked on {names} "
+            f"in the last {policy.half_life_days:g} days")
+
+
+def adjusted_risk(topic_id: str, verdicts: list[Verdict], drivers: dict[str, float], risk: float, now: datetime,
+                  policy: FeedbackPolicy = FeedbackPolicy()) -> tuple[float, str | None]:
+    """The risk after the topic's feedback, and the note that says why (None when nothing changed).
+
+    The drop is computed on the drivers' points (`Adaptation.risk`, bounded by `max_risk_drop`) and taken
+    off the assessed risk (which may already be held by the composition cap), never below 0."""
+    if not verdicts:
+        return risk, None
+    adaptation = adapt(topic_id, verdicts, now, policy)
+    if not adaptation.factors:
+        return risk, None
+    drop = min(100.0, sum(drivers.values())) - adaptation.risk(drivers)
+    drop = min(drop, risk)
+    if drop < 0.05:
+        return risk, None
+    return round(risk - drop, 1), explain(adaptation, verdicts, drivers, now, drop, policy)

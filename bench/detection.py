@@ -16,6 +16,11 @@ Tuning protocol: defaults are tuned on scenarios 0-9, 20-29, 40-49 (`--split tun
 10-19, 30-39 (`--split test`); each block of ten holds every event shape once.
 
     .venv/bin/python bench/detection.py --n 50 --split test --analysis oracle
+
+`--feedback`: each configuration is also replayed with a simulated analyst (`alerts.evaluation.truth_analyst`)
+who marks every warning+ alert 30 min after it reaches warning: false alarm outside a true negative event,
+real crisis during one; the marks feed the per-topic adaptation (`alerts.feedback`) causally. Printed:
+false warning+ per topic-week and crisis leads before / after, per event shape, and crises caught.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from alerts.evaluation import VARIANTS, Tally, run_scenario  # noqa: E402
+from alerts.evaluation import FEEDBACK_SUFFIX, VARIANTS, Tally, run_scenario  # noqa: E402
 
 def is_tune(i: int) -> bool:
     """Blocks of 10 consecutive scenarios (one of each suite shape) alternate: 0-9 tune, 10-19 test, ...
@@ -55,11 +60,15 @@ def main() -> None:
     parser.add_argument("--by-shape", action="store_true", help="also print catches per event shape")
     parser.add_argument("--background", choices=("realistic", "poisson"), default="realistic",
                         help="the suite's background traffic (poisson: the calm chatter of earlier versions)")
+    parser.add_argument("--feedback", action="store_true",
+                        help="also replay each configuration with a simulated analyst's false-alarm / real-crisis marks")
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
-    unknown = [v for v in variants if v not in VARIANTS]
+    unknown = [v for v in variants if v.removesuffix(FEEDBACK_SUFFIX) not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant(s) {unknown}")
+    if args.feedback:
+        variants = [v for name in variants for v in (name, name + FEEDBACK_SUFFIX)]
     indices = [i for i in range(args.n) if args.split == "all" or is_tune(i) == (args.split == "tune")]
     began = time.perf_counter()
     totals = {v: Tally() for v in variants}
@@ -111,6 +120,41 @@ def main() -> None:
             print(f"{name}: caught at severity by shape: {shapes}")
             leads = ", ".join(f"{s} {pct(v, 0.5)} (min {min(v):.0f})" for s, v in sorted(t.shape_leads.items()))
             print(f"{name}: warning lead before the peak by shape, median (min): {leads}")
+    if args.feedback:
+        print_feedback(totals)
+
+
+def print_feedback(totals: dict[str, Tally]) -> None:
+    """Before / after the simulated analyst's marks, per configuration and per event shape."""
+    print()
+    print("| config | analyst marks (false alarm / real crisis) | false warning+ / topic-week before → after | "
+          "false crisis before → after | caught at severity before → after | crisis-severity events at crisis "
+          "before → after | crisis lead median / p10 (min) before → after |")
+    print("|---|---|---|---|---|---|---|")
+    for name, after in totals.items():
+        before = totals.get(name.removesuffix(FEEDBACK_SUFFIX))
+        if not name.endswith(FEEDBACK_SUFFIX) or before is None:
+            continue
+        tw = max(before.topic_weeks, 1e-9)
+        caught = lambda t: sum(1 for _ in t.lead_crisis)  # noqa: E731
+        print(f"| {name} | {after.marks.get('false_alarm', 0)} / {after.marks.get('real_crisis', 0)} | "
+              f"{before.false_warning / tw:.3f} → {after.false_warning / tw:.3f} | "
+              f"{before.false_crisis} → {after.false_crisis} | {before.caught_severity}/{before.events} → "
+              f"{after.caught_severity}/{after.events} | {caught(before)}/{before.crisis_events} → "
+              f"{caught(after)}/{after.crisis_events} | {pct(before.lead_crisis, 0.5)} / {pct(before.lead_crisis, 0.1)} → "
+              f"{pct(after.lead_crisis, 0.5)} / {pct(after.lead_crisis, 0.1)} |")
+        print()
+        print(f"| {name}: shape | caught at severity before → after | false warning+ / topic-week in scenarios "
+              "with this shape, before → after | crisis lead median (min) before → after | warning lead median "
+              "(min) before → after |")
+        print("|---|---|---|---|---|")
+        for shape in sorted(before.by_shape):
+            fb, fa = before.false_by_shape.get(shape, [0, 0]), after.false_by_shape.get(shape, [0, 0])
+            print(f"| {shape} | {before.by_shape[shape][1]}/{before.by_shape[shape][0]} → "
+                  f"{after.by_shape.get(shape, [0, 0])[1]}/{after.by_shape.get(shape, [0, 0])[0]} | "
+                  f"{fb[0] / max(fb[1], 1e-9):.3f} → {fa[0] / max(fa[1], 1e-9):.3f} | "
+                  f"{pct(before.shape_crisis_leads.get(shape, []), 0.5)} → {pct(after.shape_crisis_leads.get(shape, []), 0.5)} | "
+                  f"{pct(before.shape_leads.get(shape, []), 0.5)} → {pct(after.shape_leads.get(shape, []), 0.5)} |")
 
 
 if __name__ == "__main__":

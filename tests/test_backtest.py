@@ -222,3 +222,19 @@ def test_cli_posts_replays_through_nlp_and_detection_against_the_truth(tmp_path)
     assert res.exit_code == 1 and "missing.json: file not found" in res.output
     res = runner.invoke(backtest, ["--posts", str(tmp_path / "posts.jsonl")])
     assert res.exit_code == 2 and "--posts needs --config" in res.output
+
+
+def test_cli_posts_with_a_simulated_analyst_needs_a_truth_and_keeps_the_crisis(tmp_path):
+    import json
+
+    from vigie.scenario import config_yaml, generate, write
+
+    scenario = generate(11, days=4, shapes=("bad_buzz",))
+    write(scenario, tmp_path)
+    (tmp_path / "vigie.yml").write_text(config_yaml(scenario), encoding="utf-8")
+    args = ["--posts", str(tmp_path / "posts.jsonl"), "--config", str(tmp_path / "vigie.yml")]
+    res = CliRunner().invoke(backtest, args + ["--json", "--analyst"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["metrics"]["detected_crisis"] == 1
+    res = CliRunner().invoke(backtest, args + ["--analyst", "--truth", str(tmp_path / "missing.json")])
+    assert res.exit_code == 1 and "missing.json: file not found" in res.output

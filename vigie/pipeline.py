@@ -21,8 +21,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from alerts import coverage
-from alerts.actions import muted_until
+from alerts.actions import muted_until, records as action_records
 from alerts.detect import Assessment, Detector, floor_time
+from alerts.feedback import Verdict, verdicts_from_records
 from alerts.notify import build_notifiers
 from alerts.notify.outbox import DrainReport, OutboxPolicy, drain, plan
 from alerts.policy import AlertEvent, AlertPolicy
@@ -414,12 +415,25 @@ def _current_and_last_resolved(store: Store, topic_id: str) -> tuple[Alert | Non
     return current, store.last_alert(topic_id, AlertState.RESOLVED)
 
 
+# Marks older than this weigh under 3 % (five 14-day half-lives): not worth reading at every bucket.
+VERDICT_HORIZON = timedelta(days=70)
+
+
+def topic_verdicts(store: Store, topic_id: str, now: datetime) -> list[Verdict]:
+    """The topic's false-alarm / real-crisis marks given before `now` (alerts.actions records), the input of
+    the detector's per-topic feedback adaptation."""
+    out: list[Verdict] = []
+    for alert in store.alert_history(topic_id, since=now - VERDICT_HORIZON):
+        out += verdicts_from_records(topic_id, action_records(alert))
+    return [v for v in out if v.at <= now]
+
+
 def detect_topic(rt: Runtime, topic: Topic, now: datetime, *, save: bool = True,
                  blind_since: dict[str, datetime] | None = None) -> tuple[Assessment, AlertEvent | None]:
     """Assess one topic at `now`, apply the alert policy and persist the alert if it changed (`save=False`:
     the caller commits it with its outbox entries, `detect_and_deliver`). `blind_since`: the sources blind now
     and since when (`blind_sources`): recorded on the alert, and no resolve on their account."""
-    assessment = rt.detector.assess(topic, rt.store, now)
+    assessment = rt.detector.assess(topic, rt.store, now, verdicts=topic_verdicts(rt.store, topic.id, now))
     current, last_resolved = _current_and_last_resolved(rt.store, topic.id)
     blind = {s: since for s, since in (blind_since or {}).items() if s in topic_sources(rt, topic) and since <= now}
     event = rt.policy.step(topic, assessment, current, last_resolved, now, blind=bool(blind))
