@@ -170,8 +170,8 @@ def _gaps(frame: Frame, gaps: Sequence[GapBand]) -> list[str]:
         if g.end < frame.start or g.start > frame.end:
             continue
         x0, x1 = frame.x(max(g.start, frame.start)), frame.x(min(g.end, frame.end))
-        out.append(f'<rect class="gap" x="{x0}" y="{frame.top}" width="{max(1.5, round(x1 - x0, 1))}" '
-                   f'height="{round(frame.bottom - frame.top, 1)}" fill="{GAP_COLOR}" fill-opacity="0.22">'
+        out.append(f'<rect class="gap" x="{x0}" y="{frame.top}" width="{max(4.0, round(x1 - x0, 1))}" '
+                   f'height="{round(frame.bottom - frame.top, 1)}" fill="{GAP_COLOR}" fill-opacity="0.3">'
                    f"<title>{esc(g.label)}</title></rect>")
     return out
 
