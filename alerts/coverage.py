@@ -15,8 +15,7 @@ day on earlier days (median, or trimmed mean from 5 days), the spread from a neg
 dispersion is estimated on the source's own earlier spans of the same length (robust to the odd burst).
 The p-value is the NB lower tail of the span's total. A sparse topic at night expects ~1 post an hour: three silent hours have a lower-tail probability
 around e^-3, nowhere near `collapse_p`, so no blind alert; a source expecting 200 that brings 3 is blind.
-(The detection room is moving alerts/stats.py to a negative binomial too; this module keeps its own small
-version until the two are unified.)
+The count maths (NB lower tail, dispersion, robust means) is the detection count model's, in alerts/stats.py.
 
 Blind alerts are `Alert(kind="coverage")` with their own lifecycle (`step`): open, update when the reason
 changes, resolve when the source recovers, with the gap's extent. They go through the outbox like any
@@ -30,8 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from scipy.stats import nbinom, poisson
-
+from alerts import stats
 from vigie.health import SourceHealth, hour_key, hour_start
 from vigie.models import Alert, AlertState, Level, iso, utc
 
@@ -55,49 +53,20 @@ class Reason:
 
 # -- counts ------------------------------------------------------------------------------------
 
-def trimmed_mean(values: list[float]) -> float:
-    """Mean without the highest and lowest value when there are 5 or more, the median below that (one
-    burst day, one outage hour do not move the baseline)."""
-    vals = sorted(values)
-    if not vals:
-        return 0.0
-    if len(vals) < 5:
-        mid = len(vals) // 2
-        return float(vals[mid]) if len(vals) % 2 else (vals[mid - 1] + vals[mid]) / 2
-    vals = vals[1:-1]
-    return sum(vals) / len(vals)
+def baseline(values: list[float]) -> float:
+    """The expected count of an hour from the same hour on earlier days: without the highest and the
+    lowest fifth from 5 days on (one burst day, one outage hour do not move it), the median below that."""
+    if len(values) < 5:
+        return stats.median(values)
+    return stats.trimmed_mean(values, trim=0.2, low=0.2)
 
 
-def nb_dispersion(pairs: list[tuple[float, int]]) -> float:
-    """Dispersion φ of a negative binomial (variance = μ + φμ²) from (expected, observed) pairs, by moments
-    on winsorised residuals: a residual beyond 3 robust standard deviations (the median absolute Pearson
-    residual, scaled) is clipped, so one viral hour does not inflate the spread of every later judgement.
-    0 means Poisson."""
-    pairs = [(mu, x) for mu, x in pairs if mu > 0]
-    if len(pairs) < 3:
-        return 0.0
-    pearson = sorted(abs(x - mu) / math.sqrt(mu) for mu, x in pairs)
-    mad = pearson[len(pearson) // 2] * 1.4826
-    cap = 3.0 * max(mad, 1.0)
-    num = den = 0.0
-    for mu, x in pairs:
-        r = (x - mu) / math.sqrt(mu)
-        r = max(-cap, min(cap, r))
-        num += r * r * mu - mu  # (x - μ)² - μ, with the clipped residual
-        den += mu * mu
-    return max(0.0, num / den) if den > 0 else 0.0
-
-
-def nb_lower_tail(observed: int, means: list[float], phi: float) -> float:
-    """P(total ≤ observed) when each hour is NB(μ_h, φ): the sum matched by moments to one NB (mean Σμ,
-    variance Σμ + φΣμ²); Poisson when φ is 0."""
-    total = sum(means)
-    if total <= 0:
-        return 1.0
-    if phi <= 0:
-        return float(poisson.cdf(observed, total))
-    size = total * total / (phi * sum(m * m for m in means))
-    return float(nbinom.cdf(observed, size, size / (size + total)))
+def dispersion(pairs: list[tuple[float, int]]) -> float:
+    """NB dispersion φ (variance = μ + φμ²) of (expected, observed) pairs, by the detection count model's
+    moments (`alerts.stats.nb_dispersion`), winsorised at 3 robust standard deviations: a history of a few
+    days has too few spans to trim, and one viral hour must not make every later judgement lenient."""
+    return stats.nb_dispersion([x for _, x in pairs], [mu for mu, _ in pairs], trim=0.0,
+                               max_alpha=math.inf, winsor=3.0, min_points=3)
 
 
 @dataclass
@@ -137,8 +106,8 @@ def _collapse(health: SourceHealth, now: datetime, hours: int, min_days: int) ->
         past = by_hour.get(t.hour, [])
         if len(past) < min_days:
             return None
-        means.append(trimmed_mean([x for _, x in past]))
-    hour_mean = {h: trimmed_mean([x for _, x in past]) for h, past in by_hour.items() if len(past) >= min_days}
+        means.append(baseline([x for _, x in past]))
+    hour_mean = {h: baseline([x for _, x in past]) for h, past in by_hour.items() if len(past) >= min_days}
     # The dispersion is estimated on totals over spans of the same length (every earlier span whose hours
     # all had a run), not on single hours: the hours of one evening share its mood (a quiet Saturday, a
     # holiday), and treating them as independent would make a quiet evening look impossible.
@@ -148,10 +117,10 @@ def _collapse(health: SourceHealth, now: datetime, hours: int, min_days: int) ->
         if window[-1] < span[0] and all(w in counts and w.hour in hour_mean for w in window) \
                 and not span_set.intersection(window):
             pairs.append((sum(hour_mean[w.hour] for w in window), sum(counts[w] for w in window)))
-    phi = nb_dispersion(pairs)
+    phi = dispersion(pairs)
     observed = sum(counts[t] for t in span)
     total = sum(means)
-    return Collapse(observed, total, nb_lower_tail(observed, [total], phi), phi, span[0])
+    return Collapse(observed, total, stats.nb_cdf(observed, total, phi), phi, span[0])
 
 
 # -- reasons -----------------------------------------------------------------------------------

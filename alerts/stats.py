@@ -94,21 +94,47 @@ def nb_tail(observed: int, expected: float, alpha: float) -> tuple[float, float]
     return upper, max(0.0, at_least - upper)
 
 
+def nb_cdf(observed: int, expected: float, alpha: float) -> float:
+    """Lower tail P(X <= observed) under NB(expected, alpha) (Poisson when alpha is 0): how improbable a
+    count this *low* is. Collection health uses it to tell a collapsed source from a quiet hour."""
+    if expected <= 0:
+        return 1.0
+    k = int(observed)
+    if k < 0:
+        return 0.0
+    if alpha <= 1e-9:
+        return float(special.gammaincc(k + 1, expected))  # P(X <= k) = regularized upper gamma Q(k+1, mu)
+    r = 1.0 / alpha
+    q = expected / (expected + r)
+    return float(special.betainc(r, k + 1, 1 - q))  # P(X <= k) = I_{1-q}(r, k+1)
+
+
 def nb_dispersion(observed: Sequence[float], expected: Sequence[float], trim: float = 0.02,
-                  max_alpha: float = 50.0) -> float:
+                  max_alpha: float = 50.0, winsor: float | None = None, min_points: int = 8) -> float:
     """Overdispersion `alpha` of counts around their expectations, by robust method of moments.
 
     Under NB, E[(x - e)**2 - x] = alpha * e**2, so alpha = sum((x - e)**2 - x) / sum(e**2). Made robust by
     leaving out the `trim` share of points with the largest Pearson residuals (a past crisis in the history
-    must not teach the topic that crises are normal); clipped to [0, max_alpha]. Too little data (or an
-    empty history) gives 0 here: callers add their own prior.
+    must not teach the topic that crises are normal); clipped to [0, max_alpha]. Too little data (fewer
+    than `min_points`, or an empty history) gives 0 here: callers add their own prior.
+
+    `winsor` (instead of trimming, for short histories where 2% is not even one point): every Pearson
+    residual beyond `winsor` robust standard deviations (the median absolute residual * 1.4826, at least 1)
+    is clipped to that bound, so one viral hour among ten still counts, but as a merely large one.
     """
     x = np.asarray(observed, dtype=float)
     e = np.asarray(expected, dtype=float)
     keep = e > 0
     x, e = x[keep], e[keep]
-    if len(x) < 8:
+    if len(x) < min_points:
         return 0.0
+    if winsor is not None:
+        r = (x - e) / np.sqrt(e)
+        cap = winsor * max(float(np.sort(np.abs(r))[len(r) // 2]) * 1.4826, 1.0)
+        r = np.clip(r, -cap, cap)
+        den = float(np.dot(e, e))
+        num = float(np.sum(r * r * e - e))  # (x - e)**2 - e with the clipped residual
+        return min(max_alpha, max(0.0, num / den)) if den > 0 else 0.0
     if trim > 0:
         cut = max(8, len(x) - int(len(x) * trim))
         if cut < len(x):
@@ -121,17 +147,19 @@ def nb_dispersion(observed: Sequence[float], expected: Sequence[float], trim: fl
     return min(max_alpha, max(0.0, num / den))
 
 
-def trimmed_mean(values: Sequence[float], trim: float = 0.1) -> float:
+def trimmed_mean(values: Sequence[float], trim: float = 0.1, low: float = 0.0) -> float:
     """Mean without the top `trim` fraction: a past burst inside the baseline does not inflate it.
 
-    Only the upper side is trimmed: counts are bounded below by zero and the outliers that matter
-    (yesterday's bad buzz) are high.
+    By default only the upper side is trimmed: counts are bounded below by zero and the outliers that
+    matter to detection (yesterday's bad buzz) are high. `low` trims that fraction from the bottom too,
+    for baselines of *collection* volume, where a past outage hour is the low outlier.
     """
     if not values:
         return 0.0
     ordered = sorted(values)
     keep = max(1, len(ordered) - int(len(ordered) * trim))
-    kept = ordered[:keep]
+    start = min(int(len(ordered) * low), keep - 1)
+    kept = ordered[start:keep]
     return sum(kept) / len(kept)
 
 

@@ -30,6 +30,8 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -40,7 +42,7 @@ from alerts import coverage  # noqa: E402
 from vigie import health as collection  # noqa: E402
 from vigie.config import CoverageConfig  # noqa: E402
 from vigie.models import utc  # noqa: E402
-from vigie.scenario import scenario_suite  # noqa: E402
+from vigie.scenario import DEFAULT_START, generate, suite_shapes  # noqa: E402
 
 RUN = timedelta(minutes=5)
 VERBOSE = False
@@ -84,6 +86,66 @@ def simulate(source: str, counts: list[int], start: datetime, cfg: CoverageConfi
     return opened
 
 
+@dataclass
+class BlindTally:
+    """What `measure` found: false blind alerts on the untouched suite, and delays after injected failures."""
+
+    scenarios: int = 0
+    days: int = 7
+    seconds: float = 0.0
+    source_weeks: float = 0.0
+    false_alerts: int = 0
+    false_by_source: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    delays: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # buckets beyond tolerance
+    missed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    tried: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def measure(indices: Iterable[int], days: int = 7, base_seed: int = 1000) -> BlindTally:
+    """Blind alerts over the suite scenarios `indices` (`scenario_suite`'s i: seed base_seed + i)."""
+    cfg = CoverageConfig()
+    t0 = time.perf_counter()
+    tally = BlindTally(days=days)
+    for k in indices:
+        sc = generate(base_seed + k, start=DEFAULT_START, days=days, shapes=suite_shapes(k))
+        tally.scenarios += 1
+        start, end = utc(sc.truth["start"]), utc(sc.truth["end"])
+        counts = per_run_counts(sc.posts, start, end)
+        rng = random.Random(k)
+        for source, series in sorted(counts.items()):
+            tally.source_weeks += (end - start) / timedelta(days=7)
+            opened = simulate(source, series, start, cfg)
+            tally.false_alerts += len(opened)
+            tally.false_by_source[source] += len(opened)
+            fail_at = int(timedelta(days=4, hours=rng.uniform(0, 24)) / RUN)
+            for failure, tolerance in (("error", timedelta(minutes=cfg.failing_minutes)), ("auth", timedelta(0)),
+                                       ("empty", timedelta(hours=cfg.collapse_hours))):
+                tally.tried[failure] += 1
+                after = [i for i in simulate(source, series, start, cfg, failure, fail_at) if i >= fail_at]
+                if not after:
+                    tally.missed[failure] += 1
+                    continue
+                late = (after[0] - fail_at + 1) * RUN - tolerance
+                tally.delays[failure].append(late / RUN)
+    tally.seconds = time.perf_counter() - t0
+    return tally
+
+
+def report(t: BlindTally) -> list[str]:
+    """The printed lines (bench/detection.py prints them too)."""
+    lines = [f"blind alerts: scenarios {t.scenarios} x {t.days} days; source-weeks: {t.source_weeks:.1f}; "
+             f"{t.seconds:.1f} s",
+             f"false blind alerts: {t.false_alerts} ({t.false_alerts / max(t.source_weeks, 1e-9):.3f} per source-week) "
+             f"by source: {dict(sorted(t.false_by_source.items()))}"]
+    for failure in ("error", "auth", "empty"):
+        d = t.delays[failure]
+        med = f"{statistics.median(d):+.1f}" if d else "-"
+        worst = f"{max(d):+.1f}" if d else "-"
+        lines.append(f"time to blind alert after '{failure}' beyond tolerance, in buckets: median {med}, worst {worst}; "
+                     f"alerted {len(d)}/{t.tried[failure]} (missed {t.missed[failure]})")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=20, help="scenarios of the suite")
@@ -92,42 +154,7 @@ def main() -> None:
     args = ap.parse_args()
     global VERBOSE
     VERBOSE = args.verbose
-    cfg = CoverageConfig()
-    t0 = time.perf_counter()
-    false_alerts, source_weeks = 0, 0.0
-    false_by_source: dict[str, int] = defaultdict(int)
-    delays: dict[str, list[float]] = defaultdict(list)
-    missed: dict[str, int] = defaultdict(int)
-    tried: dict[str, int] = defaultdict(int)
-    for k, sc in enumerate(scenario_suite(args.n, days=args.days)):
-        start, end = utc(sc.truth["start"]), utc(sc.truth["end"])
-        counts = per_run_counts(sc.posts, start, end)
-        rng = random.Random(k)
-        for source, series in sorted(counts.items()):
-            source_weeks += (end - start) / timedelta(days=7)
-            opened = simulate(source, series, start, cfg)
-            false_alerts += len(opened)
-            false_by_source[source] += len(opened)
-            fail_at = int(timedelta(days=4, hours=rng.uniform(0, 24)) / RUN)
-            for failure, tolerance in (("error", timedelta(minutes=cfg.failing_minutes)), ("auth", timedelta(0)),
-                                       ("empty", timedelta(hours=cfg.collapse_hours))):
-                tried[failure] += 1
-                after = [i for i in simulate(source, series, start, cfg, failure, fail_at) if i >= fail_at]
-                if not after:
-                    missed[failure] += 1
-                    continue
-                late = (after[0] - fail_at + 1) * RUN - tolerance
-                delays[failure].append(late / RUN)
-    print(f"scenarios: {args.n} x {args.days} days; source-weeks: {source_weeks:.1f}; "
-          f"{time.perf_counter() - t0:.1f} s")
-    print(f"false blind alerts: {false_alerts} ({false_alerts / max(source_weeks, 1e-9):.3f} per source-week) "
-          f"by source: {dict(sorted(false_by_source.items()))}")
-    for failure in ("error", "auth", "empty"):
-        d = delays[failure]
-        med = f"{statistics.median(d):+.1f}" if d else "-"
-        worst = f"{max(d):+.1f}" if d else "-"
-        print(f"time to blind alert after '{failure}' beyond tolerance, in buckets: median {med}, worst {worst}; "
-              f"alerted {len(d)}/{tried[failure]} (missed {missed[failure]})")
+    print("\n".join(report(measure(range(args.n), days=args.days))))
 
 
 if __name__ == "__main__":

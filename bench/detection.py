@@ -21,6 +21,10 @@ Tuning protocol: defaults are tuned on scenarios 0-9, 20-29, 40-49 (`--split tun
 who marks every warning+ alert 30 min after it reaches warning: false alarm outside a true negative event,
 real crisis during one; the marks feed the per-topic adaptation (`alerts.feedback`) causally. Printed:
 false warning+ per topic-week and crisis leads before / after, per event shape, and crises caught.
+
+Then, unless --no-blind, the blind-alert figures of bench/coverage.py on the same scenarios: false blind
+alerts per source-week (goal 0) and the time to a blind alert after an injected failure, in 5-minute
+buckets beyond the configured tolerance (goal <= 2).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from alerts.evaluation import FEEDBACK_SUFFIX, VARIANTS, Tally, run_scenario  # noqa: E402
+from bench import coverage as blind_bench  # noqa: E402
 
 def is_tune(i: int) -> bool:
     """Blocks of 10 consecutive scenarios (one of each suite shape) alternate: 0-9 tune, 10-19 test, ...
@@ -62,6 +67,9 @@ def main() -> None:
                         help="the suite's background traffic (poisson: the calm chatter of earlier versions)")
     parser.add_argument("--feedback", action="store_true",
                         help="also replay each configuration with a simulated analyst's false-alarm / real-crisis marks")
+    parser.add_argument("--no-blind", action="store_true",
+                        help="skip the blind-alert figures (false blind alerts per source-week, time to a blind "
+                             "alert after an injected failure: bench/coverage.py over the same scenarios)")
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     unknown = [v for v in variants if v.removesuffix(FEEDBACK_SUFFIX) not in VARIANTS]
@@ -114,6 +122,11 @@ def main() -> None:
         per = ", ".join(f"{s} {v[0]}/{v[1]}/{v[2]}" for s, v in sorted(t.organic_by_shape.items()))
         watch = sum(v[2] for v in t.organic_by_shape.values())
         print(f"| {name} | {t.organic} | {t.organic_warning} | {t.organic_crisis} | {watch} | {per} |")
+    if not args.no_blind:
+        # Collection health (issue 20) on the same scenarios: goal 0 false blind alerts per source-week and a
+        # blind alert at most 2 buckets after the configured tolerance.
+        print()
+        print("\n".join(blind_bench.report(blind_bench.measure(indices, base_seed=args.base_seed))))
     if args.by_shape:
         for name, t in totals.items():
             shapes = ", ".join(f"{s} {k}/{n}" for s, (n, k) in sorted(t.by_shape.items()))

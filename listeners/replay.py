@@ -27,6 +27,19 @@ Cursor: `{"offset": byte offset, "line": 1-based line number}` of the next unrea
 offset (it never re-reads the file from the start: the demo calls it ~2000 times) and stops at the first post
 created at or after `now` *without consuming it*, so simulated time can advance tick by tick.
 
+Outage lines (issue 20: the demo's collector outage). A line `{"kind": "outage", "source": "x", "start":
+ISO, "end": ISO, "error": "network", "message": "..."}`, placed in time order at its `start`, says that the
+collector of that platform was down over [start, end). A replay source restricted to that platform
+(`platforms: [x]` in its config) then behaves as a live listener whose platform is unreachable: from
+`start` on, every fetch fails with a `SourceError` of that kind (the cursor stays before the outage line,
+so nothing is consumed), and once the clock passes `end` the listener catches up from its cursor (the
+platform's posts of the gap arrive late: a backfill). Every other replay source skips the line: a source
+that reads every platform stands for one stream that never fails.
+
+`platforms` / `skip_platforms` filter which platforms' posts a source releases (one file can feed one
+source per platform). A line that cannot be read is quarantined by the sources without `platforms` only:
+its platform is unknown, and a file read by several sources must not quarantine it twice.
+
 A line dated beyond the real clock (plus `max_future`, the configured clock skew) cannot be a real post:
 waiting for its time would hold the file back forever (a typo dated 9999), so it is quarantined with the
 reason and the replay goes on.
@@ -41,7 +54,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from listeners.base import Page, Query, Rejected, SourceError
+from listeners.base import KINDS, Page, Query, Rejected, SourceError
 from vigie.clock import future_reason
 from vigie.entities import from_text as entities_from_text
 from vigie.models import RELATIONS, Author, Engagement, Post, post_id, utc
@@ -63,18 +76,27 @@ class ReplayListener:
     source = "replay"
 
     def __init__(self, path: Path | str, name: str = "replay", page_size: int = PAGE_SIZE,
-                 max_future: timedelta = DEFAULT_MAX_FUTURE, clock: Callable[[], float] = time.time):
+                 max_future: timedelta = DEFAULT_MAX_FUTURE, clock: Callable[[], float] = time.time,
+                 platforms: list[str] | None = None, skip_platforms: list[str] | None = None):
         self.path = Path(path)
         self.name = name
         self.page_size = page_size
         self.max_future = max_future
         self.clock = clock
+        self.platforms = set(platforms) if platforms else None
+        self.skip_platforms = set(skip_platforms or ())
+
+    def _wants(self, source: str) -> bool:
+        if self.platforms is not None and source not in self.platforms:
+            return False
+        return source not in self.skip_platforms
 
     @classmethod
     def from_config(cls, name: str, cfg: Any, max_future: timedelta | None = None) -> "ReplayListener":
         """Build from a `vigie.config.ReplaySource` (its path is already resolved against the config file);
         `max_future` is the configured clock skew (`clock.max_skew_minutes`)."""
-        return cls(cfg.path, name=name, max_future=DEFAULT_MAX_FUTURE if max_future is None else max_future)
+        return cls(cfg.path, name=name, max_future=DEFAULT_MAX_FUTURE if max_future is None else max_future,
+                   platforms=getattr(cfg, "platforms", None), skip_platforms=getattr(cfg, "skip_platforms", None))
 
     def plan(self, topics: list[Any]) -> list[Query]:
         # One file = one stream: a single query whose cursor is the file position.
@@ -98,18 +120,39 @@ class ReplayListener:
                 raw = fh.readline()
                 if not raw:
                     break  # end of file: a later call resumes here if the file grows
+                outage = _outage(raw)
+                if outage is not None:
+                    if outage["start"] >= now:
+                        break  # the future, like a post
+                    if self.platforms is not None and outage["source"] in self.platforms and now < outage["end"]:
+                        # The platform is down: stop here, the cursor before this line (what was read
+                        # before it is released first), so the posts of the gap come once it is back.
+                        if consumed:
+                            yield Page(posts=posts, cursor={"offset": offset, "line": line_no}, rejected=rejected)
+                        raise SourceError(f"replay {self.name}: {outage['message']} (simulated outage of "
+                                          f"{outage['source']} until {outage['end']:%Y-%m-%d %H:%M} UTC)",
+                                          outage["error"])
+                    offset += len(raw)
+                    line_no += 1
+                    consumed = True
+                    continue
                 try:
                     post = self._parse(raw, line_no)
                 except RecordError as exc:
-                    rejected.append(
-                        Rejected(
-                            record=raw.decode("utf-8", errors="replace").rstrip("\r\n"),
-                            reason=str(exc),
-                            context={"line": line_no, "file": self.path.name},
+                    if self.platforms is None:  # a line of unknown platform: the catch-all sources' to report
+                        rejected.append(
+                            Rejected(
+                                record=raw.decode("utf-8", errors="replace").rstrip("\r\n"),
+                                reason=str(exc),
+                                context={"line": line_no, "file": self.path.name},
+                            )
                         )
-                    )
                     post = None
-                if post is not None and post.created_at > impossible:
+                if post is not None and not self._wants(post.source):
+                    if post.created_at >= now:
+                        break  # keep the clock rule: never read past the simulated present
+                    post = None  # another source's platform: read past it
+                elif post is not None and post.created_at > impossible:
                     rejected.append(Rejected(
                         record=raw.decode("utf-8", errors="replace").rstrip("\r\n"),
                         reason=future_reason(post.created_at, self.max_future),
@@ -158,6 +201,27 @@ class ReplayListener:
         except json.JSONDecodeError as exc:
             raise RecordError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
         return record_to_post(data, raw_ref=f"{self.path.name}:{line_no}")
+
+
+def _outage(raw: bytes) -> dict[str, Any] | None:
+    """The outage a line describes, None for any other line (a post, or a line the parser will reject).
+    Cheap on posts: only a line that mentions `"kind":"outage"` is decoded twice."""
+    if b'"outage"' not in raw:
+        return None
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or data.get("kind") != "outage" or "text" in data:
+        return None
+    try:
+        start, end = utc(data["start"]), utc(data["end"])
+        source = str(data["source"])
+    except (KeyError, TypeError, ValueError):
+        return None  # a broken outage line is reported like any broken line
+    error = data.get("error", "network")
+    return {"source": source, "start": start, "end": end, "error": error if error in KINDS else "network",
+            "message": str(data.get("message") or f"{source} unreachable")[:200]}
 
 
 def record_to_post(data: Any, raw_ref: str | None = None) -> Post:

@@ -15,7 +15,7 @@ from test_detect import TOPIC_CFG
 from alerts.backtest import score_series
 from alerts.baseline import build_baseline
 from alerts.detect import Detector
-from alerts.stats import nb_dispersion, nb_log10_sf, poisson_log10_sf
+from alerts.stats import nb_cdf, nb_dispersion, nb_log10_sf, poisson_log10_sf
 from vigie.config import DetectionConfig
 from vigie.models import Bucket, Level
 from vigie.store.sqlite import SqliteStore
@@ -59,6 +59,15 @@ def test_nb_tail_matches_scipy_and_reduces_to_poisson():
     assert poisson_log10_sf(40, 5.0) == pytest.approx(-math.log10(sps.poisson.sf(39, 5.0)), rel=1e-6)
 
 
+def test_nb_lower_tail_matches_scipy_and_reduces_to_poisson():
+    for k, mu, alpha in [(0, 30.0, 0.3), (3, 200.0, 0.3), (10, 10.0, 0.1), (5, 12.5, 2.0)]:
+        r = 1 / alpha
+        assert nb_cdf(k, mu, alpha) == pytest.approx(sps.nbinom.cdf(k, r, r / (r + mu)), rel=1e-9)
+    assert nb_cdf(3, 40.0, 0.0) == pytest.approx(sps.poisson.cdf(3, 40.0), rel=1e-9)
+    assert nb_cdf(0, 0.0, 0.5) == 1.0  # nothing expected: nothing missing
+    assert nb_cdf(-1, 5.0, 0.5) == 0.0
+
+
 def test_overdispersion_makes_a_busy_hour_unsurprising():
     # 40 posts where 10 are expected: a 1-in-10^11 event for Poisson, ordinary for a bursty topic.
     assert poisson_log10_sf(40, 10.0) > 10
@@ -85,6 +94,13 @@ def test_dispersion_is_robust_to_a_past_burst():
     x[1000:1030] += 60  # a crisis two days ago: 30 buckets of +60 posts (1.5 % of the history)
     assert nb_dispersion(x, mu) < calm + 0.2
     assert nb_dispersion(x, mu, trim=0.0) > calm + 1.0  # without the trim it would learn the crisis
+
+
+def test_winsorised_dispersion_survives_one_viral_point_in_a_short_history():
+    mu = np.full(10, 10.0)
+    x = np.array([10, 11, 9, 10, 10, 12, 8, 10, 11, 5000], dtype=float)
+    assert nb_dispersion(x, mu) == 50.0  # 10 points: 2 % trims nothing, the viral one rules (clipped)
+    assert nb_dispersion(x, mu, trim=0.0, winsor=3.0) < 0.5
 
 
 # -- the baseline -----------------------------------------------------------------------------------------

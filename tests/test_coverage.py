@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent / "listeners"))
 from detect_fixtures import T0, TOPIC, background, burst  # noqa: E402
 from fixture_server import FixtureServer, Reply, Req  # noqa: E402
 
-from alerts import coverage  # noqa: E402
+from alerts import coverage, stats  # noqa: E402
 from vigie import health as collection  # noqa: E402
 from vigie.config import CoverageConfig, config_from_dict  # noqa: E402
 from vigie.models import AlertState  # noqa: E402
@@ -89,13 +89,19 @@ def test_a_slow_drift_to_zero_is_caught_before_it_reaches_zero():
 
 def test_overdispersion_widens_the_lower_tail_robustly():
     pairs = [(10.0, x) for x in [10, 11, 9, 10, 10, 12, 8, 10, 11, 9]]
-    assert coverage.nb_dispersion(pairs) == 0.0  # Poisson-like or tighter: no extra spread
+    assert coverage.dispersion(pairs) == 0.0  # Poisson-like or tighter: no extra spread
     bursty = [(10.0, x) for x in [2, 25, 4, 18, 6, 15, 3, 22, 9, 12]]
-    phi = coverage.nb_dispersion(bursty)
+    phi = coverage.dispersion(bursty)
     assert phi > 0.2
     one_viral = pairs + [(10.0, 5000)]
-    assert coverage.nb_dispersion(one_viral) < 0.5  # one viral hour does not make every hour "noisy"
-    assert coverage.nb_lower_tail(0, [10.0] * 3, phi) > coverage.nb_lower_tail(0, [10.0] * 3, 0.0) * 1e3
+    assert coverage.dispersion(one_viral) < 0.5  # one viral hour does not make every hour "noisy"
+    assert stats.nb_cdf(0, 30.0, phi) > stats.nb_cdf(0, 30.0, 0.0) * 1e3
+
+
+def test_baseline_leaves_out_one_burst_day_and_one_outage_hour():
+    assert coverage.baseline([10, 12, 11]) == 11  # the median below 5 days
+    assert coverage.baseline([0, 10, 12, 11, 400]) == 11  # the outage hour and the burst left out
+    assert coverage.baseline([]) == 0.0
 
 
 # -- collection health persisted on both stores ---------------------------------------------------

@@ -6,7 +6,7 @@ One full replay (7 simulated days) is shared by the tests of this module; it is 
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -122,3 +122,24 @@ def test_every_assessed_bucket_leaves_a_risk_point_once(demo_run):
     during = [p for p in demo_run["risk"][buzz["topic_id"]] if onset < p.at <= peak]
     top = max(during, key=lambda p: p.risk)
     assert top.risk >= 75 and top.level == Level.CRISIS and top.drivers.get("negative_volume", 0) > 0
+
+
+def test_collector_outage_raises_one_blind_alert_resolved_and_shaded_in_the_report(demo_run):
+    """The scenario's X outage (truth["outages"]) goes through the real path: the X replay source fails with
+    network errors, a blind alert opens once `coverage.failing_minutes` have passed and resolves when X is
+    back (its posts caught up); the report shades the gap; no other blind alert, no false topic alert."""
+    from vigie.config import CoverageConfig
+    from vigie.truth import compare_outages
+
+    [outage], false_blind = compare_outages(demo_run["alerts"], demo_run["truth"])
+    assert false_blind == []
+    assert outage.source == "x" and outage.opened_at is not None and outage.resolved_at is not None
+    tolerance = timedelta(minutes=CoverageConfig().failing_minutes)
+    assert outage.start + tolerance <= outage.opened_at <= outage.start + tolerance + timedelta(minutes=10)
+    assert outage.end <= outage.resolved_at <= outage.end + timedelta(minutes=10)
+    out = demo_run["first"].output
+    assert "BLIND · source x" in out and "x · collector outage" in out
+    assert "False blind alerts (outside any true outage): 0" in out
+    assert "False alerts (warning or above, outside any true event): 0" in out
+    html = demo_run["report"].read_text(encoding="utf-8")
+    assert 'class="gap"' in html and "x blind 2026-03-06" in html

@@ -213,3 +213,62 @@ def test_replay_records_relations_and_reads_entities_from_the_text():
     assert record_to_post(base).relation == "original" and record_to_post(base).ref_id is None
     with pytest.raises(RecordError, match="relation"):
         record_to_post({**base, "relation": "retweet"})
+
+
+# -- one file, one source per platform, and collector outages (issue 20) -------------------------------
+
+def outage_line(source: str, start: datetime, end: datetime, error: str = "network") -> str:
+    return json.dumps({"kind": "outage", "source": source, "start": iso(start), "end": iso(end), "error": error,
+                       "message": f"{source} API unreachable"})
+
+
+def test_platform_filters_split_one_file_and_only_catch_all_sources_quarantine(tmp_path):
+    lines = [json.dumps(record(i, source="x" if i % 2 else "bluesky")) for i in range(6)]
+    path = write_lines(tmp_path / "p.jsonl", lines[:3] + ["{broken"] + lines[3:])
+    only_x = ReplayListener(path, platforms=["x"])
+    others = ReplayListener(path, skip_platforms=["x"])
+    now = T0 + timedelta(hours=1)
+    x_pages, _ = drain(only_x, None, now)
+    o_pages, _ = drain(others, None, now)
+    assert [p.id for pg in x_pages for p in pg.posts] == ["x:1001", "x:1003", "x:1005"]
+    assert [p.id for pg in o_pages for p in pg.posts] == ["bluesky:1000", "bluesky:1002", "bluesky:1004"]
+    assert sum(len(pg.rejected) for pg in x_pages) == 0  # its platform is unknown: not this source's to report
+    assert sum(len(pg.rejected) for pg in o_pages) == 1
+    cfg = config_from_dict({"topics": [{"id": "t", "name": "T", "query": "x"}],
+                            "sources": {"x": {"type": "replay", "path": str(path), "platforms": ["x"]}},
+                            "store": {"type": "sqlite", "path": str(tmp_path / "db")}})
+    assert ReplayListener.from_config("x", cfg.sources["x"]).platforms == {"x"}
+
+
+def test_an_outage_fails_its_platform_source_then_catches_up_and_others_never_notice(tmp_path):
+    start, end = T0 + timedelta(minutes=2, seconds=30), T0 + timedelta(minutes=4, seconds=30)
+    lines = [json.dumps(record(i, source="x" if i % 2 else "bluesky")) for i in range(7)]
+    path = write_lines(tmp_path / "p.jsonl", lines[:3] + [outage_line("x", start, end)] + lines[3:])
+    only_x, others = ReplayListener(path, platforms=["x"]), ReplayListener(path, skip_platforms=["x"])
+    query = only_x.plan([])[0]
+    # Before the outage: the platform's posts flow.
+    pages, cursor = drain(only_x, None, T0 + timedelta(minutes=2))
+    assert [p.id for pg in pages for p in pg.posts] == ["x:1001"]
+    # During it: what was read before the outage line is released, then a network error; the cursor stops
+    # before the outage line, so nothing of the gap is consumed.
+    got, err = [], None
+    try:
+        for page in only_x.fetch(query, cursor, T0 + timedelta(minutes=4)):
+            got.append(page)
+    except SourceError as exc:
+        err = exc
+    assert err is not None and err.kind == "network" and "x API unreachable" in str(err)
+    assert [p.id for pg in got for p in pg.posts] == []
+    with pytest.raises(SourceError):
+        drain(only_x, cursor, T0 + timedelta(minutes=4, seconds=20))
+    # Back: it catches up from its cursor (the posts of the gap arrive late, none is lost or doubled).
+    pages, cursor = drain(only_x, cursor, T0 + timedelta(minutes=10))
+    assert [p.id for pg in pages for p in pg.posts] == ["x:1003", "x:1005"]
+    # The other platforms never stopped.
+    pages, _ = drain(others, None, T0 + timedelta(minutes=4))
+    assert [p.id for pg in pages for p in pg.posts] == ["bluesky:1000", "bluesky:1002"]
+    pages, _ = drain(others, None, T0 + timedelta(minutes=10))
+    assert [p.id for pg in pages for p in pg.posts] == ["bluesky:1000", "bluesky:1002", "bluesky:1004", "bluesky:1006"]
+    # A source reading every platform is one stream that never fails: it reads past the line.
+    pages, _ = drain(ReplayListener(path), None, T0 + timedelta(minutes=4))
+    assert len([p for pg in pages for p in pg.posts]) == 4

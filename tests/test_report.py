@@ -374,3 +374,36 @@ def test_risk_curve_prefers_the_risk_points_stored_live(tmp_path):
     assert len(stored) <= 420 and max(v for _, v in stored) == max(p.risk for p in points)  # no peak lost
     page = Page(render(collect(store, config, topic_ids=["lumio"])))
     assert "As the detector assessed it live" in page.visible
+
+
+def test_collection_gaps_are_shaded_on_the_volume_and_risk_charts(tmp_path):
+    """A blind source (its blind alert, from the first failed run to the recovery) and a permanent gap show
+    as shaded bands behind both charts, with the extent in their tooltip; a report without gaps has none."""
+    from alerts import coverage
+    from vigie import health as collection
+    from vigie.config import ReplaySource
+
+    store, config, _ = build_store(tmp_path)
+    try:
+        plain = render(collect(store, config, truth=TRUTH))
+        assert 'class="gap"' not in plain and "collection gap" not in plain
+        source = "x"
+        config.sources[source] = ReplaySource(type="replay", path=tmp_path / "x.jsonl", platforms=["x"])
+        since, back = ONSET + timedelta(hours=1), ONSET + timedelta(hours=1, minutes=45)
+        reason = coverage.Reason("failing", since, "failing since 15:00 UTC: [network] timed out")
+        opened, _ = coverage.step(source, [reason], None, since + timedelta(minutes=30))
+        resolved, event = coverage.step(source, [], opened, back)
+        assert event == "resolve"
+        store.save_alert(resolved)
+        collection.add_gap(store, collection.Gap(source, PEAK, PEAK + timedelta(hours=2), "look-back exceeded"), back)
+        data = collect(store, config, truth=TRUTH)
+        assert [(g.start, g.end) for g in data.gaps] == [(since, back), (PEAK, PEAK + timedelta(hours=2))]
+        html = render(data)
+        # Two topics, two charts each (volume, risk), two gaps per chart.
+        assert html.count('class="gap"') == 2 * 2 * 2
+        assert f"{source} blind {since:%Y-%m-%d %H:%M} → {back:%H:%M} UTC (45 min)" in html
+        assert "collection gap (a source was blind)" in html
+        # A blind alert is about collection: it is no false alert of a topic.
+        assert all(a.kind != "coverage" for a in data.false_alerts)
+    finally:
+        store.close()

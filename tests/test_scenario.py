@@ -232,7 +232,9 @@ def test_bundled_file_carries_exactly_two_malformed_lines(tmp_path, demo):
     assert len(reasons) == 2 and "invalid JSON" in reasons[0] and "'text'" in reasons[1]
     assert sum(len(page.posts) for page in pages) == len(demo.posts)
     posts, _ = write(demo, tmp_path, malformed=0)
-    assert len(posts.read_text(encoding="utf-8").splitlines()) == len(demo.posts)
+    # malformed=0: no broken line; the demo's collector outage is one line of its own.
+    assert len(posts.read_text(encoding="utf-8").splitlines()) == len(demo.posts) + len(demo.truth["outages"]) == \
+        len(demo.posts) + 1
     with pytest.raises(ValueError):
         write(demo, tmp_path, malformed=3)
 
@@ -246,6 +248,27 @@ def test_as_posts_matches_what_the_replay_listener_reads(demo):
     direct = as_posts(demo)
     assert [(p.id, p.text, p.created_at, p.author, p.parent_id) for p in direct] == \
         [(p.id, p.text, p.created_at, p.author, p.parent_id) for p in replayed]
+
+
+def test_demo_outage_silences_x_during_the_bad_buzz_rise_and_gets_its_own_source(demo):
+    from vigie.scenario import OutageSpec
+
+    [outage] = demo.truth["outages"]
+    buzz = next(e for e in demo.truth["events"] if e["kind"] == "bad_buzz")
+    start, end = utc(outage["start"]), utc(outage["end"])
+    assert outage["source"] == "x" and end - start == timedelta(minutes=45)
+    assert utc(buzz["onset"]) < start < end < utc(buzz["peak"])  # during the rise
+    line = next(json.loads(raw) for raw in (DEMO / "posts.jsonl").read_text(encoding="utf-8").splitlines()
+                if '"kind":"outage"' in raw)
+    assert (line["source"], line["start"], line["end"]) == ("x", outage["start"], outage["end"])
+    config = load_config(DEMO / "vigie.yml")
+    assert config.sources["x"].platforms == ["x"] and config.sources["replay"].skip_platforms == ["x"]
+    # Outages draw nothing from the random stream: without one, the same posts.
+    assert generate(DEMO_SEED, outages=()).posts == demo.posts
+    assert generate(DEMO_SEED, shapes=["bad_buzz"]).truth["outages"] == []
+    assert OutageSpec.parse("reddit:30:90") == OutageSpec("reddit", 30, 90)
+    with pytest.raises(ValueError, match="PLATFORM:AFTER_MINUTES:MINUTES"):
+        OutageSpec.parse("x:soon")
 
 
 def test_unknown_shape_and_bad_days_are_refused():

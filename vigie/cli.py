@@ -163,7 +163,7 @@ def _replay_span(path: Path, truth: dict[str, Any] | None) -> tuple[datetime, da
 
 
 def _print_timeline(console: Console, alerts: list, truth: dict[str, Any]) -> None:
-    from vigie.truth import compare_with_truth, format_lead
+    from vigie.truth import compare_outages, compare_with_truth, format_lead
 
     def fmt(t: datetime | None) -> str:
         return t.strftime("%a %H:%M") if t else "—"
@@ -180,6 +180,17 @@ def _print_timeline(console: Console, alerts: list, truth: dict[str, Any]) -> No
             else:
                 console.print(f"      first {level:<7}  {fmt(at)}  ({format_lead(o.lead(at))})")
     console.print(f"  False alerts (warning or above, outside any true event): {len(false_alerts)}")
+    outages, false_blind = compare_outages(alerts, truth)
+    for g in outages:
+        console.print(f"  [bold]{g.source} · collector outage[/bold]: true {fmt(g.start)} → {g.end:%H:%M}")
+        if g.opened_at is None:
+            console.print("      blind alert    —")
+        else:
+            after = int((g.opened_at - g.start).total_seconds() // 60)
+            back = f", resolved {g.resolved_at:%H:%M} (the gap is shaded in the report)" if g.resolved_at else ""
+            console.print(f"      blind alert    {fmt(g.opened_at)}  ({after} min after it went silent){back}")
+    if outages or false_blind:
+        console.print(f"  False blind alerts (outside any true outage): {len(false_blind)}")
 
 
 # -- run ----------------------------------------------------------------------------------------

@@ -35,9 +35,14 @@ def samples() -> None:
                    "in truth.json under `organic`) or poisson (the calm chatter of earlier versions, for unit tests).")
 @click.option("--malformed", type=click.IntRange(0, 2), default=2, show_default=True,
               help="Deliberately malformed lines to insert (bad JSON, missing text) so a replay shows quarantine.")
+@click.option("--outage", "outages", multiple=True, metavar="PLATFORM:AFTER:MINUTES",
+              help="A collector outage: PLATFORM's collector down for MINUTES, AFTER minutes after the first bad "
+                   "event's onset (e.g. x:150:45). Repeatable. Default: the demo's (x:150:45) with the demo's "
+                   "story, none with --shape.")
+@click.option("--no-outage", is_flag=True, help="No collector outage, even in the demo's story.")
 @click.option("--force-config", is_flag=True, help="Overwrite an existing vigie.yml in the output folder.")
 def generate_cmd(seed: int, out: str, days: int, start: str | None, shapes: tuple[str, ...], background: str,
-                 malformed: int, force_config: bool) -> None:
+                 malformed: int, outages: tuple[str, ...], no_outage: bool, force_config: bool) -> None:
     """Write posts.jsonl, truth.json and (if absent) a vigie.yml that replays them.
 
     The posts follow the replay JSONL schema (samples/README.md): French (~70 %) and English posts about
@@ -51,7 +56,12 @@ def generate_cmd(seed: int, out: str, days: int, start: str | None, shapes: tupl
       vigie samples generate --seed 1 --out out/calm --background poisson
       vigie demo --config out/raid/vigie.yml
     """
-    from vigie.scenario import DEFAULT_START, config_yaml, generate, write
+    from vigie.scenario import DEFAULT_START, OutageSpec, config_yaml, generate, write
+
+    try:
+        specs = () if no_outage else (tuple(OutageSpec.parse(o) for o in outages) if outages else None)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--outage") from None
 
     try:
         begin: datetime = utc(start) if start else DEFAULT_START
@@ -59,7 +69,8 @@ def generate_cmd(seed: int, out: str, days: int, start: str | None, shapes: tupl
         raise click.BadParameter(f"expected an ISO-8601 time such as 2026-03-02T00:00:00Z, found {start!r}",
                                  param_hint="--start") from None
     try:
-        scenario = generate(seed, start=begin, days=days, shapes=shapes or None, background=background)
+        scenario = generate(seed, start=begin, days=days, shapes=shapes or None, background=background,
+                            outages=specs)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--shape") from None
     posts_path, truth_path = write(scenario, out, malformed=malformed)
@@ -76,6 +87,8 @@ def generate_cmd(seed: int, out: str, days: int, start: str | None, shapes: tupl
     for ev in scenario.truth.get("organic", []):
         click.echo(f"  organic ({ev['max_level']} at most) {ev['shape']:<10} {ev['topic_id']:<10} onset {ev['onset']}  "
                    f"peak {ev['peak']}")
+    for o in scenario.truth.get("outages", []):
+        click.echo(f"  outage {o['source']:<8} {o['error']:<8} {o['start']} -> {o['end']}")
     click.echo(f"ground truth -> {truth_path}")
     click.echo(f"config -> {config_path}" + ("" if wrote_config else " (kept; --force-config to overwrite)"))
     click.echo(f"replay it: vigie demo --config {config_path}   (span {iso(begin)} + {days} days)")

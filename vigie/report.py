@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from alerts import coverage
+from vigie import health as collection
 from vigie.config import Topic, VigieConfig
 from vigie.models import Alert, Bucket, Driver, Level, Post, RiskPoint, risk_peaks, utc
 from vigie.report_svg import (
-    LEVEL_COLORS, SENTIMENT_COLORS, AlertDot, Marker, esc, risk_chart, share_bars, stacked_volume_chart,
+    GAP_COLOR, LEVEL_COLORS, SENTIMENT_COLORS, AlertDot, GapBand, Marker, esc, risk_chart, share_bars,
+    stacked_volume_chart,
 )
 from vigie.store.base import Store
 from vigie.truth import EventOutcome, compare_with_truth, format_lead
@@ -83,6 +86,7 @@ class ReportData:
     false_alerts: list[Alert] = field(default_factory=list)
     truth_events: list[dict[str, Any]] = field(default_factory=list)
     config: VigieConfig | None = None
+    gaps: list[GapBand] = field(default_factory=list)  # collection gaps (blind sources), shaded on the charts
 
     @property
     def empty(self) -> bool:
@@ -301,12 +305,31 @@ def collect(
     for tid in wanted:
         data.topics.append(_collect_topic(store, config, config.topic(tid), start, end, bucket,
                                           min(end, generated), with_risk_trace))
+    data.gaps = collection_gaps(store, config, start, end, generated)
     if truth:
         events = [e for e in truth.get("events", []) if e.get("topic_id") in wanted]
         data.truth_events = events
         all_alerts = [a for t in data.topics for a in t.alerts]
         data.outcomes, data.false_alerts = compare_with_truth(all_alerts, {"events": events})
     return data
+
+
+def collection_gaps(store: Store, config: VigieConfig, start: datetime, end: datetime,
+                    now: datetime) -> list[GapBand]:
+    """When each configured source was blind in the period: its blind (coverage) alerts, from `since` to
+    their resolution (or `now` while still open), and the permanent gaps its backfill could not recover."""
+    out = []
+    for name in config.sources:
+        for a in store.alert_history(coverage.alert_topic(name)):
+            since = utc(a.coverage.get("since") or a.opened_at)
+            until = utc(a.coverage["until"]) if a.coverage.get("until") else (a.resolved_at or now)
+            if since < end and until > start:
+                out.append(GapBand(since, until, coverage.gap_text(a) or f"{name} blind"))
+        for g in collection.gaps(store, name):
+            if g.start < end and g.end > start:
+                out.append(GapBand(g.start, g.end, f"{name}: posts not recoverable {g.start:%H:%M}-{g.end:%H:%M} "
+                                                   f"UTC ({g.reason})"))
+    return sorted(out, key=lambda g: g.start)
 
 
 # -- rendering helpers ---------------------------------------------------------------------------
@@ -496,17 +519,19 @@ def _topic_section(data: ReportData, t: TopicData) -> str:
             ("positive", SENTIMENT_COLORS["pos"], [b.positive for b in t.buckets]),
         ]
         chart = stacked_volume_chart([b.start for b in t.buckets], data.bucket, layers,
-                                     f"Posts per {res} by sentiment, {t.topic.name}", markers)
+                                     f"Posts per {res} by sentiment, {t.topic.name}", markers, gaps=data.gaps)
+        gap_legend = [("collection gap (a source was blind)", GAP_COLOR)] if data.gaps else []
         parts.append(f'<h3>Volume by sentiment <span class="muted">(posts per {res}, UTC)</span></h3>'
-                     + _legend([(n, c) for n, c, _ in layers]) + chart)
+                     + _legend([(n, c) for n, c, _ in layers] + gap_legend) + chart)
     else:
         parts.append('<p class="empty">No posts for this topic in this period.</p>')
     episodes = _risk_episodes(t.alerts)
     # Same time axis as the volume chart above it, so the eye can go from one to the other.
     chart_end = t.buckets[-1].start + data.bucket if t.buckets else data.end
     chart = risk_chart(data.start, chart_end, episodes, _thresholds(t.topic), f"Risk index, {t.topic.name}", markers,
-                       trace=t.risk_trace)
+                       trace=t.risk_trace, gaps=data.gaps)
     legend = [(lv.value, LEVEL_COLORS[lv]) for lv in Level] + ([("ground truth", "#5b4fc7")] if markers else [])
+    legend += [("collection gap (a source was blind)", GAP_COLOR)] if data.gaps else []
     note = "" if episodes else ('<p class="muted">No alert in this period: the risk stayed below the watch '
                                 'threshold.</p>')
     parts.append("<h3>Risk index <span class=\"muted\">(0-100, dots = alert events)</span></h3>"

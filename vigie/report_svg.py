@@ -21,6 +21,7 @@ MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 46, 14, 16, 30
 SENTIMENT_COLORS = {"neg": "#d64545", "neu": "#9aa5b1", "pos": "#3f9d6b"}
 LEVEL_COLORS = {Level.WATCH: "#d9a400", Level.WARNING: "#e8710a", Level.CRISIS: "#c5221f"}
 TRUTH_COLOR = "#5b4fc7"
+GAP_COLOR = "#8a8f98"  # collection gaps: neutral grey, not a level colour
 
 
 def esc(value: object) -> str:
@@ -153,9 +154,31 @@ def _markers(frame: Frame, markers: Sequence[Marker]) -> list[str]:
     return out
 
 
+@dataclass
+class GapBand:
+    """A span during which a source was blind (a collection gap), shaded behind a chart's data: low volume
+    there is not a quiet time, and the risk may be understated."""
+
+    start: datetime
+    end: datetime
+    label: str
+
+
+def _gaps(frame: Frame, gaps: Sequence[GapBand]) -> list[str]:
+    out = []
+    for g in gaps:
+        if g.end < frame.start or g.start > frame.end:
+            continue
+        x0, x1 = frame.x(max(g.start, frame.start)), frame.x(min(g.end, frame.end))
+        out.append(f'<rect class="gap" x="{x0}" y="{frame.top}" width="{max(4.0, round(x1 - x0, 1))}" '
+                   f'height="{round(frame.bottom - frame.top, 1)}" fill="{GAP_COLOR}" fill-opacity="0.3">'
+                   f"<title>{esc(g.label)}</title></rect>")
+    return out
+
+
 def stacked_volume_chart(
     starts: Sequence[datetime], bucket: timedelta, layers: Sequence[tuple[str, str, Sequence[int]]],
-    label: str, markers: Sequence[Marker] = (),
+    label: str, markers: Sequence[Marker] = (), gaps: Sequence[GapBand] = (),
 ) -> str:
     """Stacked areas (bottom layer first) of posts per bucket; `layers` is (name, colour, counts)."""
     if not starts:
@@ -165,6 +188,7 @@ def stacked_volume_chart(
     y_ticks = nice_ticks(max(totals, default=0))
     frame = Frame(starts[0], end, y_ticks[-1])
     out = _open(frame, label)
+    out += _gaps(frame, gaps)
     out += _axes(frame, y_ticks)
     below = [0] * len(starts)
     # Each bucket's value is drawn at its middle, so a spike sits where it happened.
@@ -194,11 +218,13 @@ class AlertDot:
 def risk_chart(
     start: datetime, end: datetime, episodes: Sequence[Sequence[AlertDot]], thresholds: dict[Level, float],
     label: str, markers: Sequence[Marker] = (), trace: Sequence[tuple[datetime, float]] = (),
+    gaps: Sequence[GapBand] = (),
 ) -> str:
     """Risk index 0-100 over time: threshold lines, the recomputed risk curve (`trace`) when given, else
     one line per alert episode through its logged events, and a dot per alert event."""
     frame = Frame(start, end, 100.0)
     out = _open(frame, label)
+    out += _gaps(frame, gaps)
     out += _axes(frame, [0, 25, 50, 75, 100])
     for level, value in sorted(thresholds.items(), key=lambda kv: kv[1]):
         y = frame.y(value)

@@ -79,8 +79,38 @@ def compare_with_truth(alerts: list[Alert], truth: dict[str, Any]) -> tuple[list
             if out.max_level is None or peak.rank > out.max_level.rank:
                 out.max_level = peak
         outcomes.append(out)
-    false_alerts = [a for a in alerts if a.id not in matched and (a.peak_level or a.level).rank >= Level.WARNING.rank]
+    # Blind (coverage) alerts speak of collection, not of a topic: `compare_outages` judges them.
+    false_alerts = [a for a in alerts if a.id not in matched and a.kind != "coverage"
+                    and (a.peak_level or a.level).rank >= Level.WARNING.rank]
     return outcomes, false_alerts
+
+
+@dataclass
+class OutageOutcome:
+    """How the blind alerts compared with one ground-truth collector outage (`truth["outages"]`)."""
+
+    source: str
+    start: datetime
+    end: datetime
+    opened_at: datetime | None = None  # the first blind alert of that source within the outage
+    resolved_at: datetime | None = None
+
+
+def compare_outages(alerts: list[Alert], truth: dict[str, Any]) -> tuple[list[OutageOutcome], list[Alert]]:
+    """Match blind alerts (`kind: coverage`, topic `source:<name>`) with the truth's collector outages: an
+    alert of the same source opened within the outage. Returns one outcome per outage, and the blind
+    alerts that match none (false blind alerts)."""
+    blind = [a for a in alerts if a.kind == "coverage"]
+    outcomes, matched = [], set()
+    for o in truth.get("outages", []):
+        out = OutageOutcome(str(o["source"]), utc(o["start"]), utc(o["end"]))
+        for a in sorted(blind, key=lambda a: a.opened_at):
+            if a.coverage.get("source") == out.source and out.start <= a.opened_at <= out.end:
+                matched.add(a.id)
+                if out.opened_at is None:
+                    out.opened_at, out.resolved_at = a.opened_at, a.resolved_at
+        outcomes.append(out)
+    return outcomes, [a for a in blind if a.id not in matched]
 
 
 def format_lead(delta: timedelta | None) -> str:
