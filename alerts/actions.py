@@ -3,7 +3,7 @@ topic for 2 h / 24 h, and "sentiment wrong" on an evidence post.
 
 One function (`apply`) used by every entry point (Slack buttons and Socket Mode, PagerDuty webhooks, signed
 e-mail/Teams links, `vigie alerts act`): the entry points only authenticate and translate; the pipeline step
-(`vigie.actions_step.perform`) reads the alert, calls `apply` and commits the change with the messages it owes.
+(`vigie.pipeline.actions.perform`) reads the alert, calls `apply` and commits the change with the messages it owes.
 
 Every action is recorded in the alert's history (persisted by both stores, which keep `history` opaque) as
 `{"event": "action", "action", "by", "via", "at", ...}`; a repeated action finds its record and changes
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from vigie.models import Alert, AlertState, iso, utc
+from vigie.core.models import Alert, AlertState, iso, utc
 
 ACTIONS = ("acknowledge", "resolve", "false_alarm", "real_crisis", "mute_2h", "mute_24h", "sentiment_wrong")
 MUTES = {"mute_2h": timedelta(hours=2), "mute_24h": timedelta(hours=24)}

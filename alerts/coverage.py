@@ -1,4 +1,4 @@
-"""Blind alerts: is Vigie still seeing a source? Pure logic over collection health (vigie/health.py).
+"""Blind alerts: is Vigie still seeing a source? Pure logic over collection health (vigie/store/health.py).
 
 A source is *blind* when:
 - its runs have failed for `coverage.failing_minutes` (network, schema, parse... any kind);
@@ -30,8 +30,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from alerts import stats
-from vigie.health import SourceHealth, hour_key, hour_start
-from vigie.models import Alert, AlertState, Level, iso, utc
+from vigie.store.health import SourceHealth, hour_key, hour_start
+from vigie.core.models import Alert, AlertState, Level, iso, utc
 
 # Why a source is blind, most serious first; `forecast` is a warning (still collecting).
 REASONS = ("auth", "quota", "failing", "collapse", "forecast")
@@ -126,7 +126,7 @@ def _collapse(health: SourceHealth, now: datetime, hours: int, min_days: int) ->
 # -- reasons -----------------------------------------------------------------------------------
 
 def assess(health: SourceHealth, now: datetime, cfg: Any) -> list[Reason]:
-    """Why this source is blind now (empty: it is not). `cfg`: `vigie.config.CoverageConfig`."""
+    """Why this source is blind now (empty: it is not). `cfg`: `vigie.core.config.CoverageConfig`."""
     now = utc(now)
     out: list[Reason] = []
     err = health.last_error or {}

@@ -27,8 +27,8 @@ from datetime import datetime, timedelta, timezone
 from alerts.baseline import Baseline, build_baseline
 from alerts.feedback import Verdict, adjusted_risk
 from alerts.drivers import LONGER_SCALES, SUSTAINED_HOURS, composition_cap, compute_drivers, persistent_share
-from vigie.config import DetectionConfig, Topic
-from vigie.models import Bucket, Driver, Level, RiskPoint, utc
+from vigie.core.config import DetectionConfig, Topic
+from vigie.core.models import Bucket, Driver, Level, RiskPoint, utc
 from vigie.store.base import Store
 
 # The baseline stops this long before the window (plus up to an hour of refresh granularity): an event

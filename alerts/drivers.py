@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 
 from alerts.baseline import COLD_START_HOURS, FEATURES, SPAN_SCALES, Baseline
 from alerts.stats import nb_log10_sf, ramp
-from vigie.config import DetectionConfig
-from vigie.models import Bucket, Driver
+from vigie.core.config import DetectionConfig
+from vigie.core.models import Bucket, Driver
 
 MIN_EXPECTED_PER_WINDOW = 1.0  # floor on any expected count over the window (Poisson tails on ~0 are meaningless)
 LONGER_SCALES = SPAN_SCALES[1:]  # negative volume is also judged over 2 and 6 windows (1 h and 3 h by default)

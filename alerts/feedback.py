@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-from vigie.models import utc
+from vigie.core.models import utc
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alerts.detect import Assessment
-from vigie.config import DetectionConfig, Topic
-from vigie.models import Alert, AlertState, Level, iso, utc
+from vigie.core.config import DetectionConfig, Topic
+from vigie.core.models import Alert, AlertState, Level, iso, utc
 
 MATERIAL_CHANGE = 15.0  # risk points since the last notified value that make an update worth sending
 

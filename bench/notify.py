@@ -4,7 +4,7 @@ Part 1, `deliver()` to console + Slack webhook + PagerDuty + signed webhook agai
 127.0.0.1, with the delivery log persisted in SQLite after each channel (Vigie's own cost: rendering,
 escaping, HTTP, write-ahead log).
 
-Part 2, the outbox (alerts/notify/outbox.py) as the pipeline drives it: a bucket closes every 5 minutes
+Part 2, the outbox (vigie/pipeline/outbox.py) as the pipeline drives it: a bucket closes every 5 minutes
 with `--alerts` new crisis alerts; each bucket is committed with its outbox entries (`commit_bucket`), then
 drained; between buckets, delivery passes run every `--pass-every` seconds (`vigie deliver --every`), or
 not at all (`vigie run` from cron only). Idle time is skipped on a shifted clock, so the figures are the
@@ -38,11 +38,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from alerts.notify import RetryPolicy, build_notifiers, deliver  # noqa: E402
-from alerts.notify.outbox import OutboxPolicy, drain, plan  # noqa: E402
+from vigie.pipeline.outbox import OutboxPolicy, drain, plan  # noqa: E402
 from alerts.notify.receiver import LocalReceiver, Reply  # noqa: E402
 from notify_fixtures import make_alert  # noqa: E402
-from vigie.config import ChannelConfig  # noqa: E402
-from vigie.models import Alert, Level  # noqa: E402
+from vigie.core.config import ChannelConfig  # noqa: E402
+from vigie.core.models import Alert, Level  # noqa: E402
 from vigie.store.sqlite import SqliteStore  # noqa: E402
 
 BUCKET = timedelta(minutes=5)

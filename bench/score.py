@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vigie.config import NlpConfig, Topic  # noqa: E402
-from vigie.models import Author, Post  # noqa: E402
+from vigie.core.config import NlpConfig, Topic  # noqa: E402
+from vigie.core.models import Author, Post  # noqa: E402
 
 BRANDS = ["Brivolle", "Kettla", "Mijoteo", "Aircroq", "Cuivrelle"]
 FR = [

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vigie.models import Analysis, Author, Crisis, Engagement, Post, Sentiment  # noqa: E402
+from vigie.core.models import Analysis, Author, Crisis, Engagement, Post, Sentiment  # noqa: E402
 from vigie.store.base import iter_batches  # noqa: E402
 
 TOPICS = [f"topic{i}" for i in range(10)]

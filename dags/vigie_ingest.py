@@ -1,6 +1,6 @@
 """Vigie ingestion: every configured source×topic, fetched since its cursor, analysed and stored.
 
-Thin wiring over `vigie.pipeline` and `vigie.airflow_support` (DESIGN.md §1): the config is read at run
+Thin wiring over `vigie.pipeline.steps` and `vigie.app.airflow_support` (DESIGN.md §1): the config is read at run
 time (Airflow Variable `vigie_config` or $VIGIE_CONFIG), so adding a topic or a source is a config change.
 
 - `plan` lists the source×topic units due in this tick (each source has its own interval, `every_minutes`
@@ -20,9 +20,9 @@ from typing import Any
 from airflow.sdk import Asset, CronTriggerTimetable, Param, TriggerRule, Variable, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from vigie import airflow_support as af
-from vigie.config import ConfigError
-from vigie.models import iso
+from vigie.app import airflow_support as af
+from vigie.core.config import ConfigError
+from vigie.core.models import iso
 
 TICK_MINUTES = af.every_minutes_from_env("VIGIE_INGEST_TICK_MINUTES", 2)
 POSTS = Asset(af.POSTS_ASSET_URI)

@@ -1,7 +1,7 @@
 """Vigie maintenance: Elasticsearch setup and Kibana dashboards (idempotent, so also right after a
 deploy: trigger this DAG), the daily HTML report, quarantine review counts, retention (posts older than
 the retention period: the ILM policy on Elasticsearch; `Store.purge` on SQLite and on clusters without ILM),
-collection health (a red task when a source is blind: vigie/status.py).
+collection health (a red task when a source is blind: vigie/pipeline/status.py).
 
 Secrets: Elasticsearch and Kibana credentials come from the environment variables named in the config
 (`api_key_env`, ...) and KIBANA_API_KEY / KIBANA_USERNAME + KIBANA_PASSWORD; the report e-mail uses the
@@ -16,8 +16,8 @@ from typing import Any
 from airflow.sdk import CronTriggerTimetable, Variable, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from vigie import airflow_support as af
-from vigie.config import ConfigError
+from vigie.app import airflow_support as af
+from vigie.core.config import ConfigError
 
 REPORT_EMAIL_VARIABLE = "vigie_report_email"
 SMTP_CONNECTION = "vigie_smtp"
@@ -92,7 +92,7 @@ def vigie_maintenance():
     def collection_health() -> dict[str, Any]:
         """Fails (red, no retry) when a source is blind: a revoked token, a spent quota, a source failing
         for `coverage.failing_minutes` or whose volume collapsed (`vigie status` tells the details)."""
-        from vigie.status import SourcesBlind, check_collection
+        from vigie.pipeline.status import SourcesBlind, check_collection
 
         context = get_current_context()
         config = _config()

@@ -16,8 +16,8 @@ from typing import Any
 from airflow.sdk import Param, Variable, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from vigie import airflow_support as af
-from vigie.config import ConfigError
+from vigie.app import airflow_support as af
+from vigie.core.config import ConfigError
 
 
 @dag(

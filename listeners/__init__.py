@@ -25,7 +25,7 @@ REGISTRY = {
 
 
 def build_listener(name: str, cfg: Any, **options: Any) -> Listener:
-    """The listener for source `name` configured by `cfg` (a `vigie.config` source model, by `cfg.type`).
+    """The listener for source `name` configured by `cfg` (a `vigie.core.config` source model, by `cfg.type`).
     `options` are run-wide settings (`max_future`: the clock skew), passed to the listeners that take them."""
     kind = getattr(cfg, "type", None)
     target = REGISTRY.get(kind)  # type: ignore[arg-type]

@@ -22,9 +22,9 @@ from listeners.base import Page, Query, SourceError
 from listeners.http import RateLimited, Retrier, RetryPolicy, Transient, policy_from, reset_wait
 from listeners.paging import InvalidResume, RawPage, as_int, descending_scan, require, to_page
 from listeners.plan import native_queries
-from vigie.config import SecretMissing, env_secret
-from vigie.entities import build as build_entities, from_text as entities_from_text
-from vigie.models import Author, Engagement, Post, PostEntities, Relation, iso, post_id, utc
+from vigie.core.config import SecretMissing, env_secret
+from vigie.core.entities import build as build_entities, from_text as entities_from_text
+from vigie.core.models import Author, Engagement, Post, PostEntities, Relation, iso, post_id, utc
 
 DEFAULT_BASE_URL = "https://bsky.social"
 

@@ -25,8 +25,8 @@ from listeners.base import Page, Query, Rejected, SourceError
 from listeners.http import JsonHttp, Retrier, RetryPolicy, policy_from
 from listeners.paging import RawPage, as_int, descending_scan, require, to_page
 from listeners.text import html_to_text
-from vigie.entities import from_text as entities_from_text
-from vigie.models import Author, Engagement, Post, post_id, utc
+from vigie.core.entities import from_text as entities_from_text
+from vigie.core.models import Author, Engagement, Post, post_id, utc
 
 SEEN_MAX = 2000  # entry keys remembered per feed: far more than any feed carries at once
 

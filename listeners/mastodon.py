@@ -19,9 +19,9 @@ from listeners.http import JsonHttp, Retrier, RetryPolicy, policy_from
 from listeners.paging import as_int, require, to_page
 from listeners.plan import native_queries
 from listeners.text import html_links, html_to_text
-from vigie.config import SecretMissing, env_secret
-from vigie.entities import build as build_entities
-from vigie.models import Author, Engagement, Post, PostEntities, Relation, post_id, utc
+from vigie.core.config import SecretMissing, env_secret
+from vigie.core.entities import build as build_entities
+from vigie.core.models import Author, Engagement, Post, PostEntities, Relation, post_id, utc
 
 PAGE_LIMIT = 40  # Mastodon's maximum for timelines and search
 

@@ -25,9 +25,9 @@ from listeners.base import Page, Query, SourceError
 from listeners.http import RateLimited, Retrier, RetryPolicy, TimeoutAdapter, Transient, policy_from, reset_wait
 from listeners.paging import RawPage, as_int, descending_scan, require, to_page
 from listeners.plan import native_queries
-from vigie.config import SecretMissing, env_secret
-from vigie.entities import from_text
-from vigie.models import Author, Engagement, Post, Relation, post_id, utc
+from vigie.core.config import SecretMissing, env_secret
+from vigie.core.entities import from_text
+from vigie.core.models import Author, Engagement, Post, Relation, post_id, utc
 
 PAGE_LIMIT = 100  # Reddit's maximum listing size
 

@@ -55,9 +55,9 @@ from pathlib import Path
 from typing import Any
 
 from listeners.base import KINDS, Page, Query, Rejected, SourceError
-from vigie.clock import future_reason
-from vigie.entities import from_text as entities_from_text
-from vigie.models import RELATIONS, Author, Engagement, Post, post_id, utc
+from vigie.core.clock import future_reason
+from vigie.core.entities import from_text as entities_from_text
+from vigie.core.models import RELATIONS, Author, Engagement, Post, post_id, utc
 
 PAGE_SIZE = 500
 DEFAULT_MAX_FUTURE = timedelta(minutes=10)  # the default of `clock.max_skew_minutes`
@@ -93,7 +93,7 @@ class ReplayListener:
 
     @classmethod
     def from_config(cls, name: str, cfg: Any, max_future: timedelta | None = None) -> "ReplayListener":
-        """Build from a `vigie.config.ReplaySource` (its path is already resolved against the config file);
+        """Build from a `vigie.core.config.ReplaySource` (its path is already resolved against the config file);
         `max_future` is the configured clock skew (`clock.max_skew_minutes`)."""
         return cls(cfg.path, name=name, max_future=DEFAULT_MAX_FUTURE if max_future is None else max_future,
                    platforms=getattr(cfg, "platforms", None), skip_platforms=getattr(cfg, "skip_platforms", None))

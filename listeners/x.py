@@ -20,9 +20,9 @@ from listeners.base import Page, Query, SourceError
 from listeners.http import RateLimited, Retrier, RetryPolicy, TimeoutAdapter, Transient, policy_from, reset_wait
 from listeners.paging import RawPage, as_int, descending_scan, require, to_page
 from listeners.plan import native_queries
-from vigie.config import SecretMissing, env_secret
-from vigie.entities import build as build_entities
-from vigie.models import Author, Engagement, Post, PostEntities, Relation, post_id, utc
+from vigie.core.config import SecretMissing, env_secret
+from vigie.core.entities import build as build_entities
+from vigie.core.models import Author, Engagement, Post, PostEntities, Relation, post_id, utc
 
 # tweepy logs request headers (the bearer token) at DEBUG: never let a debug run write the secret.
 logging.getLogger("tweepy.client").setLevel(logging.INFO)

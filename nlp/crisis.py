@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from nlp import text as T
-from vigie.models import Crisis
+from vigie.core.models import Crisis
 
 VERSION_PREFIX = "crisis-lexicon"
 # A clause ends at these marks: a negation never reaches across them ("pas de réponse, arnaque !").

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from nlp import text as T
-from vigie.models import utc
+from vigie.core.models import utc
 
 VERSION = "minhash-lsh/1"
 # Posts shorter than this (in words) are too generic to call copies ("merci !", "nul").

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import yaml
 
 from nlp import text as T
-from vigie.models import Sentiment
+from vigie.core.models import Sentiment
 
 # VADER's conventional thresholds on the compound score.
 POS_THRESHOLD = 0.05

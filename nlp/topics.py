@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from nlp.query import Document, Query, QueryError, parse
-from vigie.config import ConfigError
+from vigie.core.config import ConfigError
 
 
 class TopicMatcher:

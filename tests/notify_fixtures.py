@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from alerts.notify.base import RetryPolicy
-from vigie.models import Alert, AlertState, Driver, Level
+from vigie.core.models import Alert, AlertState, Driver, Level
 from vigie.store.sqlite import SqliteStore
 
 T0 = datetime(2026, 3, 10, 14, 5, tzinfo=timezone.utc)
@@ -94,7 +94,7 @@ class DeliveryRig:
     bucket of 12:00), whose channels are the local stand-ins (signed webhook, PagerDuty, Slack incoming
     webhook, in that order, then the console) and whose store is a SQLite file or osmem (through the
     test proxy). `run` drives one `vigie run` in process; `run_process` in a subprocess, optionally killed
-    at a fault-injection point (vigie/faults.py)."""
+    at a fault-injection point (vigie/core/faults.py)."""
 
     def __init__(self, tmp_path: Path, receiver, *, store_yaml: str | None = None, delivery: str = "",
                  topics: tuple[str, ...] = ("acme",), options: str = "{retry_attempts: 1, timeout_s: 1}"):
@@ -133,8 +133,8 @@ class DeliveryRig:
         """One `vigie run` cycle in this process; returns (CycleReport, console output)."""
         import io
 
-        from vigie.config import load_config
-        from vigie.pipeline import Runtime, run_cycle
+        from vigie.core.config import load_config
+        from vigie.pipeline.steps import Runtime, run_cycle
 
         for k, v in self.env().items():
             monkeypatch.setenv(k, v)
@@ -155,7 +155,7 @@ class DeliveryRig:
         env.pop("VIGIE_CRASH_AT", None)
         if crash:
             env["VIGIE_CRASH_AT"] = crash
-        return subprocess.Popen([sys.executable, "-m", "vigie.cli", "run", "--config", str(self.config),
+        return subprocess.Popen([sys.executable, "-m", "vigie.app.cli.main", "run", "--config", str(self.config),
                                  "--now", self.now(minutes).isoformat()], env=env, cwd=str(self.tmp),
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 

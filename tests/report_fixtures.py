@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from vigie.config import VigieConfig, load_config
-from vigie.models import (
+from vigie.core.config import VigieConfig, load_config
+from vigie.core.models import (
     Alert, AlertState, Analysis, Author, Crisis, Driver, Engagement, Level, Post, Sentiment, iso,
 )
 from vigie.store.sqlite import SqliteStore

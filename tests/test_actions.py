@@ -1,4 +1,4 @@
-"""Human actions on alerts (alerts/actions.py, vigie/actions_step.py): idempotent, recorded with who/when/
+"""Human actions on alerts (alerts/actions.py, vigie/pipeline/actions.py): idempotent, recorded with who/when/
 from where in both stores, synced to the channels through the outbox, mute honoured by detection."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from alerts.notify.pagerduty import PagerDutyNotifier
 from alerts.notify.receiver import LocalReceiver
 from alerts.notify.slack import SlackBotNotifier
 from notify_fixtures import T0, DeliveryRig, fast_retry, make_alert
-from vigie.actions_step import perform
-from vigie.config import VigieConfig
-from vigie.models import AlertState, Delivery
+from vigie.pipeline.actions import perform
+from vigie.core.config import VigieConfig
+from vigie.core.models import AlertState, Delivery
 
 
 def req(action: str, by: str = "U1", via: str = "slack", minutes: int = 1, **kw) -> ActionRequest:

@@ -1,4 +1,4 @@
-"""vigie.airflow_support: the decisions behind the DAGs, tested without Airflow."""
+"""vigie.app.airflow_support: the decisions behind the DAGs, tested without Airflow."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from vigie import airflow_support as af
-from vigie.config import ConfigError, config_from_dict
+from vigie.app import airflow_support as af
+from vigie.core.config import ConfigError, config_from_dict
 from vigie.store.sqlite import SqliteStore
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)

@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 from click.testing import CliRunner
 
-from alerts.cli_alerts import alerts
+from vigie.app.cli.alerts import alerts
 from alerts.policy import acknowledge
-from vigie.models import Alert, AlertState, Level
+from vigie.core.models import Alert, AlertState, Level
 from vigie.store.sqlite import SqliteStore
 
 T = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
@@ -71,7 +71,7 @@ def test_acknowledge_is_pure():
 def test_risk_shows_the_stored_trend_latest_level_and_drivers(tmp_path):
     from datetime import timedelta
 
-    from vigie.models import RiskPoint
+    from vigie.core.models import RiskPoint
 
     cfg, db, _ = setup(tmp_path)
     store = SqliteStore(db)

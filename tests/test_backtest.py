@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from detect_fixtures import T0, TOPIC, background, burst
 
-from alerts.backtest import SeriesFormatError, backtest_posts, read_series_csv, score_series, write_scores_csv
-from alerts.cli_backtest import backtest
-from vigie.config import config_from_dict
+from vigie.sim.backtest import SeriesFormatError, backtest_posts, read_series_csv, score_series, write_scores_csv
+from vigie.app.cli.backtest import backtest
+from vigie.core.config import config_from_dict
 from vigie.store.sqlite import SqliteStore
 
 S0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
@@ -204,7 +204,7 @@ def test_backtest_posts_measures_lead_time_and_is_deterministic(tmp_path):
 def test_cli_posts_replays_through_nlp_and_detection_against_the_truth(tmp_path):
     import json
 
-    from vigie.scenario import config_yaml, generate, write
+    from vigie.sim.scenario import config_yaml, generate, write
 
     scenario = generate(11, days=4, shapes=("bad_buzz",))
     write(scenario, tmp_path)  # posts.jsonl (with 2 malformed lines) + truth.json
@@ -227,7 +227,7 @@ def test_cli_posts_replays_through_nlp_and_detection_against_the_truth(tmp_path)
 def test_cli_posts_with_a_simulated_analyst_needs_a_truth_and_keeps_the_crisis(tmp_path):
     import json
 
-    from vigie.scenario import config_yaml, generate, write
+    from vigie.sim.scenario import config_yaml, generate, write
 
     scenario = generate(11, days=4, shapes=("bad_buzz",))
     write(scenario, tmp_path)

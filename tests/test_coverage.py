@@ -19,10 +19,10 @@ from detect_fixtures import T0, TOPIC, background, burst  # noqa: E402
 from fixture_server import FixtureServer, Reply, Req  # noqa: E402
 
 from alerts import coverage, stats  # noqa: E402
-from vigie import health as collection  # noqa: E402
-from vigie.config import CoverageConfig, config_from_dict  # noqa: E402
-from vigie.models import AlertState  # noqa: E402
-from vigie.pipeline import REASSESS_CURSOR, Runtime, detect_and_deliver, ingest_source  # noqa: E402
+from vigie.store import health as collection  # noqa: E402
+from vigie.core.config import CoverageConfig, config_from_dict  # noqa: E402
+from vigie.core.models import AlertState  # noqa: E402
+from vigie.pipeline.steps import REASSESS_CURSOR, Runtime, detect_and_deliver, ingest_source  # noqa: E402
 from vigie.store.sqlite import SqliteStore  # noqa: E402
 
 STEP = timedelta(minutes=5)
@@ -252,7 +252,7 @@ def test_outage_in_the_middle_of_a_bad_buzz(sqlite):
         # Not vacuous: with what was collected the risk fell to calm for far more than the exit buckets,
         # so a policy that read the gap as calm would have resolved the buzz during the outage.
         from alerts.policy import threshold
-        from vigie.models import Level
+        from vigie.core.models import Level
 
         calm = [p for p in points if p.risk < threshold(rt.config.topic(TOPIC), Level.WATCH) - rt.config.detection.hysteresis]
         assert len(calm) >= 3 * rt.config.detection.exit_buckets
@@ -290,10 +290,10 @@ def test_status_and_metrics_say_a_source_is_blind(tmp_path):
 
     from click.testing import CliRunner
 
-    from vigie.cli import cli
-    from vigie.cli_status import EXIT_BLIND
-    from vigie.config import load_config
-    from vigie.metrics import metrics_app
+    from vigie.app.cli.main import cli
+    from vigie.app.cli.status import EXIT_BLIND
+    from vigie.core.config import load_config
+    from vigie.app.metrics import metrics_app
 
     with FixtureServer(Mastodon()) as server:
         path = tmp_path / "vigie.yml"

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from vigie import airflow_support as af
+from vigie.app import airflow_support as af
 from vigie.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -360,7 +360,7 @@ def test_maintenance_then_ingest_and_detect_on_elasticsearch(
     and imports the dashboards into a server answering like Kibana (tests/test_kibana.py)."""
     from test_kibana import FakeKibana, _success_answer
 
-    from vigie.kibana_objects import ndjson
+    from vigie.app.kibana_objects import ndjson
 
     kibana = FakeKibana(200, _success_answer())
     scenario = write_scenario(tmp_path)
@@ -383,7 +383,7 @@ def test_maintenance_then_ingest_and_detect_on_elasticsearch(
     assert states(run(ingest, NOW))[("announce", -1)] == "success"
     run(detect, NOW)
 
-    from vigie.config import load_config
+    from vigie.core.config import load_config
     from vigie.store import open_store
 
     store = open_store(load_config(config).store)
@@ -410,7 +410,7 @@ def test_maintenance_health_task_fails_visibly_when_a_source_is_blind(
 ) -> None:
     """A source whose credentials were refused is blind at once: the maintenance DAG's collection_health
     task goes red (no retry), the other tasks run; once the source succeeds again, the task is green."""
-    from vigie import health as collection
+    from vigie.store import health as collection
 
     monkeypatch.setenv("VIGIE_CONFIG", str(demo_config(tmp_path)))
     at = datetime(2026, 3, 9, 6, tzinfo=timezone.utc)

@@ -10,8 +10,8 @@ from detect_fixtures import T0, TOPIC, background, burst, make_post
 from alerts.detect import Detector, floor_time, level_for
 from alerts.policy import AlertPolicy
 from alerts.stats import poisson_log10_sf, trimmed_mean
-from vigie.config import DetectionConfig, Topic
-from vigie.models import AlertState, Level
+from vigie.core.config import DetectionConfig, Topic
+from vigie.core.models import AlertState, Level
 from vigie.store.sqlite import SqliteStore
 
 STEP = timedelta(minutes=5)

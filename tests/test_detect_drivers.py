@@ -9,8 +9,8 @@ from detect_fixtures import T0, background, burst
 from test_detect import STEP, TOPIC_CFG, run
 
 from alerts.detect import Detector
-from vigie.config import DetectionConfig
-from vigie.models import Level
+from vigie.core.config import DetectionConfig
+from vigie.core.models import Level
 from vigie.store.sqlite import SqliteStore
 
 SOURCES = ("x", "reddit", "mastodon", "feeds")
@@ -115,7 +115,7 @@ def test_a_small_topic_negative_share_is_judged_over_hours(tmp_path):
 
 def test_every_weight_has_its_driver_and_every_driver_its_weight():
     from alerts.drivers import DRIVERS
-    from vigie.config import Weights
+    from vigie.core.config import Weights
 
     # A driver's name is its weight's name: the config, the Kibana driver chart and load_risk rely on it.
     assert [f.__name__ for f in DRIVERS] == list(Weights.model_fields)

@@ -10,8 +10,8 @@ from alerts.actions import ACTION_NAMES
 from alerts.notify import content, email, slack_blocks, teams
 from alerts.notify.i18n import catalogue, translator
 from notify_fixtures import make_alert
-from vigie.config import Weights
-from vigie.models import AlertState, Level
+from vigie.core.config import Weights
+from vigie.core.models import AlertState, Level
 
 ROOT = Path(__file__).resolve().parents[1]
 LITERAL = re.compile(r"""\b_\(\s*(["'])(.+?)\1""")

@@ -16,10 +16,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from vigie.cli_kibana import kibana
-from vigie.kibana_objects import ndjson
-from vigie.links import crisis_room_link, crisis_room_url
-from vigie.models import Alert, Level
+from vigie.app.cli.kibana import kibana
+from vigie.app.kibana_objects import ndjson
+from vigie.core.links import crisis_room_link, crisis_room_url
+from vigie.core.models import Alert, Level
 from vigie.store.es_schema import alerts_mappings, field_types, posts_mappings, risk_mappings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -457,7 +457,7 @@ def test_link_cli():
 
 
 def test_crisis_room_stacks_every_driver_from_the_risk_index():
-    from vigie.config import Weights
+    from vigie.core.config import Weights
 
     vis = next(o for o in objects() if o["id"] == "vigie-risk-drivers")
     params = json.loads(vis["attributes"]["visState"])["params"]

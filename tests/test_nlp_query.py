@@ -4,7 +4,7 @@ import pytest
 
 from nlp.query import QueryError, parse, to_native
 from nlp.topics import TopicMatcher
-from vigie.config import ConfigError, Topic
+from vigie.core.config import ConfigError, Topic
 
 
 def m(query: str, text: str, **meta: str) -> bool:

@@ -13,8 +13,8 @@ from alerts.notify.console import ConsoleNotifier
 from alerts.notify.receiver import LocalReceiver, Reply
 from alerts.notify.slack import SlackWebhookNotifier
 from notify_fixtures import fast_retry, make_alert, open_store
-from vigie.config import ChannelConfig, ConfigError, SecretMissing
-from vigie.models import AlertState, Level
+from vigie.core.config import ChannelConfig, ConfigError, SecretMissing
+from vigie.core.models import AlertState, Level
 
 SECRET_PATH = "/services/T000/B000/s3cr3tW3bh00kT0ken"
 

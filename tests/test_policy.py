@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from alerts.detect import Assessment, level_for
 from alerts.policy import AlertEvent, AlertPolicy
-from vigie.config import DetectionConfig, Topic
-from vigie.models import Alert, AlertState, Driver, Level, utc
+from vigie.core.config import DetectionConfig, Topic
+from vigie.core.models import Alert, AlertState, Driver, Level, utc
 
 T = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
 STEP = timedelta(minutes=5)

@@ -10,8 +10,8 @@ import pytest
 
 from listeners.base import Listener, SourceError
 from listeners.replay import ReplayListener
-from vigie.config import config_from_dict
-from vigie.models import iso
+from vigie.core.config import config_from_dict
+from vigie.core.models import iso
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from report_fixtures import ONSET, PEAK, T0, TRUTH, build_store, make_alerts, make_posts
-from vigie.browser import find_chromium, run_headless
-from vigie.cli_report import report as report_command
-from vigie.models import Analysis, Author, Level, Post, Sentiment, iso
-from vigie.report import collect, data_period, render, safe_url, write_report
+from vigie.app.browser import find_chromium, run_headless
+from vigie.app.cli.report import report as report_command
+from vigie.core.models import Analysis, Author, Level, Post, Sentiment, iso
+from vigie.app.report import collect, data_period, render, safe_url, write_report
 
 
 class Page(HTMLParser):
@@ -351,7 +351,7 @@ def test_risk_curve_is_recomputed_by_the_detector_and_passes_through_alert_event
 
 def test_risk_curve_prefers_the_risk_points_stored_live(tmp_path):
     from alerts.detect import Detector
-    from vigie.report import risk_trace
+    from vigie.app.report import risk_trace
 
     store, config, _ = build_store(tmp_path)
     topic = next(t for t in config.topics if t.id == "lumio")
@@ -380,8 +380,8 @@ def test_collection_gaps_are_shaded_on_the_volume_and_risk_charts(tmp_path):
     """A blind source (its blind alert, from the first failed run to the recovery) and a permanent gap show
     as shaded bands behind both charts, with the extent in their tooltip; a report without gaps has none."""
     from alerts import coverage
-    from vigie import health as collection
-    from vigie.config import ReplaySource
+    from vigie.store import health as collection
+    from vigie.core.config import ReplaySource
 
     store, config, _ = build_store(tmp_path)
     try:

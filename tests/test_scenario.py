@@ -13,13 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 from listeners.replay import ReplayListener
-from vigie.cli_samples import samples
-from vigie.config import load_config
-from vigie.models import utc
-from vigie.scenario import DEMO_SEED, SHAPES, config_yaml, generate, scenario_suite, suite_shapes, write
-from vigie.scenario.events import SPREAD, spread_factor
-from vigie.scenario.organic import ORGANIC_ROLES
-from vigie.scenario.rhythm import LOCAL_OFFSET
+from vigie.app.cli.samples import samples
+from vigie.core.config import load_config
+from vigie.core.models import utc
+from vigie.sim.scenario import DEMO_SEED, SHAPES, config_yaml, generate, scenario_suite, suite_shapes, write
+from vigie.sim.scenario.events import SPREAD, spread_factor
+from vigie.sim.scenario.organic import ORGANIC_ROLES
+from vigie.sim.scenario.rhythm import LOCAL_OFFSET
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "samples" / "demo"
@@ -240,7 +240,7 @@ def test_bundled_file_carries_exactly_two_malformed_lines(tmp_path, demo):
 
 
 def test_as_posts_matches_what_the_replay_listener_reads(demo):
-    from vigie.scenario import as_posts
+    from vigie.sim.scenario import as_posts
 
     listener = ReplayListener(DEMO / "posts.jsonl")
     pages = list(listener.fetch(listener.plan([])[0], None, datetime(2100, 1, 1, tzinfo=timezone.utc)))
@@ -251,7 +251,7 @@ def test_as_posts_matches_what_the_replay_listener_reads(demo):
 
 
 def test_demo_outage_silences_x_during_the_bad_buzz_rise_and_gets_its_own_source(demo):
-    from vigie.scenario import OutageSpec
+    from vigie.sim.scenario import OutageSpec
 
     [outage] = demo.truth["outages"]
     buzz = next(e for e in demo.truth["events"] if e["kind"] == "bad_buzz")

@@ -19,8 +19,8 @@ from alerts.notify.receiver import LocalReceiver, Reply
 from notify_fixtures import make_alert
 from serve_fixtures import (LINK_SECRET, ServeRig, block_actions, pd_event, pd_headers, slack_body,
                             slack_headers)
-from vigie.action_links import action_links, sign
-from vigie.browser import BASE_FLAGS, find_chromium
+from vigie.core.action_links import action_links, sign
+from vigie.app.browser import BASE_FLAGS, find_chromium
 
 ALERT_ID = make_alert().id
 DEDUP = make_alert().dedup_key
@@ -257,7 +257,7 @@ class SocketModeServer:
 
 
 def test_socket_mode_button_click_acts_without_a_public_url(tmp_path, receiver, monkeypatch):
-    from vigie.serve import socket_mode
+    from vigie.app.serve import socket_mode
 
     ws = SocketModeServer()
     receiver.script("/api/apps.connections.open", *[Reply(200, {"ok": True, "url": ws.url})] * 5)
@@ -294,7 +294,7 @@ def test_vigie_serve_command_starts_and_answers_healthz(tmp_path, receiver, monk
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     root = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen([sys.executable, "-m", "vigie.cli", "serve", "--config", str(rig.config_path), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "vigie.app.cli.main", "serve", "--config", str(rig.config_path), "--port", str(port)],
                             env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     try:

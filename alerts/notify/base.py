@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from vigie.models import Alert, Delivery, Level
-from vigie.secrets import register, scrub
+from vigie.core.models import Alert, Delivery, Level
+from vigie.core.secrets import register, scrub
 
 log = logging.getLogger("vigie.notify")
 
@@ -24,7 +24,7 @@ EVENTS = ("open", "escalate", "update", "resolve", "acknowledge", "note")  # not
 
 @runtime_checkable
 class Notifier(Protocol):
-    """Optional attributes the outbox reads (alerts/notify/outbox.py, README "Delivery guarantees"):
+    """Optional attributes the outbox reads (vigie/pipeline/outbox.py, README "Delivery guarantees"):
 
     - `idempotent = True`: the provider drops a repeat of the same event (PagerDuty dedup_key, the webhook's
       X-Vigie-Delivery id), so a delivery interrupted by a crash is sent again;
@@ -121,7 +121,7 @@ def with_retries(call: Callable[[], str | None], policy: RetryPolicy) -> tuple[s
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """Remove every secret (webhook URL, token, routing key, password) from a message before it is
     stored or logged, with its URL path and query (an endpoint answering 404 quotes the path it was
-    called on; Teams quotes `sig=`), and every other secret the process registered (`vigie.secrets`)."""
+    called on; Teams quotes `sig=`), and every other secret the process registered (`vigie.core.secrets`)."""
     return scrub(text, secrets)
 
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from alerts.notify import content
-from vigie.models import Alert, Delivery, Level, iso
+from vigie.core.models import Alert, Delivery, Level, iso
 
 STYLE = {Level.WATCH: "yellow", Level.WARNING: "dark_orange", Level.CRISIS: "bold red"}
 EVIDENCE_POSTS = 3

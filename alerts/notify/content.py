@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alerts.notify.i18n import EN, Translate
-from vigie.models import Alert, Driver, Level
+from vigie.core.models import Alert, Driver, Level
 
 LEVEL_EMOJI = {Level.WATCH: "🟡", Level.WARNING: "🟠", Level.CRISIS: "🔴"}
 LEVEL_COLOR = {Level.WATCH: "#E8B500", Level.WARNING: "#E86A00", Level.CRISIS: "#D0021B"}
@@ -137,7 +137,7 @@ def summary_line(alert: Alert, _: Translate = EN) -> str:
 
 def coverage_note(alert: Alert, _: Translate = EN) -> str | None:
     """'x silent since 14:05 UTC: risk may be understated' when sources of the topic were blind while its
-    risk was assessed (vigie/pipeline.py records them on the alert)."""
+    risk was assessed (vigie/pipeline/steps.py records them on the alert)."""
     blind = (alert.coverage or {}).get("blind") or {}
     if not blind:
         return None

@@ -26,7 +26,7 @@ from typing import Any
 
 from alerts.notify.base import Notifier
 from alerts.notify.rules import Rules, skip_reason
-from vigie.models import Alert, Delivery
+from vigie.core.models import Alert, Delivery
 from vigie.store.base import Store
 
 log = logging.getLogger("vigie.notify")

@@ -19,13 +19,13 @@ from email.utils import format_datetime, make_msgid
 from alerts.notify import content
 from alerts.notify.base import RetryPolicy, SendError, attempt
 from alerts.notify.i18n import EN, Translate, translator
-from vigie.models import Alert, Delivery, Level, iso
+from vigie.core.models import Alert, Delivery, Level, iso
 
 # SMTP reply codes: 4xx are transient (retry), 5xx permanent (a wrong address, auth refused).
 _TRANSIENT = range(400, 500)
 
 
-# Signed one-click links (vigie/action_links.py), in this order, with their catalogue labels.
+# Signed one-click links (vigie/core/action_links.py), in this order, with their catalogue labels.
 LINK_LABELS = {"acknowledge": "Acknowledge", "resolve": "Resolve", "false_alarm": "False alarm",
                "real_crisis": "Real crisis", "mute_2h": "Mute 2 h", "mute_24h": "Mute 24 h"}
 

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alerts.notify.base import Notifier, RetryPolicy
 from alerts.notify.rules import RULE_KEYS, Rules
-from vigie.config import CHANNEL_SECRET_ENV, ChannelConfig, ConfigError, SecretMissing, env_secret
-from vigie.models import Level
+from vigie.core.config import CHANNEL_SECRET_ENV, ChannelConfig, ConfigError, SecretMissing, env_secret
+from vigie.core.models import Level
 
 log = logging.getLogger("vigie.notify")
 
@@ -36,7 +36,7 @@ class CommonOptions(BaseModel):
 
 class LinkOptions(CommonOptions):
     # Base URL of `vigie serve` as recipients reach it: messages then carry signed one-click action links
-    # (vigie/action_links.py), signed with the secret in VIGIE_LINK_SECRET.
+    # (vigie/core/action_links.py), signed with the secret in VIGIE_LINK_SECRET.
     action_links_url: str | None = Field(None, pattern=r"^https?://[^\s<>|\"']+$")
     action_links_ttl_hours: float = Field(72, gt=0, le=24 * 30)
 
@@ -149,7 +149,7 @@ def _link_maker(opts: Any, name: str) -> Any:
         return None
     from datetime import datetime, timedelta, timezone
 
-    from vigie.action_links import BadLink, action_links, link_secret
+    from vigie.core.action_links import BadLink, action_links, link_secret
 
     try:
         secret = link_secret()

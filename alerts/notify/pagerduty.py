@@ -13,7 +13,7 @@ from typing import Any
 from alerts.notify import content
 from alerts.notify.base import RetryPolicy, SendError, attempt
 from alerts.notify.http import post_json
-from vigie.models import Alert, Delivery, Level, iso
+from vigie.core.models import Alert, Delivery, Level, iso
 
 DEFAULT_BASE_URL = "https://events.pagerduty.com"
 SEVERITY = {Level.WATCH: "info", Level.WARNING: "warning", Level.CRISIS: "critical"}

@@ -21,7 +21,7 @@ from slack_sdk.webhook import WebhookClient
 from alerts.notify import slack_blocks
 from alerts.notify.base import RetryPolicy, SendError, attempt, classify_http
 from alerts.notify.i18n import translator
-from vigie.models import Alert, Delivery, Level
+from vigie.core.models import Alert, Delivery, Level
 
 _sdk_log = logging.getLogger("vigie.notify.slack_sdk")
 _sdk_log.setLevel(logging.WARNING)  # never DEBUG: slack_sdk would log the webhook URL / token
@@ -100,7 +100,7 @@ class SlackBotNotifier:
     def send(self, alert: Alert, event: str) -> Delivery:
         return attempt(self.channel, event, alert, lambda: self._send(alert, event), self.retry, [self._token])
 
-    # After a crash in the middle of a delivery (alerts/notify/outbox.py): when the alert's thread is known,
+    # After a crash in the middle of a delivery (vigie/pipeline/outbox.py): when the alert's thread is known,
     # the parent message is rewritten to the state of this event (chat.update of a message we posted:
     # idempotent) instead of posting a thread reply that may already be there.
     def resume_possible(self, alert: Alert) -> bool:

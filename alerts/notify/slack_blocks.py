@@ -16,7 +16,7 @@ from typing import Any
 
 from alerts.notify import content
 from alerts.notify.i18n import EN, Translate
-from vigie.models import Alert, Level, iso
+from vigie.core.models import Alert, Level, iso
 
 HEADER_MAX = 150
 SECTION_MAX = 3000

@@ -18,7 +18,7 @@ from alerts.notify import content
 from alerts.notify.base import RetryPolicy, attempt
 from alerts.notify.http import post_json
 from alerts.notify.i18n import EN, Translate, translator
-from vigie.models import Alert, Delivery, Level, iso
+from vigie.core.models import Alert, Delivery, Level, iso
 
 CARD_VERSION = "1.4"
 COLOR = {Level.WATCH: "Warning", Level.WARNING: "Warning", Level.CRISIS: "Attention"}
@@ -29,7 +29,7 @@ def literal(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
 
 
-# Signed one-click links (vigie/action_links.py) shown as card buttons, with their catalogue labels.
+# Signed one-click links (vigie/core/action_links.py) shown as card buttons, with their catalogue labels.
 LINK_LABELS = {"acknowledge": "Acknowledge", "resolve": "Resolve", "false_alarm": "False alarm", "mute_2h": "Mute 2 h"}
 
 

@@ -26,7 +26,7 @@ from alerts.notify import content
 from alerts.notify.base import RetryPolicy, attempt
 from alerts.notify.delivery import event_key
 from alerts.notify.http import post_json
-from vigie.models import Alert, Delivery, Level, iso
+from vigie.core.models import Alert, Delivery, Level, iso
 
 TOLERANCE_S = 300
 SCHEMA = "vigie.alert/1"

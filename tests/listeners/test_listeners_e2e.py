@@ -14,8 +14,8 @@ from test_listeners_feeds import FakeFeedSite
 from test_listeners_mastodon_bluesky import FakeBluesky, FakeMastodon, bsky_post, status
 from test_listeners_reddit import FakeReddit, comment, link
 
-from vigie.cli import cli
-from vigie.config import load_config
+from vigie.app.cli.main import cli
+from vigie.core.config import load_config
 from vigie.store import open_store
 
 NOW = "2026-03-02T12:00:00Z"

@@ -16,9 +16,9 @@ from test_listeners_e2e import CONFIG as E2E_CONFIG
 from test_listeners_e2e import NOW, Platforms, counts
 from test_listeners_mastodon_bluesky import FakeMastodon, status
 
-from vigie.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, cli
-from vigie.config import config_from_dict, load_config
-from vigie.pipeline import DETECTION_CURSOR, Runtime, run_cycle
+from vigie.app.cli.main import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, cli
+from vigie.core.config import config_from_dict, load_config
+from vigie.pipeline.steps import DETECTION_CURSOR, Runtime, run_cycle
 from vigie.store import open_store
 
 # The platforms of test_listeners_e2e, without retries (a truncation is permanent here: retries only cost time).

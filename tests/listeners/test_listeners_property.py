@@ -23,7 +23,7 @@ from listeners.http import RetryPolicy
 from listeners.mastodon import MastodonListener
 from listeners.reddit import RedditListener
 from listeners.x import XListener
-from vigie.config import XSource
+from vigie.core.config import XSource
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
 Q = Query(key="search:brivolle", text="brivolle", topic_ids=["t"])  # "search:" selects Reddit's search listing
@@ -120,7 +120,7 @@ def test_build_listener_dispatches_on_type():
 
 
 def test_build_listener_every_type_and_unknown():
-    from vigie.config import BlueskySource, FeedsSource, MastodonSource, RedditSource
+    from vigie.core.config import BlueskySource, FeedsSource, MastodonSource, RedditSource
 
     from listeners.bluesky import BlueskyListener
     from listeners.feeds import FeedsListener

@@ -14,7 +14,7 @@ from test_listeners_x import Q as X_Q, make as make_x, x_env  # noqa: F401
 
 from listeners.bluesky import normalise_post
 from listeners.feeds import normalise_entry
-from vigie.entities import from_text, registered_domain
+from vigie.core.entities import from_text, registered_domain
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from vigie.models import (
+from vigie.core.models import (
     Alert,
     AlertState,
     Bucket,
@@ -85,7 +85,7 @@ class Store(Protocol):
         assessed before it. Alerts, cursors and quarantine are kept (audit trail). Returns how many posts
         were removed; a second call, 0."""
 
-    # -- the detect-and-deliver step (alerts/notify/outbox.py, vigie/pipeline.py) ------------------
+    # -- the detect-and-deliver step (vigie/pipeline/outbox.py, vigie/pipeline/steps.py) ------------------
     def commit_bucket(self, alerts: Sequence[Alert], outbox: Sequence[OutboxEntry], risk: Sequence[RiskPoint],
                       cursors: Sequence[Cursor], lease: "Lease | None" = None) -> None:
         """Commit one assessed bucket: the alert changes, the messages they owe (outbox entries, added only

@@ -46,9 +46,9 @@ from elasticsearch import (
     UnsupportedProductError,
 )
 
-from vigie.config import ConfigError, env_secret
-from vigie.faults import crash_point
-from vigie.models import (
+from vigie.core.config import ConfigError, env_secret
+from vigie.core.faults import crash_point
+from vigie.core.models import (
     OUTBOX_OPEN,
     Alert,
     AlertState,
@@ -171,7 +171,7 @@ class ElasticsearchStore:
     # -- construction ------------------------------------------------------------------------
     @classmethod
     def from_config(cls, cfg: Any, **client_options: Any) -> "ElasticsearchStore":
-        """Build from `vigie.config.ElasticsearchStore`: URL (or `url_env`), API key or basic auth read
+        """Build from `vigie.core.config.ElasticsearchStore`: URL (or `url_env`), API key or basic auth read
         from the environment, CA certificate for TLS. `client_options` go to `Elasticsearch(...)`."""
         url = env_secret(cfg.url_env, "Elasticsearch URL") if cfg.url_env else cfg.url
         options: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True, "max_retries": 3}
@@ -774,7 +774,7 @@ class ElasticsearchStore:
 
     def record_delivery(self, entry: OutboxEntry, alert: Alert | None = None) -> None:
         """The alert's delivery log first, then the entry: after a crash in between, the outbox still says
-        `sending` and the delivery step finds the outcome in the alert's log (alerts/notify/outbox.py)."""
+        `sending` and the delivery step finds the outcome in the alert's log (vigie/pipeline/outbox.py)."""
         self._ready()
         if alert is not None:
             self.save_alert(alert)

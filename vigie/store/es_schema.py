@@ -181,7 +181,7 @@ def risk_mappings() -> dict[str, Any]:
     """One document per topic and assessed bucket (`RiskPoint`). Driver points are mapped one float field
     per driver, so a Kibana chart can stack what moved the risk; an unknown future driver is kept in
     `_source` (dynamic: false) until the mapping names it."""
-    from vigie.config import Weights  # the drivers are the weights' names: one list, no drift
+    from vigie.core.config import Weights  # the drivers are the weights' names: one list, no drift
 
     return {
         "dynamic": False,
@@ -206,7 +206,7 @@ def cursors_mappings() -> dict[str, Any]:
 
 
 def outbox_mappings() -> dict[str, Any]:
-    """The transactional outbox (alerts/notify/outbox.py): one document per message owed to a channel, id =
+    """The transactional outbox (vigie/pipeline/outbox.py): one document per message owed to a channel, id =
     hash(alert dedup key, event key, channel), written with `op_type=create` so a replayed bucket never
     resets an entry. `alert` is the alert as it was at the event, kept whole and never indexed."""
     return {

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from vigie.faults import crash_point
-from vigie.models import (
+from vigie.core.faults import crash_point
+from vigie.core.models import (
     OUTBOX_OPEN,
     Alert,
     AlertState,
