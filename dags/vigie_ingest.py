@@ -95,7 +95,7 @@ def vigie_ingest():
         task(task_id=f"ingest_{platform}", pool=af.pool_name(platform), map_index_template="{{ unit_label }}")(
             ingest
         ).expand(unit=task(task_id=f"units_{platform}", retries=0)(pick)(planned, platform))
-        for platform in af.PLATFORMS
+        for platform in af.platforms()
     ]
 
     # all_done: posts stored by the units that succeeded must still wake detection up.
@@ -103,7 +103,7 @@ def vigie_ingest():
     def announce() -> int:
         context = get_current_context()
         # No map_indexes: every mapped instance's summary, None for a unit that failed or a skipped platform.
-        summaries = context["ti"].xcom_pull(task_ids=[f"ingest_{p}" for p in af.PLATFORMS])
+        summaries = context["ti"].xcom_pull(task_ids=[f"ingest_{p}" for p in af.platforms()])
         inserted = af.total_inserted(summaries)
         if not inserted:
             raise AirflowSkipException("no new post: detection is not triggered (its own schedule still runs)")

@@ -1,4 +1,4 @@
-"""Vigie replay / backfill: run a JSONL file of posts (replay schema, `listeners/replay.py`) through the
+"""Vigie replay / backfill: run a JSONL file of posts (replay schema, `listeners/replay/listener.py`) through the
 real pipeline in simulated time, bucket by bucket (ingest, then detect), for one topic or all.
 
 For analysts (what would Vigie have said about last week's crisis?) and for tests. Trigger it with

@@ -78,13 +78,13 @@ def test_is_due_with_interval_shorter_than_tick():
 
 def test_units_by_platform_lists_every_platform(tmp_path):
     split = af.units_by_platform(af.ingest_units(_config(tmp_path)))
-    assert list(split) == list(af.PLATFORMS)
+    assert list(split) == list(af.platforms())
     assert [u["topic"] for u in split["x"]] == ["acme", "globex"]
     assert split["reddit"] == []
 
 
 def test_every_platform_has_a_pool_and_a_default_interval():
-    assert set(af.POOLS) == set(af.PLATFORMS) == set(af.DEFAULT_EVERY_MINUTES)
+    assert set(af.pools()) == set(af.platforms())
     doc = af.pools_document()
     assert doc["vigie_x"]["slots"] == 1 and all(v["slots"] >= 1 for v in doc.values())
 

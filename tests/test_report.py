@@ -381,7 +381,7 @@ def test_collection_gaps_are_shaded_on_the_volume_and_risk_charts(tmp_path):
     as shaded bands behind both charts, with the extent in their tooltip; a report without gaps has none."""
     from alerts import coverage
     from vigie.store import health as collection
-    from vigie.core.config import ReplaySource
+    from listeners.replay import ReplaySource
 
     store, config, _ = build_store(tmp_path)
     try:

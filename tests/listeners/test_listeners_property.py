@@ -22,8 +22,7 @@ from listeners.bluesky import BlueskyListener
 from listeners.http import RetryPolicy
 from listeners.mastodon import MastodonListener
 from listeners.reddit import RedditListener
-from listeners.x import XListener
-from vigie.core.config import XSource
+from listeners.x import XListener, XSource
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
 Q = Query(key="search:brivolle", text="brivolle", topic_ids=["t"])  # "search:" selects Reddit's search listing
@@ -120,10 +119,10 @@ def test_build_listener_dispatches_on_type():
 
 
 def test_build_listener_every_type_and_unknown():
-    from vigie.core.config import BlueskySource, FeedsSource, MastodonSource, RedditSource
-
-    from listeners.bluesky import BlueskyListener
-    from listeners.feeds import FeedsListener
+    from listeners.bluesky import BlueskyListener, BlueskySource
+    from listeners.feeds import FeedsListener, FeedsSource
+    from listeners.mastodon import MastodonSource
+    from listeners.reddit import RedditSource
 
     built = [
         build_listener("r", RedditSource(type="reddit", subreddits=["a"])),

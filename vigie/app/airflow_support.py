@@ -18,52 +18,40 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from vigie.core.config import ConfigError, ReplaySource, VigieConfig, load_config
+from vigie.core.config import ConfigError, VigieConfig, load_config
+from vigie.core.platform import PLATFORMS, Pool
 from vigie.core.models import iso, utc
 
 CONFIG_VARIABLE = "vigie_config"  # Airflow Variable holding the config path (also AIRFLOW_VAR_VIGIE_CONFIG)
 CONFIG_ENV = "VIGIE_CONFIG"  # fallback environment variable
 POSTS_ASSET_URI = "vigie://store/posts"  # the Asset ingestion emits when it stored new posts
 
-# Every platform a listener exists for. The ingestion DAG has one mapped task per platform so that each
-# runs in its own pool; adding a *topic* or a *source* is config only, adding a platform is code anyway.
-PLATFORMS: tuple[str, ...] = ("x", "reddit", "feeds", "mastodon", "bluesky", "replay")
-
-# Default fetch interval per platform when a source sets no `every_minutes`: X's recent search is the
-# fastest-moving signal, feeds rarely change more often than every 10 minutes.
-DEFAULT_EVERY_MINUTES: dict[str, int] = {"x": 2, "reddit": 5, "feeds": 10, "mastodon": 5, "bluesky": 5, "replay": 5}
+# The platforms come from the platform registry (`listeners/<platform>/__init__.py`: pool, default interval).
+# The ingestion DAG has one mapped task per platform so that each runs in its own pool; adding a *topic* or a
+# *source* is config only, adding a platform is one folder.
 
 
-@dataclass(frozen=True)
-class PoolSpec:
-    name: str
-    slots: int
-    description: str
+def platforms() -> tuple[str, ...]:
+    """Every platform a listener exists for, in registry order."""
+    return tuple(PLATFORMS.names())
 
 
-# One pool per platform caps concurrent calls to it across *all* workers (Celery/Kubernetes), which
-# is what the platforms' rate limits are about: X app-level search and Reddit OAuth limits are per
-# app/client, so one request at a time; feeds are many independent hosts.
-POOLS: dict[str, PoolSpec] = {
-    "x": PoolSpec("vigie_x", 1, "X API v2 recent search: app-level rate limit (450 requests / 15 min)"),
-    "reddit": PoolSpec("vigie_reddit", 1, "Reddit OAuth: 100 queries/min per client id"),
-    "feeds": PoolSpec("vigie_feeds", 4, "RSS/Atom and Discourse: independent hosts, be polite"),
-    "mastodon": PoolSpec("vigie_mastodon", 2, "Mastodon instance: 300 requests / 5 min per token"),
-    "bluesky": PoolSpec("vigie_bluesky", 2, "Bluesky AppView: 3000 requests / 5 min per IP"),
-    # A replay file is one stream whose cursor every topic shares: one reader at a time.
-    "replay": PoolSpec("vigie_replay", 1, "Replay of JSONL files (one reader per file cursor)"),
-}
+def pools() -> dict[str, Pool]:
+    """Platform -> its Airflow pool. One pool per platform caps concurrent calls to it across *all* workers
+    (Celery/Kubernetes), which is what the platforms' rate limits are about."""
+    return {name: platform.pool for name, platform in PLATFORMS.items()}
 
 
 def pool_name(platform: str) -> str:
-    return POOLS[platform].name
+    return PLATFORMS.get(platform).pool.name
 
 
 def pools_document() -> dict[str, dict[str, Any]]:
-    """The pools in the format of `airflow pools import FILE` (dags/pools.json is this, serialised)."""
+    """The pools in the format of `airflow pools import FILE` (dags/pools.json is this, serialised:
+    `python -m vigie.app.airflow_support pools > dags/pools.json`)."""
     return {
         spec.name: {"slots": spec.slots, "description": spec.description, "include_deferred": False}
-        for spec in POOLS.values()
+        for spec in pools().values()
     }
 
 
@@ -205,7 +193,9 @@ def is_manual(context: Mapping[str, Any]) -> bool:
 # -- ingestion units ----------------------------------------------------------------------------
 
 def every_minutes(source_cfg: Any) -> int:
-    return getattr(source_cfg, "every_minutes", None) or DEFAULT_EVERY_MINUTES.get(source_cfg.type, 5)
+    """The source's `every_minutes`, else its platform's default (`Platform.every_minutes`)."""
+    default = PLATFORMS.get(source_cfg.type).every_minutes if source_cfg.type in PLATFORMS else 5
+    return getattr(source_cfg, "every_minutes", None) or default
 
 
 def is_due(every: int, at: datetime, tick_minutes: int) -> bool:
@@ -246,8 +236,8 @@ def ingest_units(
     for name, cfg in config.sources.items():
         if sources and name not in sources:
             continue
-        if cfg.type not in POOLS:
-            raise ConfigError(f"source {name!r}: platform {cfg.type!r} has no Airflow pool (known: {', '.join(POOLS)})")
+        if cfg.type not in PLATFORMS:
+            raise ConfigError(f"source {name!r}: platform {cfg.type!r} has no Airflow pool (known: {', '.join(platforms())})")
         if at is not None and tick_minutes and not is_due(every_minutes(cfg), at, tick_minutes):
             continue
         for topic in config.topics_for_source(name):
@@ -259,7 +249,7 @@ def ingest_units(
 
 def units_by_platform(units: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
     """Units split per platform, every platform present (an empty list makes Airflow skip its task)."""
-    out: dict[str, list[dict[str, str]]] = {p: [] for p in PLATFORMS}
+    out: dict[str, list[dict[str, str]]] = {p: [] for p in platforms()}
     for unit in units:
         out[unit["platform"]].append(unit)
     return out
@@ -422,7 +412,7 @@ def replay_config(config: VigieConfig, path: str | Path, topic_id: str | None = 
         raise ConfigError(f"unknown topic {topic_id!r} (configured: {', '.join(t.id for t in config.topics)})")
     data = config.model_copy(deep=True)
     data.topics = [t.model_copy(update={"sources": []}) for t in data.topics if topic_id is None or t.id == topic_id]
-    data.sources = {REPLAY_SOURCE: ReplaySource(type="replay", path=file.resolve())}
+    data.sources = {REPLAY_SOURCE: PLATFORMS.get("replay").config(type="replay", path=file.resolve())}
     if sqlite_path:
         data.store = SqliteStore(path=Path(sqlite_path).expanduser())
     return data
@@ -492,3 +482,11 @@ def daily_report(rt: Any, now: datetime) -> Path:
     out = base.with_name(f"{base.stem}-{start:%Y-%m-%d}{base.suffix or '.html'}")
     return Path(write_report(rt.store, rt.config, out, start=start, end=end,
                              risk_curve=rt.config.store.type == "sqlite"))
+
+
+if __name__ == "__main__":  # `python -m vigie.app.airflow_support pools > dags/pools.json`
+    import sys
+
+    if sys.argv[1:] != ["pools"]:
+        sys.exit("usage: python -m vigie.app.airflow_support pools   (prints dags/pools.json)")
+    print(json.dumps(pools_document(), indent=2, ensure_ascii=False))

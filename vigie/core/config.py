@@ -14,7 +14,9 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, ValidationError, field_validator, model_validator
+
+from vigie.core.platform import PLATFORMS
 
 
 class ConfigError(ValueError):
@@ -85,100 +87,29 @@ class Topic(_Model):
     thresholds: Thresholds = Field(default_factory=Thresholds)
 
 
-# How often the Airflow ingestion DAG fetches a source (minutes); None = the platform default in
-# vigie.app.airflow_support.DEFAULT_EVERY_MINUTES. `vigie run`/`vigie listen` ignore it.
+# How often the Airflow ingestion DAG fetches a source (minutes); None = the platform's default
+# (`Platform.every_minutes`). `vigie run`/`vigie listen` ignore it.
 EveryMinutes = Annotated[int | None, Field(None, ge=1, le=1440, description="Airflow fetch interval (minutes)")]
 
-
-class ReplaySource(_Model):
-    type: Literal["replay"]
-    every_minutes: EveryMinutes = None
-    path: Path = Field(description="JSONL file of posts (schema in README)")
-    # One file can feed several replay sources, one per platform, so that a platform's collector can fail
-    # on its own (the `outage` lines of samples/README.md): `platforms` releases only those platforms'
-    # posts (and applies their outage lines), `skip_platforms` releases every platform but those.
-    platforms: list[str] | None = Field(None, description="Only these platforms' posts (default: all)")
-    skip_platforms: list[str] = Field(default_factory=list, description="Every platform but these")
+# For the config models that live with their plugin (`listeners/<platform>/config.py`...): the same strict
+# base (unknown keys are errors) and the same check of `*_env` keys.
+ConfigModel = _Model
+check_env_name = _check_env_name
 
 
-class XSource(_Model):
-    type: Literal["x"]
-    every_minutes: EveryMinutes = None
-    token_env: str = "X_BEARER_TOKEN"
-    base_url: str | None = None
-    max_pages: int = Field(10, ge=1)
-    # Listener limits (issue 3): HTTP timeout and the longest rate-limit wait honoured before the source
-    # stops until the next run (its cursor intact).
-    timeout_s: float = Field(20, gt=0)
-    max_wait_s: float = Field(900, ge=0)
-    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
-    _env = field_validator("token_env")(_check_env_name)
+class _PlatformSources:
+    """A `sources.<name>` entry: one of the registered platforms' config models, told apart by `type`.
 
+    The union is built from the platform registry when `VigieConfig` is first used (not at import: the
+    models live in `listeners/<platform>/`, which import this module), and again when a platform is
+    registered later (`_sync_platforms`)."""
 
-class RedditSource(_Model):
-    type: Literal["reddit"]
-    every_minutes: EveryMinutes = None
-    client_id_env: str = "REDDIT_CLIENT_ID"
-    client_secret_env: str = "REDDIT_CLIENT_SECRET"
-    user_agent: str = "vigie/0.1 (social listening; read-only)"
-    subreddits: list[str] = Field(default_factory=list)
-    include_comments: bool = True
-    oauth_url: str | None = None
-    reddit_url: str | None = None
-    max_items: int = Field(500, ge=1)
-    # Listener limits (issue 3): HTTP timeout and the longest rate-limit wait honoured before the source
-    # stops until the next run (its cursor intact).
-    timeout_s: float = Field(20, gt=0)
-    max_wait_s: float = Field(900, ge=0)
-    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
-    _env = field_validator("client_id_env", "client_secret_env")(_check_env_name)
-
-
-class FeedsSource(_Model):
-    type: Literal["feeds"]
-    every_minutes: EveryMinutes = None
-    urls: list[str] = Field(default_factory=list)
-    discourse: list[str] = Field(default_factory=list, description="Base URLs of Discourse forums")
-    timeout_s: float = Field(20, gt=0)
-    max_wait_s: float = Field(900, ge=0)  # listener limits (issue 3)
-    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
-    max_pages: int = Field(10, ge=1, description="Discourse pages per run")
-
-
-class MastodonSource(_Model):
-    type: Literal["mastodon"]
-    every_minutes: EveryMinutes = None
-    instance: str
-    hashtags: list[str] = Field(default_factory=list)
-    token_env: str | None = None
-    max_pages: int = Field(10, ge=1)
-    # Listener limits (issue 3): HTTP timeout and the longest rate-limit wait honoured before the source
-    # stops until the next run (its cursor intact).
-    timeout_s: float = Field(20, gt=0)
-    max_wait_s: float = Field(900, ge=0)
-    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
-    _env = field_validator("token_env")(_check_env_name)
-
-
-class BlueskySource(_Model):
-    type: Literal["bluesky"]
-    every_minutes: EveryMinutes = None
-    handle_env: str = "BLUESKY_HANDLE"
-    app_password_env: str = "BLUESKY_APP_PASSWORD"
-    base_url: str | None = None
-    max_pages: int = Field(10, ge=1)
-    # Listener limits (issue 3): HTTP timeout and the longest rate-limit wait honoured before the source
-    # stops until the next run (its cursor intact).
-    timeout_s: float = Field(20, gt=0)
-    max_wait_s: float = Field(900, ge=0)
-    retries: int = Field(4, ge=0, le=10, description="Retries of a 5xx / timeout / malformed body, with back-off")
-    _env = field_validator("handle_env", "app_password_env")(_check_env_name)
-
-
-SourceConfig = Annotated[
-    Union[ReplaySource, XSource, RedditSource, FeedsSource, MastodonSource, BlueskySource],
-    Field(discriminator="type"),
-]
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        models = tuple(platform.config for _, platform in PLATFORMS.items())
+        if len(models) == 1:
+            return handler.generate_schema(models[0])
+        return handler.generate_schema(Annotated[Union[models], Field(discriminator="type")])  # type: ignore[valid-type]
 
 
 class SqliteStore(_Model):
@@ -297,15 +228,6 @@ def channel_secret_env(cfg: ChannelConfig) -> str | None:
     return getattr(cfg, attr) or default
 
 
-# How far back each platform lets a listener catch up after an outage (hours): what lies beyond is a
-# permanent gap (vigie/store/health.py). X recent search: 7 days. Mastodon timelines and Bluesky search page
-# back by id/cursor without a documented time limit (servers prune remote statuses; Bluesky search caps
-# deep pagination): 7 days assumed. Reddit listings stop at ~1000 items whatever their age: 7 days
-# assumed, which busy subreddits do not reach. RSS/Atom feeds keep their last N items: 1 day assumed.
-DEFAULT_LOOKBACK_HOURS = {"x": 24 * 7, "mastodon": 24 * 7, "bluesky": 24 * 7, "reddit": 24 * 7, "feeds": 24,
-                          "replay": 24 * 365}
-
-
 class CoverageConfig(_Model):
     """When a source counts as blind (alerts/coverage.py)."""
 
@@ -319,7 +241,10 @@ class CoverageConfig(_Model):
     lookback_hours: dict[str, float] = Field(default_factory=dict, description="Per source type, overrides")
 
     def lookback(self, source_type: str) -> timedelta:
-        return timedelta(hours=self.lookback_hours.get(source_type, DEFAULT_LOOKBACK_HOURS.get(source_type, 24)))
+        """How far back a source can catch up (`Platform.lookback_hours`, 24 h for an unknown type); beyond
+        it, an outage leaves a permanent gap (vigie/store/health.py)."""
+        default = PLATFORMS.get(source_type).lookback_hours if source_type in PLATFORMS else 24
+        return timedelta(hours=self.lookback_hours.get(source_type, default))
 
 
 class ClockConfig(_Model):
@@ -369,8 +294,11 @@ class ServeConfig(_Model):
 
 
 class VigieConfig(_Model):
+    # Built on first use, once the platforms are registered (see _PlatformSources).
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
     topics: list[Topic] = Field(min_length=1)
-    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    sources: dict[str, _PlatformSources] = Field(default_factory=dict)
     store: StoreConfig = Field(default_factory=SqliteStore)
     nlp: NlpConfig = Field(default_factory=NlpConfig)
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
@@ -394,6 +322,15 @@ class VigieConfig(_Model):
                     raise _UnknownSource(f"topics[{i}].sources[{j}]", name, known)
         return self
 
+    def __init__(self, /, **data: Any) -> None:
+        _sync_platforms()
+        super().__init__(**data)
+
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> "VigieConfig":  # type: ignore[override]
+        _sync_platforms()
+        return super().model_validate(obj, **options)
+
     def topic(self, topic_id: str) -> Topic:
         for topic in self.topics:
             if topic.id == topic_id:
@@ -402,6 +339,18 @@ class VigieConfig(_Model):
 
     def topics_for_source(self, source_name: str) -> list[Topic]:
         return [t for t in self.topics if not t.sources or source_name in t.sources]
+
+
+_built_for: list[tuple[tuple[str, type], ...]] = []
+
+
+def _sync_platforms() -> None:
+    """Rebuild VigieConfig's validator when the registered platforms changed since it was built (a plugin or a
+    test registered one): the `sources` union must always be the registry's."""
+    current = tuple((name, platform.config) for name, platform in PLATFORMS.items())
+    if _built_for != [current]:
+        VigieConfig.model_rebuild(force=True)
+        _built_for[:] = [current]
 
 
 class _UnknownSource(ValueError):
@@ -450,9 +399,10 @@ def _is_env_key(loc: tuple[Any, ...]) -> bool:
 
 def format_validation_error(path: Path | str, err: ValidationError) -> str:
     lines = [f"{path}: invalid configuration ({err.error_count()} problem(s))"]
+    tags = _union_tags()
     for item in err.errors():
         # Union members show up as an extra loc element ("replay", "x", ...); keep the user's key path.
-        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p in _SOURCE_TAGS and item["type"] != "union_tag_invalid"))
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p in tags and item["type"] != "union_tag_invalid"))
         key = _loc_to_path(loc)
         ctx = item.get("ctx") or {}
         error = ctx.get("error")
@@ -479,7 +429,9 @@ def format_validation_error(path: Path | str, err: ValidationError) -> str:
     return "\n".join(lines)
 
 
-_SOURCE_TAGS = {"replay", "x", "reddit", "feeds", "mastodon", "bluesky", "sqlite", "elasticsearch"}
+def _union_tags() -> set[str]:
+    """The tags pydantic puts in an error's location inside a union (the platforms, the store types)."""
+    return set(PLATFORMS.names()) | {"sqlite", "elasticsearch"}
 
 
 def load_config(path: Path | str) -> VigieConfig:
@@ -540,8 +492,11 @@ def config_from_dict(data: dict[str, Any], path: Path | str = "<config>") -> Vig
 
 def _resolve_paths(config: VigieConfig, base: Path) -> VigieConfig:
     for source in config.sources.values():
-        if isinstance(source, ReplaySource) and not source.path.is_absolute():
-            source.path = (base / source.path).resolve()
+        # A file a source reads (the replay JSONL) is named relative to the config file.
+        for key in type(source).model_fields:
+            value = getattr(source, key)
+            if isinstance(value, Path) and not value.is_absolute():
+                setattr(source, key, (base / value).resolve())
     config.nlp.trained_models = {lang: p if p.is_absolute() else (base / p).resolve()
                                  for lang, p in config.nlp.trained_models.items()}
     return config

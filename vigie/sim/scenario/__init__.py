@@ -45,7 +45,7 @@ DEMO_SHAPES = ("bad_buzz", "positive_viral")
 class OutageSpec:
     """A collector outage: `platform`'s collector is down for `minutes`, starting `after_minutes` after the
     onset of the scenario's first bad event (the start when there is none). Written as an `outage` line of
-    the replay file (`listeners/replay.py`) and recorded in the truth under `outages`."""
+    the replay file (`listeners/replay/listener.py`) and recorded in the truth under `outages`."""
 
     platform: str
     after_minutes: float
@@ -99,7 +99,7 @@ COMPETITOR_TOPIC = TopicSpec(
 
 @dataclass
 class Scenario:
-    """Posts in the replay JSONL schema (`listeners/replay.py`) and the ground truth beside them."""
+    """Posts in the replay JSONL schema (`listeners/replay/listener.py`) and the ground truth beside them."""
 
     seed: int
     posts: list[dict[str, Any]]

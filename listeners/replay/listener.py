@@ -93,7 +93,7 @@ class ReplayListener:
 
     @classmethod
     def from_config(cls, name: str, cfg: Any, max_future: timedelta | None = None) -> "ReplayListener":
-        """Build from a `vigie.core.config.ReplaySource` (its path is already resolved against the config file);
+        """Build from a `listeners.replay.ReplaySource` (its path is already resolved against the config file);
         `max_future` is the configured clock skew (`clock.max_skew_minutes`)."""
         return cls(cfg.path, name=name, max_future=DEFAULT_MAX_FUTURE if max_future is None else max_future,
                    platforms=getattr(cfg, "platforms", None), skip_platforms=getattr(cfg, "skip_platforms", None))
