@@ -1,4 +1,4 @@
-"""Elasticsearch adapter of the store contract (production store; see `es_schema` for the index layout).
+"""Elasticsearch adapter of the store contract (production store; see `schema` for the index layout).
 
 Client/server pairing: the pinned `elasticsearch==8.19.x` client talks to Elasticsearch 8.x and 9.x
 servers (a 9.x server accepts the 8.x client's `compatible-with=8` headers; a 9.x client would be
@@ -63,7 +63,7 @@ from vigie.core.models import (
     utc,
 )
 from vigie.store.base import Lease, LeaseLost, RankBy, bucket_starts, iter_batches, quarantine_fingerprint, record_text
-from vigie.store.es_schema import (
+from vigie.store.elasticsearch.schema import (
     DERIVED_FIELDS,
     SCHEMA_VERSION,
     Names,
@@ -171,7 +171,7 @@ class ElasticsearchStore:
     # -- construction ------------------------------------------------------------------------
     @classmethod
     def from_config(cls, cfg: Any, **client_options: Any) -> "ElasticsearchStore":
-        """Build from `vigie.core.config.ElasticsearchStore`: URL (or `url_env`), API key or basic auth read
+        """Build from `vigie.store.elasticsearch.config.ElasticsearchConfig`: URL (or `url_env`), API key or basic auth read
         from the environment, CA certificate for TLS. `client_options` go to `Elasticsearch(...)`."""
         url = env_secret(cfg.url_env, "Elasticsearch URL") if cfg.url_env else cfg.url
         options: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True, "max_retries": 3}
