@@ -15,6 +15,7 @@ from vigie.app.cli.main import cli
 from vigie.core.config import STORE_BACKENDS, ConfigError, ConfigModel, config_from_dict, load_config
 from vigie.store import Store, open_store, store_backend
 from vigie.store.backend import StoreBackend
+from vigie.store.base import InstallableStore, LifecyclePolicyStore
 from vigie.store.sqlite import SqliteStore
 
 TOPICS = [{"id": "acme", "name": "Acme", "query": "acme"}]
@@ -104,3 +105,17 @@ def test_a_pipeline_run_works_on_a_registered_backend(fake_backend, tmp_path):
     finally:
         store.close()
     assert not (tmp_path / "out").exists()  # nothing went to the default store
+
+
+def test_built_in_backends_declare_the_capabilities_their_adapters_have(tmp_path):
+    from vigie.store.elasticsearch import ElasticsearchStore
+
+    sqlite, elasticsearch = STORE_BACKENDS.get("sqlite"), STORE_BACKENDS.get("elasticsearch")
+    assert STORE_BACKENDS.names()[:2] == ["sqlite", "elasticsearch"]  # the order error messages list
+    for backend, adapter in ((sqlite, SqliteStore), (elasticsearch, ElasticsearchStore)):
+        assert backend.installable == issubclass(adapter, InstallableStore)
+        assert backend.lifecycle_policy == issubclass(adapter, LifecyclePolicyStore)
+    assert sqlite.embedded and not elasticsearch.embedded and elasticsearch.dashboards and not sqlite.dashboards
+    config = config_from_dict({"topics": TOPICS, "store": {"type": "sqlite", "path": str(tmp_path / "v.db")}})
+    assert sqlite.files(config.store) == (tmp_path / "v.db", tmp_path / "v.db-wal", tmp_path / "v.db-shm")
+    assert sqlite.location(config.store) == str(tmp_path / "v.db")

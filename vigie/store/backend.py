@@ -32,11 +32,11 @@ class StoreBackend:
     # demo starts over by deleting `files(config)`.
     embedded: bool = False
     files: Callable[[Any], tuple[Path, ...]] = _no_files  # an embedded store's files, the main one first
-    # Has an install step: `store.setup()` (idempotent, returns one line per action) and `store.check()`
-    # (`vigie es`, the maintenance DAG's setup task).
+    # Has an install step: its stores are `base.InstallableStore` (`setup()`, idempotent; `check()`), used by
+    # `vigie es` and the maintenance DAG's setup task.
     installable: bool = False
-    # Retention may be done by the server (an ILM policy dropping old indices): ask `store.ilm_available()`
-    # before purging.
+    # Retention may be done by the server (an ILM policy dropping old indices): its stores are
+    # `base.LifecyclePolicyStore`; ask `store.ilm_available()` before purging.
     lifecycle_policy: bool = False
     # Kibana's dashboards read it (`vigie kibana`, the maintenance DAG's import): the config has a `prefix`.
     dashboards: bool = False

@@ -162,6 +162,25 @@ class Store(PostStore, AlertStore, RiskStore, CursorStore, QuarantineStore, Outb
     """The whole contract: what every adapter implements (tests/test_store_contract.py runs it on each)."""
 
 
+# -- capabilities: methods only some adapters have; `vigie.store.backend.StoreBackend` says which -------------
+@runtime_checkable
+class InstallableStore(Protocol):
+    """Capability `installable`: a store with an install step (templates, policies, indices)."""
+
+    def check(self) -> dict[str, Any]:
+        """Prove the connection, credentials and product; the server's description."""
+
+    def setup(self) -> list[str]:
+        """Create or update what the store needs; idempotent. One line per action, for the CLI."""
+
+
+@runtime_checkable
+class LifecyclePolicyStore(Protocol):
+    """Capability `lifecycle_policy`: retention may be done by the server instead of `purge`."""
+
+    def ilm_available(self) -> bool: ...
+
+
 class LeaseLost(RuntimeError):
     """Another process holds the detection lease: this one must stop writing (its lease expired)."""
 
