@@ -489,12 +489,11 @@ def daily_report(rt: Any, now: datetime) -> Path:
     (`report-YYYY-MM-DD.html`). On a remote store the risk curve is not recomputed bucket by bucket
     (288 detector passes a day, each a round of queries): the chart uses the risk logged at alert events."""
     from vigie.app.report import write_report
+    from vigie.store import store_backend
 
     end = utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
     start = end - timedelta(days=1)
     base = Path(rt.config.report.path)
     out = base.with_name(f"{base.stem}-{start:%Y-%m-%d}{base.suffix or '.html'}")
-    from vigie.store import store_backend
-
     return Path(write_report(rt.store, rt.config, out, start=start, end=end,
                              risk_curve=store_backend(rt.config.store).embedded))
