@@ -43,7 +43,7 @@ from alerts.notify.receiver import LocalReceiver, Reply  # noqa: E402
 from notify_fixtures import make_alert  # noqa: E402
 from vigie.core.config import ChannelConfig  # noqa: E402
 from vigie.core.models import Alert, Level  # noqa: E402
-from vigie.store.sqlite import SqliteStore  # noqa: E402
+from vigie.store import open_file_store  # noqa: E402
 
 BUCKET = timedelta(minutes=5)
 
@@ -92,7 +92,7 @@ def channels(server: LocalReceiver) -> list[ChannelConfig]:
 def deliver_cost(n_alerts: int) -> None:
     with LocalReceiver() as server, tempfile.TemporaryDirectory() as tmp:
         notifiers = build_notifiers(channels(server), console=io.StringIO(), strict=True)
-        store = SqliteStore(Path(tmp) / "bench.db")
+        store = open_file_store(Path(tmp) / "bench.db")
         latencies = []
         began = time.perf_counter()
         for i in range(n_alerts):
@@ -120,7 +120,7 @@ def outbox_run(buckets: int, per_bucket: int, pass_every: float | None, outage_m
         with tempfile.TemporaryDirectory() as tmp:
             notifiers = build_notifiers(channels(server), console=io.StringIO(), strict=True,
                                         retry=RetryPolicy(attempts=1))  # the outbox does the retrying
-            store = SqliteStore(Path(tmp) / "outbox.db")
+            store = open_file_store(Path(tmp) / "outbox.db")
             passes = 0
             for b in range(buckets):
                 close = clock()

@@ -104,10 +104,10 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; posts over {args.days} days, 10 topics")
 
     if args.only in (None, "sqlite"):
-        from vigie.store.sqlite import SqliteStore
+        from vigie.store import open_file_store
 
         with tempfile.TemporaryDirectory() as tmp:
-            store = SqliteStore(Path(tmp) / "bench.db")
+            store = open_file_store(Path(tmp) / "bench.db")
             bench("sqlite (WAL, temp file)", store, args.posts, args.days, args.batch, args.cycles)
             store.close()
 

@@ -320,11 +320,11 @@ def detect_summary(events: list[Any]) -> list[dict[str, Any]]:
 
 def es_setup_if_configured(config: VigieConfig) -> list[str]:
     """`vigie es setup` (templates, ILM, aliases; idempotent) when the store is Elasticsearch."""
-    if config.store.type != "elasticsearch":
-        return ["store is sqlite: nothing to set up"]
-    from vigie.store.elasticsearch import ElasticsearchStore
+    from vigie.store import open_store, store_backend
 
-    store = ElasticsearchStore.from_config(config.store)
+    if not store_backend(config.store).installable:
+        return [f"store is {config.store.type}: nothing to set up"]
+    store = open_store(config.store)
     try:
         return list(store.setup())
     finally:
@@ -344,7 +344,9 @@ def kibana_import_if_configured(config: VigieConfig, environ: Mapping[str, str] 
     """
     environ = os.environ if environ is None else environ
     url = config.report.kibana_url
-    if config.store.type != "elasticsearch" or not url:
+    from vigie.store import store_backend
+
+    if not store_backend(config.store).dashboards or not url:
         return ["kibana: not configured (needs an elasticsearch store and report.kibana_url)"]
     from vigie.app.kibana_client import KibanaError, import_saved_objects
     from vigie.app.kibana_objects import ndjson
@@ -384,7 +386,9 @@ def apply_retention(store: Any, config: VigieConfig, now: datetime) -> str:
     indices; nothing to do here. Elasticsearch without ILM, and SQLite: `Store.purge`.
     """
     days = retention_days(config)
-    if config.store.type == "elasticsearch" and store.ilm_available():
+    from vigie.store import store_backend
+
+    if store_backend(config.store).lifecycle_policy and store.ilm_available():
         return f"retention: handled by the ILM policy ({days} days; see `vigie es setup`)"
     cutoff = utc(now) - timedelta(days=days)
     removed = store.purge(cutoff)
@@ -403,7 +407,7 @@ def replay_config(config: VigieConfig, path: str | Path, topic_id: str | None = 
     The other sources are dropped (a backfill never calls live APIs). With `sqlite_path` the replay
     writes to a sandbox SQLite file instead of the configured store (analysts' what-if runs).
     """
-    from vigie.core.config import SqliteStore
+    from vigie.store import file_store_config
 
     file = Path(path).expanduser()
     if not file.is_file():
@@ -414,7 +418,7 @@ def replay_config(config: VigieConfig, path: str | Path, topic_id: str | None = 
     data.topics = [t.model_copy(update={"sources": []}) for t in data.topics if topic_id is None or t.id == topic_id]
     data.sources = {REPLAY_SOURCE: PLATFORMS.get("replay").config(type="replay", path=file.resolve())}
     if sqlite_path:
-        data.store = SqliteStore(path=Path(sqlite_path).expanduser())
+        data.store = file_store_config(Path(sqlite_path).expanduser())
     return data
 
 
@@ -475,13 +479,14 @@ def daily_report(rt: Any, now: datetime) -> Path:
     (`report-YYYY-MM-DD.html`). On a remote store the risk curve is not recomputed bucket by bucket
     (288 detector passes a day, each a round of queries): the chart uses the risk logged at alert events."""
     from vigie.app.report import write_report
+    from vigie.store import store_backend
 
     end = utc(now).replace(hour=0, minute=0, second=0, microsecond=0)
     start = end - timedelta(days=1)
     base = Path(rt.config.report.path)
     out = base.with_name(f"{base.stem}-{start:%Y-%m-%d}{base.suffix or '.html'}")
     return Path(write_report(rt.store, rt.config, out, start=start, end=end,
-                             risk_curve=rt.config.store.type == "sqlite"))
+                             risk_curve=store_backend(rt.config.store).embedded))
 
 
 if __name__ == "__main__":  # `python -m vigie.app.airflow_support pools > dags/pools.json`

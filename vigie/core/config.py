@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 from datetime import timedelta
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler, TypeAdapter, ValidationError,
+                      field_validator, model_validator)
 
 from vigie.core.platform import PLATFORMS
+from vigie.core.registry import Registry
 
 
 class ConfigError(ValueError):
@@ -46,6 +49,9 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+ConfigModel = _Model  # the base of the config models that live beside their plugin (store backends...)
+
+
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 
 
@@ -61,6 +67,9 @@ def _check_env_name(value: str | None) -> str | None:
             "must be the NAME of an environment variable (e.g. SLACK_WEBHOOK_URL), never the secret itself"
         )
     return value
+
+
+check_env_name = _check_env_name  # for the `*_env` keys of config models defined beside their plugin
 
 
 class Thresholds(_Model):
@@ -112,26 +121,44 @@ class _PlatformSources:
         return handler.generate_schema(Annotated[Union[models], Field(discriminator="type")])  # type: ignore[valid-type]
 
 
-class SqliteStore(_Model):
-    type: Literal["sqlite"] = "sqlite"
-    path: Path = Path("out/vigie.db")
-    retention_days: int = Field(90, ge=1, description="Posts older than this are purged by the maintenance DAG")
+# -- store ---------------------------------------------------------------------------------------
+# A store backend is one folder, `vigie/store/<backend>/`: its config model, its adapter and its capabilities
+# (a `vigie.store.backend.StoreBackend`, registered here under its `type` when the folder is imported).
+# `store:` is validated against the registered backends' config models, so adding a backend (a plugin,
+# or a test) touches no file of the core.
+STORE_BACKENDS: Registry[Any] = Registry("store backend", "vigie.store", "vigie.store_backends")
+DEFAULT_STORE = "sqlite"  # the embedded backend: `store:` when the config has none, and scratch stores
 
 
-class ElasticsearchStore(_Model):
-    type: Literal["elasticsearch"]
-    url: str = "http://127.0.0.1:9200"
-    url_env: str | None = None
-    api_key_env: str | None = None
-    username_env: str | None = None
-    password_env: str | None = None
-    ca_certs: Path | None = None
-    prefix: str = "vigie"
-    retention_days: int = Field(90, ge=1)
-    _env = field_validator("url_env", "api_key_env", "username_env", "password_env")(_check_env_name)
+def _store_union() -> TypeAdapter:
+    return _store_adapter(tuple(backend.config for _, backend in STORE_BACKENDS.items()))
 
 
-StoreConfig = Annotated[Union[SqliteStore, ElasticsearchStore], Field(discriminator="type")]
+@lru_cache(maxsize=8)
+def _store_adapter(models: tuple[type[BaseModel], ...]) -> TypeAdapter:
+    """The discriminated union of the backends' config models (built when validated, so a backend
+    registered after this module was imported is accepted; cached per set of backends)."""
+    return TypeAdapter(Annotated[Union[models], Field(discriminator="type")])  # type: ignore[valid-type]
+
+
+def store_config(data: Any) -> Any:
+    """A `store:` mapping (or a backend's config model) validated against the registered backends: the
+    errors carry their key path (`type`, `path`...) as those of a whole config file do."""
+    return _store_union().validate_python(data)
+
+
+# `store:` in a config file: a registered backend's config model, chosen by `type`.
+StoreConfig = Annotated[Any, BeforeValidator(store_config)]
+
+# The names the built-in backends' config models had in this module before they moved beside their
+# adapters (`vigie.store.sqlite.config`, `vigie.store.elasticsearch.config`); read through the registry.
+_MOVED_STORE_MODELS = {"SqliteStore": "sqlite", "ElasticsearchStore": "elasticsearch"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_STORE_MODELS:
+        return STORE_BACKENDS.get(_MOVED_STORE_MODELS[name]).config
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class NlpConfig(_Model):
@@ -299,7 +326,7 @@ class VigieConfig(_Model):
 
     topics: list[Topic] = Field(min_length=1)
     sources: dict[str, _PlatformSources] = Field(default_factory=dict)
-    store: StoreConfig = Field(default_factory=SqliteStore)
+    store: StoreConfig = Field(default_factory=lambda: store_config({"type": DEFAULT_STORE}))
     nlp: NlpConfig = Field(default_factory=NlpConfig)
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
     channels: list[ChannelConfig] = Field(default_factory=lambda: [ChannelConfig(type="console", min_level="watch")])
@@ -430,8 +457,9 @@ def format_validation_error(path: Path | str, err: ValidationError) -> str:
 
 
 def _union_tags() -> set[str]:
-    """The tags pydantic puts in an error's location inside a union (the platforms, the store types)."""
-    return set(PLATFORMS.names()) | {"sqlite", "elasticsearch"}
+    """The tags pydantic puts in an error's location inside a union (the platforms, the store backends):
+    not keys the user wrote."""
+    return set(PLATFORMS.names()) | set(STORE_BACKENDS.names())
 
 
 def load_config(path: Path | str) -> VigieConfig:

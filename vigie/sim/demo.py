@@ -18,7 +18,7 @@ from typing import Any
 from vigie.core.config import ChannelConfig, VigieConfig
 from vigie.core.models import Cursor, utc
 from vigie.pipeline.steps import Runtime, bucket_floor, detect_and_alert, ingest_all
-from vigie.store import Store, open_store
+from vigie.store import Store, open_store, store_backend
 
 # The demo signs the stores it creates (a cursor row: every backend has them), so that it never deletes or
 # fills with simulated posts a store it did not create.
@@ -54,7 +54,8 @@ def mark_demo_store(store: Store) -> None:
 
 def check_store_is_ours(config: VigieConfig) -> None:
     """ForeignStore unless the configured store is absent, empty, or was created by the demo."""
-    if config.store.type == "sqlite" and not Path(config.store.path).exists():
+    files = store_backend(config.store).files(config.store)
+    if files and not files[0].exists():
         return
     store = open_store(config.store)
     try:
@@ -64,10 +65,10 @@ def check_store_is_ours(config: VigieConfig) -> None:
     finally:
         store.close()
     if posts or alerts:
-        where = str(config.store.path) if config.store.type == "sqlite" else f"Elasticsearch {config.store.prefix}-*"
+        where = store_backend(config.store).location(config.store)
         raise ForeignStore(
             f"{where} was not created by `vigie demo` ({posts} posts, {alerts} alerts): the demo would "
-            f"{'delete it' if config.store.type == 'sqlite' else 'fill it with simulated posts'} and page its "
+            f"{'delete it' if files else 'fill it with simulated posts'} and page its "
             "channels with simulated alerts. Fix: give the demo its own store (`store:` in the demo config), "
             "or pass --force if that is really what you want."
         )

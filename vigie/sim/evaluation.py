@@ -27,7 +27,7 @@ from vigie.core.config import VigieConfig, config_from_dict
 from vigie.core.models import Alert, Analysis, Crisis, Level, Sentiment, utc
 from vigie.sim.scenario import Scenario, generate, suite_shapes
 from vigie.sim.truth import MATCH_BEFORE_ONSET
-from vigie.store.sqlite import SqliteStore
+from vigie.store import Store, open_file_store
 
 # Detector configurations compared (overrides of `detection:` and of every topic's `thresholds:`).
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -83,7 +83,7 @@ def scenario_config(scenario: Scenario, variant: dict[str, Any]) -> VigieConfig:
     return config_from_dict({"topics": topics, "detection": variant.get("detection", {})})
 
 
-def fill_store(scenario: Scenario, store: SqliteStore, mode: str) -> None:
+def fill_store(scenario: Scenario, store: Store, mode: str) -> None:
     from listeners.replay import record_to_post
 
     posts = [record_to_post(rec) for rec in scenario.posts]
@@ -210,7 +210,7 @@ def evaluate(scenario: Scenario, mode: str, variants: list[str]) -> dict[str, Ta
     start, end = utc(scenario.truth["start"]), utc(scenario.truth["end"])
     out: dict[str, Tally] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        store = SqliteStore(Path(tmp) / "s.db")
+        store = open_file_store(Path(tmp) / "s.db")
         fill_store(scenario, store, mode)
         for name in variants:
             base_name = name.removesuffix(FEEDBACK_SUFFIX)

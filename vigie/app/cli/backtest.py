@@ -75,9 +75,9 @@ def _stored_verdicts(db: str) -> list:
     """Every false-alarm / real-crisis mark kept in a SQLite store's alert history."""
     from alerts.actions import records
     from alerts.feedback import verdicts_from_records
-    from vigie.store.sqlite import SqliteStore
+    from vigie.store import open_file_store
 
-    store = SqliteStore(Path(db))
+    store = open_file_store(Path(db))
     try:
         return [v for a in store.alert_history() for v in verdicts_from_records(a.topic_id, records(a))]
     finally:
@@ -100,7 +100,7 @@ def _series(series_path: str, out_path: str | None) -> None:
 def _posts(posts_path: Path, config_path: str, truth_path: str | None, db_path: str | None, as_json: bool,
            marks_db: str | None = None, simulate_analyst: bool = False) -> None:
     from listeners.replay import ReplayListener
-    from vigie.store.sqlite import SqliteStore
+    from vigie.store import open_file_store
 
     try:
         config = load_config(config_path)
@@ -124,7 +124,7 @@ def _posts(posts_path: Path, config_path: str, truth_path: str | None, db_path: 
 
         analyst = truth_analyst(truth)
     with tempfile.TemporaryDirectory(prefix="vigie-backtest-") as tmp:
-        store = SqliteStore(Path(db_path) if db_path else Path(tmp) / "backtest.db")
+        store = open_file_store(Path(db_path) if db_path else Path(tmp) / "backtest.db")
         try:
             first, last, stored, rejected = _load_posts(ReplayListener(posts_path), config, store)
             if first is None:

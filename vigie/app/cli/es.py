@@ -12,18 +12,18 @@ from vigie.core.config import ConfigError, load_config
 
 
 def _store_from(config_path: str):
-    from vigie.store.elasticsearch import ElasticsearchStore
+    from vigie.store import open_store, store_backend
 
     try:
         config = load_config(config_path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    if config.store.type != "elasticsearch":
+    if not store_backend(config.store).installable:
         raise click.ClickException(
             f"{config_path}: store.type is {config.store.type!r}; `vigie es` needs `store: {{type: elasticsearch}}`"
         )
     try:
-        return ElasticsearchStore.from_config(config.store)
+        return open_store(config.store)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -85,7 +85,7 @@ def check(config_path: str) -> None:
               help="Write to this file instead of stdout.")
 def template(prefix: str, retention_days: int, out: Path | None) -> None:
     """Print the ILM policy and index templates `setup` installs (what the Kibana dashboards rely on)."""
-    from vigie.store.es_schema import export_text
+    from vigie.store.elasticsearch.schema import export_text
 
     text = export_text(prefix, retention_days)
     if out:

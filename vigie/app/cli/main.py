@@ -93,6 +93,7 @@ def demo(config_path: str, truth_path: str | None, resume: bool, report_path: st
                             mark_demo_store, simulate, with_slack_from_env)
     from vigie.pipeline.steps import Runtime
     from vigie.app.report import write_report
+    from vigie.store import store_backend
 
     config = _load(config_path)
     config = with_slack_from_env(config) if force else console_only(config)
@@ -107,13 +108,14 @@ def demo(config_path: str, truth_path: str | None, resume: bool, report_path: st
         raise click.ClickException(f"{config_path}: the demo needs a `replay` source")
     truth_file = Path(truth_path) if truth_path else replay.path.parent / "truth.json"
     truth = load_truth(truth_file)
-    if config.store.type == "sqlite" and not resume:
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(config.store.path) + suffix).unlink(missing_ok=True)
+    backend = store_backend(config.store)
+    if not resume:  # an embedded store starts over from nothing; a server's is filled (check_store_is_ours)
+        for file in backend.files(config.store):
+            file.unlink(missing_ok=True)
     start, end = _replay_span(replay.path, truth)
     console.print(f"[bold]Vigie demo[/bold] — replaying {replay.path.name} from {start:%a %d %b %H:%M} to "
                   f"{end:%a %d %b %H:%M} UTC in simulated time, store {config.store.type}"
-                  f"{' ' + str(config.store.path) if config.store.type == 'sqlite' else ''}")
+                  f"{' ' + backend.location(config.store) if backend.embedded else ''}")
     rt = Runtime.from_config(config, console=console)
     try:
         if not is_demo_store(rt.store):

@@ -1,4 +1,4 @@
-"""Elasticsearch adapter of the store contract (production store; see `es_schema` for the index layout).
+"""Elasticsearch adapter of the store contract (production store; see `schema` for the index layout).
 
 Client/server pairing: the pinned `elasticsearch==8.19.x` client talks to Elasticsearch 8.x and 9.x
 servers (a 9.x server accepts the 8.x client's `compatible-with=8` headers; a 9.x client would be
@@ -63,7 +63,7 @@ from vigie.core.models import (
     utc,
 )
 from vigie.store.base import Lease, LeaseLost, RankBy, bucket_starts, iter_batches, quarantine_fingerprint, record_text
-from vigie.store.es_schema import (
+from vigie.store.elasticsearch.schema import (
     DERIVED_FIELDS,
     SCHEMA_VERSION,
     Names,
@@ -171,8 +171,9 @@ class ElasticsearchStore:
     # -- construction ------------------------------------------------------------------------
     @classmethod
     def from_config(cls, cfg: Any, **client_options: Any) -> "ElasticsearchStore":
-        """Build from `vigie.core.config.ElasticsearchStore`: URL (or `url_env`), API key or basic auth read
-        from the environment, CA certificate for TLS. `client_options` go to `Elasticsearch(...)`."""
+        """Build from `store:` (`vigie.store.elasticsearch.config.ElasticsearchConfig`): URL (or `url_env`), API
+        key or basic auth read from the environment, CA certificate for TLS. `client_options` go to
+        `Elasticsearch(...)`."""
         url = env_secret(cfg.url_env, "Elasticsearch URL") if cfg.url_env else cfg.url
         options: dict[str, Any] = {"request_timeout": 30, "retry_on_timeout": True, "max_retries": 3}
         if cfg.api_key_env:  # an API key wins over basic auth when both are configured
@@ -259,7 +260,7 @@ class ElasticsearchStore:
                 self.setup()
         self._ready_checked = True
 
-    # -- setup ---------------------------------------------------------------------------------
+    # -- setup (capability `installable`: `vigie es setup`, the maintenance DAG) ---------------
     def ilm_available(self) -> bool:
         """Whether the cluster runs ILM (it decides between the ILM policy and `purge` for retention)."""
         with self._errors("checking ILM"):
@@ -338,7 +339,7 @@ class ElasticsearchStore:
             self.es.indices.refresh(index=",".join([self.names.posts, self.names.alerts, self.names.risk,
                                                     self.names.cursors, self.names.quarantine, self.names.outbox]))
 
-    # -- posts ---------------------------------------------------------------------------------
+    # -- posts (PostStore) ---------------------------------------------------------------------
     def upsert_posts(self, posts: Sequence[Post]) -> UpsertResult:
         result = UpsertResult()
         if not posts:
@@ -487,7 +488,7 @@ class ElasticsearchStore:
                               page=page_size):
             yield post_from_document(hit["_source"])
 
-    # -- detection inputs ----------------------------------------------------------------------
+    # -- detection inputs (PostStore: series, top_posts) ---------------------------------------
     def series(self, topic_id: str, start: datetime, end: datetime, bucket: timedelta) -> list[Bucket]:
         start, end = utc(start), utc(end)
         starts = bucket_starts(start, end, bucket)
@@ -584,7 +585,7 @@ class ElasticsearchStore:
                                   sort=[*order, {"id": "asc"}], size=int(limit))
         return [post_from_document(h["_source"]) for h in resp["hits"]["hits"]]
 
-    # -- retention -----------------------------------------------------------------------------
+    # -- retention (MaintenanceStore.purge) ----------------------------------------------------
     def purge(self, before: datetime) -> int:
         """Delete the posts created before `before`, across every index behind the posts alias.
 
@@ -609,7 +610,7 @@ class ElasticsearchStore:
                                    query={"range": {"at": {"lt": _ms(before), "format": "epoch_millis"}}})
         return int(resp.get("deleted", 0))
 
-    # -- risk points ---------------------------------------------------------------------------
+    # -- risk points (RiskStore) ---------------------------------------------------------------
     @staticmethod
     def _risk_doc_id(topic_id: str, at: datetime) -> str:
         return hashlib.sha1(json.dumps([topic_id, iso(at)]).encode()).hexdigest()
@@ -637,7 +638,7 @@ class ElasticsearchStore:
         hits = self._scan(self.names.risk, query, [{"at": "asc"}], None, "reading risk points")
         return [RiskPoint.from_dict(h["_source"]) for h in hits]
 
-    # -- cursors -------------------------------------------------------------------------------
+    # -- cursors (CursorStore) -----------------------------------------------------------------
     @staticmethod
     def _cursor_id(source: str, query: str) -> str:
         return hashlib.sha1(json.dumps([source, query]).encode()).hexdigest()
@@ -662,7 +663,7 @@ class ElasticsearchStore:
             self.es.index(index=self.names.cursors, id=self._cursor_id(cursor.source, cursor.query), document=doc,
                           refresh=False)
 
-    # -- alerts --------------------------------------------------------------------------------
+    # -- alerts (AlertStore) -------------------------------------------------------------------
     @staticmethod
     def _alert_doc_id(dedup_key: str) -> str:
         return hashlib.sha1(dedup_key.encode()).hexdigest()
@@ -712,7 +713,7 @@ class ElasticsearchStore:
         hits = resp["hits"]["hits"]
         return Alert.from_dict(hits[0]["_source"]) if hits else None
 
-    # -- detect-and-deliver: outbox and lease ---------------------------------------------------
+    # -- detect-and-deliver (OutboxStore, LeaseStore) -------------------------------------------
     def commit_bucket(self, alerts: Sequence[Alert], outbox: Sequence[OutboxEntry], risk: Sequence[RiskPoint],
                       cursors: Sequence[Cursor], lease: Lease | None = None) -> None:
         """No transaction on Elasticsearch: the order makes a crash harmless. Outbox first (created only if
@@ -823,7 +824,7 @@ class ElasticsearchStore:
                 if exc.meta.status != 409:
                     raise
 
-    # -- quarantine ----------------------------------------------------------------------------
+    # -- quarantine (QuarantineStore) ----------------------------------------------------------
     def quarantine(self, source: str, record: Any, reason: str, context: dict[str, Any] | None = None) -> bool:
         self._ready()
         text = record_text(record)

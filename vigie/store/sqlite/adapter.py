@@ -185,6 +185,8 @@ def _topics_of(post: Post) -> list[str]:
 
 
 class SqliteStore:
+    """The whole `Store` contract in one SQLite file, concern by concern in the sections below."""
+
     def __init__(self, path: Path | str):
         self.path = Path(path)
         if str(path) != ":memory:":
@@ -205,7 +207,7 @@ class SqliteStore:
         if "relation" not in columns:
             self._db.execute("ALTER TABLE posts ADD COLUMN relation TEXT NOT NULL DEFAULT 'original'")
 
-    # -- posts -------------------------------------------------------------------------------
+    # -- posts (PostStore) -------------------------------------------------------------------
     def upsert_posts(self, posts: Sequence[Post]) -> UpsertResult:
         result = UpsertResult()
         if not posts:
@@ -343,7 +345,7 @@ class SqliteStore:
                 return
             after, first = (rows[-1][0], rows[-1][1]), False
 
-    # -- detection inputs ------------------------------------------------------------------
+    # -- detection inputs (PostStore: series, top_posts) -----------------------------------
     def series(self, topic_id: str, start: datetime, end: datetime, bucket: timedelta) -> list[Bucket]:
         start, end = utc(start), utc(end)
         starts = bucket_starts(start, end, bucket)
@@ -383,7 +385,7 @@ class SqliteStore:
             ).fetchall()
         return [Post.from_dict(json.loads(r[0])) for r in rows]
 
-    # -- retention ---------------------------------------------------------------------------
+    # -- retention (MaintenanceStore.purge) --------------------------------------------------
     def purge(self, before: datetime, *, batch: int = PURGE_BATCH) -> int:
         """Delete posts created before `before` with their `post_topics` rows, `batch` posts per
         transaction. WAL readers are never blocked by a writer; batches keep each transaction and the WAL
@@ -419,7 +421,7 @@ class SqliteStore:
             raise
         return len(ids)
 
-    # -- risk points -------------------------------------------------------------------------
+    # -- risk points (RiskStore) -------------------------------------------------------------
     def save_risk(self, points: Sequence[RiskPoint]) -> None:
         if not points:
             return
@@ -444,7 +446,7 @@ class SqliteStore:
             ).fetchall()
         return [RiskPoint.from_dict(json.loads(r[0])) for r in rows]
 
-    # -- cursors -----------------------------------------------------------------------------
+    # -- cursors (CursorStore) ---------------------------------------------------------------
     def get_cursor(self, source: str, query: str) -> Cursor | None:
         with self._lock:
             row = self._db.execute(
@@ -466,7 +468,7 @@ class SqliteStore:
             (cursor.source, cursor.query, json.dumps(cursor.value, sort_keys=True), _epoch(now)),
         )
 
-    # -- alerts ------------------------------------------------------------------------------
+    # -- alerts (AlertStore) -----------------------------------------------------------------
     def save_alert(self, alert: Alert) -> None:
         with self._lock:
             self._write_alert(alert)
@@ -514,7 +516,7 @@ class SqliteStore:
             row = self._db.execute(sql + " ORDER BY opened_at DESC, id DESC LIMIT 1", args).fetchone()
         return Alert.from_dict(json.loads(row[0])) if row else None
 
-    # -- detect-and-deliver: outbox and lease -------------------------------------------------
+    # -- detect-and-deliver (OutboxStore, LeaseStore) -----------------------------------------
     @contextmanager
     def _write(self) -> Iterator[None]:
         """One write transaction. IMMEDIATE: the write lock is taken at BEGIN, so what it reads (a lease)
@@ -603,7 +605,7 @@ class SqliteStore:
         with self._lock:
             self._db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 
-    # -- quarantine --------------------------------------------------------------------------
+    # -- quarantine (QuarantineStore) --------------------------------------------------------
     def quarantine(self, source: str, record: Any, reason: str, context: dict[str, Any] | None = None) -> bool:
         text = record_text(record)
         context = context or {}
