@@ -83,7 +83,7 @@ def receiver(host: str, port: int, seconds: float) -> None:
 @click.pass_context
 def demo_to_local_slack(ctx: click.Context) -> None:
     """Run `vigie demo` with its Slack alerts going to a local Slack-compatible receiver, then show what
-    the receiver got (issue 7: no Slack workspace needed to see the messages).
+    the receiver got (no Slack workspace needed to see the messages).
 
     \b
     Example:
