@@ -1,4 +1,4 @@
-"""Benchmark (issue 6): third-party change/burst detectors vs Vigie's `score_series`, all run causally.
+"""Benchmark: third-party change/burst detectors vs Vigie's `score_series`, all run causally.
 
 Same series and scoring rule as `bench/series_scoring.py`: for each suite scenario, the brand topic's
 5-minute count of negative posts (oracle labels); an event is flagged when a point between its onset − 1 h
@@ -130,7 +130,7 @@ def evaluate(args: tuple[int, list[str]]) -> dict[str, dict]:
     for e in events:
         onset, peak, end = utc(e["onset"]), utc(e["peak"]), utc(e["end"])
         kind = {"positive_viral": "positive", "organic": "organic"}.get(e["kind"], "bad")
-        if kind == "organic":  # organic spikes (issue 14): neither an event to catch nor an ordinary point
+        if kind == "organic":  # organic spikes: neither an event to catch nor an ordinary point
             for j, t in enumerate(times):
                 if onset - timedelta(hours=1) <= t <= end:
                     in_event[j] = True

@@ -1,4 +1,4 @@
-"""Benchmark: blind alerts (issue 20) over the suite of seeded scenarios (`vigie.sim.scenario.scenario_suite`).
+"""Benchmark: blind alerts over the suite of seeded scenarios (`vigie.sim.scenario.scenario_suite`).
 
 Each platform of a scenario is one source, collected every 5 minutes: a run brings the posts created since
 the previous run. The collection health (vigie/store/health.py) and the blind-alert logic (alerts/coverage.py)

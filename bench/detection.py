@@ -1,4 +1,4 @@
-"""Benchmark: detection quality over a suite of seeded scenarios (issue 6), per detector configuration.
+"""Benchmark: detection quality over a suite of seeded scenarios, per detector configuration.
 
 For each scenario of `vigie.sim.scenario.scenario_suite` (7 simulated days, ground truth known), the posts are
 analysed, stored in a scratch SQLite file, and the real `Detector` + `AlertPolicy` run at every 5-minute
@@ -123,7 +123,7 @@ def main() -> None:
         watch = sum(v[2] for v in t.organic_by_shape.values())
         print(f"| {name} | {t.organic} | {t.organic_warning} | {t.organic_crisis} | {watch} | {per} |")
     if not args.no_blind:
-        # Collection health (issue 20) on the same scenarios: goal 0 false blind alerts per source-week and a
+        # Collection health on the same scenarios: goal 0 false blind alerts per source-week and a
         # blind alert at most 2 buckets after the configured tolerance.
         print()
         print("\n".join(blind_bench.report(blind_bench.measure(indices, base_seed=args.base_seed))))

@@ -1,7 +1,7 @@
 """Benchmark: `vigie backtest --series` scoring (vigie.sim.backtest.score_series): cost, calibration, events.
 
 1. Cost: a 16,000-point 5-minute count series (≈ 55 days), scored 3 times; prints the best time.
-2. Calibration on null backgrounds (issue 14): 5-minute count series with a daily rhythm and no event,
+2. Calibration on null backgrounds: 5-minute count series with a daily rhythm and no event,
    negative-binomial (gamma-Poisson) around their mean, over the dispersion range of real brand traffic
    (index of dispersion 1 to ~375, means 0.1 to 100 posts per 5 min); after a day of learning, the share
    of points with a score >= 0.5 / 0.9 / 0.99 / 0.999 (calibrated: 50 / 10 / 1 / 0.1 %).

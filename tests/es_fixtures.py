@@ -1,5 +1,5 @@
 """Test infrastructure for the Elasticsearch adapter: osmem-server on 127.0.0.1 (no Elasticsearch can be
-installed here, DESIGN.md §5).
+installed here).
 
 The 406 problem: the official client sends `Accept/Content-Type: application/vnd.elasticsearch+json;
 compatible-with=8`, which osmem refuses. It is solved here, in tests only, two ways:

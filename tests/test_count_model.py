@@ -1,5 +1,4 @@
-"""The count model for real (overdispersed) traffic, composition over volume, and the calibrated series score
-(issue 14)."""
+"""The count model for real (overdispersed) traffic, composition over volume, and the calibrated series score."""
 
 from __future__ import annotations
 

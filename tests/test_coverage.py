@@ -1,4 +1,4 @@
-"""Vigie knows when it is blind (issue 20): collection health persisted per source and query on both stores,
+"""Vigie knows when it is blind: collection health persisted per source and query on both stores,
 blind alerts (auth revoked, quota spent, failing for N minutes, volume collapse judged as overdispersed
 counts), coverage recorded on risk alerts, no false resolve while a source is blind, recovery with a
 permanent gap and re-assessed risk points without a second page. The sources are real HTTP servers on

@@ -274,7 +274,7 @@ def demo_crisis_time() -> tuple[str, datetime]:
     truth = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
     event = next(e for e in truth["events"] if e["kind"] == "bad_buzz")
     onset, peak = (datetime.fromisoformat(event[k].replace("Z", "+00:00")) for k in ("onset", "peak"))
-    # 75 % of the way from onset to peak (half-way before issue 14). On the realistic demo background, with
+    # 75 % of the way from onset to peak. On the realistic demo background, with
     # the trained sentiment model, the first warning comes about 1 h 55 min before the peak, a third of the
     # rise (README, demo timeline); the DAGs must have raised it by three quarters of the way.
     at = onset + (peak - onset) * 0.75

@@ -1,4 +1,4 @@
-"""Delivery under faults (issue 15, README "Delivery guarantees"): a crisis page is never lost, never
+"""Delivery under faults (README "Delivery guarantees"): a crisis page is never lost, never
 doubled, never late, whatever the process or the channel does.
 
 The pipeline runs for real (replay → NLP → store → detection → outbox → the local stand-ins of

@@ -83,7 +83,7 @@ def test_negative_burst_opens_then_escalates_the_same_alert(store):
     assert first.alert.opened_at > start  # strictly causal: nothing before the burst began
     assert crisis.alert.updated_at <= peak  # crisis called before the peak
     warning_at = next(e.alert.updated_at for e in events if e.alert.level.rank >= Level.WARNING.rank)
-    # Issue 14: composition (negative share, a rare crisis category) weighs more, so the explosion with
+    # Composition (negative share, a rare crisis category) weighs more, so the explosion with
     # boycott vocabulary may jump from watch to crisis in one bucket; warning never comes after crisis.
     assert warning_at <= crisis.alert.updated_at
     history = [h["event"] for h in crisis.alert.history]

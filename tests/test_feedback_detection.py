@@ -1,4 +1,4 @@
-"""Feedback wired into detection (issue 19): the marks people give change the risk, causally and bounded,
+"""Feedback wired into detection: the marks people give change the risk, causally and bounded,
 in the Detector (live), in `backtest_posts` (replay / simulated analyst) and never lose a crisis."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The analyst notebooks (issue 9) run top to bottom on a real store, with their parameters injected the
+"""The analyst notebooks run top to bottom on a real store, with their parameters injected the
 papermill way (a cell after the one tagged `parameters`), and are committed without outputs."""
 
 from __future__ import annotations

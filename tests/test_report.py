@@ -1,4 +1,4 @@
-"""The HTML crisis report (issue 2 `vigie report`, issue 9): structure, escaping, empty store, CLI, and a
+"""The HTML crisis report (`vigie report`, the notebooks' helpers): structure, escaping, empty store, CLI, and a
 real render in headless Chromium (no console error, sections visible, screenshot)."""
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def test_bundled_demo_is_what_the_generator_produces_for_the_documented_seed(tmp
 
 
 def test_bundled_demo_size_volume_languages_and_config(demo):
-    assert (DEMO / "posts.jsonl").stat().st_size < 2.2e6  # issue 14: organic spikes added ~0.15 MB
+    assert (DEMO / "posts.jsonl").stat().st_size < 2.2e6  # the organic spikes add ~0.15 MB
     assert 4500 <= len(demo.posts) <= 7000  # ~5,000 aimed for; the size limit above is the hard one
     langs = collections.Counter(p.get("lang") for p in demo.posts if p.get("lang"))
     assert 0.6 < langs["fr"] / (langs["fr"] + langs["en"]) < 0.8
@@ -151,7 +151,7 @@ def test_near_identical_texts_come_only_from_the_copy_campaign(demo):
         role = demo.roles[i] if demo.roles[i] in ("copy", "giveaway", "spam") else "other"
         biggest[role] = max(biggest[role], len(lsh.query(m)))
     assert biggest["copy"] >= 80
-    # Organic copy storms (giveaways, spam; issue 14) are near-identical by design; nothing else is.
+    # Organic copy storms (giveaways, spam) are near-identical by design; nothing else is.
     assert biggest["other"] * 3 < biggest["copy"], biggest
 
 
@@ -278,7 +278,7 @@ def test_unknown_shape_and_bad_days_are_refused():
         generate(1, days=0)
 
 
-# -- event shapes and the backtest suite (issue 6) ----------------------------------------------------
+# -- event shapes and the backtest suite --------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def shaped():

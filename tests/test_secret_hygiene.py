@@ -125,7 +125,8 @@ def test_vigie_run_with_a_pager_answering_404_exits_partial_and_leaks_nothing(tm
     from click.testing import CliRunner
     from test_es_e2e import END, _replay
 
-    from vigie.app.cli.main import EXIT_PARTIAL, cli
+    from vigie.app.cli.main import cli
+    from vigie.app.cli.run import EXIT_PARTIAL
 
     monkeypatch.setenv("SLACK_WEBHOOK_URL", receiver.url + SLACK_PATH)
     monkeypatch.setenv("TEAMS_WEBHOOK_URL", f"{receiver.url}{TEAMS_PATH}?{TEAMS_QUERY}")

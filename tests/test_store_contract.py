@@ -1,4 +1,4 @@
-"""The store contract (DESIGN.md §4), run against every adapter: SQLite in a temp dir, Elasticsearch
+"""The store contract (vigie/store/base.py), run against every adapter: SQLite in a temp dir, Elasticsearch
 through osmem-server on 127.0.0.1. Detection only talks to this contract, so both must agree exactly."""
 
 from __future__ import annotations

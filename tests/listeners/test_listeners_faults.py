@@ -16,7 +16,8 @@ from test_listeners_e2e import CONFIG as E2E_CONFIG
 from test_listeners_e2e import NOW, Platforms, counts
 from test_listeners_mastodon_bluesky import FakeMastodon, status
 
-from vigie.app.cli.main import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, cli
+from vigie.app.cli.main import cli
+from vigie.app.cli.run import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from vigie.core.config import config_from_dict, load_config
 from vigie.pipeline.steps import DETECTION_CURSOR, Runtime, run_cycle
 from vigie.store import open_store

@@ -451,7 +451,7 @@ COLLECTION_HEALTH_DASHBOARD_ID = "vigie-collection-health"
 
 
 def collection_health_objects() -> list[dict[str, Any]]:
-    """Issue 20: is Vigie blind? The blind alerts (kind coverage: source, reason, since, until) beside the
+    """Is Vigie blind? The blind alerts (kind coverage: source, reason, since, until) beside the
     risk curve, whose points record the sources blind over them (`blind` in the risk index). Kept apart
     from the other builders so the collection-health part changes alone."""
     blind = saved_search("vigie-blind-alerts", "Vigie — blind sources", ALERTS_VIEW,

@@ -1,4 +1,4 @@
-"""pandas access to the configured store, for the analyst notebooks (issue 9).
+"""pandas access to the configured store, for the analyst notebooks.
 
 One documented entry point instead of connection code copied into each notebook: give it the same YAML
 file the pipeline uses and it opens the store through `vigie.store.open_store`, so a notebook runs
@@ -157,19 +157,6 @@ def alert_drivers(alert: Alert | pd.Series) -> pd.DataFrame:
     drivers = [vars(d) for d in alert.drivers] if isinstance(alert, Alert) else list(alert["drivers"])
     frame = pd.DataFrame(drivers, columns=["name", "points", "value", "baseline", "explanation"])
     return frame.sort_values("points", ascending=False, ignore_index=True)
-
-
-def load_series(config: ConfigLike, topic_id: str, start: TimeLike, end: TimeLike, minutes: int = 60) -> pd.DataFrame:
-    """The detector's view of a topic: one row per bucket (count, negative, reach, authors, ...)."""
-    with store_of(config) as store:
-        buckets = store.series(topic_id, utc(start), utc(end), timedelta(minutes=minutes))
-    rows = [{k: v for k, v in vars(b).items() if k not in ("crisis_categories", "sources")} | {
-        "sources": dict(b.sources), "crisis_categories": dict(b.crisis_categories)} for b in buckets]
-    frame = pd.DataFrame(rows)
-    if not frame.empty:
-        frame["start"] = pd.to_datetime(frame["start"], utc=True)
-        frame = frame.set_index("start")
-    return frame
 
 
 def load_risk(config: ConfigLike, topic_id: str, start: TimeLike, end: TimeLike) -> pd.DataFrame:

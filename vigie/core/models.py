@@ -1,4 +1,4 @@
-"""Domain records shared by every room of Vigie (DESIGN.md §3).
+"""Domain records shared by every room of Vigie.
 
 Plain dataclasses, one per concept, with `to_dict` / `from_dict` so that stores, listeners and
 notifiers serialise them the same way. Times are timezone-aware UTC `datetime`s everywhere;

@@ -1,4 +1,4 @@
-"""The store contract (DESIGN.md §4): one protocol, several adapters, one contract test suite.
+"""The store contract: one protocol, several adapters, one contract test suite.
 
 Detection, reports and notebooks only talk to this protocol, so they run the same on the embedded
 SQLite file and on an Elasticsearch cluster.

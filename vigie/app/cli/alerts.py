@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import click
 
 from alerts.policy import acknowledge
+from vigie.app.cli import COMMANDS
 from vigie.core.config import ConfigError, load_config
 from vigie.core.models import iso, risk_peaks, utc
 from vigie.store import open_store
@@ -24,6 +25,7 @@ def _store(config_path: str):
         raise click.ClickException(str(exc)) from None
 
 
+@COMMANDS.decorator("alerts")
 @click.group("alerts")
 def alerts() -> None:
     """List and acknowledge alerts; show each topic's risk.

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from vigie.app.cli import COMMANDS
 from vigie.sim.backtest import (
     BacktestResult,
     SeriesFormatError,
@@ -24,6 +25,7 @@ from vigie.core.models import iso
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
 
+@COMMANDS.decorator("backtest")
 @click.command("backtest")
 @click.option("--series", "series_path", type=click.Path(dir_okay=False), default=None,
               help="CSV of `timestamp,value` rows (header optional); '-' reads stdin.")

@@ -6,7 +6,10 @@ import time
 
 import click
 
+from vigie.app.cli import COMMANDS, load_config_checked, make_console
 
+
+@COMMANDS.decorator("deliver")
 @click.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True,
               help="Vigie configuration file (see vigie.example.yml).")
@@ -25,11 +28,10 @@ def deliver(config_path: str, every_s: float | None, passes: int | None) -> None
       vigie deliver --config vigie.yml               # one pass
       vigie deliver --config vigie.yml --every 30    # a pass every 30 s until interrupted
     """
-    from vigie.app.cli.main import _console, _load
     from vigie.pipeline.steps import Runtime, deliver_pending
 
-    config = _load(config_path)
-    console = _console()
+    config = load_config_checked(config_path)
+    console = make_console()
     rt = Runtime.from_config(config, console=console)
     done = 0
     try:

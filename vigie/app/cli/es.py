@@ -1,4 +1,4 @@
-"""`vigie es ...`: install and check the Elasticsearch side of Vigie (registered by `vigie.app.cli.main`)."""
+"""`vigie es ...`: install and check the Elasticsearch side of Vigie."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from vigie.app.cli import COMMANDS
 from vigie.core.config import ConfigError, load_config
 
 
@@ -42,6 +43,7 @@ def _opened(config_path: str) -> Iterator:
         store.close()
 
 
+@COMMANDS.decorator("es")
 @click.group("es")
 def es() -> None:
     """Elasticsearch store: index templates, ILM policy, write alias.

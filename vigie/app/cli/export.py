@@ -1,4 +1,4 @@
-"""`vigie export`: the posts of a topic and window to CSV or JSONL (registered by `vigie.app.cli.main`)."""
+"""`vigie export`: the posts of a topic and window to CSV or JSONL."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 
 import click
 
-from vigie.app.cli.report import RELATIVE, parse_when
+from vigie.app.cli import COMMANDS, RELATIVE, parse_when
 from vigie.core.config import ConfigError, load_config
 
 
+@COMMANDS.decorator("export")
 @click.command("export")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True,
               help="Vigie configuration (topics, store).")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from vigie.app.cli import COMMANDS
 from vigie.pipeline.actions import records
 from vigie.core.config import ConfigError, load_config
 from vigie.store import open_store
@@ -26,6 +27,7 @@ def relabels(alerts: list) -> list[dict[str, str]]:
     return [{"text": r["text"], "label": r["label"]} for r in sorted(latest.values(), key=lambda r: r["_at"])]
 
 
+@COMMANDS.decorator("feedback")
 @click.group("feedback")
 def feedback() -> None:
     """Feedback on alerts: verdicts (false alarm / real crisis) and post relabels."""

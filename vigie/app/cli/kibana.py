@@ -1,4 +1,4 @@
-"""`vigie kibana ...`: ship the dashboards (registered by `vigie.app.cli.main`)."""
+"""`vigie kibana ...`: ship the dashboards."""
 
 from __future__ import annotations
 
@@ -7,11 +7,14 @@ from pathlib import Path
 
 import click
 
+from vigie.app.cli import COMMANDS
+
 
 def _env(name: str | None) -> str | None:
     return os.environ.get(name) or None if name else None
 
 
+@COMMANDS.decorator("kibana")
 @click.group("kibana")
 def kibana() -> None:
     """Kibana dashboards: import them, export them for another prefix, build deep links.

@@ -1,4 +1,4 @@
-"""`vigie nlp ...`: train and evaluate the sentiment models (`vigie score` scores posts; see vigie/app/cli/main.py)."""
+"""`vigie nlp ...`: train and evaluate the sentiment models (`vigie score` scores posts; see vigie/app/cli/score.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from pathlib import Path
 
 import click
 
-SHIPPED_DIR = Path(__file__).resolve().parents[1] / "nlp" / "data"
+from vigie.app.cli import COMMANDS, load_config_checked
+
+SHIPPED_DIR = Path(__file__).resolve().parents[3] / "nlp" / "data"  # the repository's nlp/data
 PUBLIC_NOTE = ("French: DEFT-2017 tweets (Benamara et al. 2017); English: SemEval-2017 Task 4 tweets (Rosenthal "
                "et al. 2017); both as the train split of the UMSAB benchmark (Barbieri et al. 2022, XLM-T). Only "
                "the train split was used; validation and test splits were never read.")
 
 
+@COMMANDS.decorator("nlp")
 @click.group("nlp")
 def nlp() -> None:
     """Sentiment models: train one from labelled posts, measure any backend on a labelled file.
@@ -180,11 +183,10 @@ def eval_cmd(data_files: tuple[Path, ...], lang: str | None, backend: str | None
       vigie nlp eval --data labelled.csv --backend transformers --model /models/twitter-xlm-roberta-base-sentiment
     """
     from nlp.sentiment_training import evaluate_labels
-    from vigie.app.cli.main import _load
     from vigie.core.config import NlpConfig
 
     data = _read(list(data_files))
-    base = _load(config_path).nlp if config_path else NlpConfig()
+    base = load_config_checked(config_path).nlp if config_path else NlpConfig()
     updates: dict[str, object] = {}
     if backend:
         updates["sentiment"] = backend

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from alerts.notify.receiver import LocalReceiver, Received
+from vigie.app.cli import COMMANDS
 from vigie.core.config import ConfigError, load_config
 
 LOCAL_HOOK_PATH = "/services/local/vigie/demo"
@@ -41,6 +42,7 @@ def describe(req: Received) -> str:
     return f"[webhook] {body.get('event')} {alert.get('level')} {alert.get('topic_id')} risk {alert.get('risk')}"
 
 
+@COMMANDS.decorator("notify")
 @click.group("notify")
 def notify() -> None:
     """Try the alert channels (set-up of each channel: alerts/notify/README.md).
@@ -81,13 +83,13 @@ def receiver(host: str, port: int, seconds: float) -> None:
 @click.pass_context
 def demo_to_local_slack(ctx: click.Context) -> None:
     """Run `vigie demo` with its Slack alerts going to a local Slack-compatible receiver, then show what
-    the receiver got (issue 7: no Slack workspace needed to see the messages).
+    the receiver got (no Slack workspace needed to see the messages).
 
     \b
     Example:
       vigie notify demo
     """
-    from vigie.app.cli.main import demo
+    from vigie.app.cli.demo import demo
 
     with LocalReceiver() as server:
         previous = os.environ.get("SLACK_WEBHOOK_URL")

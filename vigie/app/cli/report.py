@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
+from vigie.app.cli import COMMANDS, RELATIVE, parse_when
 from vigie.core.config import ConfigError, load_config
-from vigie.core.models import utc
-
-RELATIVE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
-UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_when(value: str | None, *, relative_to: datetime, option: str) -> datetime | None:
-    """An ISO-8601 time (UTC if no offset) or a duration back from `relative_to` (`90m`, `24h`, `7d`, `2w`)."""
-    if value is None:
-        return None
-    match = RELATIVE.match(value)
-    if match:
-        return relative_to - timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
-    try:
-        return utc(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"expected an ISO-8601 time (2026-03-03T14:00Z) or a duration such as 24h or 7d, found {value!r}",
-            param_hint=option,
-        ) from None
 
 
 def _load_truth(path: str | None) -> dict | None:
@@ -44,6 +24,7 @@ def _load_truth(path: str | None) -> dict | None:
     return truth
 
 
+@COMMANDS.decorator("report")
 @click.command("report")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default="samples/demo/vigie.yml",
               show_default=True, help="Vigie configuration (topics, store).")

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import click
 
+from vigie.app.cli import COMMANDS
 from vigie.core.models import iso, utc
 
 
+@COMMANDS.decorator("samples")
 @click.group("samples")
 def samples() -> None:
     """Synthetic demo data: posts about a fictional brand, with ground truth.

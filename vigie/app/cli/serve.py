@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from vigie.app.cli import COMMANDS
 from vigie.core.config import ConfigError, load_config
 
 
+@COMMANDS.decorator("serve")
 @click.command("serve")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default="vigie.yml", show_default=True,
               envvar="VIGIE_CONFIG", help="Configuration (env VIGIE_CONFIG).")

@@ -6,6 +6,8 @@ import json
 
 import click
 
+from vigie.app.cli import COMMANDS, load_config_checked, make_console
+
 EXIT_BLIND = 5  # `vigie status`: at least one source is blind
 
 
@@ -17,6 +19,7 @@ def _now(value: str | None):
     return utc(value) if value else datetime.now(timezone.utc)
 
 
+@COMMANDS.decorator("status")
 @click.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True,
               help="Vigie configuration file (see vigie.example.yml).")
@@ -32,11 +35,10 @@ def status(config_path: str, as_json: bool, now: str | None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from vigie.app.cli.main import _console, _load
     from vigie.pipeline.status import collection_status
     from vigie.store import open_store
 
-    config = _load(config_path)
+    config = load_config_checked(config_path)
     store = open_store(config.store)
     try:
         data = collection_status(config, store, _now(now))
@@ -45,7 +47,7 @@ def status(config_path: str, as_json: bool, now: str | None) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        console = _console()
+        console = make_console()
         table = Table(title=f"Collection health at {data['now']}")
         for col in ("source", "query", "state", "last success", "last error", "quota", "posts 1h", "gaps"):
             table.add_column(col)
@@ -73,6 +75,7 @@ def status(config_path: str, as_json: bool, now: str | None) -> None:
         raise SystemExit(EXIT_BLIND)
 
 
+@COMMANDS.decorator("metrics")
 @click.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True,
               help="Vigie configuration file (see vigie.example.yml).")
@@ -84,11 +87,10 @@ def metrics(config_path: str, port: int, host: str, once: bool) -> None:
     detection lag, outbox depth and age, deliveries by status. Each scrape reads the store."""
     from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-    from vigie.app.cli.main import _load
     from vigie.app.metrics import metrics_app, render
     from vigie.store import open_store
 
-    config = _load(config_path)
+    config = load_config_checked(config_path)
     store = open_store(config.store)
     try:
         if once:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import click
 
 from alerts.trends import DEFAULT_PRIOR, KINDS, trends as compute_trends
-from vigie.app.cli.report import UNITS, RELATIVE, parse_when
+from vigie.app.cli import COMMANDS, RELATIVE, UNITS, parse_when
 from vigie.core.config import ConfigError, load_config
 from vigie.core.models import iso
 from vigie.store import open_store
@@ -22,6 +22,7 @@ def _duration(value: str, option: str) -> timedelta:
     return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
 
 
+@COMMANDS.decorator("trends")
 @click.command("trends")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True,
               help="Vigie configuration (topics, store).")

@@ -65,7 +65,7 @@ class OutageSpec:
         return cls(platform, after, minutes)
 
 
-# The demo's collector outage (issue 20): X silent for 45 minutes on the Friday, 2 h 30 min into the bad
+# The demo's collector outage: X silent for 45 minutes on the Friday, 2 h 30 min into the bad
 # buzz (during its rise, before the first warning), then back, with the posts of the gap caught up.
 DEMO_OUTAGES = (OutageSpec("x", 150, 45),)
 SHAPES = ("bad_buzz", "positive_viral", "slow_burn", "flash_viral", "bot_raid", "night_event",
@@ -202,7 +202,7 @@ def generate(seed: int, start: datetime = DEFAULT_START, days: int = 7,
         # may reach `max_level` (watch) on them, anything above is a false alert.
         "organic": organic,
         "background": {"kind": background, "dispersion": dispersion},
-        # Collector outages (issue 20): a detector must raise a blind (coverage) alert, not read the gap as
+        # Collector outages: a detector must raise a blind (coverage) alert, not read the gap as
         # a drop in volume. Written as `outage` lines of the replay file.
         "outages": outage_records,
         "posts": len(posts),
@@ -449,7 +449,7 @@ def _yaml_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-# -- backtest suite (issue 6) ------------------------------------------------------------------------
+# -- backtest suite ----------------------------------------------------------------------------------
 
 SUITE_SHAPES = ("bad_buzz", "slow_burn", "flash_viral", "bot_raid", "night_event", "weekend_event",
                 "media_spike", "positive_viral", "seasonal_noise", "low_volume")

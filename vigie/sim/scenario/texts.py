@@ -376,7 +376,7 @@ POSITIVE_MILD_EN = [
     "The Tourbillon is sold out everywhere, sad {e_sad}",
 ]
 
-# -- a media article spike (issue 6): neutral/negative coverage, little public anger --------------
+# -- a media article spike: neutral/negative coverage, little public anger --------------
 MEDIA_HEADLINES = [
     "{brand} annonce la fermeture de son usine de {city}, 120 emplois menacés",
     "Industrie : {brand} délocalise une partie de sa production",

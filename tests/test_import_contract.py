@@ -1,0 +1,148 @@
+"""The house rules on imports (README "Where things go"), checked on the source of every project module.
+
+Every `import` counts, wherever it is written (module level, inside a function, under TYPE_CHECKING): a lazy import
+is still a dependency, it only fails later. The check reads the source with `ast`; it imports nothing, so it
+also covers modules whose optional dependencies (Airflow, torch, spaCy) are not installed.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = ("vigie", "listeners", "nlp", "alerts", "dags")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    sources: tuple[str, ...]  # the modules (and their submodules) the rule is about
+    forbidden: tuple[str, ...] = ()  # they never import these...
+    allowed: tuple[str, ...] = ()  # ...except these (narrower) ones
+    only: tuple[str, ...] | None = None  # or: of the project, they import these and nothing else
+    except_sources: tuple[str, ...] = ()
+
+    def applies_to(self, module: str) -> bool:
+        return under(module, self.sources) and not under(module, self.except_sources)
+
+    def breaks(self, target: str) -> bool:
+        if self.only is not None:
+            return not under(target, self.only)
+        return under(target, self.forbidden) and not under(target, self.allowed)
+
+
+def under(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+RULES = (
+    Rule("listeners never import nlp, store or alerts", ("listeners",), ("nlp", "vigie.store", "alerts")),
+    Rule("nlp never imports store, listeners or alerts", ("nlp",), ("vigie.store", "listeners", "alerts")),
+    Rule("the store never imports nlp, alerts or listeners", ("vigie.store",), ("nlp", "alerts", "listeners")),
+    Rule("detection never imports notify", ("alerts",), ("alerts.notify",), except_sources=("alerts.notify",)),
+    Rule("notify never imports detection", ("alerts.notify",), ("alerts",), allowed=("alerts.notify",)),
+    Rule("DAGs import only pipeline steps and config", ("dags",), only=("vigie.pipeline", "vigie.core.config")),
+    Rule("core imports only core", ("vigie.core",), only=("vigie.core",)),
+    Rule("the pipeline never imports the app or the DAGs", ("vigie.pipeline",), ("vigie.app", "dags")),
+    Rule("no module imports the CLI's main (commands register in vigie.app.cli.COMMANDS)", PROJECT,
+         ("vigie.app.cli.main",), except_sources=("vigie.app.cli.main",)),
+)
+
+# Imports against the rules still in the code: (importer, imported) -> who removes it. Shrink it as they go (an
+# entry that no longer occurs fails the test too); never add to it: fix the import instead.
+KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
+    ("dags.vigie_ingest", "vigie.core.models"): "17A (owns dags/vigie_ingest.py)",
+    ("dags.vigie_ingest", "vigie.app"): "17D (DAGs call pipeline steps, not vigie.app.airflow_support; 17A owns the DAG)",
+    ("dags.vigie_ingest", "vigie.app.airflow_support"): "17D (as above)",
+    ("dags.vigie_detect", "vigie.app"): "17D",
+    ("dags.vigie_detect", "vigie.app.airflow_support"): "17D",
+    ("dags.vigie_maintenance", "vigie.app"): "17D",
+    ("dags.vigie_maintenance", "vigie.app.airflow_support"): "17D",
+    ("dags.vigie_replay", "vigie.app"): "17D",
+    ("dags.vigie_replay", "vigie.app.airflow_support"): "17D",
+    ("alerts.notify.slack", "alerts.actions"): "no helper assigned: the Slack note reads action records through "
+                                               "alerts.actions.records/describe; 17E's typed history entries or 17B's "
+                                               "channel module may remove it, else the lead moves those two readers",
+}
+
+
+def module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported(path: Path, root: Path, modules: set[str]) -> set[str]:
+    """The project modules `path` imports (`from a.b import c` imports `a.b`, and `a.b.c` when c is a module)."""
+    module = module_name(path, root)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    targets: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            targets.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                source = ".".join(base + ([node.module] if node.module else []))
+            else:
+                source = node.module or ""
+            targets.add(source)
+            targets.update(f"{source}.{alias.name}" for alias in node.names if f"{source}.{alias.name}" in modules)
+    return {t for t in targets if under(t, PROJECT)}
+
+
+def project_files(root: Path = ROOT) -> list[Path]:
+    return sorted(p for top in PROJECT for p in (root / top).rglob("*.py"))
+
+
+def violations(root: Path = ROOT) -> dict[tuple[str, str], list[str]]:
+    """(importer, imported) -> the names of the rules that import breaks."""
+    found: dict[tuple[str, str], list[str]] = {}
+    files = project_files(root)
+    modules = {module_name(p, root) for p in files}
+    for path in files:
+        module = module_name(path, root)
+        rules = [r for r in RULES if r.applies_to(module)]
+        for target in sorted(imported(path, root, modules)):
+            broken = [r.name for r in rules if r.breaks(target)]
+            if broken:
+                found[(module, target)] = broken
+    return found
+
+
+def test_no_module_imports_against_the_house_rules():
+    found = violations()
+    new = {pair: rules for pair, rules in found.items() if pair not in KNOWN_VIOLATIONS}
+    assert not new, "imports against the house rules:\n" + "\n".join(
+        f"  {importer} imports {target}: {'; '.join(rules)}" for (importer, target), rules in sorted(new.items()))
+
+
+def test_the_allow_list_holds_only_imports_that_still_exist():
+    gone = sorted(pair for pair in KNOWN_VIOLATIONS if pair not in violations())
+    assert not gone, f"fixed, remove from KNOWN_VIOLATIONS: {gone}"
+
+
+def test_the_check_sees_lazy_relative_and_from_imports(tmp_path):
+    """The checker itself: an import inside a function, a relative one and a `from package import module` all count."""
+    for folder in ("listeners", "nlp", "vigie/core", "vigie/store", "dags"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "__init__.py").write_text("")
+    (tmp_path / "listeners" / "fine.py").write_text("import json\nfrom vigie.core import models\n")
+    (tmp_path / "listeners" / "lazy.py").write_text("def plan():\n    from nlp.query import parse\n")
+    (tmp_path / "nlp" / "rel.py").write_text("from ..vigie import store\n")
+    (tmp_path / "vigie" / "core" / "up.py").write_text("from vigie.store import open_store\n")
+    (tmp_path / "dags" / "d.py").write_text("from vigie.pipeline.steps import run\nfrom vigie.core.config import load\n"
+                                            "from vigie.app import airflow_support\n")
+    (tmp_path / "vigie" / "app").mkdir()
+    (tmp_path / "vigie" / "app" / "airflow_support.py").write_text("")
+    found = violations(tmp_path)
+    assert set(found) == {
+        ("listeners.lazy", "nlp.query"),
+        ("nlp.rel", "vigie.store"),
+        ("vigie.core.up", "vigie.store"),
+        ("dags.d", "vigie.app"), ("dags.d", "vigie.app.airflow_support"),
+    }
+    assert found[("nlp.rel", "vigie.store")] == ["nlp never imports store, listeners or alerts"]
