@@ -176,11 +176,11 @@ def load_risk(config: ConfigLike, topic_id: str, start: TimeLike, end: TimeLike)
     """The stored risk curve of a topic: one row per assessed bucket (index `at`), with `risk`, `level` and
     one column per driver (its points, 0 when it did not contribute). Empty for a store written before
     risk points were kept, or for a period detection has not run over."""
-    from vigie.core.config import Weights
+    from vigie.core.drivers import driver_names
 
     with store_of(config) as store:
         points = store.risk_series(topic_id, utc(start), utc(end))
-    drivers = list(Weights.model_fields)
+    drivers = driver_names()
     rows = [{"at": p.at, "risk": p.risk, "level": p.level.value if p.level else None}
             | {d: p.drivers.get(d, 0.0) for d in drivers} for p in points]
     frame = pd.DataFrame(rows, columns=["at", "risk", "level", *drivers])

@@ -181,7 +181,7 @@ def risk_mappings() -> dict[str, Any]:
     """One document per topic and assessed bucket (`RiskPoint`). Driver points are mapped one float field
     per driver, so a Kibana chart can stack what moved the risk; an unknown future driver is kept in
     `_source` (dynamic: false) until the mapping names it."""
-    from vigie.core.config import Weights  # the drivers are the weights' names: one list, no drift
+    from vigie.core.drivers import driver_names  # the driver registry: one list, no drift
 
     return {
         "dynamic": False,
@@ -191,7 +191,7 @@ def risk_mappings() -> dict[str, Any]:
             "at": _DATE,
             "risk": _FLOAT,
             "level": _KEYWORD,
-            "drivers": {"dynamic": False, "properties": {name: _FLOAT for name in Weights.model_fields}},
+            "drivers": {"dynamic": False, "properties": {name: _FLOAT for name in driver_names()}},
             "notes": _STORED_ONLY,
             "blind": _KEYWORD,  # sources of the topic blind over this bucket (issue 20): gap shading, filters
         },
