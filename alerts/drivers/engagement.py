@@ -1,4 +1,4 @@
-"""Engagement velocity: one risk driver (its weight and its points); the shared reading of the window is in `signals`."""
+"""Engagement velocity: one risk driver (its weight and its points); what drivers share is in `signals`."""
 
 from __future__ import annotations
 

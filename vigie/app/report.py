@@ -569,7 +569,8 @@ def _evidence(alert: Alert) -> str:
     for ev in alert.evidence[:EVIDENCE_SHOWN]:
         meta = [esc(f"@{ev.author}" if ev.author else "unknown author"),
                 f"{_num(ev.followers)} followers", f"{_num(ev.engagement)} interactions",
-                esc(ev.sentiment or "—") + _p_neg(ev.p_neg), _when(ev.created_at or ev.extra.get("created_at")) + " UTC"]
+                esc(ev.sentiment or "—") + _p_neg(ev.p_neg),
+                _when(ev.created_at or ev.extra.get("created_at")) + " UTC"]  # a time that did not parse: as found
         items.append(f'<li class="post"><blockquote>{_short(ev.text)}</blockquote>'
                      f'<div class="meta">{" · ".join(meta)}{_open_link(ev.url)}</div></li>')
     return f'<ol class="posts">{"".join(items)}</ol>'
