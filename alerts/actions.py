@@ -5,8 +5,8 @@ One function (`apply`) used by every entry point (Slack buttons and Socket Mode,
 e-mail/Teams links, `vigie alerts act`): the entry points only authenticate and translate; the pipeline step
 (`vigie.pipeline.actions.perform`) reads the alert, calls `apply` and commits the change with the messages it owes.
 
-Every action is recorded in the alert's history (persisted by both stores, which keep `history` opaque) as
-`{"event": "action", "action", "by", "via", "at", ...}`; a repeated action finds its record and changes
+Every action is recorded in the alert's history (persisted by both stores, which keep `history` opaque) as a
+`HistoryEntry` with `event="action"` (`action`, `by`, `via`, `at`, ...); a repeated action finds its record and changes
 nothing (idempotent: two clicks, a retried webhook, PagerDuty echoing our own acknowledge).
 Feedback marks (`false_alarm`, `real_crisis`) keep the drivers as they were when the person judged the
 alert, so a later adaptation (alerts/feedback.py) knows which signals misled.
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from vigie.core.models import Alert, AlertState, iso, utc
+from vigie.core.models import Alert, AlertState, HistoryEntry, iso, utc
 
 ACTIONS = ("acknowledge", "resolve", "false_alarm", "real_crisis", "mute_2h", "mute_24h", "sentiment_wrong")
 MUTES = {"mute_2h": timedelta(hours=2), "mute_24h": timedelta(hours=24)}
@@ -65,7 +65,7 @@ class Outcome:
     alert: Alert  # the alert after the action (a copy; the input is untouched)
     changed: bool  # False: the same action was already recorded (nothing to commit or deliver)
     event: str  # the outbox event owed ("acknowledge", "resolve" or "note")
-    record: dict[str, Any] = field(default_factory=dict)  # the history entry of this action (or the earlier one)
+    record: HistoryEntry | None = None  # the history entry of this action (or the earlier one)
 
     @property
     def note(self) -> str:
@@ -80,10 +80,9 @@ def _key(req: ActionRequest) -> str:
     return req.action
 
 
-def records(alert: Alert, action: str | None = None) -> list[dict[str, Any]]:
+def records(alert: Alert, action: str | None = None) -> list[HistoryEntry]:
     """The action records of an alert, oldest first (optionally of one action)."""
-    return [h for h in alert.history if isinstance(h, dict) and h.get("event") == "action"
-            and (action is None or h.get("action") == action)]
+    return [h for h in alert.history if h.event == "action" and (action is None or h.action == action)]
 
 
 def apply(alert: Alert, req: ActionRequest) -> Outcome:
@@ -92,33 +91,34 @@ def apply(alert: Alert, req: ActionRequest) -> Outcome:
     at = utc(req.at)
     key = _key(req)
     for h in records(alert):
-        if h.get("key") == key and (req.action not in MUTES or utc(h["until"]) > at):
+        if h.key == key and (req.action not in MUTES or (h.until is not None and h.until > at)):
             return Outcome(alert, False, EVENT.get(req.action, "note"), h)
     if req.action == "acknowledge" and alert.acknowledged_by is not None:
         # Acknowledged another way (`vigie alerts ack`, a verdict): the first acknowledgement stands.
-        earlier = {"action": "acknowledge", "by": alert.acknowledged_by, "at": iso(alert.acknowledged_at), "via": "earlier"}
+        earlier = HistoryEntry(at=alert.acknowledged_at, event="action", action="acknowledge", by=alert.acknowledged_by,
+                               via="earlier")
         return Outcome(alert, False, "acknowledge", earlier)
     out = Alert.from_dict(alert.to_dict())
-    rec: dict[str, Any] = {"at": iso(at), "event": "action", "action": req.action, "key": key, "by": req.actor.strip(),
-                           "via": req.via, "level": out.level.value, "risk": out.risk}
+    rec = HistoryEntry(at=at, event="action", action=req.action, key=key, by=req.actor.strip(), via=req.via,
+                       level=out.level, risk=out.risk)
     if req.action in ("acknowledge", "false_alarm", "real_crisis") and out.acknowledged_by is None:
         # Judging an alert means a person has seen it: stop repeat paging (alerts.policy.acknowledge).
         out.acknowledged_by, out.acknowledged_at = req.actor.strip(), at
     if req.action == "resolve":
         if out.state == AlertState.RESOLVED:
-            return Outcome(alert, False, "resolve", {**rec, "already": True})
+            return Outcome(alert, False, "resolve", rec)
         out.state, out.resolved_at = AlertState.RESOLVED, at
     if req.action in ("false_alarm", "real_crisis"):
-        rec["verdict"] = req.action
-        rec["drivers"] = {d.name: round(d.points, 2) for d in out.drivers}
+        rec.verdict = req.action
+        rec.judged = {d.name: round(d.points, 2) for d in out.drivers}
     if req.action in MUTES:
-        rec["until"] = iso(at + MUTES[req.action])
-        rec["topic"] = out.topic_id
+        rec.until = at + MUTES[req.action]
+        rec.topic = out.topic_id
     if req.action == "sentiment_wrong":
-        post = next((p for p in out.evidence if p.get("id") == req.post_id), None)
+        post = next((p for p in out.evidence if p.id == req.post_id), None)
         if post is None:
             raise ActionRefused(f"post {req.post_id!r} is not evidence of alert {alert.id}")
-        rec.update(post_id=req.post_id, label=req.label, was=post.get("sentiment"), text=str(post.get("text") or ""))
+        rec.post_id, rec.label, rec.was, rec.text = req.post_id, req.label, post.sentiment, post.text
     out.history.append(rec)
     event = EVENT.get(req.action, "note")
     if req.action in ("false_alarm", "real_crisis") and alert.acknowledged_by is None:
@@ -129,7 +129,7 @@ def apply(alert: Alert, req: ActionRequest) -> Outcome:
 def muted_until(alerts: list[Alert | None], at: datetime) -> datetime | None:
     """The end of the longest mute, among these alerts' records, still running at `at` (None: not muted)."""
     at = utc(at)
-    ends = [utc(h["until"]) for a in alerts if a is not None for h in records(a) if h.get("until")]
+    ends = [h.until for a in alerts if a is not None for h in records(a) if h.until is not None]
     running = [e for e in ends if e > at]
     return max(running) if running else None
 
@@ -138,18 +138,18 @@ def _english(msgid: str, **values: Any) -> str:
     return msgid.format(**values) if values else msgid
 
 
-def describe(rec: dict[str, Any], _: Any = _english) -> str:
+def describe(rec: HistoryEntry | None, _: Any = _english) -> str:
     """A one-line record of an action; `_` is a channel's translator (alerts/notify/i18n.py), passed in
     because this module may not import notify."""
-    if not rec:
+    if rec is None:
         return ""
-    what = _(ACTION_NAMES.get(rec.get("action", ""), str(rec.get("action"))))
-    who = {"who": rec.get("by"), "via": rec.get("via"), "at": rec.get("at")}
-    if rec.get("label"):
+    what = _(ACTION_NAMES.get(rec.action or "", str(rec.action)))
+    who = {"who": rec.by, "via": rec.via, "at": iso(rec.at)}
+    if rec.label:
         return _("{what} on post {post} ({was} → {label}) by {who} via {via} at {at}", what=what,
-                 post=rec.get("post_id"), was=_(rec.get("was") or "?"), label=_(rec["label"]), **who)
-    if rec.get("until"):
-        return _("{what} until {until} by {who} via {via} at {at}", what=what, until=rec["until"], **who)
+                 post=rec.post_id, was=_(rec.was or "?"), label=_(rec.label), **who)
+    if rec.until:
+        return _("{what} until {until} by {who} via {via} at {at}", what=what, until=iso(rec.until), **who)
     return _("{what} by {who} via {via} at {at}", what=what, **who)
 
 

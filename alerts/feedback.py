@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Iterable
 
-from vigie.core.models import utc
+from vigie.core.models import HistoryEntry, utc
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,10 @@ class Adaptation:
         return max(adapted, raw - self.max_risk_drop)
 
 
-def verdicts_from_records(topic_id: str, recs: Iterable[dict[str, Any]]) -> list[Verdict]:
+def verdicts_from_records(topic_id: str, recs: Iterable[HistoryEntry]) -> list[Verdict]:
     """Verdicts out of alert history records (alerts.actions.records)."""
-    return [Verdict(topic_id, utc(r["at"]), r["verdict"], dict(r.get("drivers") or {}))
-            for r in recs if r.get("verdict") in ("false_alarm", "real_crisis")]
+    return [Verdict(topic_id, utc(r.at), r.verdict, dict(r.judged or {}))  # type: ignore[arg-type]
+            for r in recs if r.verdict in ("false_alarm", "real_crisis")]
 
 
 def adapt(topic_id: str, verdicts: Iterable[Verdict], now: datetime,

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from alerts.notify.base import RetryPolicy
-from vigie.core.models import Alert, AlertState, Driver, Level
+from vigie.core.models import Alert, AlertState, Driver, EvidenceItem, HistoryEntry, Level, utc
 from vigie.store.sqlite import SqliteStore
 
 T0 = datetime(2026, 3, 10, 14, 5, tzinfo=timezone.utc)
@@ -17,20 +17,20 @@ HOSTILE = (
 )
 
 
-def evidence(n: int = 5, hostile_first: bool = True) -> list[dict]:
+def evidence(n: int = 5, hostile_first: bool = True) -> list[EvidenceItem]:
     items = []
     for i in range(n):
         text = HOSTILE if (hostile_first and i == 0) else f"Commande {i} jamais livrée, service client injoignable #acme"
-        items.append({
-            "id": f"replay:{i}",
-            "url": f"https://social.example/p/{i}",
-            "author": f"user{i}" if i else "<@U0ADMIN>",
-            "followers": 120_000 if i == 0 else 300 + i,
-            "text": text,
-            "engagement": 4000 - i,
-            "sentiment": "neg",
-            "created_at": "2026-03-10T14:00:00Z",
-        })
+        items.append(EvidenceItem(
+            id=f"replay:{i}",
+            url=f"https://social.example/p/{i}",
+            author=f"user{i}" if i else "<@U0ADMIN>",
+            followers=120_000 if i == 0 else 300 + i,
+            text=text,
+            engagement=4000 - i,
+            sentiment="neg",
+            created_at=utc("2026-03-10T14:00:00Z"),
+        ))
     return items
 
 
@@ -54,8 +54,8 @@ def make_alert(level: Level = Level.WARNING, risk: float = 62.0, topic: str = "a
         evidence=kw.pop("evidence", evidence()),
         peak_risk=kw.pop("peak_risk", risk),
         peak_level=level,
-        history=[{"at": "2026-03-10T13:55:00Z", "event": "open", "level": "watch", "risk": 38.0},
-                 {"at": "2026-03-10T14:05:00Z", "event": "escalate", "level": level.value, "risk": risk}],
+        history=[HistoryEntry(at=utc("2026-03-10T13:55:00Z"), event="open", level=Level.WATCH, risk=38.0),
+                 HistoryEntry(at=utc("2026-03-10T14:05:00Z"), event="escalate", level=level, risk=risk)],
         links=kw.pop("links", {"kibana": "https://kibana.example/app/dashboards#/view/vigie-crisis-room?x=1&y=2",
                                "report": "out/report.html"}),
         **kw,

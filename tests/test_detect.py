@@ -86,7 +86,7 @@ def test_negative_burst_opens_then_escalates_the_same_alert(store):
     # Composition (negative share, a rare crisis category) weighs more, so the explosion with
     # boycott vocabulary may jump from watch to crisis in one bucket; warning never comes after crisis.
     assert warning_at <= crisis.alert.updated_at
-    history = [h["event"] for h in crisis.alert.history]
+    history = [h.event for h in crisis.alert.history]
     assert history[0] == "open" and "escalate" in history
     assert crisis.alert.drivers[0].name == "negative_volume"
     assert [d.points for d in crisis.alert.drivers] == sorted((d.points for d in crisis.alert.drivers), reverse=True)

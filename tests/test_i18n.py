@@ -10,7 +10,7 @@ from alerts.actions import ACTION_NAMES
 from alerts.notify import content, email, slack_blocks, teams
 from alerts.notify.i18n import catalogue, translator
 from notify_fixtures import make_alert
-from vigie.core.config import Weights
+from vigie.core.drivers import driver_names
 from vigie.core.models import AlertState, Level
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +24,7 @@ def used_msgids() -> set[str]:
     found |= {lvl.value.upper() for lvl in Level} | {s.value for s in AlertState} | set(content.EVENT_VERB.values())
     found |= {label for _, label, _ in slack_blocks.BUTTONS} | {text for _, text in slack_blocks.RELABELS}
     found |= set(ACTION_NAMES.values()) | set(email.LINK_LABELS.values()) | set(teams.LINK_LABELS.values())
-    found |= set(Weights.model_fields)  # risk driver names
+    found |= set(driver_names())  # risk driver names
     return found
 
 

@@ -457,13 +457,13 @@ def test_link_cli():
 
 
 def test_crisis_room_stacks_every_driver_from_the_risk_index():
-    from vigie.core.config import Weights
+    from vigie.core.drivers import driver_names
 
     vis = next(o for o in objects() if o["id"] == "vigie-risk-drivers")
     params = json.loads(vis["attributes"]["visState"])["params"]
     assert params["index_pattern"] == "vigie-risk" and params["time_field"] == "at"
     fields = [s["metrics"][0]["field"] for s in params["series"]]
-    assert fields == [f"drivers.{name}" for name in Weights.model_fields]  # a new driver gets its series
+    assert fields == [f"drivers.{name}" for name in driver_names()]  # a new driver gets its series
     assert all(s["stacked"] == "stacked" for s in params["series"])
     crisis = next(o for o in objects() if o["id"] == "vigie-crisis-room")
     assert any(r["id"] == "vigie-risk-drivers" for r in crisis["references"])

@@ -198,13 +198,13 @@ def test_helpers_and_report_read_elasticsearch_like_sqlite(tmp_path, es_proxy, e
 
 
 def test_load_risk_gives_one_row_per_bucket_and_one_column_per_driver(demo_like):
-    from vigie.core.config import Weights
+    from vigie.core.drivers import driver_names
 
     config_path, _, _ = demo_like
     start, end = data_span(config_path)
     frame = load_risk(config_path, "lumio", start, end)
     assert len(frame) > 100 and frame.index.is_monotonic_increasing
-    assert list(frame.columns) == ["risk", "level", *Weights.model_fields]
+    assert list(frame.columns) == ["risk", "level", *driver_names()]
     peak = frame.loc[frame.risk.idxmax()]
     assert peak.risk >= 55 and peak.negative_volume > 0  # the fixture's bad buzz, seen by the detector
     assert load_risk(config_path, "nobody", start, end).empty

@@ -90,8 +90,8 @@ def test_hostile_post_cannot_mention_or_disguise_links(slack):
 def test_lengths_are_capped_within_block_kit_limits(slack):
     notifier, _ = webhook(slack)
     alert = make_alert()
-    alert.evidence[1]["text"] = "x" * 10_000
-    alert.evidence[2]["text"] = "&" * 5_000  # escaping multiplies length by 5
+    alert.evidence[1].text = "x" * 10_000
+    alert.evidence[2].text = "&" * 5_000  # escaping multiplies length by 5
     alert.drivers[0].explanation = "<" * 4000
     notifier.send(alert, "open")
     body = slack.requests[0].json

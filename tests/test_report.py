@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from report_fixtures import ONSET, PEAK, T0, TRUTH, build_store, make_alerts, make_posts
 from vigie.app.browser import find_chromium, run_headless
 from vigie.app.cli.report import report as report_command
-from vigie.core.models import Analysis, Author, Level, Post, Sentiment, iso
+from vigie.core.models import Analysis, Author, DriverNote, EvidenceItem, Level, Post, Sentiment, iso
 from vigie.app.report import collect, data_period, render, safe_url, write_report
 
 
@@ -137,11 +137,13 @@ def _hostile_store(tmp_path):
     )
     store.upsert_posts([bad])
     alert = make_alerts(make_posts())[0]
-    alert.evidence.insert(0, {"id": bad.id, "url": " JaVaScRiPt:alert(6)", "author": "</td><script>x</script>",
-                              "followers": "<b>many</b>", "text": HOSTILE_TEXT, "engagement": 3,
-                              "sentiment": "<i>neg</i>", "created_at": iso(t)})
-    alert.evidence.insert(1, {"id": "x:2", "url": 'https://ok.example/"onmouseover="alert(7)', "author": "a",
-                              "text": "quote-in-url", "created_at": "not a date"})
+    # As a store may hold them (hand-edited, or from elsewhere): loaded through EvidenceItem.from_dict.
+    alert.evidence.insert(0, EvidenceItem.from_dict({
+        "id": bad.id, "url": " JaVaScRiPt:alert(6)", "author": "</td><script>x</script>", "followers": "<b>many</b>",
+        "text": HOSTILE_TEXT, "engagement": 3, "sentiment": "<i>neg</i>", "created_at": iso(t)}))
+    alert.evidence.insert(1, EvidenceItem.from_dict({
+        "id": "x:2", "url": 'https://ok.example/"onmouseover="alert(7)', "author": "a", "text": "quote-in-url",
+        "created_at": "not a date"}))
     store.save_alert(alert)
     return store, config
 
@@ -315,9 +317,9 @@ def test_alerts_show_posts_and_drivers_of_their_peak_not_of_the_calm_after(fille
     alert = next(a for a in store.alert_history("lumio"))
     # What a resolved alert looks like in the store: drivers cleared, evidence of the quiet end.
     alert.drivers = []
-    alert.evidence = [{"id": "x:calm", "text": "Lumio app logged me out again, annoying.", "sentiment": "neg"}]
-    alert.history[3]["drivers"] = [{"name": "crisis_terms", "points": 19.5, "value": 40, "baseline": 1,
-                                    "explanation": "crisis vocabulary in 40 posts vs 1 usual"}]
+    alert.evidence = [EvidenceItem(id="x:calm", text="Lumio app logged me out again, annoying.", sentiment="neg")]
+    alert.history[3].drivers = [DriverNote.from_dict({"name": "crisis_terms", "points": 19.5, "value": 40, "baseline": 1,
+                                                      "explanation": "crisis vocabulary in 40 posts vs 1 usual"})]
     store.save_alert(alert)
     data = collect(store, config, topic_ids=["lumio"])
     peak_posts = data.topics[0].peak_posts[alert.id]
@@ -325,7 +327,7 @@ def test_alerts_show_posts_and_drivers_of_their_peak_not_of_the_calm_after(fille
     page = Page(render(data)).visible
     assert "Negative posts at the peak (risk 92, Tue 03 Mar 18:00 UTC)" in page
     assert "Drivers at the peak." in page and "crisis vocabulary in 40 posts vs 1 usual" in page
-    alert.history[3].pop("drivers")
+    alert.history[3].drivers = None
     store.save_alert(alert)
     page = Page(render(collect(store, config, topic_ids=["lumio"]))).visible
     assert "No driver recorded at the last update" in page
@@ -340,7 +342,7 @@ def test_risk_curve_is_recomputed_by_the_detector_and_passes_through_alert_event
     assert ONSET <= peak_at <= PEAK + timedelta(hours=3) and trace[peak_at] >= 75  # the bad buzz
     assert max(v for t, v in trace.items() if t < ONSET - timedelta(hours=2)) < 35  # calm before it
     alert = store.alert_history("lumio")[0]
-    assert all(iso_t in {iso(t) for t in trace} for iso_t in (e["at"] for e in alert.history))
+    assert all(iso_t in {iso(t) for t in trace} for iso_t in (iso(e.at) for e in alert.history))
     page = Page(render(data))
     assert any(tag == "polyline" and "risk-trace" in (a.get("class") or "") for tag, a in page.tags)
     assert "Recomputed for this report by the production detector" in page.visible

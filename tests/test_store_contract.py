@@ -17,6 +17,7 @@ from vigie.core.models import (
     Delivery,
     Driver,
     Engagement,
+    EvidenceItem,
     Level,
     Post,
     PostEntities,
@@ -415,7 +416,7 @@ def make_alert(topic: str, opened: datetime, level: Level = Level.WARNING, risk:
         opened_at=opened,
         updated_at=opened,
         drivers=[Driver("negative_volume", 30.0, 42.0, 5.0, "42 negative posts vs 5 usual")],
-        evidence=[{"id": "x:1", "text": "<b>scam</b>", "url": "https://example.org/1"}],
+        evidence=[EvidenceItem(id="x:1", text="<b>scam</b>", url="https://example.org/1")],
         deliveries=[Delivery("slack_webhook", "open", "sent", 1, "ts-1", None, opened)],
         links={"kibana": "https://kibana.example/app/dashboards"},
     )

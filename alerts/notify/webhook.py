@@ -67,10 +67,9 @@ def payload(alert: Alert, event: str, evidence_posts: int = 5) -> dict[str, Any]
             "drivers": [{"name": d.name, "points": round(d.points, 1), "explanation": d.explanation}
                         for d in content.top_drivers(alert, 5)],
             "evidence": [
-                {"author": p.author, "followers": item.get("followers"), "engagement": item.get("engagement"),
-                 "sentiment": item.get("sentiment"), "text": p.excerpt, "url": p.url, "created_at": item.get("created_at")}
-                for p, item in zip(content.evidence(alert, evidence_posts, excerpt_chars=1000),
-                                   [i for i in alert.evidence if isinstance(i, dict)])
+                {"author": p.author, "followers": item.followers, "engagement": item.engagement,
+                 "sentiment": item.sentiment, "text": p.excerpt, "url": p.url, "created_at": iso(item.created_at)}
+                for p, item in zip(content.evidence(alert, evidence_posts, excerpt_chars=1000), alert.evidence)
             ],
             "links": dict(alert.links),
             "trend": content.risk_trend(alert),

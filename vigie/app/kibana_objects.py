@@ -218,12 +218,12 @@ DRIVER_COLORS = ("#E7664C", "#D6BF57", "#6092C0", "#B9A888", "#9170B8", "#CA8EAE
 def drivers_tsvb(vis_id: str, risk_index: str) -> dict[str, Any]:
     """What the risk is made of, stacked (average points per interval of each driver): the chart of the
     crisis room, filtered on one topic by the alert's link."""
-    from vigie.core.config import Weights  # the drivers are the weights' names
+    from vigie.core.drivers import driver_names
 
     series = [
         _tsvb_series(name, name, {"type": "avg", "field": f"drivers.{name}"}, DRIVER_COLORS[i % len(DRIVER_COLORS)],
                      {"split_mode": "everything"}, stacked="stacked", fill=0.5)
-        for i, name in enumerate(Weights.model_fields)
+        for i, name in enumerate(driver_names())
     ]
     return _tsvb(vis_id, "Vigie — what drives the risk",
                  "Points each driver adds to the risk index over time (stacked; average per interval). Open it "

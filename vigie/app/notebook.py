@@ -116,7 +116,7 @@ def alert_row(alert: Alert) -> dict[str, Any]:
         "peak_risk": alert.peak_risk or alert.risk, "state": alert.state.value, "opened_at": alert.opened_at,
         "updated_at": alert.updated_at, "resolved_at": alert.resolved_at,
         "duration_min": (end - alert.opened_at).total_seconds() / 60, "acknowledged_by": alert.acknowledged_by,
-        "drivers": [vars(d) for d in alert.drivers], "evidence": list(alert.evidence), "history": list(alert.history),
+        "drivers": [vars(d) for d in alert.drivers], "evidence": [e.to_dict() for e in alert.evidence], "history": [h.to_dict() for h in alert.history],
         "dedup_key": alert.dedup_key,
     }
 
@@ -146,7 +146,7 @@ def load_alert(config: ConfigLike, alert_id: str) -> Alert:
 
 def alert_timeline(alert: Alert | pd.Series) -> pd.DataFrame:
     """The alert's history (`at`, `event`, `level`, `risk`), one row per event, oldest first."""
-    history = alert.history if isinstance(alert, Alert) else alert["history"]
+    history = [h.to_dict() for h in alert.history] if isinstance(alert, Alert) else alert["history"]
     frame = pd.DataFrame(list(history), columns=["at", "event", "level", "risk"])
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
     return frame.sort_values("at", ignore_index=True)
@@ -163,11 +163,11 @@ def load_risk(config: ConfigLike, topic_id: str, start: TimeLike, end: TimeLike)
     """The stored risk curve of a topic: one row per assessed bucket (index `at`), with `risk`, `level` and
     one column per driver (its points, 0 when it did not contribute). Empty for a store written before
     risk points were kept, or for a period detection has not run over."""
-    from vigie.core.config import Weights
+    from vigie.core.drivers import driver_names
 
     with store_of(config) as store:
         points = store.risk_series(topic_id, utc(start), utc(end))
-    drivers = list(Weights.model_fields)
+    drivers = driver_names()
     rows = [{"at": p.at, "risk": p.risk, "level": p.level.value if p.level else None}
             | {d: p.drivers.get(d, 0.0) for d in drivers} for p in points]
     frame = pd.DataFrame(rows, columns=["at", "risk", "level", *drivers])

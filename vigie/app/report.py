@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from alerts import coverage
 from vigie.store import health as collection
 from vigie.core.config import Topic, VigieConfig
-from vigie.core.models import Alert, Bucket, Driver, Level, Post, RiskPoint, risk_peaks, utc
+from vigie.core.models import Alert, Bucket, Driver, HistoryEntry, Level, Post, RiskPoint, risk_peaks, utc
 from vigie.app.report_svg import (
     GAP_COLOR, LEVEL_COLORS, SENTIMENT_COLORS, AlertDot, GapBand, Marker, esc, risk_chart, share_bars,
     stacked_volume_chart,
@@ -131,11 +131,11 @@ def _status_at(alerts: Sequence[Alert], at: datetime) -> tuple[Level | None, flo
     for alert in reversed(alerts):
         if alert.opened_at > at or (alert.resolved_at is not None and alert.resolved_at <= at):
             continue
-        entries = [e for e in alert.history if e.get("at") and utc(e["at"]) <= at]
+        entries = [e for e in alert.history if e.at is not None and e.at <= at]
         if entries:
             last = entries[-1]
-            level = Level(last["level"]) if last.get("level") else alert.level
-            return level, float(last.get("risk", alert.risk)), alert
+            level = last.level or alert.level
+            return level, float(last.risk if last.risk is not None else alert.risk), alert
         return alert.level, alert.risk, alert
     return None, None, None
 
@@ -167,7 +167,7 @@ def distinct_top_negative(store: Store, topic_id: str, start: datetime, end: dat
 
 def peak_of(alert: Alert) -> tuple[datetime, float]:
     """When the alert's risk was highest, and how high (from its history; the opening if it has none)."""
-    points = [(utc(e["at"]), float(e["risk"])) for e in alert.history if e.get("at") and e.get("risk") is not None]
+    points = [(e.at, float(e.risk)) for e in alert.history if e.at is not None and e.risk is not None]
     if not points:
         return alert.opened_at, alert.peak_risk or alert.risk
     return max(points, key=lambda p: (p[1], -p[0].timestamp()))
@@ -179,16 +179,14 @@ def peak_drivers(alert: Alert) -> tuple[list[Driver], bool]:
     last update, which after a resolution can be empty or describe the calm that followed."""
     best = None
     for entry in alert.history:
-        if entry.get("drivers") and entry.get("risk") is not None:
-            if best is None or float(entry["risk"]) > float(best["risk"]):
+        # A verdict's record (`judged`, stored under "drivers" too) takes part as it always has: it can be
+        # the highest entry, and then no driver is shown (kept as is by a behaviour-identical refactor).
+        if (entry.drivers or entry.judged) and entry.risk is not None:
+            if best is None or float(entry.risk) > float(best.risk):  # type: ignore[arg-type]
                 best = entry
     if best is not None:
-        drivers = []
-        for d in best["drivers"]:
-            if isinstance(d, dict) and "name" in d:
-                drivers.append(Driver(name=str(d["name"]), points=float(d.get("points") or 0.0),
-                                      value=float(d.get("value") or 0.0), baseline=d.get("baseline"),
-                                      explanation=str(d.get("explanation") or "")))
+        drivers = [Driver(name=d.name, points=float(d.points or 0.0), value=float(d.extra.get("value") or 0.0),
+                          baseline=d.extra.get("baseline"), explanation=d.explanation) for d in best.drivers or []]
         return drivers, True
     return list(alert.drivers), False
 
@@ -260,7 +258,7 @@ def _collect_topic(store: Store, config: VigieConfig, topic: Topic, start: datet
         peak_posts[a.id] = distinct_top_negative(store, tid, at - window, at, posts, limit=EVIDENCE_SHOWN)
     trace, source = [], ""
     if with_risk_trace:
-        events = [utc(e["at"]) for a in alerts for e in a.history if e.get("at")]
+        events = [e.at for a in alerts for e in a.history if e.at is not None]
         trace, source = risk_trace(store, config, topic, start, end, also_at=events)
     return TopicData(
         topic=topic,
@@ -417,14 +415,12 @@ def _truth_markers(data: ReportData, topic_id: str) -> list[Marker]:
 def _risk_episodes(alerts: Sequence[Alert]) -> list[list[AlertDot]]:
     episodes = []
     for alert in alerts:
-        entries = alert.history or [{"at": alert.opened_at, "event": "open", "level": alert.level.value,
-                                     "risk": alert.risk}]
+        entries = alert.history or [HistoryEntry(at=alert.opened_at, event="open", level=alert.level, risk=alert.risk)]
         points = []
         for e in entries:
-            if not e.get("at") or e.get("risk") is None:
+            if e.at is None or e.risk is None:
                 continue
-            level = Level(e["level"]) if e.get("level") in {lv.value for lv in Level} else None
-            points.append(AlertDot(utc(e["at"]), float(e["risk"]), level, str(e.get("event", "")), alert.id))
+            points.append(AlertDot(e.at, float(e.risk), e.level, e.event, alert.id))
         episodes.append(sorted(points, key=lambda p: p.at))
     return episodes
 
@@ -571,13 +567,12 @@ def _evidence(alert: Alert) -> str:
         return '<p class="muted">No evidence post recorded.</p>'
     items = []
     for ev in alert.evidence[:EVIDENCE_SHOWN]:
-        if not isinstance(ev, dict):
-            continue
-        meta = [esc(f"@{ev.get('author')}" if ev.get("author") else "unknown author"),
-                f"{_num(ev.get('followers'))} followers", f"{_num(ev.get('engagement'))} interactions",
-                esc(ev.get("sentiment") or "—") + _p_neg(ev.get("p_neg")), _when(ev.get("created_at")) + " UTC"]
-        items.append(f'<li class="post"><blockquote>{_short(ev.get("text"))}</blockquote>'
-                     f'<div class="meta">{" · ".join(meta)}{_open_link(ev.get("url"))}</div></li>')
+        meta = [esc(f"@{ev.author}" if ev.author else "unknown author"),
+                f"{_num(ev.followers)} followers", f"{_num(ev.engagement)} interactions",
+                esc(ev.sentiment or "—") + _p_neg(ev.p_neg),
+                _when(ev.created_at or ev.extra.get("created_at")) + " UTC"]  # a time that did not parse: as found
+        items.append(f'<li class="post"><blockquote>{_short(ev.text)}</blockquote>'
+                     f'<div class="meta">{" · ".join(meta)}{_open_link(ev.url)}</div></li>')
     return f'<ol class="posts">{"".join(items)}</ol>'
 
 

@@ -138,7 +138,7 @@ class ActionService:
             alert = self.alert(alert_id)
             if alert is None or not index.isdigit() or int(index) >= len(alert.evidence):
                 raise ActionRefused("this post is no longer part of the alert's evidence")
-            post_id = str(alert.evidence[int(index)].get("id"))
+            post_id = alert.evidence[int(index)].id
             return ActionRequest(name, alert_id, user, "slack", at, post_id=post_id, label=label)
         return ActionRequest(name, str(act.get("value") or ""), user, "slack", at)
 

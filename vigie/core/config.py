@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler, TypeAdapter, ValidationError,
-                      field_validator, model_validator)
+                      create_model, field_validator, model_validator)
 
 from vigie.core.platform import PLATFORMS
 from vigie.core.registry import Registry
@@ -186,18 +186,40 @@ class NlpConfig(_Model):
     parallel_min_batch: int = Field(2000, ge=1)
 
 
-class Weights(_Model):
-    """Maximum points each driver can add to the risk index (sum is capped at 100)."""
+class Weights(BaseModel):
+    """Maximum points each risk driver can add (the sum is capped at 100): one key per driver of the driver
+    registry (`vigie.core.drivers`), read as attributes (`weights.negative_volume`). A driver's default
+    weight is declared with the driver (alerts/drivers/<name>.py), so a new driver needs no edit here.
 
-    negative_volume: float = 40
-    negative_share: float = 25  # issue 14: composition carries the risk on bursty traffic (was 15)
-    reach: float = 15
-    crisis_terms: float = 25  # rare crisis categories given the volume (was 20)
-    authors: float = 10
-    coordination: float = 10
-    sustained: float = 15  # CUSUM of negative posts over the last hours (slow burns, low-volume topics)
-    engagement: float = 10  # interactions per hour on negative posts vs usual (a complaint that travels)
-    spread: float = 10  # several sources rising at once (the story leaves its platform)
+    Validated against a model built from the registry (cached per set of drivers): an unknown key is the
+    same "unknown key" error as anywhere else in the file, a bad value the same float error, and the
+    values keep the registry's order (the order users see in the report)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _registered_drivers(cls, data: Any) -> Any:
+        if isinstance(data, Weights):
+            data = data.model_dump()
+        checked = _weights_model().model_validate({} if data is None else data)
+        return dict(checked)  # every registered driver, in the registry's order
+
+
+def _weights_model() -> type[BaseModel]:
+    from vigie.core.drivers import default_weights
+
+    defaults = tuple(default_weights().items())
+    model = _WEIGHTS_MODELS.get(defaults)
+    if model is None:
+        # Defaults are kept as declared (pydantic does not validate them): identical to the fields of old.
+        fields: dict[str, Any] = {name: (float, weight) for name, weight in defaults}
+        model = create_model("Weights", __config__=ConfigDict(extra="forbid"), **fields)
+        _WEIGHTS_MODELS[defaults] = model
+    return model
+
+
+_WEIGHTS_MODELS: dict[tuple[tuple[str, float], ...], type[BaseModel]] = {}
 
 
 class DetectionConfig(_Model):

@@ -301,6 +301,159 @@ class Delivery:
     retry_after: float | None = None
 
 
+def _time(value: Any) -> datetime | None:
+    """A stored time, or None when there is none or it does not parse (old or hand-edited records still load)."""
+    if value is None or value == "":
+        return None
+    try:
+        return utc(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class EvidenceItem:
+    """One post a crisis team should read first, as the alert keeps it (a snapshot of the post when the alert
+    was opened or updated: the post itself may change or expire). Stored as a JSON object with these keys."""
+
+    id: str
+    url: str | None = None
+    source: str | None = None
+    author: str | None = None  # handle, else name, else platform id
+    followers: int | None = None
+    text: str = ""  # the first 500 characters
+    engagement: int | None = None  # interactions (Engagement.total)
+    sentiment: str | None = None  # neg | neu | pos
+    p_neg: float | None = None  # the model's P(negative), None when the backend has no probabilities
+    crisis_categories: list[str] = field(default_factory=list)
+    created_at: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know: kept, re-stored as found
+
+    _KEYS = ("id", "url", "source", "author", "followers", "text", "engagement", "sentiment", "p_neg",
+             "crisis_categories", "created_at")
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {key: getattr(self, key) for key in self._KEYS}
+        data["crisis_categories"] = list(self.crisis_categories)
+        data["created_at"] = iso(self.created_at)
+        return {**data, **self.extra}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "EvidenceItem":
+        known = {k: data.get(k) for k in cls._KEYS}
+        created = data.get("created_at")
+        extra = {k: v for k, v in data.items() if k not in cls._KEYS}
+        if created is not None and _time(created) is None:
+            extra["created_at"] = created
+        return cls(id=str(known["id"] or ""), url=known["url"], source=known["source"], author=known["author"],
+                   followers=known["followers"], text=str(known["text"] or ""), engagement=known["engagement"],
+                   sentiment=known["sentiment"], p_neg=known["p_neg"],
+                   crisis_categories=list(known["crisis_categories"] or []), created_at=_time(created), extra=extra)
+
+
+@dataclass
+class DriverNote:
+    """A driver as an alert's history keeps it at a lifecycle event or a new peak (alerts.policy)."""
+
+    name: str
+    points: float
+    explanation: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know: kept as found
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "points": self.points, "explanation": self.explanation, **self.extra}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DriverNote":
+        points = data.get("points")
+        return cls(name=str(data["name"]), points=0.0 if points is None else points,
+                   explanation=str(data.get("explanation") or ""),
+                   extra={k: v for k, v in data.items() if k not in ("name", "points", "explanation")})
+
+
+@dataclass
+class HistoryEntry:
+    """One line of an alert's history, oldest first. Which fields are set depends on `event`:
+
+    * `open`, `escalate`, `update`, `deescalate`, `resolve` (alerts.policy): `level`, `risk`, and `drivers`
+      (the top five) at lifecycle events and each new peak; a coverage alert's (alerts.coverage) carry a
+      `note` instead;
+    * `ack` (alerts.policy.acknowledge): `by`, `level`, `risk`;
+    * `action` (alerts.actions): `action`, `key`, `by`, `via`, `level`, `risk`, and per action `verdict` and
+      `judged` (driver points when the person judged the alert), `until` and `topic` (mutes), `post_id`,
+      `label`, `was` and `text` (a relabelled evidence post).
+
+    Stored as a JSON object holding only the fields the event has (the shape every store and export has
+    always kept; `judged` is stored under "drivers"); keys this version does not know are kept in `extra`."""
+
+    at: datetime | None
+    event: str
+    action: str | None = None
+    key: str | None = None
+    by: str | None = None
+    via: str | None = None
+    level: Level | None = None
+    risk: float | None = None
+    verdict: str | None = None
+    drivers: list[DriverNote] | None = None
+    judged: dict[str, float] | None = None
+    until: datetime | None = None
+    topic: str | None = None
+    post_id: str | None = None
+    label: str | None = None
+    was: str | None = None
+    text: str | None = None
+    note: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # Stored keys, in the order the records have always been written (JSON documents stay byte-identical).
+    _ORDER = ("at", "event", "action", "key", "by", "via", "level", "risk", "verdict", "drivers", "until", "topic",
+              "post_id", "label", "was", "text", "note")
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for key in self._ORDER:
+            if key == "at":
+                value: Any = iso(self.at)
+            elif key == "level":
+                value = self.level.value if self.level is not None else None
+            elif key == "drivers":
+                value = ([d.to_dict() for d in self.drivers] if self.drivers is not None
+                         else dict(self.judged) if self.judged is not None else None)
+            elif key == "until":
+                value = iso(self.until)
+            else:
+                value = getattr(self, key)
+            # A relabel records what the post's label was, even unknown (None).
+            if value is not None or (key == "was" and self.post_id is not None) or key == "at":
+                data[key] = value
+        return {**data, **self.extra}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "HistoryEntry":
+        extra = {k: v for k, v in data.items() if k not in cls._ORDER}
+        values: dict[str, Any] = {k: data.get(k) for k in cls._ORDER if k not in ("at", "level", "drivers", "until")}
+        for key in ("at", "until"):
+            raw = data.get(key)
+            values[key] = _time(raw)
+            if raw is not None and values[key] is None:
+                extra[key] = raw  # kept as found
+        level = data.get("level")
+        values["level"] = Level(level) if level in _LEVEL_VALUES else None
+        if level is not None and values["level"] is None:
+            extra["level"] = level
+        drivers = data.get("drivers")
+        if isinstance(drivers, dict):
+            values["judged"] = dict(drivers)
+        elif isinstance(drivers, list):
+            values["drivers"] = [DriverNote.from_dict(d) for d in drivers if isinstance(d, dict) and "name" in d]
+        values["event"] = str(values.get("event") or "")
+        return cls(**values, extra=extra)
+
+
+_LEVEL_VALUES = {lv.value for lv in Level}
+
+
 @dataclass
 class Alert:
     id: str
@@ -312,7 +465,7 @@ class Alert:
     updated_at: datetime
     state: AlertState = AlertState.OPEN
     drivers: list[Driver] = field(default_factory=list)
-    evidence: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[EvidenceItem] = field(default_factory=list)
     resolved_at: datetime | None = None
     peak_risk: float = 0.0
     peak_level: Level | None = None
@@ -320,7 +473,7 @@ class Alert:
     calm_peak: float = 0.0  # highest risk during those calm buckets: the level an alert steps down to
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     links: dict[str, str] = field(default_factory=dict)
     # "risk" (a topic's bad buzz) or "coverage" (Vigie is blind on a source: alerts/coverage.py); channels
@@ -346,6 +499,9 @@ class Alert:
         data["peak_level"] = self.peak_level.value if self.peak_level else None
         for key in ("opened_at", "updated_at", "resolved_at", "acknowledged_at"):
             data[key] = iso(getattr(self, key))
+        # Typed in memory, plain JSON objects once stored (same keys as ever: see HistoryEntry, EvidenceItem).
+        data["evidence"] = [e.to_dict() for e in self.evidence]
+        data["history"] = [h.to_dict() for h in self.history]
         for d, delivery in zip(data["deliveries"], self.deliveries):
             d["at"] = iso(delivery.at)
             # What a provider answered is stored: never with a secret in it (vigie.core.secrets), whichever
@@ -365,7 +521,7 @@ class Alert:
             updated_at=utc(data["updated_at"]),
             state=AlertState(data.get("state", "open")),
             drivers=[Driver(**d) for d in data.get("drivers") or []],
-            evidence=list(data.get("evidence") or []),
+            evidence=[EvidenceItem.from_dict(e) for e in data.get("evidence") or [] if isinstance(e, dict)],
             resolved_at=utc(data["resolved_at"]) if data.get("resolved_at") else None,
             peak_risk=float(data.get("peak_risk") or 0.0),
             peak_level=Level(data["peak_level"]) if data.get("peak_level") else None,
@@ -373,7 +529,7 @@ class Alert:
             calm_peak=float(data.get("calm_peak") or 0.0),
             acknowledged_by=data.get("acknowledged_by"),
             acknowledged_at=utc(data["acknowledged_at"]) if data.get("acknowledged_at") else None,
-            history=list(data.get("history") or []),
+            history=[HistoryEntry.from_dict(h) for h in data.get("history") or [] if isinstance(h, dict)],
             deliveries=[
                 Delivery(**{**d, "at": utc(d["at"]) if d.get("at") else None}) for d in data.get("deliveries") or []
             ],

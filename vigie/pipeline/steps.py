@@ -33,7 +33,7 @@ from listeners.guard import guarded
 from nlp.pipeline import Analyzer
 from vigie.core.clock import check_now, future_reason, latest_allowed
 from vigie.core.config import Topic, VigieConfig
-from vigie.core.models import Alert, AlertState, Cursor, Level, Post, iso, utc
+from vigie.core.models import Alert, AlertState, Cursor, EvidenceItem, Level, Post, iso, utc
 from vigie.core.links import crisis_room_link
 from vigie.core.faults import crash_point
 from vigie.store import health as collection
@@ -374,7 +374,7 @@ def bucket_floor(t: datetime, minutes: int) -> datetime:
     return floor_time(t, timedelta(minutes=minutes))
 
 
-def _evidence(rt: Runtime, topic: Topic, a: Assessment) -> list[dict[str, Any]]:
+def _evidence(rt: Runtime, topic: Topic, a: Assessment) -> list[EvidenceItem]:
     """The posts a crisis team should read first: confidently negative posts that travel (ranked by P(neg)
     band, then reach), then the most engaging."""
     width = timedelta(minutes=rt.config.detection.bucket_minutes)
@@ -388,22 +388,22 @@ def _evidence(rt: Runtime, topic: Topic, a: Assessment) -> list[dict[str, Any]]:
     return [evidence_item(p) for p in list(chosen.values())[:EVIDENCE_POSTS]]
 
 
-def evidence_item(post: Post) -> dict[str, Any]:
+def evidence_item(post: Post) -> EvidenceItem:
     analysis = post.analysis
-    return {
-        "id": post.id,
-        "url": post.url,
-        "source": post.source,
-        "author": post.author.handle or post.author.name or post.author.id,
-        "followers": post.author.followers,
-        "text": post.text[:500],
-        "engagement": post.engagement.total,
-        "sentiment": analysis.sentiment.label if analysis else None,
+    return EvidenceItem(
+        id=post.id,
+        url=post.url,
+        source=post.source,
+        author=post.author.handle or post.author.name or post.author.id,
+        followers=post.author.followers,
+        text=post.text[:500],
+        engagement=post.engagement.total,
+        sentiment=analysis.sentiment.label if analysis else None,
         # P(negative) from the sentiment model (None when the backend has no probabilities, e.g. the lexicon).
-        "p_neg": round(analysis.sentiment.probs["neg"], 3) if analysis and analysis.sentiment.probs else None,
-        "crisis_categories": analysis.crisis.categories if analysis else [],
-        "created_at": iso(post.created_at),
-    }
+        p_neg=round(analysis.sentiment.probs["neg"], 3) if analysis and analysis.sentiment.probs else None,
+        crisis_categories=list(analysis.crisis.categories) if analysis else [],
+        created_at=post.created_at,
+    )
 
 
 def _current_and_last_resolved(store: Store, topic_id: str) -> tuple[Alert | None, Alert | None]:

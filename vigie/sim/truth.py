@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from vigie.core.models import Alert, Level, utc
+from vigie.core.models import Alert, HistoryEntry, Level, utc
 
 # An alert opened up to this long before a true onset still counts as catching that event: detection
 # sees the first angry posts slightly before the scenario's nominal onset time.
@@ -42,11 +42,11 @@ def level_times(alert: Alert) -> dict[Level, datetime]:
     """When each level was first reached during an alert, from its history (reaching crisis also
     means the lower levels were reached, at the latest, at that moment)."""
     out: dict[Level, datetime] = {}
-    entries = alert.history or [{"at": alert.opened_at, "level": alert.level.value}]
+    entries = alert.history or [HistoryEntry(at=alert.opened_at, event="open", level=alert.level)]
     for entry in entries:
-        if not entry.get("level"):
+        if entry.level is None or entry.at is None:
             continue
-        level, at = Level(entry["level"]), utc(entry["at"])
+        level, at = entry.level, entry.at
         for lv in Level:
             if lv.rank <= level.rank and lv not in out:
                 out[lv] = at

@@ -169,7 +169,7 @@ def _as_dict(result: BacktestResult, stored: int, rejected: int) -> dict:
         "alerts": [
             {"id": a.id, "topic_id": a.topic_id, "opened_at": iso(a.opened_at),
              "peak_level": (a.peak_level or a.level).value, "peak_risk": a.peak_risk, "state": a.state.value,
-             "history": a.history}
+             "history": [h.to_dict() for h in a.history]}
             for a in result.alerts
         ],
         "max_risk": result.max_risk,

@@ -10,6 +10,7 @@ import click
 from vigie.app.cli import COMMANDS
 from vigie.pipeline.actions import records
 from vigie.core.config import ConfigError, load_config
+from vigie.core.models import iso
 from vigie.store import open_store
 
 _CONFIG = click.option("--config", "config_path", type=click.Path(dir_okay=False), default="vigie.yml",
@@ -21,9 +22,9 @@ def relabels(alerts: list) -> list[dict[str, str]]:
     latest: dict[str, dict[str, str]] = {}
     for alert in alerts:
         for rec in records(alert, "sentiment_wrong"):
-            if rec.get("text") and rec.get("label"):
-                latest.pop(rec["post_id"], None)
-                latest[rec["post_id"]] = {"text": rec["text"], "label": rec["label"], "_at": rec["at"]}
+            if rec.text and rec.label:
+                latest.pop(rec.post_id, None)
+                latest[rec.post_id] = {"text": rec.text, "label": rec.label, "_at": iso(rec.at)}
     return [{"text": r["text"], "label": r["label"]} for r in sorted(latest.values(), key=lambda r: r["_at"])]
 
 
@@ -73,11 +74,12 @@ def list_verdicts(config_path: str) -> None:
         found = 0
         for alert in store.alert_history():
             for rec in records(alert):
-                if rec.get("verdict"):
+                if rec.verdict:
                     found += 1
-                    drivers = ", ".join(f"{k} +{v:g}" for k, v in sorted(rec["drivers"].items(), key=lambda kv: -kv[1]) if v)
-                    click.echo(f"{alert.id}  {alert.topic_id}  {rec['verdict']:<11} by {rec['by']} via {rec['via']} "
-                               f"at {rec['at']}  drivers: {drivers or 'none'}")
+                    judged = (rec.judged or {}).items()
+                    drivers = ", ".join(f"{k} +{v:g}" for k, v in sorted(judged, key=lambda kv: -kv[1]) if v)
+                    click.echo(f"{alert.id}  {alert.topic_id}  {rec.verdict:<11} by {rec.by} via {rec.via} "
+                               f"at {iso(rec.at)}  drivers: {drivers or 'none'}")
         if not found:
             click.echo("no verdicts yet")
     finally:

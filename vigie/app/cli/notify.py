@@ -107,7 +107,7 @@ def demo_to_local_slack(ctx: click.Context) -> None:
 
 
 def sample_alert() -> Any:
-    from vigie.core.models import Alert, Driver, Level
+    from vigie.core.models import Alert, Driver, EvidenceItem, Level
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
     key = Alert.make_dedup_key("vigie-test", now)
@@ -115,9 +115,9 @@ def sample_alert() -> Any:
         id=Alert.make_id(key), dedup_key=key, topic_id="vigie-test", level=Level.CRISIS, risk=80, opened_at=now,
         updated_at=now, peak_risk=80, peak_level=Level.CRISIS,
         drivers=[Driver("test", 80, 1, 0, "TEST ALERT sent by `vigie notify test`: no action needed")],
-        evidence=[{"id": "test:1", "author": "vigie", "followers": 0, "engagement": 0, "sentiment": "neu",
-                   "text": "This is a test message from Vigie. <!channel> must appear escaped, not as a mention.",
-                   "url": None, "created_at": now.isoformat()}],
+        evidence=[EvidenceItem(id="test:1", author="vigie", followers=0, engagement=0, sentiment="neu",
+                               text="This is a test message from Vigie. <!channel> must appear escaped, not as a "
+                                    "mention.", url=None, created_at=now)],
     )
 
 

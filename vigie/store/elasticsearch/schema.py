@@ -177,18 +177,13 @@ def alerts_mappings() -> dict[str, Any]:
     }
 
 
-def driver_names() -> list[str]:
-    """The risk drivers, in order: one float field each under `drivers` in risk documents. The one place the
-    store learns them (from the core: the store never imports detection)."""
-    from vigie.core.config import Weights  # the drivers are the weights' names: one list, no drift
-
-    return list(Weights.model_fields)
-
-
 def risk_mappings() -> dict[str, Any]:
     """One document per topic and assessed bucket (`RiskPoint`). Driver points are mapped one float field
     per driver, so a Kibana chart can stack what moved the risk; an unknown future driver is kept in
-    `_source` (dynamic: false) until the mapping names it."""
+    `_source` (dynamic: false) until the mapping names it. The drivers come from the core's registry (the
+    store never imports detection)."""
+    from vigie.core.drivers import driver_names
+
     return {
         "dynamic": False,
         "properties": {
