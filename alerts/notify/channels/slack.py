@@ -15,10 +15,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
-
 from pydantic import Field
 
 from alerts.notify import slack_blocks
@@ -93,6 +89,8 @@ class SlackWebhookNotifier(Notifier):
         self._ = translator(language)
         self.mention = mention
         self._url = url
+        from slack_sdk.webhook import WebhookClient  # imported here: reading the configuration needs no SDK
+
         self._client = WebhookClient(url, timeout=int(max(1, timeout)), logger=_sdk_log, retry_handlers=[])
 
     def send(self, alert: Alert, event: str) -> Delivery:
@@ -136,6 +134,8 @@ class SlackBotNotifier(Notifier):
         kwargs: dict[str, Any] = {"token": token, "timeout": int(max(1, timeout)), "logger": _sdk_log, "retry_handlers": []}
         if base_url:
             kwargs["base_url"] = base_url.rstrip("/") + "/"
+        from slack_sdk import WebClient  # imported here: reading the configuration needs no SDK
+
         self._client = WebClient(**kwargs)
 
     # The parent message of this alert in this channel, from the delivery log: "<channel id>/<ts>".
@@ -197,6 +197,8 @@ class SlackBotNotifier(Notifier):
         return f"{channel_id}/{ts}#{reply.get('ts')}"
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        from slack_sdk.errors import SlackApiError
+
         try:
             resp = getattr(self._client, method)(**kwargs)
         except SlackApiError as exc:
