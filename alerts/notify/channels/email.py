@@ -2,7 +2,8 @@
 
 TLS: `starttls` (port 587, the default) or `ssl` (implicit TLS, port 465), certificates verified against
 the system store (plus `ca_file` for a private relay). `none` exists for a relay on localhost only; it
-refuses to send a password in clear. The message itself: alerts/notify/email_message.py. SMTP is not idempotent (`idempotent = False`): a delivery interrupted by a crash is not re-sent.
+refuses to send a password in clear. The message itself: alerts/notify/email_message.py. SMTP is not
+idempotent (`idempotent = False`): a delivery interrupted by a crash is not re-sent.
 """
 
 from __future__ import annotations
