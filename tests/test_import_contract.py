@@ -62,7 +62,7 @@ KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
     ("dags.vigie_maintenance", "vigie.app.airflow_support"): "17D",
     ("dags.vigie_replay", "vigie.app"): "17D",
     ("dags.vigie_replay", "vigie.app.airflow_support"): "17D",
-    ("alerts.notify.slack", "alerts.actions"): "no helper assigned: the Slack note reads action records through "
+    ("alerts.notify.channels.slack", "alerts.actions"): "no helper assigned: the Slack note reads action records through "
                                                "alerts.actions.records/describe; 17E's typed history entries or 17B's "
                                                "channel module may remove it, else the lead moves those two readers",
 }

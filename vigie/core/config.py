@@ -12,11 +12,11 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from datetime import timedelta
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import yaml
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler, TypeAdapter, ValidationError,
-                      create_model, field_validator, model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler, SerializeAsAny, TypeAdapter,
+                      ValidationError, create_model, field_validator, model_validator)
 
 from vigie.core.platform import PLATFORMS
 from vigie.core.registry import Registry
@@ -232,49 +232,92 @@ class DetectionConfig(_Model):
     weights: Weights = Field(default_factory=Weights)
 
 
+# Channel types live in alerts/notify/channels/<name>.py: each module subclasses ChannelConfig with its own keys
+# and registers the subclass here under its `type` (loaded by package name on the first lookup, so the core
+# imports nothing of alerts/). A test or a plugin registers one more with `CHANNELS.register(...)`.
+CHANNELS: Registry[type["ChannelConfig"]] = Registry("channel type", "alerts.notify.channels", "vigie.channels")
+
+
+def channel_model(type_name: Any) -> type["ChannelConfig"]:
+    """The registered config model of a channel type; an unknown or missing type is a validation error on
+    `type` that lists the registered ones."""
+    if type_name is None:
+        raise ValidationError.from_exception_data("ChannelConfig", [{"type": "missing", "loc": ("type",), "input": {}}])
+    if not isinstance(type_name, str) or type_name not in CHANNELS:
+        names = [repr(n) for n in CHANNELS.names()]
+        expected = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)
+        raise ValidationError.from_exception_data("ChannelConfig", [
+            {"type": "literal_error", "loc": ("type",), "input": type_name, "ctx": {"expected": expected}}])
+    return CHANNELS.get(type_name)
+
+
 class ChannelConfig(_Model):
-    type: Literal["console", "slack_webhook", "slack_bot", "pagerduty", "teams", "email", "webhook"]
+    """One entry of `channels:`: the keys every channel has. `ChannelConfig(type="teams", ...)` builds the
+    registered model of that type (`__new__` below), so callers never name the subclass."""
+
+    type: str
     min_level: Literal["watch", "warning", "crisis"] = "warning"
     # A channel whose secret variable is unset is a configuration error (a pager that silently isn't);
     # `optional: true` turns that into a warning and the channel is left out.
     optional: bool = False
+    # Channel options and delivery rules, validated when the notifier is built (alerts/notify/build.py).
+    options: dict[str, Any] = Field(default_factory=dict)
+    # Alert kinds this channel takes: "risk" (bad buzz), "coverage" (Vigie blind on a source,
+    # alerts/coverage.py). Default: the console (the ops path) takes both, every other channel risk only,
+    # so a crisis team is not paged because a token expired unless it asks to be.
+    kinds: list[Literal["risk", "coverage"]] | None = None
+    # The keys of the built-in types, accepted on every type as they always were (a type ignores those it does
+    # not read; its module says which it reads). A new type declares its own keys in its subclass.
     webhook_env: str | None = None
     token_env: str | None = None
     channel: str | None = None
     routing_key_env: str | None = None
     secret_env: str | None = None
     url: str | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
-    # Alert kinds this channel takes: "risk" (bad buzz), "coverage" (Vigie blind on a source,
-    # alerts/coverage.py). Default: the console (the ops path) takes both, every other channel risk only,
-    # so a crisis team is not paged because a token expired unless it asks to be.
-    kinds: list[Literal["risk", "coverage"]] | None = None
-    _env = field_validator("webhook_env", "token_env", "routing_key_env", "secret_env")(_check_env_name)
+
+    # What a channel type declares (class attributes of its subclass):
+    default_kinds: ClassVar[tuple[str, ...]] = ("risk",)
+    secret_key: ClassVar[str | None] = None  # its `*_env` key naming the variable that holds its secret
+    secret_default: ClassVar[str | None] = None  # the variable used when that key is not set
+    options_model: ClassVar[type[BaseModel] | None] = None  # its `options` (None: the common ones)
+
+    def __new__(cls, *args: Any, **data: Any) -> "ChannelConfig":
+        if cls is ChannelConfig and data:
+            cls = channel_model(data.get("type"))
+        return super().__new__(cls)
+
+    @field_validator("*")
+    @classmethod
+    def _env_names(cls, value: Any, info: Any) -> Any:
+        # Every `*_env` key of every channel type holds a variable NAME, never the secret itself.
+        return _check_env_name(value) if info.field_name.endswith("_env") else value
 
     def alert_kinds(self) -> list[str]:
-        if self.kinds is not None:
-            return list(self.kinds)
-        return ["risk", "coverage"] if self.type == "console" else ["risk"]
+        return list(self.kinds) if self.kinds is not None else list(self.default_kinds)
+
+    def secret_variable(self) -> str | None:
+        """The variable holding this channel's secret, or None when it needs none (console)."""
+        if self.secret_key is None:
+            return None
+        return getattr(self, self.secret_key) or self.secret_default
+
+    def notifier(self, setup: Any) -> Any:
+        """The channel's notifier (alerts.notify.base.Notifier) built from this entry; `setup` is an
+        alerts.notify.build.ChannelSetup (validated options, rules, retry policy, secrets)."""
+        raise NotImplementedError(f"channel type {self.type!r} builds no notifier")
 
 
-# The environment variable that holds each channel type's secret when the config names none (`*_env`).
-CHANNEL_SECRET_ENV: dict[str, tuple[str, str]] = {
-    "slack_webhook": ("webhook_env", "SLACK_WEBHOOK_URL"),
-    "slack_bot": ("token_env", "SLACK_BOT_TOKEN"),
-    "pagerduty": ("routing_key_env", "PAGERDUTY_ROUTING_KEY"),
-    "teams": ("webhook_env", "TEAMS_WEBHOOK_URL"),
-    "email": ("secret_env", "SMTP_PASSWORD"),
-    "webhook": ("secret_env", "VIGIE_WEBHOOK_SECRET"),
-}
+def _channel_entry(value: Any) -> Any:
+    """A `channels:` item validated by the model its `type` names (a ChannelConfig instance is kept)."""
+    if isinstance(value, dict):
+        return channel_model(value.get("type")).model_validate(value)
+    return value
 
 
 def channel_secret_env(cfg: ChannelConfig) -> str | None:
     """The variable holding this channel's secret, or None when it needs none (console; e-mail through
     a relay without login)."""
-    if cfg.type not in CHANNEL_SECRET_ENV or (cfg.type == "email" and not cfg.options.get("username")):
-        return None
-    attr, default = CHANNEL_SECRET_ENV[cfg.type]
-    return getattr(cfg, attr) or default
+    return cfg.secret_variable()
 
 
 class CoverageConfig(_Model):
@@ -351,7 +394,8 @@ class VigieConfig(_Model):
     store: StoreConfig = Field(default_factory=lambda: store_config({"type": DEFAULT_STORE}))
     nlp: NlpConfig = Field(default_factory=NlpConfig)
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
-    channels: list[ChannelConfig] = Field(default_factory=lambda: [ChannelConfig(type="console", min_level="watch")])
+    channels: list[Annotated[SerializeAsAny[ChannelConfig], BeforeValidator(_channel_entry)]] = Field(
+        default_factory=lambda: [ChannelConfig(type="console", min_level="watch")])
     report: ReportConfig = Field(default_factory=ReportConfig)
     clock: ClockConfig = Field(default_factory=ClockConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)

@@ -37,7 +37,7 @@ from typing import Any
 
 from alerts.notify.base import Notifier
 from alerts.notify.delivery import DIGEST_EVENTS, DIGEST_MIN_TOPICS, _recent_alerts, _record, _replace, event_key
-from alerts.notify.rules import Rules, skip_reason
+from alerts.notify.rules import skip_reason
 from vigie.core.faults import crash_point
 from vigie.core.models import Alert, Delivery, OutboxEntry
 from vigie.store.base import Store
@@ -115,7 +115,7 @@ def plan(items: list[tuple[Alert, str]], notifiers: list[Notifier], store: Store
         snapshot["deliveries"] = []  # the log is read fresh at send time
         key = event_key(alert, event)
         for notifier in notifiers:
-            if alert.kind not in getattr(notifier, "kinds", ("risk", "coverage") if notifier.channel == "console" else ("risk",)):
+            if alert.kind not in notifier.kinds:
                 continue  # a coverage alert goes to the ops channels, a bad buzz to the crisis ones
             if event in CLOSING_EVENTS:
                 if not told(notifier.channel, alert, known):
@@ -175,9 +175,9 @@ class _Drain:
 
     def _digest(self, notifier: Notifier, queue: list[OutboxEntry]) -> list[OutboxEntry]:
         """The first bucket's fresh open/escalate messages, if enough topics fire at once for one digest."""
-        if getattr(notifier, "send_digest", None) is None:
+        if not notifier.digest:
             return []
-        rules: Rules = getattr(notifier, "rules", None) or Rules()
+        rules = notifier.rules
         seen_alerts: set[str] = set()
         groups: dict[datetime, list[OutboxEntry]] = {}
         for e in queue:
@@ -187,7 +187,7 @@ class _Drain:
             if fresh:
                 alert = self._message_alert(e)[0]
                 recent = _recent_alerts(self.store, alert) if rules.max_per_topic_per_hour is not None else []
-                if skip_reason(rules, alert, e.event, e.channel, recent, pager=bool(getattr(notifier, "pager", False))) is None:
+                if skip_reason(rules, alert, e.event, e.channel, recent, pager=notifier.pager) is None:
                     groups.setdefault(e.bucket_at, []).append(e)
         for batch in groups.values():
             if len({e.topic_id for e in batch}) >= (rules.digest_min_topics or self.digest_min):
@@ -212,12 +212,12 @@ class _Drain:
             if logged is not None and logged.status == "sent":  # crashed between the alert log and the entry
                 self._settle(e, logged, current, record_alert=False)
                 return True
-            if getattr(notifier, "idempotent", False):
+            if notifier.idempotent:
                 log.warning("channel %s: %s of alert %s was interrupted; sending again (the receiver drops a repeat)",
                             channel, e.key, e.alert_id)
-            elif getattr(notifier, "resume", None) is not None and notifier.resume_possible(message):  # type: ignore[attr-defined]
-                resume = notifier.resume  # type: ignore[attr-defined]
-            elif getattr(notifier, "after_interruption", "skip") != "resend":
+            elif notifier.resume_possible(message):
+                resume = notifier.resume
+            elif notifier.after_interruption != "resend":
                 e.status, e.done_at = "unknown", self.now
                 e.last_error = ("interrupted between sending and recording: maybe delivered, not re-sent "
                                 "(at-most-once channel; check it)")
@@ -229,9 +229,9 @@ class _Drain:
             self._record_final(e, current, "skipped", notifier, quiet=True)
             self.report.skipped += 1
             return True
-        rules: Rules = getattr(notifier, "rules", None) or Rules()
+        rules = notifier.rules
         recent = _recent_alerts(self.store, message) if rules.max_per_topic_per_hour is not None else []
-        reason = skip_reason(rules, message, e.event, channel, recent, pager=bool(getattr(notifier, "pager", False)))
+        reason = skip_reason(rules, message, e.event, channel, recent, pager=notifier.pager)
         if reason is not None and resume is None:
             e.status, e.done_at, e.last_error = "skipped", self.now, reason
             self._record_final(e, current, "skipped", notifier, quiet=True)
@@ -335,12 +335,11 @@ class _Drain:
         self._ops(line, exclude=e.channel)
 
     def _ops(self, text: str, exclude: str) -> None:
-        """Tell the ops path (every channel with a `notice` method: the console), except the failing one."""
+        """Tell the ops path (`notice`: the console prints it, other channels ignore it), except the failing one."""
         for n in self.notifiers:
-            notice = getattr(n, "notice", None)
-            if notice is not None and n.channel != exclude:
+            if n.channel != exclude:
                 try:
-                    notice(f"Vigie delivery: {text}")
+                    n.notice(f"Vigie delivery: {text}")
                 except Exception as exc:  # the ops path must not stop delivery
                     log.error("channel %s: notice failed: %s", n.channel, type(exc).__name__)
 
