@@ -17,18 +17,17 @@ from vigie.core.models import utc
 from vigie.store import health as collection
 from vigie.store.base import Store
 
-__all__ = ["Reason", "blind_alert_topic", "blind_periods", "source_reasons"]
+__all__ = ["Reason", "blind_alert_topic", "blind_periods", "health_reasons", "source_reasons"]
 
 
-def source_reasons(config: VigieConfig, store: Store, now: datetime,
-                   health: dict[str, collection.SourceHealth] | None = None) -> dict[str, list[Reason]]:
-    """Every configured source's blind (or warning) reasons at `now`, empty when it sees; `health`: records
-    already read, by source name (the others are read from the store)."""
-    out = {}
-    for name in config.sources:
-        h = health[name] if health is not None and name in health else collection.load(store, name)
-        out[name] = coverage.assess(h, now, config.coverage)
-    return out
+def health_reasons(config: VigieConfig, health: collection.SourceHealth, now: datetime) -> list[Reason]:
+    """A source's blind (or warning) reasons at `now`, from its collection health record; empty: it sees."""
+    return coverage.assess(health, now, config.coverage)
+
+
+def source_reasons(config: VigieConfig, store: Store, now: datetime) -> dict[str, list[Reason]]:
+    """Every configured source's reasons at `now` (`health_reasons`)."""
+    return {name: health_reasons(config, collection.load(store, name), now) for name in config.sources}
 
 
 def blind_alert_topic(source: str) -> str:

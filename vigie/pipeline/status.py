@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from vigie.pipeline.coverage import blind_alert_topic, source_reasons
+from vigie.pipeline.coverage import blind_alert_topic, health_reasons
 from vigie.store import health as collection
 from vigie.core.config import VigieConfig
 from vigie.core.models import iso, utc
@@ -22,10 +22,9 @@ def collection_status(config: VigieConfig, store: Store, now: datetime) -> dict[
     health record, its permanent gaps and its open blind alert."""
     now = utc(now)
     sources = []
-    health = {name: collection.load(store, name) for name in config.sources}
-    all_reasons = source_reasons(config, store, now, health)
     for name, cfg in config.sources.items():
-        h, reasons = health[name], all_reasons[name]
+        h = collection.load(store, name)
+        reasons = health_reasons(config, h, now)
         alert = store.last_alert(blind_alert_topic(name))
         state = ("never run" if h.last_attempt is None else "blind" if any(r.blind for r in reasons)
                  else "warning" if reasons else "ok")
