@@ -25,8 +25,8 @@ from vigie.core.config import Topic
 from vigie.core.models import Alert
 from vigie.store.base import Store
 
-__all__ = ["Assessment", "AlertEvent", "BucketSink", "Detector", "bucket_floor", "bucket_times", "new_detector",
-           "risk_curve", "run_buckets"]
+__all__ = ["AlertEvent", "Assessment", "BucketSink", "Detector", "assessments", "bucket_floor", "bucket_times",
+           "new_detector", "risk_curve", "run_buckets"]
 
 
 def bucket_floor(t: datetime, minutes: int) -> datetime:
