@@ -28,7 +28,7 @@ from airflow.sdk import (
 )
 from airflow.sdk.exceptions import AirflowFailException
 
-from vigie.app import airflow_support as af
+from vigie.pipeline import airflow as af
 from vigie.core.config import ConfigError
 
 EVERY_MINUTES = af.every_minutes_from_env("VIGIE_DETECT_EVERY_MINUTES", 5)

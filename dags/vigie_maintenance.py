@@ -16,7 +16,7 @@ from typing import Any
 from airflow.sdk import CronTriggerTimetable, Variable, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from vigie.app import airflow_support as af
+from vigie.pipeline import airflow as af
 from vigie.core.config import ConfigError
 
 REPORT_EMAIL_VARIABLE = "vigie_report_email"
@@ -44,21 +44,27 @@ def _config():
 def vigie_maintenance():
     @task
     def es_setup() -> list[str]:
-        lines = af.es_setup_if_configured(_config())
+        from vigie.pipeline.maintenance import es_setup_if_configured
+
+        lines = es_setup_if_configured(_config())
         print("\n".join(lines))
         return lines
 
     @task
     def kibana_import() -> list[str]:
-        lines = af.kibana_import_if_configured(_config())
+        from vigie.pipeline.maintenance import kibana_import_if_configured
+
+        lines = kibana_import_if_configured(_config())
         print("\n".join(lines))
         return lines
 
     @task
     def daily_report() -> str:
+        from vigie.pipeline.maintenance import daily_report
+
         context = get_current_context()
         with af.runtime(_config(), notifiers=[]) as rt:  # never delivers
-            path = af.daily_report(rt, af.run_clock(context))
+            path = daily_report(rt, af.run_clock(context))
         recipients = [r.strip() for r in (Variable.get(REPORT_EMAIL_VARIABLE, default="") or "").split(",") if r.strip()]
         if recipients:
             from airflow.providers.smtp.hooks.smtp import SmtpHook
@@ -73,18 +79,22 @@ def vigie_maintenance():
 
     @task
     def quarantine_review() -> dict[str, Any]:
+        from vigie.pipeline.maintenance import quarantine_counts
+
         with af.runtime(_config(), notifiers=[]) as rt:  # never delivers
-            counts = af.quarantine_counts(rt.store)
+            counts = quarantine_counts(rt.store)
         for source, reasons in counts.items():
             print(f"{source}: {sum(reasons.values())} quarantined: {reasons}")
         return counts
 
     @task
     def retention() -> str:
+        from vigie.pipeline.maintenance import apply_retention
+
         context = get_current_context()
         config = _config()
         with af.runtime(config, notifiers=[]) as rt:  # never delivers
-            line = af.apply_retention(rt.store, config, af.run_clock(context))
+            line = apply_retention(rt.store, config, af.run_clock(context))
         print(line)
         return line
 

@@ -16,7 +16,7 @@ from typing import Any
 from airflow.sdk import Param, Variable, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from vigie.app import airflow_support as af
+from vigie.pipeline import airflow as af
 from vigie.core.config import ConfigError
 
 
@@ -45,18 +45,20 @@ def vigie_replay():
         params = get_current_context()["params"]
         if not params["path"]:
             raise AirflowFailException("param `path` is required: the JSONL file to replay")
+        from vigie.pipeline.replay import backfill, replay_config, replay_span, sandbox_path
+
         try:
             config_path = af.resolve_config_path(Variable.get(af.CONFIG_VARIABLE, default=None))
             base = af.load_path(config_path)
             sandbox = None if params["into_configured_store"] else (
-                params["sqlite_path"] or af.sandbox_path(config_path, params["path"])
+                params["sqlite_path"] or sandbox_path(config_path, params["path"])
             )
-            config = af.replay_config(base, params["path"], params["topic"] or None, sandbox)
-            start, end = af.replay_span(params["path"], params["start"] or None, params["end"] or None)
+            config = replay_config(base, params["path"], params["topic"] or None, sandbox)
+            start, end = replay_span(params["path"], params["start"] or None, params["end"] or None)
         except ConfigError as exc:
             raise AirflowFailException(str(exc)) from None
         with af.runtime(config) as rt:
-            summary = af.backfill(rt, start, end)
+            summary = backfill(rt, start, end)
         summary["store"] = str(sandbox) if sandbox else config.store.type
         print(summary)
         return summary

@@ -15,7 +15,7 @@ from typing import Any
 from prometheus_client.core import CollectorRegistry, GaugeMetricFamily
 from prometheus_client.exposition import generate_latest, make_wsgi_app
 
-from alerts import coverage
+from vigie.pipeline.coverage import health_reasons
 from vigie.store import health as collection
 from vigie.core.config import VigieConfig
 from vigie.core.models import utc
@@ -61,7 +61,7 @@ class VigieCollector:
                     reset.add_metric([name], _ts(h.quota["reset_at"]))
             if h.last_success:
                 success.add_metric([name], _ts(h.last_success))
-            reasons = [r for r in coverage.assess(h, now, self.config.coverage) if r.blind]
+            reasons = [r for r in health_reasons(self.config, h, now) if r.blind]
             blind.add_metric([name, reasons[0].kind if reasons else ""], 1 if reasons else 0)
             gaps.add_metric([name], len(collection.gaps(self.store, name)))
         yield from (posts, pages, errors, quota, reset, success, blind, gaps)

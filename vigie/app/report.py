@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from alerts import coverage
+from vigie.pipeline.coverage import blind_periods
 from vigie.store import health as collection
 from vigie.core.config import Topic, VigieConfig
 from vigie.core.models import Alert, Bucket, Driver, HistoryEntry, Level, Post, RiskPoint, risk_peaks, utc
@@ -217,17 +217,12 @@ def risk_trace(store: Store, config: VigieConfig, topic: Topic, start: datetime,
     if stored and len(stored) >= 0.9 * span / width.total_seconds():
         return _coarsen(stored, per_step, also_at), "stored"
     try:
-        from alerts.detect import Detector
+        from vigie.pipeline.loop import bucket_times, risk_curve
     except ImportError:
         return [], ""
-    times, t = set(), _floor(start, width) + step
-    while t <= end:
-        times.add(t)
-        t += step
+    times = set(bucket_times(_floor(start, width) + step, end, step))
     times |= {utc(x) for x in also_at if start < utc(x) <= end}
-    # A fresh detector per run, fed in time order: its hourly baseline cache then serves consecutive times.
-    detector = Detector(config.detection)
-    return [(t, detector.assess(topic, store, t).risk) for t in sorted(times)], "recomputed"
+    return risk_curve(store, config, topic, sorted(times)), "recomputed"
 
 
 def _coarsen(points: Sequence[RiskPoint], per_step: int, also_at: Sequence[datetime]) -> list[tuple[datetime, float]]:
@@ -318,11 +313,9 @@ def collection_gaps(store: Store, config: VigieConfig, start: datetime, end: dat
     their resolution (or `now` while still open), and the permanent gaps its backfill could not recover."""
     out = []
     for name in config.sources:
-        for a in store.alert_history(coverage.alert_topic(name)):
-            since = utc(a.coverage.get("since") or a.opened_at)
-            until = utc(a.coverage["until"]) if a.coverage.get("until") else (a.resolved_at or now)
+        for since, until, text in blind_periods(store, name, now):
             if since < end and until > start:
-                out.append(GapBand(since, until, coverage.gap_text(a) or f"{name} blind"))
+                out.append(GapBand(since, until, text))
         for g in collection.gaps(store, name):
             if g.start < end and g.end > start:
                 out.append(GapBand(g.start, g.end, f"{name}: posts not recoverable {g.start:%H:%M}-{g.end:%H:%M} "

@@ -14,16 +14,21 @@ own acknowledge back, the alert already carries it and nothing is sent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Iterable
 
 from alerts.actions import ActionRefused, ActionRequest, Allowed, Outcome, apply, records
 
 # What the app layer (`vigie serve`, the CLI) uses, from the pipeline (house rules: apps import the
 # pipeline and the core, not detection).
-__all__ = ["ActionBusy", "ActionRefused", "ActionRequest", "ActionResult", "Allowed", "owed_entries", "perform", "records"]
+__all__ = ["AckResult", "ActionBusy", "ActionRefused", "ActionRequest", "ActionResult", "Allowed", "acknowledge_alert",
+           "channels", "owed_entries", "perform", "records"]
+from alerts.notify import build_notifiers
+from alerts.policy import acknowledge
 from vigie.pipeline.outbox import DrainReport, OutboxPolicy, drain, plan, told
 from vigie.core.config import VigieConfig
-from vigie.pipeline.steps import new_owner, store_lease
+from vigie.core.models import Alert
+from vigie.pipeline.steps import DetectReport, commit_and_deliver, new_owner, store_lease
 from vigie.store.base import Store
 
 
@@ -78,3 +83,35 @@ def perform(store: Store, config: VigieConfig, notifiers: list[Any], req: Action
             result.delivery = drain(store, notifiers, policy,
                                     keep_lease=lambda: store.acquire_lease(lease.name, lease.owner, lease.ttl_s))
         return result
+
+
+def channels(config: VigieConfig) -> list[Any]:
+    """The configured channels' notifiers (a missing secret is a configuration error, raised here)."""
+    return build_notifiers(config.channels)
+
+
+@dataclass
+class AckResult:
+    alert: Alert  # as acknowledged (or as found, when it already was)
+    already: bool = False  # it was acknowledged before: nothing changed, nothing sent
+    report: DetectReport = field(default_factory=DetectReport)  # the commit and delivery of the messages it owes
+
+
+def acknowledge_alert(store: Store, config: VigieConfig, alert_id: str, by: str, at: datetime,
+                      notifiers: list[Any] | None = None) -> AckResult:
+    """`vigie alerts ack`: record who acknowledged the alert (it stops repeat paging, not updates), commit it
+    with the messages it owes the channels that carried it (PagerDuty acknowledge, a note in the Slack
+    thread) and deliver them; through the outbox, so a channel that is down gets them at the next run.
+    Raises KeyError (no such alert) or ActionRefused (no name). `notifiers`: default, the configured channels."""
+    alert = store.get_alert(alert_id)
+    if alert is None:
+        raise KeyError(alert_id)
+    if alert.acknowledged_by:
+        return AckResult(alert, already=True)
+    try:
+        acked = acknowledge(alert, by, at)
+    except ValueError as exc:  # no name: refused like any bad action
+        raise ActionRefused(str(exc)) from None
+    notifiers = channels(config) if notifiers is None else notifiers
+    return AckResult(acked, report=commit_and_deliver(store, config, notifiers, acked, "acknowledge"))
+

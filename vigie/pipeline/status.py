@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from alerts import coverage
+from vigie.pipeline.coverage import blind_alert_topic, health_reasons
 from vigie.store import health as collection
 from vigie.core.config import VigieConfig
 from vigie.core.models import iso, utc
@@ -24,8 +24,8 @@ def collection_status(config: VigieConfig, store: Store, now: datetime) -> dict[
     sources = []
     for name, cfg in config.sources.items():
         h = collection.load(store, name)
-        reasons = coverage.assess(h, now, config.coverage)
-        alert = store.last_alert(coverage.alert_topic(name))
+        reasons = health_reasons(config, h, now)
+        alert = store.last_alert(blind_alert_topic(name))
         state = ("never run" if h.last_attempt is None else "blind" if any(r.blind for r in reasons)
                  else "warning" if reasons else "ok")
         last_hour = collection.hour_key(now - timedelta(hours=1))

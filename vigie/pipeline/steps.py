@@ -22,9 +22,11 @@ from typing import Any
 
 from alerts import coverage
 from alerts.actions import muted_until, records as action_records
-from alerts.detect import Assessment, Detector, floor_time
+from alerts.detect import Assessment, Detector
 from alerts.feedback import Verdict, verdicts_from_records
 from alerts.notify import build_notifiers
+from vigie.pipeline import coverage as blindness
+from vigie.pipeline.loop import BucketSink, bucket_floor, bucket_times, run_buckets
 from vigie.pipeline.outbox import DrainReport, OutboxPolicy, drain, plan
 from alerts.policy import AlertEvent, AlertPolicy
 from listeners import build_listener
@@ -369,11 +371,6 @@ def ingest_all(rt: Runtime, now: datetime | None = None) -> list[SourceReport]:
 
 # -- detection and alerting -------------------------------------------------------------------
 
-def bucket_floor(t: datetime, minutes: int) -> datetime:
-    """Start of the `minutes`-wide bucket containing `t` (the detector's own alignment)."""
-    return floor_time(t, timedelta(minutes=minutes))
-
-
 def _evidence(rt: Runtime, topic: Topic, a: Assessment) -> list[EvidenceItem]:
     """The posts a crisis team should read first: confidently negative posts that travel (ranked by P(neg)
     band, then reach), then the most engaging."""
@@ -422,28 +419,104 @@ VERDICT_HORIZON = timedelta(days=70)
 def topic_verdicts(store: Store, topic_id: str, now: datetime) -> list[Verdict]:
     """The topic's false-alarm / real-crisis marks given before `now` (alerts.actions records), the input of
     the detector's per-topic feedback adaptation."""
-    out: list[Verdict] = []
-    for alert in store.alert_history(topic_id, since=now - VERDICT_HORIZON):
-        out += verdicts_from_records(topic_id, action_records(alert))
-    return [v for v in out if v.at <= now]
+    return _PassVerdicts(store).at(topic_id, now)
 
 
-def detect_topic(rt: Runtime, topic: Topic, now: datetime, *, save: bool = True,
-                 blind_since: dict[str, datetime] | None = None) -> tuple[Assessment, AlertEvent | None]:
-    """Assess one topic at `now`, apply the alert policy and persist the alert if it changed (`save=False`:
-    the caller commits it with its outbox entries, `detect_and_deliver`). `blind_since`: the sources blind now
-    and since when (`blind_sources`): recorded on the alert, and no resolve on their account."""
-    assessment = rt.detector.assess(topic, rt.store, now, verdicts=topic_verdicts(rt.store, topic.id, now))
-    current, last_resolved = _current_and_last_resolved(rt.store, topic.id)
-    blind = {s: since for s, since in (blind_since or {}).items() if s in topic_sources(rt, topic) and since <= now}
-    event = rt.policy.step(topic, assessment, current, last_resolved, now, blind=bool(blind))
-    if event is None:
-        return assessment, None
-    if event.notify and muted_until([current, last_resolved], now) is not None:
+class _PassVerdicts:
+    """`topic_verdicts` for every bucket of one detect pass, reading each topic's recent alerts once (at its
+    first bucket) instead of 70 days of alerts per bucket. Exact because nothing adds a mark during a pass
+    (marks are human actions, which take the detection lease) and each bucket keeps the same horizon:
+    alerts opened at or after its own `now - VERDICT_HORIZON`, marks given at or before its `now`. Asked
+    in time order per topic (the bucket loop's order)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._read: dict[str, list[tuple[datetime, list[Verdict]]]] = {}
+
+    def at(self, topic_id: str, now: datetime) -> list[Verdict]:
+        since = now - VERDICT_HORIZON
+        if topic_id not in self._read:
+            self._read[topic_id] = [(alert.opened_at, verdicts_from_records(topic_id, action_records(alert)))
+                                    for alert in self.store.alert_history(topic_id, since=since)]
+        out: list[Verdict] = []
+        for opened_at, verdicts in self._read[topic_id]:
+            if opened_at >= since:
+                out += verdicts
+        return [v for v in out if v.at <= now]
+
+
+def _blind_for(rt: Runtime, topic: Topic, blind_since: dict[str, datetime], t: datetime) -> dict[str, datetime]:
+    """The topic's sources blind at `t`, and since when (`blind_sources` restricted to the topic)."""
+    return {s: since for s, since in blind_since.items() if s in topic_sources(rt, topic) and since <= t}
+
+
+class _LiveDetection(BucketSink):
+    """Live detection's side of the bucket loop: the topic's verdicts and alerts are read from the store; an
+    event is muted, given its blind sources, evidence and links; each bucket's alert changes, the messages
+    they owe, the risk points and the detection cursors are committed at once, then delivered."""
+
+    def __init__(self, rt: Runtime, blind_since: dict[str, datetime], lease: Lease, report: DetectReport):
+        self.rt, self.blind_since, self.lease, self.report = rt, blind_since, lease, report
+        self.events: list[AlertEvent] = []
+        self.drained = False
+        self._verdicts = _PassVerdicts(rt.store)
+        self._alerts: dict[str, tuple[Alert | None, Alert | None]] = {}  # what the policy was given
+        self._bucket()
+
+    def _bucket(self) -> None:
+        self.changed: list[Alert] = []
+        self.to_deliver: list[tuple[Alert, str]] = []
+        self.points: list[Any] = []
+        self.done: list[Topic] = []
+
+    def verdicts(self, topic: Topic, t: datetime) -> list[Verdict]:
+        return self._verdicts.at(topic.id, t)
+
+    def alerts(self, topic: Topic, t: datetime) -> tuple[Alert | None, Alert | None]:
+        self._alerts[topic.id] = _current_and_last_resolved(self.rt.store, topic.id)
+        return self._alerts[topic.id]
+
+    def blind(self, topic: Topic, t: datetime) -> bool:
+        return bool(_blind_for(self.rt, topic, self.blind_since, t))
+
+    def assessed(self, topic: Topic, t: datetime, assessment: Assessment, event: AlertEvent | None) -> None:
+        blind = _blind_for(self.rt, topic, self.blind_since, t)
+        if event is not None:
+            event = _live_event(self.rt, topic, assessment, event, self._alerts[topic.id], blind, t)
+        point = assessment.risk_point()
+        point.blind = sorted(blind)
+        self.points.append(point)
+        self.done.append(topic)
+        if event is not None:
+            self.events.append(event)
+            self.changed.append(event.alert)
+            if event.notify:  # silent updates (calm-bucket counting) are persisted, not delivered
+                self.to_deliver.append((event.alert, event.kind))
+
+    def bucket_done(self, t: datetime) -> None:
+        rt = self.rt
+        entries = plan(self.to_deliver, rt.notifiers, rt.store, rt.outbox_policy, bucket_at=t)
+        cursors = [Cursor(source=DETECTION_CURSOR, query=topic.id, value={"at": iso(t)}, updated_at=t)
+                   for topic in self.done]
+        # One commit: the alert changes, the messages they owe and the cursor (README "Delivery guarantees").
+        rt.store.commit_bucket(self.changed, entries, self.points, cursors, lease=self.lease)
+        crash_point("after_commit")
+        if entries:
+            _merge(self.report.delivery, deliver_outbox(rt, self.lease))
+            self.drained = True
+        self._bucket()
+
+
+def _live_event(rt: Runtime, topic: Topic, assessment: Assessment, event: AlertEvent,
+                alerts: tuple[Alert | None, Alert | None], blind: dict[str, datetime], now: datetime
+                ) -> AlertEvent | None:
+    """The policy's event as live detection keeps it: dropped or silenced while a person muted the topic,
+    with the blind sources, the evidence posts and the crisis-room link on its alert."""
+    if event.notify and muted_until(list(alerts), now) is not None:
         # A person muted the topic (alerts/actions.py, "Mute 2 h / 24 h"): nothing opens, and the current
         # alert's steps are kept silent, except a rise to crisis, which still pages.
         if event.kind == "open":
-            return assessment, None
+            return None
         if not (event.kind == "escalate" and event.alert.level == Level.CRISIS):
             event.notify = False
     alert = event.alert
@@ -452,9 +525,7 @@ def detect_topic(rt: Runtime, topic: Topic, now: datetime, *, save: bool = True,
         alert.evidence = _evidence(rt, topic, assessment)
     if rt.config.report.kibana_url:
         alert.links.setdefault("kibana", crisis_room_link(rt.config.report.kibana_url, alert))
-    if save:
-        rt.store.save_alert(alert)
-    return assessment, event
+    return event
 
 
 def detect_and_alert(rt: Runtime, now: datetime, topic_ids: list[str] | None = None) -> list[AlertEvent]:
@@ -602,33 +673,11 @@ def _detect_buckets(rt: Runtime, now: datetime, topic_ids: list[str] | None, lea
         next_bucket[topic.id] = max(last + step, end - timedelta(days=1))
     blind = blind_sources(rt, now)
     _reassess(rt, topics, next_bucket, blind, lease)
-    events: list[AlertEvent] = []
-    drained = False
-    t = min(next_bucket.values(), default=end + step)
-    while t <= end:
-        changed, to_deliver, points, assessed = [], [], [], []
-        for topic in topics:
-            if next_bucket[topic.id] > t:
-                continue
-            assessment, event = detect_topic(rt, topic, t, save=False, blind_since=blind)
-            point = assessment.risk_point()
-            point.blind = sorted(s for s in topic_sources(rt, topic) if s in blind and blind[s] <= t)
-            points.append(point)
-            assessed.append(topic)
-            if event is not None:
-                events.append(event)
-                changed.append(event.alert)
-                if event.notify:  # silent updates (calm-bucket counting) are persisted, not delivered
-                    to_deliver.append((event.alert, event.kind))
-        entries = plan(to_deliver, rt.notifiers, rt.store, rt.outbox_policy, bucket_at=t)
-        cursors = [Cursor(source=DETECTION_CURSOR, query=topic.id, value={"at": iso(t)}, updated_at=t) for topic in assessed]
-        # One commit: the alert changes, the messages they owe and the cursor (README "Delivery guarantees").
-        rt.store.commit_bucket(changed, entries, points, cursors, lease=lease)
-        crash_point("after_commit")
-        if entries:
-            _merge(report.delivery, deliver_outbox(rt, lease))
-            drained = True
-        t += step
+    sink = _LiveDetection(rt, blind, lease, report)
+    first = min(next_bucket.values(), default=end + step)
+    run_buckets(rt.detector, rt.store, topics, bucket_times(first, end, step), sink, policy=rt.policy,
+                first=next_bucket)
+    events, drained = sink.events, sink.drained
     coverage_events = _coverage_alerts(rt, now, lease)
     if coverage_events:
         events += coverage_events
@@ -645,8 +694,7 @@ def topic_sources(rt: Runtime, topic: Topic) -> list[str]:
 
 def source_reasons(rt: Runtime, now: datetime) -> dict[str, list[coverage.Reason]]:
     """Every configured source's blind reasons now (empty list: it sees)."""
-    return {name: coverage.assess(collection.load(rt.store, name), now, rt.config.coverage)
-            for name in rt.config.sources}
+    return blindness.source_reasons(rt.config, rt.store, now)
 
 
 def blind_sources(rt: Runtime, now: datetime) -> dict[str, datetime]:
@@ -663,7 +711,7 @@ def _coverage_alerts(rt: Runtime, now: datetime, lease: Lease) -> list[AlertEven
     """Open, update or resolve each source's blind alert; committed with the messages it owes."""
     events = []
     for name, reasons in source_reasons(rt, now).items():
-        topic_id = coverage.alert_topic(name)
+        topic_id = blindness.blind_alert_topic(name)
         current = rt.store.last_alert(topic_id)
         change = coverage.step(name, reasons, current, now)
         if change is None:
@@ -690,14 +738,24 @@ def _reassess(rt: Runtime, topics: list[Topic], next_bucket: dict[str, datetime]
             continue
         # At most one day back, like a late detector: older risk points keep their partial coverage mark.
         t = max(bucket_floor(utc(marker.value["from"]), minutes) + step, next_bucket[topic.id] - timedelta(days=1))
-        points = []
-        while t < next_bucket[topic.id]:
-            point = rt.detector.assess(topic, rt.store, t).risk_point()
-            point.blind = sorted(s for s in topic_sources(rt, topic) if s in blind and blind[s] <= t)
-            points.append(point)
-            t += step
+        sink = _Reassessed(rt, blind)
+        run_buckets(rt.detector, rt.store, [topic], bucket_times(t, next_bucket[topic.id], step, last_included=False),
+                    sink)
         done = Cursor(source=REASSESS_CURSOR, query=topic.id, value={}, updated_at=next_bucket[topic.id])
-        rt.store.commit_bucket([], [], points, [done], lease=lease)
+        rt.store.commit_bucket([], [], sink.points, [done], lease=lease)
+
+
+class _Reassessed(BucketSink):
+    """`_reassess`'s side of the bucket loop: risk points only (no verdicts, no alert policy)."""
+
+    def __init__(self, rt: Runtime, blind_since: dict[str, datetime]):
+        self.rt, self.blind_since = rt, blind_since
+        self.points: list[Any] = []
+
+    def assessed(self, topic: Topic, t: datetime, assessment: Assessment, event: AlertEvent | None) -> None:
+        point = assessment.risk_point()
+        point.blind = sorted(_blind_for(self.rt, topic, self.blind_since, t))
+        self.points.append(point)
 
 
 def run_cycle(rt: Runtime, now: datetime | None = None) -> CycleReport:

@@ -24,15 +24,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from alerts.detect import Assessment, Detector, floor_time
 from alerts.feedback import Verdict
 from alerts.policy import AlertEvent, AlertPolicy
 from alerts.stats import nb_tail
 
 import numpy as np
 from scipy import special
-from vigie.core.config import VigieConfig
+from vigie.core.config import Topic, VigieConfig
 from vigie.core.models import Alert, AlertState, Level, iso, utc
+from vigie.pipeline.loop import Assessment, BucketSink, bucket_floor, bucket_times, new_detector, run_buckets
 from vigie.store.base import Store
 
 # -- series scoring ---------------------------------------------------------------------------------
@@ -399,6 +399,49 @@ class BacktestResult:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
+class _Replay(BucketSink):
+    """The backtest's side of the bucket loop: alerts and marks kept in memory (the store is only read), and
+    a simulated analyst who may mark an alert when it first reaches warning."""
+
+    def __init__(self, config: VigieConfig, verdicts: list[Verdict] | None, on_assessment: Any,
+                 analyst: Callable[[Alert, datetime], Verdict | None] | None):
+        self.on_assessment, self.analyst = on_assessment, analyst
+        self.state: dict[str, tuple[Alert | None, Alert | None]] = {t.id: (None, None) for t in config.topics}
+        self.opened: dict[str, Alert] = {}  # every alert of the run, by id, in its last state
+        self.events: list[AlertEvent] = []
+        self.max_risk = {t.id: 0.0 for t in config.topics}
+        self.marks: dict[str, list[Verdict]] = {t.id: [] for t in config.topics}
+        for v in verdicts or []:
+            self.marks.setdefault(v.topic_id, []).append(v)
+        self.judged: set[str] = set()
+        self.assessments = 0
+
+    def verdicts(self, topic: Topic, t: datetime) -> list[Verdict] | None:
+        return self.marks.get(topic.id) or None
+
+    def alerts(self, topic: Topic, t: datetime) -> tuple[Alert | None, Alert | None]:
+        return self.state[topic.id]
+
+    def assessed(self, topic: Topic, t: datetime, a: Assessment, ev: AlertEvent | None) -> None:
+        self.assessments += 1
+        self.max_risk[topic.id] = max(self.max_risk[topic.id], a.risk)
+        if self.on_assessment is not None:
+            self.on_assessment(a)
+        if ev is None:
+            return
+        self.opened[ev.alert.id] = ev.alert
+        if (self.analyst is not None and ev.alert.id not in self.judged
+                and (ev.alert.peak_level or ev.alert.level).rank >= Level.WARNING.rank):
+            self.judged.add(ev.alert.id)
+            mark = self.analyst(ev.alert, t)
+            if mark is not None:
+                self.marks.setdefault(topic.id, []).append(mark)
+        current, last = self.state[topic.id]
+        self.state[topic.id] = (None, ev.alert) if ev.alert.state == AlertState.RESOLVED else (ev.alert, last)
+        if ev.notify:
+            self.events.append(ev)
+
+
 def backtest_posts(
     config: VigieConfig,
     store: Store,
@@ -415,50 +458,21 @@ def backtest_posts(
     alerts of a live or demo store. Deterministic: same store and config, same result.
     """
     cfg = config.detection
-    det, pol = Detector(cfg), AlertPolicy(cfg)
+    detector, policy = new_detector(config), AlertPolicy(cfg)
     width = timedelta(minutes=cfg.bucket_minutes)
-    state: dict[str, tuple[Alert | None, Alert | None]] = {t.id: (None, None) for t in config.topics}
-    alerts: dict[str, Alert] = {}
-    events: list[AlertEvent] = []
-    max_risk = {t.id: 0.0 for t in config.topics}
-    marks: dict[str, list[Verdict]] = {t.id: [] for t in config.topics}
-    for v in verdicts or []:
-        marks.setdefault(v.topic_id, []).append(v)
-    judged: set[str] = set()
-    n = 0
+    replay = _Replay(config, verdicts, on_assessment, analyst)
     began = time.perf_counter()
-    t = floor_time(utc(start), width) + width
     end = utc(end)
-    while t <= end + width:
-        for topic in config.topics:
-            a: Assessment = det.assess(topic, store, t, verdicts=marks.get(topic.id) or None)
-            n += 1
-            max_risk[topic.id] = max(max_risk[topic.id], a.risk)
-            if on_assessment is not None:
-                on_assessment(a)
-            current, last = state[topic.id]
-            ev = pol.step(topic, a, current, last, t)
-            if ev is None:
-                continue
-            alerts[ev.alert.id] = ev.alert
-            if (analyst is not None and ev.alert.id not in judged
-                    and (ev.alert.peak_level or ev.alert.level).rank >= Level.WARNING.rank):
-                judged.add(ev.alert.id)
-                mark = analyst(ev.alert, t)
-                if mark is not None:
-                    marks.setdefault(topic.id, []).append(mark)
-            state[topic.id] = (None, ev.alert) if ev.alert.state == AlertState.RESOLVED else (ev.alert, last)
-            if ev.notify:
-                events.append(ev)
-        t += width
+    first = bucket_floor(utc(start), cfg.bucket_minutes) + width
+    run_buckets(detector, store, config.topics, bucket_times(first, end + width, width), replay, policy=policy)
     result = BacktestResult(
-        alerts=sorted(alerts.values(), key=lambda a: (a.opened_at, a.topic_id)),
-        events=events,
-        assessments=n,
+        alerts=sorted(replay.opened.values(), key=lambda a: (a.opened_at, a.topic_id)),
+        events=replay.events,
+        assessments=replay.assessments,
         seconds=time.perf_counter() - began,
         start=utc(start),
         end=end,
-        max_risk=max_risk,
+        max_risk=replay.max_risk,
     )
     if truth is not None:
         score_against_truth(result, truth, len(config.topics))

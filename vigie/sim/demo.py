@@ -1,8 +1,9 @@
 """`vigie demo`: the bundled scenario replayed in simulated time through the real pipeline.
 
 The replay listener only releases posts created before the simulated clock, detection runs at every
-bucket boundary, and alerts go to the configured channels as they fire, exactly as they would live.
-At the end the alert timeline is compared with the scenario's ground truth.
+bucket boundary (`vigie.pipeline.replay.simulate`), and alerts go to the configured channels as they fire,
+exactly as they would live. At the end the alert timeline is compared with the scenario's ground truth.
+This module holds what is the demo's own: its store safety checks and its channels.
 """
 
 from __future__ import annotations
@@ -10,29 +11,16 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from vigie.core.config import ChannelConfig, VigieConfig
 from vigie.core.models import Cursor, utc
-from vigie.pipeline.steps import Runtime, bucket_floor, detect_and_alert, ingest_all
 from vigie.store import Store, open_store, store_backend
 
 # The demo signs the stores it creates (a cursor row: every backend has them), so that it never deletes or
 # fills with simulated posts a store it did not create.
 DEMO_MARK = ("vigie-demo", "store")
-
-
-@dataclass
-class DemoResult:
-    posts_inserted: int = 0
-    posts_updated: int = 0
-    quarantined: int = 0
-    alert_events: int = 0
-    ticks: int = 0
-    seconds: float = 0.0
 
 
 def load_truth(path: Path) -> dict[str, Any] | None:
@@ -85,29 +73,3 @@ def with_slack_from_env(config: VigieConfig) -> VigieConfig:
     if os.environ.get("SLACK_WEBHOOK_URL") and not any(c.type == "slack_webhook" for c in config.channels):
         config.channels.append(ChannelConfig(type="slack_webhook", webhook_env="SLACK_WEBHOOK_URL", min_level="warning"))
     return config
-
-
-def simulate(
-    rt: Runtime,
-    start: datetime,
-    end: datetime,
-    *,
-    progress: Any = None,
-) -> DemoResult:
-    """Advance the simulated clock bucket by bucket from `start` to `end`: ingest, then detect."""
-    result = DemoResult()
-    step = timedelta(minutes=rt.config.detection.bucket_minutes)
-    t = bucket_floor(start, rt.config.detection.bucket_minutes) + step
-    began = time.perf_counter()
-    while t <= end:
-        for report in ingest_all(rt, t):
-            result.posts_inserted += report.inserted
-            result.posts_updated += report.updated
-            result.quarantined += report.quarantined
-        result.alert_events += len(detect_and_alert(rt, t))
-        result.ticks += 1
-        if progress is not None:
-            progress(t)
-        t += step
-    result.seconds = time.perf_counter() - began
-    return result

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 import click
 
-from alerts.policy import acknowledge
 from vigie.app.cli import COMMANDS
 from vigie.core.config import ConfigError, load_config
 from vigie.core.models import iso, risk_peaks, utc
@@ -18,11 +17,15 @@ _CONFIG = click.option(
 )
 
 
-def _store(config_path: str):
+def _config(config_path: str):
     try:
-        return open_store(load_config(config_path).store)
+        return load_config(config_path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _store(config_path: str):
+    return open_store(_config(config_path).store)
 
 
 @COMMANDS.decorator("alerts")
@@ -74,29 +77,25 @@ def ack(alert_id: str, by: str, config_path: str) -> None:
     Example:
       vigie alerts ack 3f2a9c1b7d0e --by alice --config samples/demo/vigie.yml
     """
-    store = _store(config_path)
-    try:
-        alert = store.get_alert(alert_id)
-        if alert is None:
-            raise click.ClickException(f"no alert with id {alert_id!r} in the store (see `vigie alerts list`)")
-        if alert.acknowledged_by:
-            click.echo(f"alert {alert.id} was already acknowledged by {alert.acknowledged_by} "
-                       f"at {iso(alert.acknowledged_at)}; nothing changed")
-            return
-        try:
-            acked = acknowledge(alert, by, datetime.now(timezone.utc))
-        except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
-        # Tell the channels that carried the alert (PagerDuty acknowledge, a note in the Slack thread),
-        # through the outbox: saved with the acknowledgement, retried by the next run if a channel is down.
-        from alerts.notify import build_notifiers
-        from vigie.pipeline.steps import commit_and_deliver
+    from vigie.pipeline.actions import ActionRefused, acknowledge_alert
 
-        config = load_config(config_path)
-        report = commit_and_deliver(store, config, build_notifiers(config.channels), acked, "acknowledge")
-        if report.skipped:
-            click.echo(f"  {report.skipped}")
-        for d in report.delivery.deliveries:
+    config = _config(config_path)
+    store = open_store(config.store)
+    try:
+        try:
+            result = acknowledge_alert(store, config, alert_id, by, datetime.now(timezone.utc))
+        except KeyError:
+            raise click.ClickException(f"no alert with id {alert_id!r} in the store (see `vigie alerts list`)") from None
+        except ActionRefused as exc:
+            raise click.ClickException(str(exc)) from None
+        acked = result.alert
+        if result.already:
+            click.echo(f"alert {acked.id} was already acknowledged by {acked.acknowledged_by} "
+                       f"at {iso(acked.acknowledged_at)}; nothing changed")
+            return
+        if result.report.skipped:
+            click.echo(f"  {result.report.skipped}")
+        for d in result.report.delivery.deliveries:
             click.echo(f"  {d.channel}: {d.status}{' - ' + d.error if d.error else ''}")
         note = " (it is already resolved)" if acked.resolved_at else ""
         click.echo(f"alert {acked.id} ({acked.topic_id}, {acked.level.value}) acknowledged by {acked.acknowledged_by}{note}")
@@ -122,16 +121,14 @@ def act(alert_id: str, action: str, by: str, post_id: str | None, label: str | N
       vigie alerts act 3f2a9c1b7d0e false_alarm --by alice --config samples/demo/vigie.yml
       vigie alerts act 3f2a9c1b7d0e sentiment_wrong --post replay:42 --label neutral --by alice
     """
-    from alerts.actions import ActionRefused, ActionRequest
-    from alerts.notify import build_notifiers
-    from vigie.pipeline.actions import ActionBusy, perform
+    from vigie.pipeline.actions import ActionBusy, ActionRefused, ActionRequest, channels, perform
 
     config = load_config(config_path)
     store = _store(config_path)
     try:
         req = ActionRequest(action, alert_id, by, "cli", datetime.now(timezone.utc), post_id=post_id, label=label)
         try:
-            result = perform(store, config, build_notifiers(config.channels), req)
+            result = perform(store, config, channels(config), req)
         except KeyError:
             raise click.ClickException(f"no alert with id {alert_id!r} in the store (see `vigie alerts list`)") from None
         except (ActionRefused, ActionBusy) as exc:

@@ -45,7 +45,8 @@ def demo(config_path: str, truth_path: str | None, resume: bool, report_path: st
       vigie demo --resume      # a second run on the same store: adds no post and no alert
     """
     from vigie.sim.demo import (ForeignStore, check_store_is_ours, console_only, is_demo_store, load_truth,
-                            mark_demo_store, simulate, with_slack_from_env)
+                            mark_demo_store, with_slack_from_env)
+    from vigie.pipeline.replay import simulate
     from vigie.pipeline.steps import Runtime
     from vigie.app.report import write_report
     from vigie.store import store_backend
