@@ -12,10 +12,10 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from datetime import timedelta
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, Callable, ClassVar, Literal, Union
 
 import yaml
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler, SerializeAsAny, TypeAdapter,
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny, TypeAdapter,
                       ValidationError, create_model, field_validator, model_validator)
 
 from vigie.core.platform import PLATFORMS
@@ -106,19 +106,29 @@ ConfigModel = _Model
 check_env_name = _check_env_name
 
 
-class _PlatformSources:
-    """A `sources.<name>` entry: one of the registered platforms' config models, told apart by `type`.
+def registered_union(registry: Registry[Any], model_of: Callable[[Any], type[BaseModel]]) -> Any:
+    """A config value validated against the config models of whatever `registry` holds *at validation time*,
+    told apart by their `type` (a discriminated union). Used for `sources.<name>` (platforms) and `store:`
+    (store backends): the models live with their plugin (which imports this module), and a plugin or a test
+    registered after this module was imported is accepted. Errors keep the user's key path."""
 
-    The union is built from the platform registry when `VigieConfig` is first used (not at import: the
-    models live in `listeners/<platform>/`, which import this module), and again when a platform is
-    registered later (`_sync_platforms`)."""
+    def validate(data: Any) -> Any:
+        models = tuple(model_of(item) for _, item in registry.items())
+        return _union_adapter(models).validate_python(data)
 
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
-        models = tuple(platform.config for _, platform in PLATFORMS.items())
-        if len(models) == 1:
-            return handler.generate_schema(models[0])
-        return handler.generate_schema(Annotated[Union[models], Field(discriminator="type")])  # type: ignore[valid-type]
+    return Annotated[Any, BeforeValidator(validate)]
+
+
+@lru_cache(maxsize=32)
+def _union_adapter(models: tuple[type[BaseModel], ...]) -> TypeAdapter:
+    """The discriminated union of `models`, built once per set of registered models."""
+    if len(models) == 1:
+        return TypeAdapter(models[0])
+    return TypeAdapter(Annotated[Union[models], Field(discriminator="type")])  # type: ignore[valid-type]
+
+
+# `sources.<name>`: one of the registered platforms' config models (`listeners/<platform>/config.py`).
+SourceConfig = registered_union(PLATFORMS, lambda platform: platform.config)
 
 
 # -- store ---------------------------------------------------------------------------------------
@@ -130,25 +140,13 @@ STORE_BACKENDS: Registry[Any] = Registry("store backend", "vigie.store", "vigie.
 DEFAULT_STORE = "sqlite"  # the embedded backend: `store:` when the config has none, and scratch stores
 
 
-def _store_union() -> TypeAdapter:
-    return _store_adapter(tuple(backend.config for _, backend in STORE_BACKENDS.items()))
-
-
-@lru_cache(maxsize=8)
-def _store_adapter(models: tuple[type[BaseModel], ...]) -> TypeAdapter:
-    """The discriminated union of the backends' config models (built when validated, so a backend
-    registered after this module was imported is accepted; cached per set of backends)."""
-    return TypeAdapter(Annotated[Union[models], Field(discriminator="type")])  # type: ignore[valid-type]
-
-
 def store_config(data: Any) -> Any:
-    """A `store:` mapping (or a backend's config model) validated against the registered backends: the
-    errors carry their key path (`type`, `path`...) as those of a whole config file do."""
-    return _store_union().validate_python(data)
+    """A `store:` mapping (or a backend's config model) validated against the registered backends."""
+    return _union_adapter(tuple(backend.config for _, backend in STORE_BACKENDS.items())).validate_python(data)
 
 
 # `store:` in a config file: a registered backend's config model, chosen by `type`.
-StoreConfig = Annotated[Any, BeforeValidator(store_config)]
+StoreConfig = registered_union(STORE_BACKENDS, lambda backend: backend.config)
 
 # The names the built-in backends' config models had in this module before they moved beside their
 # adapters (`vigie.store.sqlite.config`, `vigie.store.elasticsearch.config`); read through the registry.
@@ -386,11 +384,8 @@ class ServeConfig(_Model):
 
 
 class VigieConfig(_Model):
-    # Built on first use, once the platforms are registered (see _PlatformSources).
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
     topics: list[Topic] = Field(min_length=1)
-    sources: dict[str, _PlatformSources] = Field(default_factory=dict)
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
     store: StoreConfig = Field(default_factory=lambda: store_config({"type": DEFAULT_STORE}))
     nlp: NlpConfig = Field(default_factory=NlpConfig)
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
@@ -415,15 +410,6 @@ class VigieConfig(_Model):
                     raise _UnknownSource(f"topics[{i}].sources[{j}]", name, known)
         return self
 
-    def __init__(self, /, **data: Any) -> None:
-        _sync_platforms()
-        super().__init__(**data)
-
-    @classmethod
-    def model_validate(cls, obj: Any, **options: Any) -> "VigieConfig":  # type: ignore[override]
-        _sync_platforms()
-        return super().model_validate(obj, **options)
-
     def topic(self, topic_id: str) -> Topic:
         for topic in self.topics:
             if topic.id == topic_id:
@@ -432,18 +418,6 @@ class VigieConfig(_Model):
 
     def topics_for_source(self, source_name: str) -> list[Topic]:
         return [t for t in self.topics if not t.sources or source_name in t.sources]
-
-
-_built_for: list[tuple[tuple[str, type], ...]] = []
-
-
-def _sync_platforms() -> None:
-    """Rebuild VigieConfig's validator when the registered platforms changed since it was built (a plugin or a
-    test registered one): the `sources` union must always be the registry's."""
-    current = tuple((name, platform.config) for name, platform in PLATFORMS.items())
-    if _built_for != [current]:
-        VigieConfig.model_rebuild(force=True)
-        _built_for[:] = [current]
 
 
 class _UnknownSource(ValueError):
