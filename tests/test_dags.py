@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 import yaml
 
-from vigie.app import airflow_support as af
+from vigie.pipeline import airflow as af
+from vigie.pipeline.ingest_units import platforms, pool_name
 from vigie.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,13 +97,13 @@ def test_dag_settings(dagbag: Any) -> None:
 
 def test_ingest_dag_maps_one_task_per_platform_in_its_pool(dagbag: Any) -> None:
     dag = dagbag.get_dag("vigie_ingest")
-    for platform in af.platforms():
+    for platform in platforms():
         task = dag.get_task(f"ingest_{platform}")
-        assert task.pool == af.pool_name(platform)
+        assert task.pool == pool_name(platform)
         assert type(task).__name__ == "MappedOperator" or getattr(task, "is_mapped", False)
     announce = dag.get_task("announce")
     assert [a.uri for a in announce.outlets] == [af.POSTS_ASSET_URI]
-    assert {t.task_id for t in announce.upstream_list} == {f"ingest_{p}" for p in af.platforms()}
+    assert {t.task_id for t in announce.upstream_list} == {f"ingest_{p}" for p in platforms()}
     assert "*/2 * * * *" in repr(dag.timetable)
 
 
@@ -318,7 +319,7 @@ def test_demo_scenario_end_to_end_on_sqlite(dagbag: Any, tmp_path: Path, monkeyp
     # collector can fail alone, and two topics).
     labels = sorted(ti.rendered_map_index for ti in dr.get_task_instances() if ti.task_id == "ingest_replay")
     assert labels == ["replay/brivolle", "replay/cuivrelle", "x/brivolle", "x/cuivrelle"]
-    assert all(st[(f"ingest_{p}", -1)] == "skipped" for p in af.platforms() if p != "replay")
+    assert all(st[(f"ingest_{p}", -1)] == "skipped" for p in platforms() if p != "replay")
     assert st[("announce", -1)] == "success" and st[("all_units_ok", -1)] == "success"
 
     store = SqliteStore(tmp_path / "demo.db")

@@ -152,9 +152,9 @@ def test_vigie_run_with_a_pager_answering_404_exits_partial_and_leaks_nothing(tm
 
 
 def test_the_airflow_glue_installs_the_filter_with_every_configured_secret(tmp_path, monkeypatch, caplog):
-    """Airflow tasks load their config through `airflow_support.load`: from then on a task log line can
+    """Airflow tasks load their config through `vigie.pipeline.airflow.load`: from then on a task log line can
     carry no configured secret, even one no code has read yet (here: the Teams URL of a channel)."""
-    from vigie.app import airflow_support as af
+    from vigie.pipeline import airflow as af
 
     monkeypatch.setenv("VIGIE_T_TEAMS", f"https://prod-07.westeurope.logic.azure.com:443{TEAMS_PATH}?{TEAMS_QUERY}")
     config = tmp_path / "vigie.yml"

@@ -16,11 +16,13 @@ from listeners import build_listener
 from listeners.base import Page, Query
 from listeners.native import Style, dedupe, dnf, render_atom, searchable
 from listeners.plan import native_queries
-from vigie.app import airflow_support as af
 from vigie.core.config import ConfigError, ConfigModel, EveryMinutes, config_from_dict
 from vigie.core.models import Author, Post, post_id
 from vigie.core.platform import PLATFORMS, Platform, Pool, register
 from vigie.core.query import TopicQuery
+from vigie.pipeline.ingest_units import (
+    every_minutes, ingest_units, platforms, pool_name, pools_document, units_by_platform,
+)
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
 
@@ -123,15 +125,15 @@ def test_planning_uses_the_platforms_native_syntax(tiktok: Platform) -> None:
 
 
 def test_airflow_pools_and_intervals_include_it(tiktok: Platform, tmp_path: Path) -> None:
-    assert "tiktok" in af.platforms() and af.pool_name("tiktok") == "vigie_tiktok"
-    assert af.pools_document()["vigie_tiktok"] == {"slots": 3, "description": "TikTok Research API: 1000 requests / day",
+    assert "tiktok" in platforms() and pool_name("tiktok") == "vigie_tiktok"
+    assert pools_document()["vigie_tiktok"] == {"slots": 3, "description": "TikTok Research API: 1000 requests / day",
                                                    "include_deferred": False}
     config = config_from_dict({"topics": TOPICS, "sources": {"tk": {"type": "tiktok"}},
                                "store": {"type": "sqlite", "path": str(tmp_path / "v.db")}})
-    assert af.every_minutes(config.sources["tk"]) == 15
-    units = af.ingest_units(config)
+    assert every_minutes(config.sources["tk"]) == 15
+    units = ingest_units(config)
     assert units == [{"source": "tk", "platform": "tiktok", "topic": "brivolle"}]
-    assert af.units_by_platform(units)["tiktok"] == units
+    assert units_by_platform(units)["tiktok"] == units
 
 
 def test_vigie_run_fetches_analyses_and_stores_its_posts(tiktok: Platform, tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 A platform is one folder, `listeners/<platform>/`, whose `__init__` registers a `Platform`: its config model,
 its listener, its native search syntax and its scheduling facts. Everything that used to list the platforms
 by hand reads `PLATFORMS` instead: the `sources:` union of the config and its errors (`vigie.core.config`),
-query planning (`listeners.plan`), the Airflow pools and intervals (`vigie.app.airflow_support`, the DAGs).
+query planning (`listeners.plan`), the Airflow pools and intervals (`vigie.pipeline.ingest_units`, the DAGs).
 Every field is required, so a platform cannot be half-declared (a forgotten native syntax used to make a
 source silently plan no query). A test or a plugin adds one with `register(Platform(...))`.
 """

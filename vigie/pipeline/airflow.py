@@ -4,7 +4,7 @@ without Airflow. The DAGs (`dags/`) import this, the other pipeline modules and 
 No business logic here: where a task's config comes from (the Airflow Variable, else $VIGIE_CONFIG, loaded
 with the secret log filter on), what "now" a run stands for (Airflow's context holds pendulum times, the
 pipeline plain UTC datetimes), the task defaults and cron ticks, and the small JSON summaries tasks print and
-hand each other through XCom. What a task *does* is a pipeline step (`steps`, `maintenance`, `replay`).
+hand each other through XCom. What a task *does* is a pipeline step (`steps`, `ingest_units`, `maintenance`, `replay`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vigie.core.config import ConfigError, VigieConfig, load_config
-from vigie.core.models import utc
+from vigie.core.models import iso, utc
 
 CONFIG_VARIABLE = "vigie_config"  # Airflow Variable holding the config path (also AIRFLOW_VAR_VIGIE_CONFIG)
 CONFIG_ENV = "VIGIE_CONFIG"  # fallback environment variable
@@ -152,6 +152,12 @@ def clock_from_asset_events(events: Any) -> datetime | None:
                 t = plain_utc(value)
                 latest = t if latest is None or t > latest else latest
     return latest
+
+
+def posts_event_extra(inserted: int, now: datetime) -> dict[str, Any]:
+    """The extra of the posts Asset event ingestion emits: how many posts it stored and the clock it ran at
+    (read back by `clock_from_asset_events` in the detection run the event triggers)."""
+    return {"inserted": inserted, "now": iso(now)}
 
 
 def is_manual(context: Mapping[str, Any]) -> bool:

@@ -1,11 +1,11 @@
-"""Ingestion units for the Airflow DAGs (`dags/`), importable and tested without Airflow: which
+"""Ingestion units for the Airflow DAGs (`dags/vigie_ingest.py`), importable and tested without Airflow: which
 source×topic units a run maps over, which pool (platform rate limit) a unit runs in, when a source is due,
 and the small JSON summaries tasks hand each other through XCom (posts never travel through XCom: they go
 from the listener to the store inside one task).
 
-The rest of what a task does around a step (its config, its clock, its defaults) is `vigie.pipeline.airflow`;
-the maintenance and replay steps are `vigie.pipeline.maintenance` and `vigie.pipeline.replay`. Their names
-are re-exported here for the callers of this module.
+What every task does around a step (its config, its clock, its defaults) is `vigie.pipeline.airflow`.
+
+`python -m vigie.pipeline.ingest_units pools > dags/pools.json` regenerates the pools file.
 """
 
 from __future__ import annotations
@@ -15,18 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from vigie.core.config import ConfigError, VigieConfig
-from vigie.core.platform import PLATFORMS, Pool
 from vigie.core.models import iso, utc
-from vigie.pipeline.airflow import (  # noqa: F401 (re-exported)
-    CONFIG_ENV, CONFIG_VARIABLE, POSTS_ASSET_URI, clock_from_asset_events, default_args, detect_summary,
-    every_minutes_from_env, is_manual, load, load_path, minute_cron, plain_utc, resolve_config_path, run_clock,
-    runtime,
-)
-from vigie.pipeline.maintenance import (  # noqa: F401 (re-exported)
-    apply_retention, daily_report, es_setup_if_configured, kibana_import_if_configured, quarantine_counts,
-    retention_days,
-)
-from vigie.pipeline.replay import REPLAY_SOURCE, backfill, replay_config, replay_span, sandbox_path  # noqa: F401
+from vigie.core.platform import PLATFORMS, Pool
 
 # The platforms come from the platform registry (`listeners/<platform>/__init__.py`: pool, default interval).
 # The ingestion DAG has one mapped task per platform so that each runs in its own pool; adding a *topic* or a
@@ -50,7 +40,7 @@ def pool_name(platform: str) -> str:
 
 def pools_document() -> dict[str, dict[str, Any]]:
     """The pools in the format of `airflow pools import FILE` (dags/pools.json is this, serialised:
-    `python -m vigie.app.airflow_support pools > dags/pools.json`)."""
+    `python -m vigie.pipeline.ingest_units pools > dags/pools.json`)."""
     return {
         spec.name: {"slots": spec.slots, "description": spec.description, "include_deferred": False}
         for spec in pools().values()
@@ -167,10 +157,10 @@ def total_inserted(summaries: Any) -> int:
     return sum(int(s.get("inserted", 0)) for s in summaries or [] if isinstance(s, Mapping))
 
 
-if __name__ == "__main__":  # `python -m vigie.app.airflow_support pools > dags/pools.json`
+if __name__ == "__main__":  # `python -m vigie.pipeline.ingest_units pools > dags/pools.json`
     import json
     import sys
 
     if sys.argv[1:] != ["pools"]:
-        sys.exit("usage: python -m vigie.app.airflow_support pools   (prints dags/pools.json)")
+        sys.exit("usage: python -m vigie.pipeline.ingest_units pools   (prints dags/pools.json)")
     print(json.dumps(pools_document(), indent=2, ensure_ascii=False))
