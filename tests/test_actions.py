@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from alerts.actions import ActionRefused, ActionRequest, Allowed, apply, muted_until, records
-from alerts.notify.pagerduty import PagerDutyNotifier
+from alerts.notify.channels.pagerduty import PagerDutyNotifier
 from alerts.notify.receiver import LocalReceiver
-from alerts.notify.slack import SlackBotNotifier
+from alerts.notify.channels.slack import SlackBotNotifier
 from notify_fixtures import T0, DeliveryRig, fast_retry, make_alert
 from vigie.pipeline.actions import perform
 from vigie.core.config import VigieConfig

@@ -19,7 +19,7 @@ from test_store_contract import T0, make_post
 from vigie.core.config import ConfigError, ElasticsearchStore as EsConfig
 from vigie.core.models import Alert, Level, RiskPoint
 from vigie.store.elasticsearch import ElasticsearchStore, StoreError, post_document, redact_url
-from vigie.store.es_schema import DERIVED_FIELDS, Names, export, field_types, posts_mappings
+from vigie.store.elasticsearch.schema import DERIVED_FIELDS, Names, export, field_types, posts_mappings
 
 
 @pytest.fixture
