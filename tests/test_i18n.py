@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from alerts.actions import ACTION_NAMES
 from alerts.notify import content, email_message, slack_blocks, teams_card
 from alerts.notify.i18n import catalogue, translator
 from notify_fixtures import make_alert
+from vigie.core.actions import ACTION_NAMES
 from vigie.core.drivers import driver_names
 from vigie.core.models import AlertState, Level
 
@@ -19,7 +19,7 @@ LITERAL = re.compile(r"""\b_\(\s*(["'])(.+?)\1""")
 
 def used_msgids() -> set[str]:
     found: set[str] = set()
-    for path in [*ROOT.joinpath("alerts", "notify").glob("*.py"), ROOT / "alerts" / "actions.py"]:
+    for path in [*ROOT.joinpath("alerts", "notify").rglob("*.py"), ROOT / "vigie" / "core" / "actions.py"]:
         found |= {m.group(2) for m in LITERAL.finditer(path.read_text(encoding="utf-8"))}
     found |= {lvl.value.upper() for lvl in Level} | {s.value for s in AlertState} | set(content.EVENT_VERB.values())
     found |= {label for _, label, _ in slack_blocks.BUTTONS} | {text for _, text in slack_blocks.RELABELS}

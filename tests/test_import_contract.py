@@ -56,9 +56,6 @@ KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
     ("dags.vigie_ingest", "vigie.core.models"): "17A (owns dags/vigie_ingest.py)",
     ("dags.vigie_ingest", "vigie.app"): "17D (DAGs call pipeline steps, not vigie.app.airflow_support; 17A owns the DAG)",
     ("dags.vigie_ingest", "vigie.app.airflow_support"): "17D (as above)",
-    ("alerts.notify.channels.slack", "alerts.actions"): "no helper assigned: the Slack note reads action records through "
-                                               "alerts.actions.records/describe; 17E's typed history entries or 17B's "
-                                               "channel module may remove it, else the lead moves those two readers",
 }
 
 
