@@ -135,7 +135,8 @@ def test_airflow_pools_and_intervals_include_it(tiktok: Platform, tmp_path: Path
 
 
 def test_vigie_run_fetches_analyses_and_stores_its_posts(tiktok: Platform, tmp_path: Path) -> None:
-    from vigie.app.cli.main import EXIT_OK, cli
+    from vigie.app.cli.main import cli
+    from vigie.app.cli.run import EXIT_OK
 
     cfg = tmp_path / "vigie.yml"
     cfg.write_text(
