@@ -1,6 +1,6 @@
 """Learning from verdicts: a per-topic, bounded, decaying adaptation driven by false-alarm marks.
 
-People mark alerts "false alarm" or "real crisis" (alerts/actions.py); each mark keeps the risk drivers
+People mark alerts "false alarm" or "real crisis" (vigie/core/actions.py); each mark keeps the risk drivers
 as they were (`{"negative_volume": 30.0, "reach": 9.0, ...}`). A driver that carried false alarms on a
 topic is trusted less *on that topic*: its points are scaled down by a factor in [1 - max_discount, 1].
 
@@ -60,7 +60,7 @@ class Adaptation:
 
 
 def verdicts_from_records(topic_id: str, recs: Iterable[HistoryEntry]) -> list[Verdict]:
-    """Verdicts out of alert history records (alerts.actions.records)."""
+    """Verdicts out of alert history records (vigie.core.actions.records)."""
     return [Verdict(topic_id, utc(r.at), r.verdict, dict(r.judged or {}))  # type: ignore[arg-type]
             for r in recs if r.verdict in ("false_alarm", "real_crisis")]
 

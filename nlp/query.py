@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from nlp import text as T
 from vigie.core.query import And, Field_, Near, Node, Not, Or, QueryError, Tag, Term, TopicQuery
 from vigie.core.query import parse as parse_syntax
+from vigie.core.text import fold
 
 __all__ = ["QueryError", "Query", "Document", "parse"]
 
@@ -51,13 +52,13 @@ class Document:
 
     @classmethod
     def build(cls, text: str, lang: str | None = None, author: str | None = None, source: str | None = None) -> "Document":
-        folded = T.fold(text)
+        folded = fold(text)
         return cls(
             tokens=_WORD.findall(folded),
             hashtags=frozenset(m.lower() for m in re.findall(r"(?<![\w#])#(\w+)", folded)),
             mentions=frozenset(m.lower() for m in re.findall(r"(?<![\w@])@([\w.]+\w|\w)", folded)),
             lang=(lang or "und").lower(),
-            author=T.fold(author or "").lstrip("@"),
+            author=fold(author or "").lstrip("@"),
             source=(source or "").lower(),
         )
 

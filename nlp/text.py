@@ -11,8 +11,7 @@ import html
 import re
 import unicodedata
 
-# Folding is shared with the topic query parser (core: topics are configuration); re-exported for nlp.
-from vigie.core.text import COMBINING_MARKS, fold  # noqa: F401
+from vigie.core.text import COMBINING_MARKS
 
 # A post longer than this is cut before analysis: sentiment and crisis signals of a 50 kB paste are
 # decided by its beginning, and lexicon/regex cost grows with length (throughput goal 2,000 posts/s).

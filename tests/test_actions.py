@@ -1,4 +1,4 @@
-"""Human actions on alerts (alerts/actions.py, vigie/pipeline/actions.py): idempotent, recorded with who/when/
+"""Human actions on alerts (vigie/core/actions.py, vigie/pipeline/actions.py): idempotent, recorded with who/when/
 from where in both stores, synced to the channels through the outbox, mute honoured by detection."""
 
 from __future__ import annotations
@@ -7,12 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from alerts.actions import ActionRefused, ActionRequest, Allowed, apply, muted_until, records
-from alerts.notify.pagerduty import PagerDutyNotifier
+from alerts.notify.channels.pagerduty import PagerDutyNotifier
 from alerts.notify.receiver import LocalReceiver
-from alerts.notify.slack import SlackBotNotifier
+from alerts.notify.channels.slack import SlackBotNotifier
 from notify_fixtures import T0, DeliveryRig, fast_retry, make_alert
 from vigie.pipeline.actions import perform
+from vigie.core.actions import ActionRefused, ActionRequest, Allowed, apply, muted_until, records
 from vigie.core.config import VigieConfig
 from vigie.core.models import AlertState, Delivery, HistoryEntry, iso
 

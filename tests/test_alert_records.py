@@ -12,7 +12,7 @@ from vigie.store.sqlite import SqliteStore
 
 T = utc("2026-03-10T14:00:00Z")
 
-# One of each entry the code writes (alerts.policy, alerts.coverage, alerts.actions), as stored before the
+# One of each entry the code writes (alerts.policy, alerts.coverage, vigie.core.actions), as stored before the
 # records were typed: the keys and their order are the contract with existing stores, exports and outboxes.
 STORED_HISTORY = [
     {"at": "2026-03-10T14:00:00Z", "event": "open", "level": "warning", "risk": 61.5,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from detect_fixtures import T0, TOPIC, background
 
-from alerts.actions import ActionRequest, apply
+from vigie.core.actions import ActionRequest, apply
 from vigie.core.config import config_from_dict
 from vigie.pipeline.loop import BucketSink, bucket_times, new_detector, risk_curve, run_buckets
 from vigie.store.sqlite import SqliteStore

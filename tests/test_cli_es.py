@@ -8,7 +8,7 @@ import json
 from click.testing import CliRunner
 
 from vigie.app.cli.es import es
-from vigie.store.es_schema import export
+from vigie.store.elasticsearch.schema import export
 
 
 def _config(tmp_path, url: str, prefix: str, extra: str = "") -> str:

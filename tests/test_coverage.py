@@ -271,12 +271,13 @@ def test_outage_in_the_middle_of_a_bad_buzz(sqlite):
         opens = [(e.channel, e.event) for e in entries if e.event == "open"]
         assert sorted(opens) == [("crisis", "open"), ("ops", "open")]
         # The buzz alert as it stood during the outage tells every channel its coverage was partial.
-        from alerts.notify import console, email, slack_blocks
+        from alerts.notify import email_message, slack_blocks
+        from alerts.notify.channels import console
 
         during = risk  # as stored while the source was blind
         note = f"x silent since {risk.coverage['blind']['x'][11:16]} UTC: risk may be understated"
         assert note in console.render(during, "update").plain
-        assert note in email.plain_text(during, "update")
+        assert note in email_message.plain_text(during, "update")
         assert note in str(slack_blocks.message(during, "update"))
 
 

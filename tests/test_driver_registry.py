@@ -16,7 +16,7 @@ from vigie.app.kibana_objects import saved_objects
 from vigie.core.config import ConfigError, DetectionConfig, format_validation_error
 from vigie.core.drivers import DRIVERS, RiskDriver, default_weights, driver_names
 from vigie.core.models import Driver
-from vigie.store import es_schema
+from vigie.store.elasticsearch import schema
 from vigie.store.sqlite import SqliteStore
 
 NOON = T0 + timedelta(days=3, hours=13)
@@ -84,9 +84,9 @@ def test_an_unknown_weight_is_still_an_error_and_a_removed_driver_is_unknown_aga
 
 
 def test_the_es_mapping_and_the_kibana_chart_include_its_field(fake_driver):
-    risk = es_schema.index_templates(es_schema.Names("vigie"))["vigie-risk"]["template"]["mappings"]
-    assert es_schema.field_types(risk)[f"drivers.{NAME}"] == "float"
-    assert f'"{NAME}"' in es_schema.export_text()
+    risk = schema.index_templates(schema.Names("vigie"))["vigie-risk"]["template"]["mappings"]
+    assert schema.field_types(risk)[f"drivers.{NAME}"] == "float"
+    assert f'"{NAME}"' in schema.export_text()
     chart = next(o for o in saved_objects() if o["id"] == "vigie-risk-drivers")
     series = json.loads(chart["attributes"]["visState"])["params"]["series"]
     assert [s["metrics"][0]["field"] for s in series] == [f"drivers.{n}" for n in driver_names()]
@@ -96,5 +96,5 @@ def test_the_es_mapping_and_the_kibana_chart_include_its_field(fake_driver):
 def test_without_the_fake_the_built_in_drivers_stand_alone():
     assert NAME not in driver_names()
     assert NAME not in DetectionConfig().weights.model_dump()
-    risk = es_schema.index_templates(es_schema.Names("vigie"))["vigie-risk"]["template"]["mappings"]
-    assert f"drivers.{NAME}" not in es_schema.field_types(risk)
+    risk = schema.index_templates(schema.Names("vigie"))["vigie-risk"]["template"]["mappings"]
+    assert f"drivers.{NAME}" not in schema.field_types(risk)

@@ -50,15 +50,6 @@ RULES = (
          ("vigie.app.cli.main",), except_sources=("vigie.app.cli.main",)),
 )
 
-# Imports against the rules still in the code: (importer, imported) -> who removes it. Shrink it as they go (an
-# entry that no longer occurs fails the test too); never add to it: fix the import instead.
-KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
-    ("alerts.notify.channels.slack", "alerts.actions"): "no helper assigned: the Slack note reads action records through "
-                                               "alerts.actions.records/describe; 17E's typed history entries or 17B's "
-                                               "channel module may remove it, else the lead moves those two readers",
-}
-
-
 def module_name(path: Path, root: Path = ROOT) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -105,15 +96,9 @@ def violations(root: Path = ROOT) -> dict[tuple[str, str], list[str]]:
 
 
 def test_no_module_imports_against_the_house_rules():
-    found = violations()
-    new = {pair: rules for pair, rules in found.items() if pair not in KNOWN_VIOLATIONS}
-    assert not new, "imports against the house rules:\n" + "\n".join(
-        f"  {importer} imports {target}: {'; '.join(rules)}" for (importer, target), rules in sorted(new.items()))
-
-
-def test_the_allow_list_holds_only_imports_that_still_exist():
-    gone = sorted(pair for pair in KNOWN_VIOLATIONS if pair not in violations())
-    assert not gone, f"fixed, remove from KNOWN_VIOLATIONS: {gone}"
+    found = violations()  # no allow-list: an import against the rules is fixed, never excused
+    assert not found, "imports against the house rules:\n" + "\n".join(
+        f"  {importer} imports {target}: {'; '.join(rules)}" for (importer, target), rules in sorted(found.items()))
 
 
 def test_the_check_sees_lazy_relative_and_from_imports(tmp_path):

@@ -20,7 +20,7 @@ from vigie.app.cli.kibana import kibana
 from vigie.app.kibana_objects import ndjson
 from vigie.core.links import crisis_room_link, crisis_room_url
 from vigie.core.models import Alert, Level
-from vigie.store.es_schema import alerts_mappings, field_types, posts_mappings, risk_mappings
+from vigie.store.elasticsearch.schema import alerts_mappings, field_types, posts_mappings, risk_mappings
 
 ROOT = Path(__file__).resolve().parents[1]
 NDJSON = ROOT / "dashboards" / "vigie.ndjson"

@@ -12,11 +12,11 @@ from datetime import timedelta
 import pytest
 
 from alerts.notify import build_notifiers, deliver
-from alerts.notify.pagerduty import PagerDutyNotifier
+from alerts.notify.channels.pagerduty import PagerDutyNotifier
 from alerts.notify.receiver import LocalReceiver, Reply
-from alerts.notify.slack import SlackBotNotifier
-from alerts.notify.teams import TeamsNotifier
-from alerts.notify.webhook import WebhookNotifier, verify_signature
+from alerts.notify.channels.slack import SlackBotNotifier
+from alerts.notify.channels.teams import TeamsNotifier
+from alerts.notify.channels.webhook import WebhookNotifier, verify_signature
 from notify_fixtures import fast_retry, make_alert, open_store
 from vigie.core.config import ChannelConfig
 from vigie.core.models import AlertState, Level

@@ -9,9 +9,9 @@ import logging
 import pytest
 
 from alerts.notify import build_notifiers, deliver
-from alerts.notify.console import ConsoleNotifier
+from alerts.notify.channels.console import ConsoleNotifier
 from alerts.notify.receiver import LocalReceiver, Reply
-from alerts.notify.slack import SlackWebhookNotifier
+from alerts.notify.channels.slack import SlackWebhookNotifier
 from notify_fixtures import fast_retry, make_alert, open_store
 from vigie.core.config import ChannelConfig, ConfigError, SecretMissing
 from vigie.core.models import AlertState, Level
@@ -321,7 +321,7 @@ def test_bad_options_and_duplicate_channels_are_config_errors():
 
 def test_many_topics_at_once_make_one_digest_per_capable_channel(tmp_path, slack, monkeypatch):
     from alerts.notify import deliver_many
-    from alerts.notify.pagerduty import PagerDutyNotifier
+    from alerts.notify.channels.pagerduty import PagerDutyNotifier
 
     out, store = io.StringIO(), open_store(tmp_path)
     notifiers = notifiers_for(slack, out, monkeypatch)

@@ -14,12 +14,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from alerts.actions import records
 from alerts.notify.receiver import LocalReceiver, Reply
 from notify_fixtures import make_alert
 from serve_fixtures import (LINK_SECRET, ServeRig, block_actions, pd_event, pd_headers, slack_body,
                             slack_headers)
 from vigie.core.action_links import action_links, sign
+from vigie.core.actions import records
 from vigie.app.browser import BASE_FLAGS, find_chromium
 
 ALERT_ID = make_alert().id

@@ -30,15 +30,7 @@ other module of the package after them.
 from __future__ import annotations
 
 from alerts.baseline import FEATURES, Baseline
-from alerts.drivers.signals import (
-    LONGER_SCALES,
-    SUSTAINED_HOURS,
-    Signals,
-    composition_cap,
-    composition_evidence,
-    negativity_gate,
-    persistent_share,
-)
+from alerts.drivers.signals import LONGER_SCALES, Signals, negativity_gate
 from vigie.core.config import DetectionConfig
 from vigie.core.drivers import DRIVERS
 from vigie.core.models import Bucket, Driver
@@ -48,8 +40,7 @@ from alerts.drivers import (  # noqa: E402,F401  (isort: skip)
     negative_volume, negative_share, reach, crisis_terms, authors, coordination, sustained, engagement, spread,
 )
 
-__all__ = ["LONGER_SCALES", "SUSTAINED_HOURS", "composition_cap", "composition_evidence", "compute_drivers",
-           "persistent_share"]
+__all__ = ["compute_drivers"]
 
 
 def compute_drivers(

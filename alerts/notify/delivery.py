@@ -39,7 +39,7 @@ def event_key(alert: Alert, event: str) -> str:
         return f"escalate:{alert.level.value}"
     if event == "update":
         return f"update:{alert.level.value}:{round(alert.risk)}"
-    if event == "note":  # one per recorded human action (alerts/actions.py): each is its own message
+    if event == "note":  # one per recorded human action (vigie/core/actions.py): each is its own message
         return f"note:{len(alert.history)}"
     return event
 

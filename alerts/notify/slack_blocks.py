@@ -97,7 +97,7 @@ def relabel_menu(alert: Alert, index: int, _: Translate = EN) -> dict[str, Any]:
 
 
 def note_message(alert: Alert, note: str, _: Translate = EN) -> dict[str, Any]:
-    """The thread note of a human action (alerts/actions.py `describe`)."""
+    """The thread note of a human action (vigie/core/actions.py `describe`)."""
     text = esc(f"{alert.topic_id}: {note}")
     return {"text": _cap(text, 3000), "blocks": [{"type": "context", "elements": [mrkdwn(text, CONTEXT_MAX)]}]}
 

@@ -1,10 +1,11 @@
 """Kibana 8.x saved objects of Vigie, built in Python and exported as `dashboards/vigie.ndjson`.
 
-Why generated: the field names come from the same place as the index template (`es_schema`), a test checks
-each one against the mapping, and another index prefix gets consistent data views (`vigie kibana export
---prefix`). Why aggregation-based visualisations, saved searches and one TSVB chart rather than Lens:
-their saved-object format has been stable since 7.x and every 8.x Kibana migrates it on import; Lens state
-changes shape between minor versions. Objects claim `8.0.0` so any 8.x Kibana runs its own migrations.
+Why generated: the field names come from the same place as the index template
+(`vigie/store/elasticsearch/schema.py`), a test checks each one against the mapping, and another index prefix
+gets consistent data views (`vigie kibana export --prefix`). Why aggregation-based visualisations, saved
+searches and one TSVB chart rather than Lens: their saved-object format has been stable since 7.x and every
+8.x Kibana migrates it on import; Lens state changes shape between minor versions. Objects claim `8.0.0` so
+any 8.x Kibana runs its own migrations.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from typing import Any
 
 from vigie.core.links import CRISIS_ROOM_DASHBOARD_ID, EXPLORER_DASHBOARD_ID, RADAR_DASHBOARD_ID
-from vigie.store.es_schema import Names
+from vigie.store.elasticsearch.schema import Names
 
 POSTS_VIEW = "vigie-posts"
 ALERTS_VIEW = "vigie-alerts"

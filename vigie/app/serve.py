@@ -33,9 +33,10 @@ from urllib.parse import parse_qs
 
 from vigie.core import secrets
 from vigie.core.action_links import BadLink, link_secret, verify
-from vigie.pipeline.actions import ActionBusy, ActionRefused, ActionRequest, ActionResult, Allowed, perform
+from vigie.core.actions import ActionRefused, ActionRequest, Allowed
 from vigie.core.config import VigieConfig
 from vigie.core.models import Alert
+from vigie.pipeline.actions import ActionBusy, ActionResult, perform
 from vigie.store import open_store
 
 log = logging.getLogger("vigie.app.serve")

@@ -148,16 +148,6 @@ def store_config(data: Any) -> Any:
 # `store:` in a config file: a registered backend's config model, chosen by `type`.
 StoreConfig = registered_union(STORE_BACKENDS, lambda backend: backend.config)
 
-# The names the built-in backends' config models had in this module before they moved beside their
-# adapters (`vigie.store.sqlite.config`, `vigie.store.elasticsearch.config`); read through the registry.
-_MOVED_STORE_MODELS = {"SqliteStore": "sqlite", "ElasticsearchStore": "elasticsearch"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED_STORE_MODELS:
-        return STORE_BACKENDS.get(_MOVED_STORE_MODELS[name]).config
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 class NlpConfig(_Model):
     # trained: per-language linear models (nlp/data/sentiment_<lang>.npz, built by `vigie nlp build-models`);

@@ -379,7 +379,7 @@ class HistoryEntry:
       (the top five) at lifecycle events and each new peak; a coverage alert's (alerts.coverage) carry a
       `note` instead;
     * `ack` (alerts.policy.acknowledge): `by`, `level`, `risk`;
-    * `action` (alerts.actions): `action`, `key`, `by`, `via`, `level`, `risk`, and per action `verdict` and
+    * `action` (vigie.core.actions): `action`, `key`, `by`, `via`, `level`, `risk`, and per action `verdict` and
       `judged` (driver points when the person judged the alert), `until` and `topic` (mutes), `post_id`,
       `label`, `was` and `text` (a relabelled evidence post).
 

@@ -1,4 +1,4 @@
-"""The pipeline step behind every human action (alerts/actions.py): read the alert, apply the action,
+"""The pipeline step behind every human action (vigie/core/actions.py): read the alert, apply the action,
 commit the change with the messages it owes (the outbox), deliver.
 
 The read-modify-commit happens under the store's detect-and-deliver lease, so:
@@ -17,19 +17,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-from alerts.actions import ActionRefused, ActionRequest, Allowed, Outcome, apply, records
-
-# What the app layer (`vigie serve`, the CLI) uses, from the pipeline (house rules: apps import the
-# pipeline and the core, not detection).
-__all__ = ["AckResult", "ActionBusy", "ActionRefused", "ActionRequest", "ActionResult", "Allowed", "acknowledge_alert",
-           "channels", "owed_entries", "perform", "records"]
 from alerts.notify import build_notifiers
 from alerts.policy import acknowledge
-from vigie.pipeline.outbox import DrainReport, OutboxPolicy, drain, plan, told
+from vigie.core.actions import ActionRefused, ActionRequest, Outcome, apply
 from vigie.core.config import VigieConfig
 from vigie.core.models import Alert
+from vigie.pipeline.outbox import DrainReport, OutboxPolicy, drain, plan, told
 from vigie.pipeline.steps import DetectReport, commit_and_deliver, new_owner, store_lease
 from vigie.store.base import Store
+
+# The step's own names; the vocabulary of a request and its refusal is vigie.core.actions'.
+__all__ = ["AckResult", "ActionBusy", "ActionResult", "acknowledge_alert", "channels", "owed_entries", "perform"]
 
 
 class ActionBusy(RuntimeError):
@@ -64,7 +62,7 @@ def owed_entries(store: Store, notifiers: list[Any], outcome: Outcome, policy: O
 def perform(store: Store, config: VigieConfig, notifiers: list[Any], req: ActionRequest, *,
             origin_channels: Iterable[str] = (), deliver: bool = True, wait_s: float | None = None) -> ActionResult:
     """Apply `req` to its alert and commit it with its messages; deliver them unless `deliver=False`.
-    Raises KeyError (no such alert), alerts.actions.ActionRefused (a bad request) or ActionBusy."""
+    Raises KeyError (no such alert), vigie.core.actions.ActionRefused (a bad request) or ActionBusy."""
     policy = OutboxPolicy.from_config(config.delivery)
     owner = new_owner()
     with store_lease(store, owner, config.delivery, wait_s) as lease:

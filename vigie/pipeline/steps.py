@@ -21,7 +21,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from alerts import coverage
-from alerts.actions import muted_until, records as action_records
 from alerts.detect import Assessment, Detector
 from alerts.feedback import Verdict, verdicts_from_records
 from alerts.notify import build_notifiers
@@ -33,6 +32,7 @@ from listeners import build_listener
 from listeners.base import Listener, SourceError
 from listeners.guard import guarded
 from nlp.pipeline import Analyzer
+from vigie.core.actions import muted_until, records as action_records
 from vigie.core.clock import check_now, future_reason, latest_allowed
 from vigie.core.config import Topic, VigieConfig
 from vigie.core.models import Alert, AlertState, Cursor, EvidenceItem, Level, Post, iso, utc
@@ -417,7 +417,7 @@ VERDICT_HORIZON = timedelta(days=70)
 
 
 def topic_verdicts(store: Store, topic_id: str, now: datetime) -> list[Verdict]:
-    """The topic's false-alarm / real-crisis marks given before `now` (alerts.actions records), the input of
+    """The topic's false-alarm / real-crisis marks given before `now` (vigie.core.actions records), the input of
     the detector's per-topic feedback adaptation."""
     return _PassVerdicts(store).at(topic_id, now)
 
@@ -513,7 +513,7 @@ def _live_event(rt: Runtime, topic: Topic, assessment: Assessment, event: AlertE
     """The policy's event as live detection keeps it: dropped or silenced while a person muted the topic,
     with the blind sources, the evidence posts and the crisis-room link on its alert."""
     if event.notify and muted_until(list(alerts), now) is not None:
-        # A person muted the topic (alerts/actions.py, "Mute 2 h / 24 h"): nothing opens, and the current
+        # A person muted the topic (vigie/core/actions.py, "Mute 2 h / 24 h"): nothing opens, and the current
         # alert's steps are kept silent, except a rise to crisis, which still pages.
         if event.kind == "open":
             return None

@@ -22,6 +22,7 @@ from alerts.notify.base import Notifier, RetryPolicy, SendError, attempt, classi
 from alerts.notify.build import CommonOptions
 from alerts.notify.i18n import translator
 from alerts.notify.rules import Rules
+from vigie.core.actions import describe, records
 from vigie.core.config import CHANNELS, ChannelConfig
 from vigie.core.models import Alert, Delivery, Level
 
@@ -117,7 +118,7 @@ class SlackBotNotifier(Notifier):
     """Slack bot token: chat.postMessage / chat.update (scopes: chat:write, plus chat:write.public to post
     in public channels the bot was not invited to)."""
 
-    notes = True  # human actions (alerts/actions.py) are threaded as notes and the parent is updated in place
+    notes = True  # human actions (vigie/core/actions.py) are threaded as notes and the parent is updated in place
 
     def __init__(self, token: str, slack_channel: str, *, min_level: Level = Level.WARNING, channel: str = "slack_bot",
                  base_url: str | None = None, retry: RetryPolicy | None = None, timeout: float = 10,
@@ -175,8 +176,6 @@ class SlackBotNotifier(Notifier):
             if thread is None:
                 raise SendError("no Slack message of this alert to thread a note under", retryable=False)
             channel_id, ts = thread
-            from alerts.actions import describe, records
-
             done = records(alert)
             reply = self._call("chat_postMessage", channel=channel_id, thread_ts=ts, unfurl_links=False,
                                unfurl_media=False, **slack_blocks.note_message(alert, describe(done[-1], self._) if done else ""))

@@ -77,7 +77,8 @@ def ack(alert_id: str, by: str, config_path: str) -> None:
     Example:
       vigie alerts ack 3f2a9c1b7d0e --by alice --config samples/demo/vigie.yml
     """
-    from vigie.pipeline.actions import ActionRefused, acknowledge_alert
+    from vigie.core.actions import ActionRefused
+    from vigie.pipeline.actions import acknowledge_alert
 
     config = _config(config_path)
     store = open_store(config.store)
@@ -121,7 +122,8 @@ def act(alert_id: str, action: str, by: str, post_id: str | None, label: str | N
       vigie alerts act 3f2a9c1b7d0e false_alarm --by alice --config samples/demo/vigie.yml
       vigie alerts act 3f2a9c1b7d0e sentiment_wrong --post replay:42 --label neutral --by alice
     """
-    from vigie.pipeline.actions import ActionBusy, ActionRefused, ActionRequest, channels, perform
+    from vigie.core.actions import ActionRefused, ActionRequest
+    from vigie.pipeline.actions import ActionBusy, channels, perform
 
     config = load_config(config_path)
     store = _store(config_path)

@@ -75,7 +75,7 @@ def backtest(series_path, out_path, posts_path, config_path, truth_path, db_path
 
 def _stored_verdicts(db: str) -> list:
     """Every false-alarm / real-crisis mark kept in a SQLite store's alert history."""
-    from alerts.actions import records
+    from vigie.core.actions import records
     from alerts.feedback import verdicts_from_records
     from vigie.store import open_file_store
 

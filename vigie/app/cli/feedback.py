@@ -1,4 +1,4 @@
-"""`vigie feedback`: what people told Vigie about its alerts (alerts/actions.py records)."""
+"""`vigie feedback`: what people told Vigie about its alerts (vigie/core/actions.py records)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from vigie.app.cli import COMMANDS
-from vigie.pipeline.actions import records
+from vigie.core.actions import records
 from vigie.core.config import ConfigError, load_config
 from vigie.core.models import iso
 from vigie.store import open_store

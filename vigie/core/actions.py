@@ -11,7 +11,8 @@ nothing (idempotent: two clicks, a retried webhook, PagerDuty echoing our own ac
 Feedback marks (`false_alarm`, `real_crisis`) keep the drivers as they were when the person judged the
 alert, so a later adaptation (alerts/feedback.py) knows which signals misled.
 
-No I/O and no notify imports here (house rules: detection never imports notify).
+A core record, not detection: notify (the Slack thread notes), the pipeline, serve and the CLI all read it, so it
+does no I/O and imports only core (house rules: core imports only core; notify never imports detection).
 """
 
 from __future__ import annotations
