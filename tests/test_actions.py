@@ -11,7 +11,8 @@ from alerts.actions import ActionRefused, ActionRequest, Allowed, apply, muted_u
 from alerts.notify.pagerduty import PagerDutyNotifier
 from alerts.notify.receiver import LocalReceiver
 from alerts.notify.slack import SlackBotNotifier
-from notify_fixtures import T0, DeliveryRig, fast_retry, make_alert
+from notify_fixtures import DeliveryRig, fast_retry
+from vigie.sim.sample_alerts import T0, make_alert
 from vigie.pipeline.actions import perform
 from vigie.core.config import VigieConfig
 from vigie.core.models import AlertState, Delivery, HistoryEntry, iso

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from alerts.actions import ActionRequest, apply, records
 from alerts.feedback import FeedbackPolicy, Verdict, adapt, verdicts_from_records
-from notify_fixtures import T0, make_alert
+from vigie.sim.sample_alerts import T0, make_alert
 from vigie.app.cli.main import cli
 from vigie.store.sqlite import SqliteStore
 

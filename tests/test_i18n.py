@@ -9,7 +9,7 @@ from pathlib import Path
 from alerts.actions import ACTION_NAMES
 from alerts.notify import content, email, slack_blocks, teams
 from alerts.notify.i18n import catalogue, translator
-from notify_fixtures import make_alert
+from vigie.sim.sample_alerts import make_alert
 from vigie.core.drivers import driver_names
 from vigie.core.models import AlertState, Level
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
 
 import pytest
 from fakes.clock import FakeClock
@@ -11,7 +10,7 @@ from fakes.clock import FakeClock
 from listeners.base import SourceError
 from listeners.feeds import FeedsListener
 from listeners.http import RetryPolicy
-from vigie.sim.standins.server import FixtureServer, Reply, Req, drain
+from vigie.sim.standins.server import FixtureServer, Reply, drain
 from vigie.sim.standins.feeds import FakeFeedSite
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)

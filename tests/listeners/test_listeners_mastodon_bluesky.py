@@ -4,7 +4,6 @@ serving payloads written from the Mastodon API docs and the app.bsky lexicons.""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
 
 import pytest
 from fakes.clock import FakeClock
@@ -13,7 +12,7 @@ from listeners.base import Query, SourceError
 from listeners.bluesky import BlueskyListener
 from listeners.http import RetryPolicy
 from listeners.mastodon import MastodonListener
-from vigie.sim.standins.server import FixtureServer, Reply, Req, drain
+from vigie.sim.standins.server import FixtureServer, Reply, drain
 from vigie.sim.standins.bluesky import DID, FakeBluesky, bsky_post
 from vigie.sim.standins.mastodon import FakeMastodon, status
 

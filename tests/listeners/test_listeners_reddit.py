@@ -4,7 +4,6 @@ token endpoint and Listing payloads from Reddit's API docs."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
 
 import pytest
 from fakes.clock import FakeClock
@@ -12,7 +11,7 @@ from fakes.clock import FakeClock
 from listeners.base import SourceError
 from listeners.http import RetryPolicy
 from listeners.reddit import RedditListener
-from vigie.sim.standins.server import FixtureServer, Reply, Req, drain
+from vigie.sim.standins.server import FixtureServer, Reply, drain
 from vigie.sim.standins.reddit import BASE, FakeReddit, _b36, comment, link
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
