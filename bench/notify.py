@@ -35,14 +35,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
 from alerts.notify import RetryPolicy, build_notifiers, deliver  # noqa: E402
 from vigie.pipeline.outbox import OutboxPolicy, drain, plan  # noqa: E402
 from alerts.notify.receiver import LocalReceiver, Reply  # noqa: E402
-from notify_fixtures import make_alert  # noqa: E402
 from vigie.core.config import ChannelConfig  # noqa: E402
 from vigie.core.models import Alert, Level  # noqa: E402
+from vigie.sim.sample_alerts import make_alert  # noqa: E402
 from vigie.store import open_file_store  # noqa: E402
 
 BUCKET = timedelta(minutes=5)

@@ -122,9 +122,9 @@ def main() -> None:
             bench("elasticsearch (real)", store, args.posts, args.days, args.batch, args.cycles)
             store.close()
         else:
-            sys.path.insert(0, str(ROOT / "tests"))
-            from es_fixtures import osmem_client  # test-only header shim (DESIGN.md §5)
             from osmem_server import OsmemServer
+
+            from vigie.sim.osmem import osmem_client  # the osmem header shim, never used in production
 
             server = OsmemServer.start(japanese=False)
             try:

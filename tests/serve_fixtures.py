@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from alerts.notify import build_notifiers
-from notify_fixtures import T0, make_alert
+from vigie.sim.sample_alerts import T0, make_alert
 from vigie.core.config import load_config
 from vigie.core.models import Delivery
 from vigie.app.serve import ActionService, build_app, slack_web_client

@@ -10,7 +10,8 @@ import pytest
 from alerts.notify.channels.pagerduty import PagerDutyNotifier
 from alerts.notify.receiver import LocalReceiver
 from alerts.notify.channels.slack import SlackBotNotifier
-from notify_fixtures import T0, DeliveryRig, fast_retry, make_alert
+from notify_fixtures import DeliveryRig, fast_retry
+from vigie.sim.sample_alerts import T0, make_alert
 from vigie.pipeline.actions import perform
 from vigie.core.actions import ActionRefused, ActionRequest, Allowed, apply, muted_until, records
 from vigie.core.config import VigieConfig

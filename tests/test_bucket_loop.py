@@ -66,7 +66,7 @@ def test_the_report_curve_is_the_detector_run_through_the_loop(tmp_path):
 def test_a_detect_pass_reads_the_marks_once_and_keeps_each_buckets_horizon(tmp_path):
     """`_PassVerdicts` (one alert read per topic and pass) answers what a read per bucket answered: marks
     given at or before the bucket, on alerts opened within VERDICT_HORIZON of it."""
-    from notify_fixtures import T0 as AT, make_alert
+    from vigie.sim.sample_alerts import T0 as AT, make_alert
     from vigie.pipeline.steps import VERDICT_HORIZON, _PassVerdicts
 
     class CountingStore(SqliteStore):

@@ -14,7 +14,8 @@ import pytest
 from alerts.notify import build_notifiers
 from alerts.notify.base import Notifier
 from alerts.notify.build import CommonOptions
-from notify_fixtures import T0, make_alert, open_store
+from notify_fixtures import open_store
+from vigie.sim.sample_alerts import T0, make_alert
 from vigie.core.config import CHANNELS, ChannelConfig, ConfigError, config_from_dict
 from vigie.core.models import Alert, Delivery, Level
 from vigie.pipeline.outbox import OutboxPolicy, drain, plan

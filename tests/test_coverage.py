@@ -2,28 +2,24 @@
 blind alerts (auth revoked, quota spent, failing for N minutes, volume collapse judged as overdispersed
 counts), coverage recorded on risk alerts, no false resolve while a source is blind, recovery with a
 permanent gap and re-assessed risk points without a second page. The sources are real HTTP servers on
-127.0.0.1 (tests/listeners/fixture_server.py) speaking the Mastodon API."""
+127.0.0.1 (vigie/sim/standins/server.py) speaking the Mastodon API."""
 
 from __future__ import annotations
 
 import io
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "listeners"))
+from detect_fixtures import T0, TOPIC, background, burst
 
-from detect_fixtures import T0, TOPIC, background, burst  # noqa: E402
-from fixture_server import FixtureServer, Reply, Req  # noqa: E402
-
-from alerts import coverage, stats  # noqa: E402
-from vigie.store import health as collection  # noqa: E402
-from vigie.core.config import CoverageConfig, config_from_dict  # noqa: E402
-from vigie.core.models import AlertState  # noqa: E402
-from vigie.pipeline.steps import REASSESS_CURSOR, Runtime, detect_and_deliver, ingest_source  # noqa: E402
-from vigie.store.sqlite import SqliteStore  # noqa: E402
+from alerts import coverage, stats
+from vigie.store import health as collection
+from vigie.core.config import CoverageConfig, config_from_dict
+from vigie.core.models import AlertState
+from vigie.pipeline.steps import REASSESS_CURSOR, Runtime, detect_and_deliver, ingest_source
+from vigie.store.sqlite import SqliteStore
+from vigie.sim.standins.server import FixtureServer, Reply, Req
 
 STEP = timedelta(minutes=5)
 NOW = datetime(2026, 3, 9, 12, tzinfo=timezone.utc)

@@ -103,7 +103,7 @@ def test_backtest_replays_marks_causally_and_loses_no_crisis(tmp_path):
 
 def test_live_detection_reads_the_topics_marks_from_the_store(tmp_path):
     from vigie.core.actions import ActionRequest, apply
-    from notify_fixtures import T0 as AT, make_alert
+    from vigie.sim.sample_alerts import T0 as AT, make_alert
     from vigie.pipeline.steps import topic_verdicts
 
     store = SqliteStore(tmp_path / "v.db")

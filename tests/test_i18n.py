@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alerts.notify import content, email_message, slack_blocks, teams_card
 from alerts.notify.i18n import catalogue, translator
-from notify_fixtures import make_alert
+from vigie.sim.sample_alerts import make_alert
 from vigie.core.actions import ACTION_NAMES
 from vigie.core.drivers import driver_names
 from vigie.core.models import AlertState, Level

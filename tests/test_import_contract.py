@@ -13,6 +13,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ("vigie", "listeners", "nlp", "alerts", "dags")
+# Project code that exists for the tests and bench/ only: the platforms' API stand-ins, the osmem header shim, the
+# sample alert, the demo copied elsewhere. Shared so that bench/ never imports tests/.
+TEST_AND_BENCH_ONLY = ("vigie.sim.standins", "vigie.sim.osmem", "vigie.sim.sample_alerts", "vigie.sim.demo_files")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ RULES = (
     Rule("the pipeline never imports the app or the DAGs", ("vigie.pipeline",), ("vigie.app", "dags")),
     Rule("no module imports the CLI's main (commands register in vigie.app.cli.COMMANDS)", PROJECT,
          ("vigie.app.cli.main",), except_sources=("vigie.app.cli.main",)),
+    Rule("production code never imports what only tests and benchmarks use", PROJECT, TEST_AND_BENCH_ONLY,
+         except_sources=TEST_AND_BENCH_ONLY),
 )
 
 def module_name(path: Path, root: Path = ROOT) -> str:
@@ -99,6 +104,58 @@ def test_no_module_imports_against_the_house_rules():
     found = violations()  # no allow-list: an import against the rules is fixed, never excused
     assert not found, "imports against the house rules:\n" + "\n".join(
         f"  {importer} imports {target}: {'; '.join(rules)}" for (importer, target), rules in sorted(found.items()))
+
+
+def modules_in_tests(root: Path = ROOT) -> set[str]:
+    """What `import X` reaches in tests/ once tests/ (or a folder of it) is on sys.path: every module and package."""
+    tests = root / "tests"
+    return {"tests"} | {p.stem for p in tests.rglob("*.py")} | {p.name for p in tests.rglob("*") if p.is_dir()}
+
+
+def bench_reaches_into_tests(root: Path = ROOT) -> list[str]:
+    """bench/ scripts that import a test module, or name the tests/ folder (to put it on sys.path)."""
+    found = []
+    names = modules_in_tests(root) - {"__pycache__", "data"}
+    for path in sorted((root / "bench").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in sorted((n for n in ast.walk(tree) if hasattr(n, "lineno")), key=lambda n: (n.lineno, n.col_offset)):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                modules = [node.module or ""]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and (
+                    node.value == "tests" or node.value.startswith("tests/")):
+                found.append(f"{path.name}:{node.lineno} names the tests folder ({node.value!r})")
+                continue
+            else:
+                continue
+            found += [f"{path.name}:{node.lineno} imports {m}" for m in modules
+                      if m.split(".")[0] in names and not under(m, PROJECT)]
+    return found
+
+
+def test_bench_never_imports_the_tests():
+    """What a benchmark shares with the tests is project code (vigie.sim.standins, vigie.sim.osmem...), importable
+    from the checkout as it is: a script reaching into tests/ breaks whenever a test file is reorganised."""
+    found = bench_reaches_into_tests()
+    assert not found, "bench/ reaches into tests/:\n  " + "\n  ".join(found)
+
+
+def test_the_bench_check_sees_test_modules_and_the_tests_folder(tmp_path):
+    for folder in ("bench", "tests/listeners", "tests/fakes", "vigie/sim/standins"):
+        (tmp_path / folder).mkdir(parents=True)
+    for name in ("tests/notify_fixtures.py", "tests/listeners/test_listeners_x.py", "tests/fakes/__init__.py",
+                 "tests/fakes/clock.py", "vigie/sim/standins/server.py"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "bench" / "fine.py").write_text("import json\nfrom vigie.sim.standins.server import FixtureServer\n"
+                                                "from listeners.x import XListener\n")
+    (tmp_path / "bench" / "bad.py").write_text(
+        "import sys\nfrom pathlib import Path\nROOT = Path(__file__).parents[1]\n"
+        "sys.path.insert(0, str(ROOT / 'tests'))\nfrom notify_fixtures import make_alert\n"
+        "def run():\n    import test_listeners_x as x\n    from fakes.clock import FakeClock\n")
+    assert bench_reaches_into_tests(tmp_path) == [
+        "bad.py:4 names the tests folder ('tests')", "bad.py:5 imports notify_fixtures",
+        "bad.py:7 imports test_listeners_x", "bad.py:8 imports fakes.clock"]
 
 
 def test_the_check_sees_lazy_relative_and_from_imports(tmp_path):

@@ -17,7 +17,8 @@ from alerts.notify.receiver import LocalReceiver, Reply
 from alerts.notify.channels.slack import SlackBotNotifier
 from alerts.notify.channels.teams import TeamsNotifier
 from alerts.notify.channels.webhook import WebhookNotifier, verify_signature
-from notify_fixtures import fast_retry, make_alert, open_store
+from notify_fixtures import fast_retry, open_store
+from vigie.sim.sample_alerts import make_alert
 from vigie.core.config import ChannelConfig
 from vigie.core.models import AlertState, Level
 

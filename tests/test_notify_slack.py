@@ -12,7 +12,8 @@ from alerts.notify import build_notifiers, deliver
 from alerts.notify.channels.console import ConsoleNotifier
 from alerts.notify.receiver import LocalReceiver, Reply
 from alerts.notify.channels.slack import SlackWebhookNotifier
-from notify_fixtures import fast_retry, make_alert, open_store
+from notify_fixtures import fast_retry, open_store
+from vigie.sim.sample_alerts import make_alert
 from vigie.core.config import ChannelConfig, ConfigError, SecretMissing
 from vigie.core.models import AlertState, Level
 

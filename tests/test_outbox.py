@@ -12,7 +12,8 @@ from alerts.notify import build_notifiers
 from alerts.notify.base import RetryPolicy
 from vigie.pipeline.outbox import OutboxPolicy, drain, plan
 from alerts.notify.receiver import LocalReceiver, Reply
-from notify_fixtures import make_alert, open_store
+from notify_fixtures import open_store
+from vigie.sim.sample_alerts import make_alert
 from vigie.core.config import ChannelConfig
 from vigie.core.models import AlertState, Delivery, Level
 

@@ -10,7 +10,8 @@ import sqlite3
 from urllib.parse import quote, unquote
 
 import pytest
-from notify_fixtures import fast_retry, make_alert, open_store
+from notify_fixtures import fast_retry, open_store
+from vigie.sim.sample_alerts import make_alert
 
 from alerts.notify import build_notifiers, deliver
 from alerts.notify.receiver import LocalReceiver, Reply

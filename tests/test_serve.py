@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from alerts.notify.receiver import LocalReceiver, Reply
-from notify_fixtures import make_alert
+from vigie.sim.sample_alerts import make_alert
 from serve_fixtures import (LINK_SECRET, ServeRig, block_actions, pd_event, pd_headers, slack_body,
                             slack_headers)
 from vigie.core.action_links import action_links, sign

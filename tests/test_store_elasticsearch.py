@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
-from es_fixtures import OsmemNode, osmem_client
 from test_store_contract import T0, make_post
 
 from vigie.core.config import ConfigError
 from vigie.core.models import Alert, Level, RiskPoint
+from vigie.sim.osmem import OsmemNode, osmem_client
 from vigie.store.elasticsearch import ElasticsearchConfig, ElasticsearchStore, StoreError, post_document, redact_url
 from vigie.store.elasticsearch.schema import DERIVED_FIELDS, Names, export, field_types, posts_mappings
 
@@ -268,7 +268,7 @@ def test_osmem_node_is_test_only():
     src = "".join(f.read_text() for f in sorted(folder.glob("*.py")))
     assert "ElasticsearchStore" in src  # the adapter is in the folder read
     assert "OsmemNode" not in src and "compatible-with" not in src.replace("`compatible-with=8`", "")
-    assert OsmemNode.__module__ == "es_fixtures"
+    assert OsmemNode.__module__ == "vigie.sim.osmem"
     assert datetime.now(timezone.utc) > T0
 
 

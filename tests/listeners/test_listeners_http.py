@@ -7,7 +7,7 @@ from email.utils import format_datetime
 from datetime import datetime, timezone
 
 import pytest
-from fixture_server import FakeClock
+from fakes.clock import FakeClock
 
 from listeners.base import SourceError
 from listeners.http import RateLimited, RateLimitStop, Retrier, RetryPolicy, Transient, remaining, reset_wait

@@ -1,7 +1,8 @@
-"""A real HTTP server on 127.0.0.1 for listener tests: a platform "app" answers requests, and queued
-faults (429 with reset headers, 5xx, slow replies that time out, malformed bodies) are served first.
+"""A real HTTP server on 127.0.0.1 standing in for a platform's API, for the listener tests and the
+benchmarks (bench/listeners.py): a platform "app" (the other modules of this package) answers requests, and
+queued faults (429 with reset headers, 5xx, slow replies that time out, malformed bodies) are served first.
 
-Nothing in Vigie is patched: listeners are pointed at `server.url` by configuration.
+Nothing in Vigie is patched: listeners are pointed at `server.url` by configuration. Never used in production.
 """
 
 from __future__ import annotations
@@ -129,21 +130,6 @@ class FixtureServer:
     def __exit__(self, *exc: Any) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-class FakeClock:
-    """Injectable sleep + clock: `sleep` advances time instead of blocking, and records each wait."""
-
-    def __init__(self, start: float = 1_800_000_000.0):
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def time(self) -> float:
-        return self.now
 
 
 def drain(listener: Any, query: Any, cursor: dict[str, Any] | None, now: Any, store: dict[str, Any], crash_after_pages: int | None = None) -> dict[str, Any] | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fixture_server import Reply, Req
+from vigie.sim.standins.server import Reply, Req
 
 TOKEN = "test-bearer-token"
 
