@@ -33,8 +33,8 @@ from datetime import datetime
 import numpy as np
 
 from alerts.stats import median, nb_dispersion, quantile
-from vigie.config import DetectionConfig
-from vigie.models import Bucket
+from vigie.core.config import DetectionConfig
+from vigie.core.models import Bucket
 
 # Features a baseline keeps an expectation for (per bucket).
 FEATURES = ("count", "negative", "negative_reach", "negative_engagement", "crisis_terms", "authors")

@@ -1,4 +1,4 @@
-"""Blind alerts: is Vigie still seeing a source? Pure logic over collection health (vigie/health.py).
+"""Blind alerts: is Vigie still seeing a source? Pure logic over collection health (vigie/store/health.py).
 
 A source is *blind* when:
 - its runs have failed for `coverage.failing_minutes` (network, schema, parse... any kind);
@@ -30,8 +30,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from alerts import stats
-from vigie.health import SourceHealth, hour_key, hour_start
-from vigie.models import Alert, AlertState, Level, iso, utc
+from vigie.store.health import SourceHealth, hour_key, hour_start
+from vigie.core.models import Alert, AlertState, HistoryEntry, Level, iso, utc
 
 # Why a source is blind, most serious first; `forecast` is a warning (still collecting).
 REASONS = ("auth", "quota", "failing", "collapse", "forecast")
@@ -126,7 +126,7 @@ def _collapse(health: SourceHealth, now: datetime, hours: int, min_days: int) ->
 # -- reasons -----------------------------------------------------------------------------------
 
 def assess(health: SourceHealth, now: datetime, cfg: Any) -> list[Reason]:
-    """Why this source is blind now (empty: it is not). `cfg`: `vigie.config.CoverageConfig`."""
+    """Why this source is blind now (empty: it is not). `cfg`: `vigie.core.config.CoverageConfig`."""
     now = utc(now)
     out: list[Reason] = []
     err = health.last_error or {}
@@ -186,13 +186,13 @@ def step(source: str, reasons: list[Reason], current: Alert | None, now: datetim
         if not reasons:
             alert.state, alert.resolved_at = AlertState.RESOLVED, now
             alert.coverage = {**alert.coverage, "until": iso(now)}
-            alert.history.append({"at": iso(now), "event": "resolve", "note": gap_text(alert)})
+            alert.history.append(HistoryEntry(at=now, event="resolve", note=gap_text(alert)))
             return alert, "resolve"
         kinds = [r.kind for r in reasons]
         if kinds != alert.coverage.get("kinds"):
             alert.coverage = {**alert.coverage, "kinds": kinds, "reasons": [r.to_dict() for r in reasons]}
             alert.level = _level(reasons)
-            alert.history.append({"at": iso(now), "event": "update", "note": reasons[0].message})
+            alert.history.append(HistoryEntry(at=now, event="update", note=reasons[0].message))
             return alert, "update"
         return None
     if not reasons:
@@ -203,7 +203,7 @@ def step(source: str, reasons: list[Reason], current: Alert | None, now: datetim
                   risk=0.0, opened_at=now, updated_at=now, kind="coverage",
                   coverage={"source": source, "since": iso(since), "kinds": [r.kind for r in reasons],
                             "reasons": [r.to_dict() for r in reasons]})
-    alert.history.append({"at": iso(now), "event": "open", "note": reasons[0].message})
+    alert.history.append(HistoryEntry(at=now, event="open", note=reasons[0].message))
     return alert, "open"
 
 

@@ -15,7 +15,7 @@ For a topic at time `now`:
   the last complete bucket is read).
 * the **drivers** (`alerts.drivers`) turn window, look-back and baseline into points; the risk is their
   sum, capped at 100, and held just under the warning threshold when the window's composition is the
-  usual one (`drivers.composition_cap`: a volume event reaches watch at most); the level follows the
+  usual one (`drivers.signals.composition_cap`: a volume event reaches watch at most); the level follows the
   topic's thresholds (before the policy's hysteresis).
 """
 
@@ -26,9 +26,10 @@ from datetime import datetime, timedelta, timezone
 
 from alerts.baseline import Baseline, build_baseline
 from alerts.feedback import Verdict, adjusted_risk
-from alerts.drivers import LONGER_SCALES, SUSTAINED_HOURS, composition_cap, compute_drivers, persistent_share
-from vigie.config import DetectionConfig, Topic
-from vigie.models import Bucket, Driver, Level, RiskPoint, utc
+from alerts.drivers import compute_drivers
+from alerts.drivers.signals import LONGER_SCALES, SUSTAINED_HOURS, composition_cap, persistent_share
+from vigie.core.config import DetectionConfig, Topic
+from vigie.core.models import Bucket, Driver, Level, RiskPoint, utc
 from vigie.store.base import Store
 
 # The baseline stops this long before the window (plus up to an hour of refresh granularity): an event

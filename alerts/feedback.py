@@ -1,6 +1,6 @@
 """Learning from verdicts: a per-topic, bounded, decaying adaptation driven by false-alarm marks.
 
-People mark alerts "false alarm" or "real crisis" (alerts/actions.py); each mark keeps the risk drivers
+People mark alerts "false alarm" or "real crisis" (vigie/core/actions.py); each mark keeps the risk drivers
 as they were (`{"negative_volume": 30.0, "reach": 9.0, ...}`). A driver that carried false alarms on a
 topic is trusted less *on that topic*: its points are scaled down by a factor in [1 - max_discount, 1].
 
@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Iterable
 
-from vigie.models import utc
+from vigie.core.models import HistoryEntry, utc
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,10 @@ class Adaptation:
         return max(adapted, raw - self.max_risk_drop)
 
 
-def verdicts_from_records(topic_id: str, recs: Iterable[dict[str, Any]]) -> list[Verdict]:
-    """Verdicts out of alert history records (alerts.actions.records)."""
-    return [Verdict(topic_id, utc(r["at"]), r["verdict"], dict(r.get("drivers") or {}))
-            for r in recs if r.get("verdict") in ("false_alarm", "real_crisis")]
+def verdicts_from_records(topic_id: str, recs: Iterable[HistoryEntry]) -> list[Verdict]:
+    """Verdicts out of alert history records (vigie.core.actions.records)."""
+    return [Verdict(topic_id, utc(r.at), r.verdict, dict(r.judged or {}))  # type: ignore[arg-type]
+            for r in recs if r.verdict in ("false_alarm", "real_crisis")]
 
 
 def adapt(topic_id: str, verdicts: Iterable[Verdict], now: datetime,

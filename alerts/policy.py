@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from alerts.detect import Assessment
-from vigie.config import DetectionConfig, Topic
-from vigie.models import Alert, AlertState, Level, iso, utc
+from vigie.core.config import DetectionConfig, Topic
+from vigie.core.models import Alert, AlertState, DriverNote, HistoryEntry, Level, utc
 
 MATERIAL_CHANGE = 15.0  # risk points since the last notified value that make an update worth sending
 
@@ -136,16 +136,16 @@ def _max_level(a: Level | None, b: Level) -> Level:
 
 
 def _log(alert: Alert, event: str, a: Assessment) -> None:
-    entry = {"at": iso(a.at), "event": event, "level": alert.level.value, "risk": a.risk}
+    entry = HistoryEntry(at=a.at, event=event, level=alert.level, risk=a.risk)
     # Keep what drove the risk at the moments that matter (lifecycle events and each new peak): the
     # alert's own `drivers` describe only its latest state, which is calm once it resolves.
-    if event != "update" or a.risk > max((float(h.get("risk", 0)) for h in alert.history), default=0.0):
-        entry["drivers"] = [{"name": d.name, "points": d.points, "explanation": d.explanation} for d in a.drivers[:5]]
+    if event != "update" or a.risk > max((float(h.risk or 0) for h in alert.history), default=0.0):
+        entry.drivers = [DriverNote(d.name, d.points, d.explanation) for d in a.drivers[:5]]
     alert.history.append(entry)
 
 
 def _last_logged_risk(alert: Alert) -> float:
-    return float(alert.history[-1]["risk"]) if alert.history else alert.risk
+    return float(alert.history[-1].risk) if alert.history else alert.risk  # type: ignore[arg-type]
 
 
 def acknowledge(alert: Alert, by: str, at: datetime) -> Alert:
@@ -160,5 +160,5 @@ def acknowledge(alert: Alert, by: str, at: datetime) -> Alert:
     out = _copy(alert)
     if out.acknowledged_by is None:
         out.acknowledged_by, out.acknowledged_at = by, utc(at)
-        out.history.append({"at": iso(at), "event": "ack", "by": by, "level": out.level.value, "risk": out.risk})
+        out.history.append(HistoryEntry(at=utc(at), event="ack", by=by, level=out.level, risk=out.risk))
     return out

@@ -63,7 +63,7 @@ def nb_mid_p(observed: int, expected: float, alpha: float) -> float:
     """Mid-p upper tail P(X > observed) + P(X = observed) / 2 under NB(expected, alpha).
 
     Its average under the model is 1/2 and it spreads over (0, 1) even for small counts, which makes it the
-    raw material of a calibrated score for discrete data (`alerts.backtest.score_series`).
+    raw material of a calibrated score for discrete data (`vigie.sim.backtest.score_series`).
     """
     expected = max(expected, 1e-9)
     k = max(0, int(observed))

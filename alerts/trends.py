@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from vigie.models import Post
+from vigie.core.models import Post
 from vigie.store.base import Store
 
 KINDS = ("hashtags", "mentions", "links", "domains", "accounts")

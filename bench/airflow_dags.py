@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the checkout's packages, and the tests' demo helpers
+sys.path.insert(0, str(ROOT))  # the checkout's packages
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
     print(f"airflow db migrate:          {time.perf_counter() - began:6.2f} s")
 
-    from test_dags import demo_config, demo_crisis_time  # the demo config with absolute paths
+    from vigie.sim.demo_files import demo_config, demo_crisis_time  # the demo config with absolute paths
 
     os.environ["VIGIE_CONFIG"] = str(demo_config(scratch))
     _topic, at = demo_crisis_time()

@@ -1,4 +1,4 @@
-"""Benchmark (issue 6): third-party change/burst detectors vs Vigie's `score_series`, all run causally.
+"""Benchmark: third-party change/burst detectors vs Vigie's `score_series`, all run causally.
 
 Same series and scoring rule as `bench/series_scoring.py`: for each suite scenario, the brand topic's
 5-minute count of negative posts (oracle labels); an event is flagged when a point between its onset − 1 h
@@ -7,7 +7,7 @@ drift detector flags one point per change while a score stays high over a burst,
 counted as episodes: runs of consecutive flags starting outside every event window, per week of series.
 
 Every method is strictly online: the decision at t uses only values up to t.
-  vigie        alerts.backtest.score_series, flag = score ≥ 0.99 (as in series_scoring.py; calibrated: ~1 % of ordinary points)
+  vigie        vigie.sim.backtest.score_series, flag = score ≥ 0.99 (as in series_scoring.py; calibrated: ~1 % of ordinary points)
   river-PH     river.drift.PageHinkley(mode="up") on the raw count, flag = drift detected (it then resets)
   river-ADWIN  river.drift.ADWIN on the raw count, flag = drift detected with a higher mean after it
   ruptures     ruptures.Binseg (l2) on the past 12 h (144 points) at every point, BIC-like penalty
@@ -41,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from series_scoring import THRESHOLD, scenario_series  # noqa: E402
 
-from alerts.backtest import score_series  # noqa: E402
-from vigie.models import utc  # noqa: E402
+from vigie.sim.backtest import score_series  # noqa: E402
+from vigie.core.models import utc  # noqa: E402
 
 DAY = 288  # 5-minute points per day
 
@@ -130,7 +130,7 @@ def evaluate(args: tuple[int, list[str]]) -> dict[str, dict]:
     for e in events:
         onset, peak, end = utc(e["onset"]), utc(e["peak"]), utc(e["end"])
         kind = {"positive_viral": "positive", "organic": "organic"}.get(e["kind"], "bad")
-        if kind == "organic":  # organic spikes (issue 14): neither an event to catch nor an ordinary point
+        if kind == "organic":  # organic spikes: neither an event to catch nor an ordinary point
             for j, t in enumerate(times):
                 if onset - timedelta(hours=1) <= t <= end:
                     in_event[j] = True

@@ -1,7 +1,7 @@
-"""Benchmark: blind alerts (issue 20) over the suite of seeded scenarios (`vigie.scenario.scenario_suite`).
+"""Benchmark: blind alerts over the suite of seeded scenarios (`vigie.sim.scenario.scenario_suite`).
 
 Each platform of a scenario is one source, collected every 5 minutes: a run brings the posts created since
-the previous run. The collection health (vigie/health.py) and the blind-alert logic (alerts/coverage.py)
+the previous run. The collection health (vigie/store/health.py) and the blind-alert logic (alerts/coverage.py)
 run at every run, exactly as `ingest_source` and `detect_and_deliver` drive them, without a store.
 
 Printed:
@@ -39,10 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from alerts import coverage  # noqa: E402
-from vigie import health as collection  # noqa: E402
-from vigie.config import CoverageConfig  # noqa: E402
-from vigie.models import utc  # noqa: E402
-from vigie.scenario import DEFAULT_START, generate, suite_shapes  # noqa: E402
+from vigie.store import health as collection  # noqa: E402
+from vigie.core.config import CoverageConfig  # noqa: E402
+from vigie.core.models import utc  # noqa: E402
+from vigie.sim.scenario import DEFAULT_START, generate, suite_shapes  # noqa: E402
 
 RUN = timedelta(minutes=5)
 VERBOSE = False

@@ -1,8 +1,8 @@
-"""Benchmark: detection quality over a suite of seeded scenarios (issue 6), per detector configuration.
+"""Benchmark: detection quality over a suite of seeded scenarios, per detector configuration.
 
-For each scenario of `vigie.scenario.scenario_suite` (7 simulated days, ground truth known), the posts are
+For each scenario of `vigie.sim.scenario.scenario_suite` (7 simulated days, ground truth known), the posts are
 analysed, stored in a scratch SQLite file, and the real `Detector` + `AlertPolicy` run at every 5-minute
-bucket (`alerts.backtest.backtest_posts`). Printed per configuration: events caught at warning / at their
+bucket (`vigie.sim.backtest.backtest_posts`). Printed per configuration: events caught at warning / at their
 severity, median and p10 lead time before the true peak, false alerts per topic-week at warning and at
 crisis level, alerts on positive events, and the cost of one assessment.
 
@@ -17,7 +17,7 @@ Tuning protocol: defaults are tuned on scenarios 0-9, 20-29, 40-49 (`--split tun
 
     .venv/bin/python bench/detection.py --n 50 --split test --analysis oracle
 
-`--feedback`: each configuration is also replayed with a simulated analyst (`alerts.evaluation.truth_analyst`)
+`--feedback`: each configuration is also replayed with a simulated analyst (`vigie.sim.evaluation.truth_analyst`)
 who marks every warning+ alert 30 min after it reaches warning: false alarm outside a true negative event,
 real crisis during one; the marks feed the per-topic adaptation (`alerts.feedback`) causally. Printed:
 false warning+ per topic-week and crisis leads before / after, per event shape, and crises caught.
@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from alerts.evaluation import FEEDBACK_SUFFIX, VARIANTS, Tally, run_scenario  # noqa: E402
+from vigie.sim.evaluation import FEEDBACK_SUFFIX, VARIANTS, Tally, run_scenario  # noqa: E402
 from bench import coverage as blind_bench  # noqa: E402
 
 def is_tune(i: int) -> bool:
@@ -123,7 +123,7 @@ def main() -> None:
         watch = sum(v[2] for v in t.organic_by_shape.values())
         print(f"| {name} | {t.organic} | {t.organic_warning} | {t.organic_crisis} | {watch} | {per} |")
     if not args.no_blind:
-        # Collection health (issue 20) on the same scenarios: goal 0 false blind alerts per source-week and a
+        # Collection health on the same scenarios: goal 0 false blind alerts per source-week and a
         # blind alert at most 2 buckets after the configured tolerance.
         print()
         print("\n".join(blind_bench.report(blind_bench.measure(indices, base_seed=args.base_seed))))

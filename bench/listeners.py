@@ -1,5 +1,5 @@
-"""Posts/s normalised per source, from the local fixture servers of tests/listeners (CPU cost of our
-code plus the client libraries and loopback HTTP; not the platforms' speed).
+"""Posts/s normalised per source, from the local stand-ins of the platforms' APIs (vigie/sim/standins; CPU cost
+of our code plus the client libraries and loopback HTTP; not the platforms' speed).
 
     .venv/bin/python bench/listeners.py [N]
 """
@@ -13,13 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "listeners")]
-
-import test_listeners_feeds as feeds_t  # noqa: E402
-import test_listeners_mastodon_bluesky as mb_t  # noqa: E402
-import test_listeners_reddit as reddit_t  # noqa: E402
-from fake_x import TOKEN, FakeX, tweet  # noqa: E402
-from fixture_server import FixtureServer, drain  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from listeners.base import Query  # noqa: E402
 from listeners.bluesky import BlueskyListener  # noqa: E402
@@ -27,6 +21,12 @@ from listeners.feeds import FeedsListener  # noqa: E402
 from listeners.mastodon import MastodonListener  # noqa: E402
 from listeners.reddit import RedditListener  # noqa: E402
 from listeners.x import XListener  # noqa: E402
+from vigie.sim.standins import bluesky as bluesky_t  # noqa: E402
+from vigie.sim.standins import feeds as feeds_t  # noqa: E402
+from vigie.sim.standins import mastodon as mastodon_t  # noqa: E402
+from vigie.sim.standins import reddit as reddit_t  # noqa: E402
+from vigie.sim.standins.server import FixtureServer, drain  # noqa: E402
+from vigie.sim.standins.x import TOKEN, FakeX, tweet  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
 Q = Query(key="q", text="brivolle", topic_ids=["t"])
@@ -53,10 +53,10 @@ def main(n: int) -> None:
     pages = n // 40 + 2
     run("x", FakeX([tweet(i) for i in range(n)]),
         lambda s: XListener(token_env="BENCH_X", base_url=s.url, page_size=100, max_pages=n // 100 + 2), lambda l: Q, n)
-    run("mastodon", mb_t.FakeMastodon([mb_t.status(i) for i in range(n)]),
+    run("mastodon", mastodon_t.FakeMastodon([mastodon_t.status(i) for i in range(n)]),
         lambda s: MastodonListener(s.url, hashtags=["brivolle"], max_pages=pages), lambda l: l.plan([])[0], n,
         cursor={"min_id": "0"})  # a first run takes only the newest page; start from the beginning instead
-    run("bluesky", mb_t.FakeBluesky([mb_t.bsky_post(i, indexedAt=f"2026-03-02T10:{i // 3600 % 60:02d}:{i // 60 % 60:02d}.{i % 60:03d}Z") for i in range(n)]),
+    run("bluesky", bluesky_t.FakeBluesky([bluesky_t.bsky_post(i, indexedAt=f"2026-03-02T10:{i // 3600 % 60:02d}:{i // 60 % 60:02d}.{i % 60:03d}Z") for i in range(n)]),
         lambda s: BlueskyListener(handle_env="BENCH_BH", app_password_env="BENCH_BP", base_url=s.url, max_pages=n // 100 + 2), lambda l: Q, n)
     run("reddit", reddit_t.FakeReddit([reddit_t.link(i) for i in range(n)]),
         lambda s: RedditListener(client_id_env="BENCH_RI", client_secret_env="BENCH_RS", oauth_url=s.url, reddit_url=s.url, max_pages=n // 100 + 2),

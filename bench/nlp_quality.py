@@ -58,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from nlp.pipeline import Analyzer
-    from vigie.config import NlpConfig
+    from vigie.core.config import NlpConfig
 
     analyzer = Analyzer(NlpConfig(sentiment=args.backend, **({"model": args.model} if args.model else {})), [])
     print(f"backend: {analyzer.model_versions['sentiment']}   crisis: {analyzer.model_versions['crisis']}   "

@@ -4,7 +4,7 @@ Part 1, `deliver()` to console + Slack webhook + PagerDuty + signed webhook agai
 127.0.0.1, with the delivery log persisted in SQLite after each channel (Vigie's own cost: rendering,
 escaping, HTTP, write-ahead log).
 
-Part 2, the outbox (alerts/notify/outbox.py) as the pipeline drives it: a bucket closes every 5 minutes
+Part 2, the outbox (vigie/pipeline/outbox.py) as the pipeline drives it: a bucket closes every 5 minutes
 with `--alerts` new crisis alerts; each bucket is committed with its outbox entries (`commit_bucket`), then
 drained; between buckets, delivery passes run every `--pass-every` seconds (`vigie deliver --every`), or
 not at all (`vigie run` from cron only). Idle time is skipped on a shifted clock, so the figures are the
@@ -35,15 +35,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
 from alerts.notify import RetryPolicy, build_notifiers, deliver  # noqa: E402
-from alerts.notify.outbox import OutboxPolicy, drain, plan  # noqa: E402
+from vigie.pipeline.outbox import OutboxPolicy, drain, plan  # noqa: E402
 from alerts.notify.receiver import LocalReceiver, Reply  # noqa: E402
-from notify_fixtures import make_alert  # noqa: E402
-from vigie.config import ChannelConfig  # noqa: E402
-from vigie.models import Alert, Level  # noqa: E402
-from vigie.store.sqlite import SqliteStore  # noqa: E402
+from vigie.core.config import ChannelConfig  # noqa: E402
+from vigie.core.models import Alert, Level  # noqa: E402
+from vigie.sim.sample_alerts import make_alert  # noqa: E402
+from vigie.store import open_file_store  # noqa: E402
 
 BUCKET = timedelta(minutes=5)
 
@@ -92,7 +91,7 @@ def channels(server: LocalReceiver) -> list[ChannelConfig]:
 def deliver_cost(n_alerts: int) -> None:
     with LocalReceiver() as server, tempfile.TemporaryDirectory() as tmp:
         notifiers = build_notifiers(channels(server), console=io.StringIO(), strict=True)
-        store = SqliteStore(Path(tmp) / "bench.db")
+        store = open_file_store(Path(tmp) / "bench.db")
         latencies = []
         began = time.perf_counter()
         for i in range(n_alerts):
@@ -120,7 +119,7 @@ def outbox_run(buckets: int, per_bucket: int, pass_every: float | None, outage_m
         with tempfile.TemporaryDirectory() as tmp:
             notifiers = build_notifiers(channels(server), console=io.StringIO(), strict=True,
                                         retry=RetryPolicy(attempts=1))  # the outbox does the retrying
-            store = SqliteStore(Path(tmp) / "outbox.db")
+            store = open_file_store(Path(tmp) / "outbox.db")
             passes = 0
             for b in range(buckets):
                 close = clock()

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from listeners.replay import ReplayListener  # noqa: E402
-from vigie.models import utc  # noqa: E402
-from vigie.scenario import DEMO_SEED, generate, scenario_suite, write  # noqa: E402
+from vigie.core.models import utc  # noqa: E402
+from vigie.sim.scenario import DEMO_SEED, generate, scenario_suite, write  # noqa: E402
 
 
 def replay_ticks(path: Path, start, end) -> tuple[int, int, float]:

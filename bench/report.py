@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vigie.config import load_config  # noqa: E402
-from vigie.notebook import load_alerts, load_posts  # noqa: E402
-from vigie.report import write_report  # noqa: E402
+from vigie.core.config import load_config  # noqa: E402
+from vigie.app.notebook import load_alerts, load_posts  # noqa: E402
+from vigie.app.report import write_report  # noqa: E402
 from vigie.store import open_store  # noqa: E402
 
 

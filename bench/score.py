@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vigie.config import NlpConfig, Topic  # noqa: E402
-from vigie.models import Author, Post  # noqa: E402
+from vigie.core.config import NlpConfig, Topic  # noqa: E402
+from vigie.core.models import Author, Post  # noqa: E402
 
 BRANDS = ["Brivolle", "Kettla", "Mijoteo", "Aircroq", "Cuivrelle"]
 FR = [
@@ -103,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from nlp.pipeline import Analyzer
-    from vigie.store.sqlite import SqliteStore
+    from vigie.store import open_file_store
 
     config = NlpConfig(sentiment=args.backend, spacy_model=args.spacy, workers=args.workers,
                        parallel_min_batch=min(args.batch_size), **({"model": args.model} if args.model else {}))
@@ -122,7 +122,7 @@ def main() -> None:
             for with_store in (False,) if args.no_store else (False, True):
                 analyzer.dedup = type(analyzer.dedup)()  # fresh index per run: same work for each run
                 with tempfile.TemporaryDirectory() as tmp:
-                    store = SqliteStore(Path(tmp) / "bench.db") if with_store else None
+                    store = open_file_store(Path(tmp) / "bench.db") if with_store else None
                     t0, c0, w0 = time.perf_counter(), time.process_time(), _workers_cpu(analyzer)
                     batches = [posts[i:i + batch_size] for i in range(0, len(posts), batch_size)]
                     # Pipelined (Analyzer.submit): the parent assigns near-duplicates to batch k (and stores

@@ -1,13 +1,13 @@
-"""Benchmark: `vigie backtest --series` scoring (alerts.backtest.score_series): cost, calibration, events.
+"""Benchmark: `vigie backtest --series` scoring (vigie.sim.backtest.score_series): cost, calibration, events.
 
 1. Cost: a 16,000-point 5-minute count series (≈ 55 days), scored 3 times; prints the best time.
-2. Calibration on null backgrounds (issue 14): 5-minute count series with a daily rhythm and no event,
+2. Calibration on null backgrounds: 5-minute count series with a daily rhythm and no event,
    negative-binomial (gamma-Poisson) around their mean, over the dispersion range of real brand traffic
    (index of dispersion 1 to ~375, means 0.1 to 100 posts per 5 min); after a day of learning, the share
    of points with a score >= 0.5 / 0.9 / 0.99 / 0.999 (calibrated: 50 / 10 / 1 / 0.1 %).
-3. Quality on count series with known events: for each suite scenario (`vigie.scenario.suite_shapes`,
+3. Quality on count series with known events: for each suite scenario (`vigie.sim.scenario.suite_shapes`,
    realistic background), the brand topic's 5-minute count of negative posts (oracle labels, see
-   alerts/evaluation.py) is scored; an event is caught when a score ≥ THRESHOLD occurs between its onset
+   vigie/sim/evaluation.py) is scored; an event is caught when a score ≥ THRESHOLD occurs between its onset
    − 1 h and its end; prints catches, median lead before the peak, and the share of points outside events
    (and outside organic spikes) with a score ≥ THRESHOLD.
 
@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alerts.backtest import score_series  # noqa: E402
-from alerts.evaluation import oracle_analysis  # noqa: E402
-from vigie.models import utc  # noqa: E402
-from vigie.scenario import generate, suite_shapes  # noqa: E402
+from vigie.sim.backtest import score_series  # noqa: E402
+from vigie.sim.evaluation import oracle_analysis  # noqa: E402
+from vigie.core.models import utc  # noqa: E402
+from vigie.sim.scenario import generate, suite_shapes  # noqa: E402
 
 THRESHOLD = 0.99
 # (mean posts per 5 min, index of dispersion): the range of real brand-mention traffic

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vigie.models import Analysis, Author, Crisis, Engagement, Post, Sentiment  # noqa: E402
+from vigie.core.models import Analysis, Author, Crisis, Engagement, Post, Sentiment  # noqa: E402
 from vigie.store.base import iter_batches  # noqa: E402
 
 TOPICS = [f"topic{i}" for i in range(10)]
@@ -104,10 +104,10 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; posts over {args.days} days, 10 topics")
 
     if args.only in (None, "sqlite"):
-        from vigie.store.sqlite import SqliteStore
+        from vigie.store import open_file_store
 
         with tempfile.TemporaryDirectory() as tmp:
-            store = SqliteStore(Path(tmp) / "bench.db")
+            store = open_file_store(Path(tmp) / "bench.db")
             bench("sqlite (WAL, temp file)", store, args.posts, args.days, args.batch, args.cycles)
             store.close()
 
@@ -122,9 +122,9 @@ def main() -> None:
             bench("elasticsearch (real)", store, args.posts, args.days, args.batch, args.cycles)
             store.close()
         else:
-            sys.path.insert(0, str(ROOT / "tests"))
-            from es_fixtures import osmem_client  # test-only header shim (DESIGN.md §5)
             from osmem_server import OsmemServer
+
+            from vigie.sim.osmem import osmem_client  # the osmem header shim, never used in production
 
             server = OsmemServer.start(japanese=False)
             try:

@@ -5,7 +5,7 @@ Runs every bucket (5 min by default, `VIGIE_DETECT_EVERY_MINUTES` to change it; 
 Asset), whichever comes first. Detection keeps its own cursor (the last bucket it assessed) and alerts have
 stable dedup keys, so the extra runs cost little and never page twice.
 
-The task runs the same detect-and-deliver step as `vigie run` (vigie.pipeline.detect_and_deliver): alert
+The task runs the same detect-and-deliver step as `vigie run` (vigie.pipeline.steps.detect_and_deliver): alert
 changes and the messages they owe are committed together (the outbox), failed deliveries are retried at the
 next run, and a per-store lease keeps an overlapping `vigie run` (or a second deployment) from assessing
 and sending the same thing (README "Delivery guarantees").
@@ -28,8 +28,8 @@ from airflow.sdk import (
 )
 from airflow.sdk.exceptions import AirflowFailException
 
-from vigie import airflow_support as af
-from vigie.config import ConfigError
+from vigie.pipeline import airflow as af
+from vigie.core.config import ConfigError
 
 EVERY_MINUTES = af.every_minutes_from_env("VIGIE_DETECT_EVERY_MINUTES", 5)
 POSTS = Asset(af.POSTS_ASSET_URI)
@@ -64,7 +64,7 @@ def vigie_detect():
         # An Asset-triggered run assesses the clock the posts were fetched for (simulated in replays).
         now = af.run_clock(context, params.get("now") or None)
         with af.runtime(config) as rt:
-            from vigie.pipeline import detect_and_deliver
+            from vigie.pipeline.steps import detect_and_deliver
 
             report = detect_and_deliver(rt, now, topic_ids=params["topics"] or None)
         summary = af.detect_summary(report.events)

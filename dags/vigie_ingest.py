@@ -1,6 +1,6 @@
 """Vigie ingestion: every configured source×topic, fetched since its cursor, analysed and stored.
 
-Thin wiring over `vigie.pipeline` and `vigie.airflow_support` (DESIGN.md §1): the config is read at run
+Thin wiring over `vigie.pipeline.ingest_units` and `vigie.pipeline.airflow` (DESIGN.md §1): the config is read at run
 time (Airflow Variable `vigie_config` or $VIGIE_CONFIG), so adding a topic or a source is a config change.
 
 - `plan` lists the source×topic units due in this tick (each source has its own interval, `every_minutes`
@@ -20,9 +20,11 @@ from typing import Any
 from airflow.sdk import Asset, CronTriggerTimetable, Param, TriggerRule, Variable, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from vigie import airflow_support as af
-from vigie.config import ConfigError
-from vigie.models import iso
+from vigie.core.config import ConfigError
+from vigie.pipeline import airflow as af
+from vigie.pipeline.ingest_units import (
+    ingest_unit, ingest_units, platforms, pool_name, total_inserted, unit_label, units_by_platform,
+)
 
 TICK_MINUTES = af.every_minutes_from_env("VIGIE_INGEST_TICK_MINUTES", 2)
 POSTS = Asset(af.POSTS_ASSET_URI)
@@ -63,7 +65,7 @@ def vigie_ingest():
         config = _config()
         scheduled = not (af.is_manual(context) or params["sources"] or params["topics"])
         try:
-            units = af.ingest_units(
+            units = ingest_units(
                 config,
                 sources=params["sources"] or None,
                 topics=params["topics"] or None,
@@ -72,16 +74,16 @@ def vigie_ingest():
             )
         except ConfigError as exc:
             raise AirflowFailException(str(exc)) from None
-        print(f"{len(units)} unit(s): " + ", ".join(af.unit_label(u) for u in units))
-        return af.units_by_platform(units)
+        print(f"{len(units)} unit(s): " + ", ".join(unit_label(u) for u in units))
+        return units_by_platform(units)
 
     def ingest(unit: dict[str, str]) -> dict[str, Any]:
         context = get_current_context()
-        context["unit_label"] = af.unit_label(unit)  # rendered as the mapped task's name in the UI
+        context["unit_label"] = unit_label(unit)  # rendered as the mapped task's name in the UI
         now = _clock(context)
         # Ingestion never delivers: it needs no channel secret (a missing one fails detection, not this).
         with af.runtime(_config(), notifiers=[]) as rt:
-            summary = af.ingest_unit(rt, unit, now)
+            summary = ingest_unit(rt, unit, now)
         print(summary)
         return summary
 
@@ -92,10 +94,10 @@ def vigie_ingest():
     # picks that platform's units out of the plan, and `ingest_<platform>` expands over them.
     planned = plan()
     results = [
-        task(task_id=f"ingest_{platform}", pool=af.pool_name(platform), map_index_template="{{ unit_label }}")(
+        task(task_id=f"ingest_{platform}", pool=pool_name(platform), map_index_template="{{ unit_label }}")(
             ingest
         ).expand(unit=task(task_id=f"units_{platform}", retries=0)(pick)(planned, platform))
-        for platform in af.PLATFORMS
+        for platform in platforms()
     ]
 
     # all_done: posts stored by the units that succeeded must still wake detection up.
@@ -103,11 +105,11 @@ def vigie_ingest():
     def announce() -> int:
         context = get_current_context()
         # No map_indexes: every mapped instance's summary, None for a unit that failed or a skipped platform.
-        summaries = context["ti"].xcom_pull(task_ids=[f"ingest_{p}" for p in af.PLATFORMS])
-        inserted = af.total_inserted(summaries)
+        summaries = context["ti"].xcom_pull(task_ids=[f"ingest_{p}" for p in platforms()])
+        inserted = total_inserted(summaries)
         if not inserted:
             raise AirflowSkipException("no new post: detection is not triggered (its own schedule still runs)")
-        context["outlet_events"][POSTS].extra = {"inserted": inserted, "now": iso(_clock(context))}
+        context["outlet_events"][POSTS].extra = af.posts_event_extra(inserted, _clock(context))
         return inserted
 
     # announce always succeeds, so on its own it would paint a run with a failed unit green. This leaf

@@ -1,7 +1,7 @@
 """Vigie maintenance: Elasticsearch setup and Kibana dashboards (idempotent, so also right after a
 deploy: trigger this DAG), the daily HTML report, quarantine review counts, retention (posts older than
 the retention period: the ILM policy on Elasticsearch; `Store.purge` on SQLite and on clusters without ILM),
-collection health (a red task when a source is blind: vigie/status.py).
+collection health (a red task when a source is blind: vigie/pipeline/status.py).
 
 Secrets: Elasticsearch and Kibana credentials come from the environment variables named in the config
 (`api_key_env`, ...) and KIBANA_API_KEY / KIBANA_USERNAME + KIBANA_PASSWORD; the report e-mail uses the
@@ -16,8 +16,8 @@ from typing import Any
 from airflow.sdk import CronTriggerTimetable, Variable, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from vigie import airflow_support as af
-from vigie.config import ConfigError
+from vigie.pipeline import airflow as af
+from vigie.core.config import ConfigError
 
 REPORT_EMAIL_VARIABLE = "vigie_report_email"
 SMTP_CONNECTION = "vigie_smtp"
@@ -44,21 +44,27 @@ def _config():
 def vigie_maintenance():
     @task
     def es_setup() -> list[str]:
-        lines = af.es_setup_if_configured(_config())
+        from vigie.pipeline.maintenance import es_setup_if_configured
+
+        lines = es_setup_if_configured(_config())
         print("\n".join(lines))
         return lines
 
     @task
     def kibana_import() -> list[str]:
-        lines = af.kibana_import_if_configured(_config())
+        from vigie.pipeline.maintenance import kibana_import_if_configured
+
+        lines = kibana_import_if_configured(_config())
         print("\n".join(lines))
         return lines
 
     @task
     def daily_report() -> str:
+        from vigie.pipeline.maintenance import daily_report
+
         context = get_current_context()
         with af.runtime(_config(), notifiers=[]) as rt:  # never delivers
-            path = af.daily_report(rt, af.run_clock(context))
+            path = daily_report(rt, af.run_clock(context))
         recipients = [r.strip() for r in (Variable.get(REPORT_EMAIL_VARIABLE, default="") or "").split(",") if r.strip()]
         if recipients:
             from airflow.providers.smtp.hooks.smtp import SmtpHook
@@ -73,18 +79,22 @@ def vigie_maintenance():
 
     @task
     def quarantine_review() -> dict[str, Any]:
+        from vigie.pipeline.maintenance import quarantine_counts
+
         with af.runtime(_config(), notifiers=[]) as rt:  # never delivers
-            counts = af.quarantine_counts(rt.store)
+            counts = quarantine_counts(rt.store)
         for source, reasons in counts.items():
             print(f"{source}: {sum(reasons.values())} quarantined: {reasons}")
         return counts
 
     @task
     def retention() -> str:
+        from vigie.pipeline.maintenance import apply_retention
+
         context = get_current_context()
         config = _config()
         with af.runtime(config, notifiers=[]) as rt:  # never delivers
-            line = af.apply_retention(rt.store, config, af.run_clock(context))
+            line = apply_retention(rt.store, config, af.run_clock(context))
         print(line)
         return line
 
@@ -92,7 +102,7 @@ def vigie_maintenance():
     def collection_health() -> dict[str, Any]:
         """Fails (red, no retry) when a source is blind: a revoked token, a spent quota, a source failing
         for `coverage.failing_minutes` or whose volume collapsed (`vigie status` tells the details)."""
-        from vigie.status import SourcesBlind, check_collection
+        from vigie.pipeline.status import SourcesBlind, check_collection
 
         context = get_current_context()
         config = _config()

@@ -1,4 +1,4 @@
-"""Vigie replay / backfill: run a JSONL file of posts (replay schema, `listeners/replay.py`) through the
+"""Vigie replay / backfill: run a JSONL file of posts (replay schema, `listeners/replay/listener.py`) through the
 real pipeline in simulated time, bucket by bucket (ingest, then detect), for one topic or all.
 
 For analysts (what would Vigie have said about last week's crisis?) and for tests. Trigger it with
@@ -16,8 +16,8 @@ from typing import Any
 from airflow.sdk import Param, Variable, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
-from vigie import airflow_support as af
-from vigie.config import ConfigError
+from vigie.pipeline import airflow as af
+from vigie.core.config import ConfigError
 
 
 @dag(
@@ -45,18 +45,20 @@ def vigie_replay():
         params = get_current_context()["params"]
         if not params["path"]:
             raise AirflowFailException("param `path` is required: the JSONL file to replay")
+        from vigie.pipeline.replay import backfill, replay_config, replay_span, sandbox_path
+
         try:
             config_path = af.resolve_config_path(Variable.get(af.CONFIG_VARIABLE, default=None))
             base = af.load_path(config_path)
             sandbox = None if params["into_configured_store"] else (
-                params["sqlite_path"] or af.sandbox_path(config_path, params["path"])
+                params["sqlite_path"] or sandbox_path(config_path, params["path"])
             )
-            config = af.replay_config(base, params["path"], params["topic"] or None, sandbox)
-            start, end = af.replay_span(params["path"], params["start"] or None, params["end"] or None)
+            config = replay_config(base, params["path"], params["topic"] or None, sandbox)
+            start, end = replay_span(params["path"], params["start"] or None, params["end"] or None)
         except ConfigError as exc:
             raise AirflowFailException(str(exc)) from None
         with af.runtime(config) as rt:
-            summary = af.backfill(rt, start, end)
+            summary = backfill(rt, start, end)
         summary["store"] = str(sandbox) if sandbox else config.store.type
         print(summary)
         return summary

@@ -1,8 +1,10 @@
-"""Listeners: one module per platform, each turning a platform's API into pages of `Post` records.
+"""Listeners: one folder per platform (`listeners/<platform>/`), each turning a platform's API into pages of
+`Post` records; the code they share (base, http, paging, guard, text, native, plan) sits beside them.
 
-`build_listener(name, cfg)` is the one registry. Each platform module is imported lazily, when a source
-of its type is built, so a missing optional client library (tweepy, praw, atproto...) only breaks its
-own source.
+Each platform package registers itself with the platform registry (`vigie.core.platform.PLATFORMS`, whose
+built-in package is this one) when imported. `build_listener(name, cfg)` builds a source's listener from
+it; the listener module is imported only then, so a missing optional client library (tweepy, praw,
+atproto...) only breaks its own source.
 """
 
 from __future__ import annotations
@@ -11,39 +13,34 @@ import importlib
 import inspect
 from typing import Any
 
+# The built-in platforms, in the order users see them (config errors, Airflow pools and tasks).
+from listeners import replay, x, reddit, feeds, mastodon, bluesky  # noqa: F401,E401  (they register)
 from listeners.base import Listener, SourceError
-
-# config `type` → "module:class"; every class has `from_config(name, cfg)`.
-REGISTRY = {
-    "replay": "listeners.replay:ReplayListener",
-    "x": "listeners.x:XListener",
-    "reddit": "listeners.reddit:RedditListener",
-    "feeds": "listeners.feeds:FeedsListener",
-    "mastodon": "listeners.mastodon:MastodonListener",
-    "bluesky": "listeners.bluesky:BlueskyListener",
-}
+from vigie.core.platform import PLATFORMS
 
 
 def build_listener(name: str, cfg: Any, **options: Any) -> Listener:
-    """The listener for source `name` configured by `cfg` (a `vigie.config` source model, by `cfg.type`).
+    """The listener for source `name` configured by `cfg` (a platform's config model, by `cfg.type`).
     `options` are run-wide settings (`max_future`: the clock skew), passed to the listeners that take them."""
     kind = getattr(cfg, "type", None)
-    target = REGISTRY.get(kind)  # type: ignore[arg-type]
-    if target is None:
-        raise SourceError(f"source {name!r}: unknown source type {kind!r} (known: {', '.join(REGISTRY)})", "config")
-    module_name, class_name = target.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        # A missing client library stops this source only, with the fix.
-        raise SourceError(
-            f"source {name!r} ({kind}): a required library is not installed ({exc.name or exc}). "
-            "Fix: pip install -r requirements.txt", "config"
-        ) from None
-    factory = getattr(module, class_name).from_config
+    if not isinstance(kind, str) or kind not in PLATFORMS:
+        raise SourceError(f"source {name!r}: unknown source type {kind!r} (known: {', '.join(PLATFORMS.names())})", "config")
+    target = PLATFORMS.get(kind).listener
+    if isinstance(target, str):
+        module_name, class_name = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            # A missing client library stops this source only, with the fix.
+            raise SourceError(
+                f"source {name!r} ({kind}): a required library is not installed ({exc.name or exc}). "
+                "Fix: pip install -r requirements.txt", "config"
+            ) from None
+        target = getattr(module, class_name)
+    factory = target.from_config
     # Run-wide settings (the clock skew...) go to the listeners that declare them by name.
     accepted = {n for n, p in inspect.signature(factory).parameters.items() if p.kind is not p.VAR_KEYWORD}
     return factory(name, cfg, **{k: v for k, v in options.items() if k in accepted})
 
 
-__all__ = ["REGISTRY", "build_listener"]
+__all__ = ["build_listener"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from vigie.models import Post
+from vigie.core.models import Post
 
 
 @dataclass

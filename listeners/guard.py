@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from listeners.base import Listener, Page, Query, SourceError
-from vigie.secrets import scrub
+from vigie.core.secrets import scrub
 
 _PARSE = {"JSONDecodeError", "ModelError", "BadJSON", "ExpatError", "SAXParseException", "ParseError",
           "UnicodeDecodeError", "DecodeError", "ValidationError"}

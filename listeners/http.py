@@ -170,7 +170,7 @@ class Retrier:
     def observe(self, headers: Mapping[str, Any] | None) -> None:
         """After a successful response: when the window is used up, pause before the next call rather
         than spend a request on a certain 429. The quota the platform announces is reported with the page
-        (`quota_remaining`, `quota_reset_at` epoch seconds) for collection health (vigie/health.py)."""
+        (`quota_remaining`, `quota_reset_at` epoch seconds) for collection health (vigie/store/health.py)."""
         left = remaining(headers)
         if left is not None:
             self._info["quota_remaining"] = left

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from listeners.base import Page, Query, Rejected
-from vigie.entities import from_text as entities_from_text
-from vigie.models import Post
+from vigie.core.entities import from_text as entities_from_text
+from vigie.core.models import Post
 
 Key = tuple[Any, ...]
 

@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 
 from nlp import text as T
-from vigie.models import Crisis
+from vigie.core.models import Crisis
+from vigie.core.text import fold
 
 VERSION_PREFIX = "crisis-lexicon"
 # A clause ends at these marks: a negation never reaches across them ("pas de réponse, arnaque !").
@@ -49,7 +50,7 @@ class CrisisLexicon:
         negation = data.get("negation") or {}
         self.window = int(negation.get("window", 3))
         # "isn't" is tokenised "isn", "t": a cue is its first word part.
-        self.cues = frozenset(_TOKEN.findall(T.fold(str(c)))[0] for c in negation.get("cues") or [])
+        self.cues = frozenset(_TOKEN.findall(fold(str(c)))[0] for c in negation.get("cues") or [])
         self.weights: dict[str, float] = {}
         self._exact: dict[str, list[_Term]] = {}
         self._prefix: dict[int, dict[str, list[_Term]]] = {}
@@ -80,7 +81,7 @@ class CrisisLexicon:
         return self._crisis(hits, sentiment_score)
 
     def _hits(self, text: str) -> dict[str, list[str]]:
-        folded = T.fold(text)
+        folded = fold(text)
         # Evidence is shown as the user wrote it when folding kept offsets (no ligature expanded).
         source = text.lower() if len(folded) == len(text) else folded
         tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(folded)]
@@ -150,7 +151,7 @@ class CrisisLexicon:
 def _term_words(raw: str) -> tuple[tuple[str, bool], ...]:
     """Lexicon term → tokens as the post is tokenised ("e. coli" → e, coli; "rembours*" → prefix)."""
     out = []
-    for chunk in T.fold(raw.strip()).split():
+    for chunk in fold(raw.strip()).split():
         is_prefix = chunk.endswith("*")
         parts = _TOKEN.findall(chunk)
         for n, part in enumerate(parts):

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from nlp import text as T
-from vigie.models import utc
+from vigie.core.models import utc
+from vigie.core.text import fold
 
 VERSION = "minhash-lsh/1"
 # Posts shorter than this (in words) are too generic to call copies ("merci !", "nul").
@@ -206,7 +207,7 @@ class Signatures:
 
 def shingle(text: str) -> list[bytes]:
     """Word bigrams of the folded text without URLs and mentions (raids vary those); [] when too short."""
-    words = re.findall(r"\w+", T.fold(_NOISE.sub(" ", T.clean(text))))
+    words = re.findall(r"\w+", fold(_NOISE.sub(" ", T.clean(text))))
     if len(words) < MIN_WORDS:
         return []
     return list({f"{a} {b}".encode() for a, b in zip(words, words[1:])})

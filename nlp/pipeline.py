@@ -31,7 +31,7 @@ from nlp.langid import VERSION as LANGID_VERSION
 from nlp.query import Document
 from nlp.sentiment import create_backend
 from nlp.topics import TopicMatcher
-from vigie.models import Analysis, Crisis, Post, Sentiment
+from vigie.core.models import Analysis, Crisis, Post, Sentiment
 
 log = logging.getLogger(__name__)
 X = TypeVar("X")

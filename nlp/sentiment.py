@@ -17,7 +17,8 @@ from typing import Any, Protocol
 import yaml
 
 from nlp import text as T
-from vigie.models import Sentiment
+from vigie.core.models import Sentiment
+from vigie.core.text import fold
 
 # VADER's conventional thresholds on the compound score.
 POS_THRESHOLD = 0.05
@@ -72,16 +73,16 @@ class _Vader:
         self.booster = booster  # inserted before an elongated sentiment word ("nuuuul" → "tellement nul")
         lex = analyzer.lexicon
         for word, valence in (overlay.get("words") or {}).items():
-            lex[T.fold(word)] = float(valence)
+            lex[fold(word)] = float(valence)
         self.idiom_tokens: dict[str, str] = {}
         for n, (phrase, valence) in enumerate(sorted((overlay.get("idioms") or {}).items(), key=lambda kv: -len(kv[0]))):
             token = f"vigieidiom{lang}{n}"
             lex[token] = float(valence)
-            self.idiom_tokens[T.fold(phrase)] = token
+            self.idiom_tokens[fold(phrase)] = token
         lex[_EMO_POS] = float(emoji["positive_valence"])
         lex[_EMO_NEG] = float(emoji["negative_valence"])
         self.lexicon = lex
-        standalone = {T.fold(w): float(v) for w, v in (overlay.get("standalone") or {}).items() if v}
+        standalone = {fold(w): float(v) for w, v in (overlay.get("standalone") or {}).items() if v}
         for word, valence in standalone.items():
             lex[f"vigiealone{word}"] = valence
         self.standalone_re = (
@@ -154,7 +155,7 @@ def _french_vader_class() -> type:
 
 
 def _norm_phrase(phrase: str) -> str:
-    return re.sub(r"\s+", " ", T.fold(phrase).replace("’", "'"))
+    return re.sub(r"\s+", " ", fold(phrase).replace("’", "'"))
 
 
 class LexiconSentiment:

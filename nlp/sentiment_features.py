@@ -25,6 +25,7 @@ import numpy as np
 from scipy import sparse
 
 from nlp import text as T
+from vigie.core.text import fold
 
 FEATURE_VERSION = 1
 LEXICON_FEATURES = ("compound", "vader_pos", "vader_neg", "vader_neu", "emoji_pos", "emoji_neg", "negation",
@@ -56,7 +57,7 @@ def normalise(text: str, drop_placeholders: bool = False) -> str:
     posts rarely carry one, so the model must not read "no link" as "negative"."""
     text = T.URL_RE.sub(" http ", text)
     text = T.MENTION_RE.sub(" @user ", text)
-    text = _RUN3.sub(r"\1\1", T.fold(text))
+    text = _RUN3.sub(r"\1\1", fold(text))
     if drop_placeholders:
         text = _PLACEHOLDER.sub(" ", text)
     return " ".join(text.split())

@@ -25,7 +25,7 @@ import numpy as np
 
 from nlp.char_ngrams import CachedCharHasher
 from nlp.sentiment_features import FeatureSpec
-from vigie.models import Sentiment
+from vigie.core.models import Sentiment
 
 CLASSES = ("neg", "neu", "pos")
 FORMAT = "vigie-sentiment-linear/1"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from nlp import text as T
-from vigie.models import Sentiment
+from vigie.core.models import Sentiment
 
 
 class ModelLoadError(RuntimeError):

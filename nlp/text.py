@@ -11,6 +11,8 @@ import html
 import re
 import unicodedata
 
+from vigie.core.text import COMBINING_MARKS
+
 # A post longer than this is cut before analysis: sentiment and crisis signals of a 50 kB paste are
 # decided by its beginning, and lexicon/regex cost grows with length (throughput goal 2,000 posts/s).
 MAX_CHARS = 5000
@@ -55,28 +57,11 @@ def for_langid(text: str) -> str:
     return SPACES_RE.sub(" ", text).strip()
 
 
-def fold(text: str) -> str:
-    """Lower case without accents ("Éco-Responsable" → "eco-responsable"), same length semantics per char.
-
-    Used for accent-insensitive matching (topics, crisis lexicon): users type "remboursé", "rembourse",
-    "REMBOURSE" interchangeably.
-    """
-    text = text.lower()
-    if text.isascii():
-        return text
-    # One regex pass in C instead of a Python loop over characters (fold runs several times per post).
-    out = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-    # Ligatures common in French that NFKD leaves alone.
-    return out.translate(_LIGATURES)
-
-
 def strip_accents(text: str) -> str:
     """Accents removed, case kept (VADER reads ALL CAPS as emphasis)."""
-    return text if text.isascii() else _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    return text if text.isascii() else COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", text))
 
 
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss"})
 
 
 def words(folded: str) -> list[str]:

@@ -1,7 +1,8 @@
 """Which configured topics a post belongs to, by each topic's boolean query (see nlp.query).
 
 Listeners tag posts with the topics they fetched them for, but platform search is wider than our queries
-(and `to_native` relaxes what a platform cannot express), so membership is always decided here, locally.
+(each platform's native syntax, `listeners/<platform>/native.py`, relaxes what it cannot express), so membership
+is always decided here, locally.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from nlp.query import Document, Query, QueryError, parse
-from vigie.config import ConfigError
+from vigie.core.config import ConfigError
 
 
 class TopicMatcher:

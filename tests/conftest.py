@@ -6,9 +6,9 @@ from es_fixtures import es_client, es_osmem, es_prefix, es_proxy  # noqa: F401  
 
 @pytest.fixture(autouse=True)
 def _forget_registered_secrets():
-    """Secrets register themselves process-wide as they are read (vigie.secrets); a test's fake secrets
+    """Secrets register themselves process-wide as they are read (vigie.core.secrets); a test's fake secrets
     ("secret", "wrong") must not mask words in the next test's messages."""
     yield
-    from vigie.secrets import SCRUBBER
+    from vigie.core.secrets import SCRUBBER
 
     SCRUBBER.clear()

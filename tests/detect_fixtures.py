@@ -11,8 +11,8 @@ import random
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
-from vigie.models import Analysis, Author, Crisis, Engagement, Post, Sentiment
-from vigie.scenario.rhythm import poisson
+from vigie.core.models import Analysis, Author, Crisis, Engagement, Post, Sentiment
+from vigie.sim.scenario.rhythm import poisson
 
 TOPIC = "acme"
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=timezone.utc)  # a Monday, midnight UTC

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from vigie.config import VigieConfig, load_config
-from vigie.models import (
-    Alert, AlertState, Analysis, Author, Crisis, Driver, Engagement, Level, Post, Sentiment, iso,
+from vigie.core.config import VigieConfig, load_config
+from vigie.core.models import (
+    Alert, AlertState, Analysis, Author, Crisis, Driver, Engagement, EvidenceItem, HistoryEntry, Level, Post, Sentiment,
+    iso,
 )
 from vigie.store.sqlite import SqliteStore
 
@@ -91,14 +92,15 @@ def make_posts(seed: int = 7) -> list[Post]:
 def make_alerts(posts: list[Post]) -> list[Alert]:
     """One bad-buzz episode on `lumio` and a short watch on `lumio-support`."""
     evidence = [
-        {"id": p.id, "url": p.url, "author": p.author.handle, "followers": p.author.followers, "text": p.text,
-         "engagement": p.engagement.total, "sentiment": "neg", "created_at": iso(p.created_at)}
+        EvidenceItem(id=p.id, url=p.url, author=p.author.handle, followers=p.author.followers, text=p.text,
+                     engagement=p.engagement.total, sentiment="neg", created_at=p.created_at)
         for p in posts if p.analysis and p.analysis.crisis.categories
     ][:3]
     opened = ONSET + timedelta(minutes=40)
     steps = [(0, "open", "watch", 41.0), (35, "escalate", "warning", 61.0), (95, "escalate", "crisis", 78.0),
              (200, "update", "crisis", 92.0), (330, "update", "warning", 64.0), (540, "resolve", None, 18.0)]
-    history = [{"at": iso(opened + timedelta(minutes=m)), "event": e, "level": lv, "risk": r} for m, e, lv, r in steps]
+    history = [HistoryEntry(at=opened + timedelta(minutes=m), event=e, level=Level(lv) if lv else None, risk=r)
+               for m, e, lv, r in steps]
     key = Alert.make_dedup_key("lumio", opened)
     crisis = Alert(
         id=Alert.make_id(key), dedup_key=key, topic_id="lumio", level=Level.WARNING, risk=18.0, opened_at=opened,
@@ -117,8 +119,8 @@ def make_alerts(posts: list[Post]) -> list[Alert]:
         id=Alert.make_id(key2), dedup_key=key2, topic_id="lumio-support", level=Level.WATCH, risk=22.0,
         opened_at=w_open, updated_at=w_open + timedelta(hours=1), state=AlertState.RESOLVED,
         resolved_at=w_open + timedelta(hours=1), peak_risk=38.0, peak_level=Level.WATCH,
-        history=[{"at": iso(w_open), "event": "open", "level": "watch", "risk": 38.0},
-                 {"at": iso(w_open + timedelta(hours=1)), "event": "resolve", "level": None, "risk": 22.0}],
+        history=[HistoryEntry(at=w_open, event="open", level=Level.WATCH, risk=38.0),
+                 HistoryEntry(at=w_open + timedelta(hours=1), event="resolve", risk=22.0)],
         drivers=[Driver("negative_share", 9.0, 0.4, 0.2, "negative share 40% vs 20% usually")],
     )
     return [crisis, watch]

@@ -14,10 +14,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from alerts.notify import build_notifiers
-from notify_fixtures import T0, make_alert
-from vigie.config import load_config
-from vigie.models import Delivery
-from vigie.serve import ActionService, build_app, slack_web_client
+from vigie.sim.sample_alerts import T0, make_alert
+from vigie.core.config import load_config
+from vigie.core.models import Delivery
+from vigie.app.serve import ActionService, build_app, slack_web_client
 from vigie.store.sqlite import SqliteStore
 
 SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the example secret of Slack's documentation

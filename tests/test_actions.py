@@ -1,4 +1,4 @@
-"""Human actions on alerts (alerts/actions.py, vigie/actions_step.py): idempotent, recorded with who/when/
+"""Human actions on alerts (vigie/core/actions.py, vigie/pipeline/actions.py): idempotent, recorded with who/when/
 from where in both stores, synced to the channels through the outbox, mute honoured by detection."""
 
 from __future__ import annotations
@@ -7,14 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from alerts.actions import ActionRefused, ActionRequest, Allowed, apply, muted_until, records
-from alerts.notify.pagerduty import PagerDutyNotifier
+from alerts.notify.channels.pagerduty import PagerDutyNotifier
 from alerts.notify.receiver import LocalReceiver
-from alerts.notify.slack import SlackBotNotifier
-from notify_fixtures import T0, DeliveryRig, fast_retry, make_alert
-from vigie.actions_step import perform
-from vigie.config import VigieConfig
-from vigie.models import AlertState, Delivery
+from alerts.notify.channels.slack import SlackBotNotifier
+from notify_fixtures import DeliveryRig, fast_retry
+from vigie.sim.sample_alerts import T0, make_alert
+from vigie.pipeline.actions import perform
+from vigie.core.actions import ActionRefused, ActionRequest, Allowed, apply, muted_until, records
+from vigie.core.config import VigieConfig
+from vigie.core.models import AlertState, Delivery, HistoryEntry, iso
 
 
 def req(action: str, by: str = "U1", via: str = "slack", minutes: int = 1, **kw) -> ActionRequest:
@@ -29,23 +30,23 @@ def test_each_action_is_recorded_once_with_who_when_and_where():
     assert first.changed and first.event == "acknowledge"
     assert first.alert.acknowledged_by == "U1" and alert.acknowledged_by is None  # the input is untouched
     again = apply(first.alert, req("acknowledge", by="U2", via="pagerduty", minutes=2))
-    assert not again.changed and again.record["by"] == "U1"
+    assert not again.changed and again.record.by == "U1"
     [rec] = records(again.alert)
-    assert (rec["action"], rec["by"], rec["via"], rec["at"]) == ("acknowledge", "U1", "slack", "2026-03-10T14:06:00Z")
+    assert (rec.action, rec.by, rec.via, iso(rec.at)) == ("acknowledge", "U1", "slack", "2026-03-10T14:06:00Z")
 
 
 def test_false_alarm_keeps_the_drivers_of_the_moment_and_stops_paging():
     out = apply(make_alert(), req("false_alarm", by="alice", via="link"))
     rec = out.record
-    assert rec["verdict"] == "false_alarm"
-    assert rec["drivers"] == {"negative_volume": 30.0, "crisis_terms": 18.0, "reach": 9.0, "authors": 0.0}
+    assert rec.verdict == "false_alarm"
+    assert rec.judged == {"negative_volume": 30.0, "crisis_terms": 18.0, "reach": 9.0, "authors": 0.0}
     assert out.event == "acknowledge" and out.alert.acknowledged_by == "alice"
     # A verdict on an alert someone already acknowledged is a note, not a second acknowledge.
     later = apply(out.alert, req("real_crisis", by="bob", minutes=3))
     assert later.changed and later.event == "note" and later.alert.acknowledged_by == "alice"
     # Acknowledging after that (or after `vigie alerts ack`) changes nothing: the first one stands.
     again = apply(later.alert, req("acknowledge", by="carol", minutes=4))
-    assert not again.changed and again.record["by"] == "alice"
+    assert not again.changed and again.record.by == "alice"
 
 
 def test_resolve_closes_and_a_second_resolve_changes_nothing():
@@ -65,8 +66,8 @@ def test_mute_runs_for_its_length_and_can_be_renewed_after():
 
 def test_sentiment_wrong_needs_an_evidence_post_and_one_of_three_labels():
     out = apply(make_alert(), req("sentiment_wrong", post_id="replay:2", label="neutral"))
-    assert (out.record["post_id"], out.record["was"], out.record["label"]) == ("replay:2", "neg", "neutral")
-    assert out.record["text"].startswith("Commande 2") and out.event == "note"
+    assert (out.record.post_id, out.record.was, out.record.label) == ("replay:2", "neg", "neutral")
+    assert out.record.text.startswith("Commande 2") and out.event == "note"
     assert not apply(out.alert, req("sentiment_wrong", post_id="replay:2", label="neutral")).changed
     assert apply(out.alert, req("sentiment_wrong", post_id="replay:2", label="positive")).changed
     with pytest.raises(ActionRefused, match="negative, neutral, positive"):
@@ -145,7 +146,7 @@ def test_slack_ack_acknowledges_pagerduty_once_and_updates_slack_in_place(store,
     assert len(server.to("/v2/enqueue")) == 1
     stored = store.get_alert(make_alert().id)
     [rec] = records(stored)
-    assert (rec["by"], rec["via"]) == ("U1", "slack")
+    assert (rec.by, rec.via) == ("U1", "slack")
 
 
 def test_pagerduty_ack_reaches_slack_but_is_not_echoed_to_pagerduty(store, server):
@@ -165,7 +166,7 @@ def test_notes_thread_on_slack_only_and_each_note_is_its_own_message(store, serv
     assert "Topic muted for 2 h until" in notes[0]["text"] and "neutral" in notes[1]["text"]
     assert server.to("/v2/enqueue") == []  # PagerDuty has no notes
     stored = store.get_alert(make_alert().id)
-    assert [r["action"] for r in records(stored)] == ["mute_2h", "sentiment_wrong"]
+    assert [r.action for r in records(stored)] == ["mute_2h", "sentiment_wrong"]
 
 
 def test_unknown_alert_is_a_key_error(store, server):
@@ -187,8 +188,9 @@ def test_a_muted_topic_opens_no_alert(tmp_path, server, monkeypatch):
     muted = DeliveryRig(tmp_path / "b", server)
     old = make_alert(topic="acme", state=AlertState.RESOLVED)
     old.resolved_at = muted.now() - timedelta(days=3)  # long past the cooldown
-    old.history.append({"at": "x", "event": "action", "action": "mute_24h", "key": "mute_24h", "by": "U1",
-                        "via": "slack", "until": (muted.now() + timedelta(hours=1)).isoformat()})
+    old.history.append(HistoryEntry.from_dict({"at": "x", "event": "action", "action": "mute_24h", "key": "mute_24h",
+                                               "by": "U1", "via": "slack",
+                                               "until": (muted.now() + timedelta(hours=1)).isoformat()}))
     store = SqliteStore(muted.db)
     store.save_alert(old)
     store.close()

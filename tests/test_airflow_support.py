@@ -1,4 +1,5 @@
-"""vigie.airflow_support: the decisions behind the DAGs, tested without Airflow."""
+"""The Airflow glue in vigie.pipeline (airflow, ingest_units, maintenance, replay): the decisions behind the DAGs,
+tested without Airflow."""
 
 from __future__ import annotations
 
@@ -9,8 +10,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from vigie import airflow_support as af
-from vigie.config import ConfigError, config_from_dict
+from vigie.core.config import ConfigError, config_from_dict
+from vigie.pipeline import airflow as af
+from vigie.pipeline.ingest_units import (
+    ingest_units, is_due, platforms, pools, pools_document, total_inserted, unit_label, units_by_platform,
+)
+from vigie.pipeline.maintenance import (
+    apply_retention, es_setup_if_configured, kibana_import_if_configured, quarantine_counts,
+)
+from vigie.pipeline.replay import REPLAY_SOURCE, replay_config, replay_span, sandbox_path
 from vigie.store.sqlite import SqliteStore
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
@@ -37,8 +45,8 @@ def _config(tmp_path: Path, **extra):
 
 
 def test_units_are_source_by_topic_respecting_topic_sources(tmp_path):
-    units = af.ingest_units(_config(tmp_path))
-    assert [af.unit_label(u) for u in units] == [
+    units = ingest_units(_config(tmp_path))
+    assert [unit_label(u) for u in units] == [
         "replay/acme", "replay/initech", "x/acme", "x/globex", "rss/acme", "rss/initech",
     ]
     assert {u["platform"] for u in units} == {"replay", "x", "feeds"}
@@ -46,23 +54,23 @@ def test_units_are_source_by_topic_respecting_topic_sources(tmp_path):
 
 def test_units_restricted_by_params_and_unknown_names_are_errors(tmp_path):
     config = _config(tmp_path)
-    assert [af.unit_label(u) for u in af.ingest_units(config, sources=["x"], topics=["globex"])] == ["x/globex"]
+    assert [unit_label(u) for u in ingest_units(config, sources=["x"], topics=["globex"])] == ["x/globex"]
     with pytest.raises(ConfigError, match="unknown source 'twitter'.*configured: replay, rss, x"):
-        af.ingest_units(config, sources=["twitter"])
+        ingest_units(config, sources=["twitter"])
     with pytest.raises(ConfigError, match="unknown topic 'acm'"):
-        af.ingest_units(config, topics=["acm"])
+        ingest_units(config, topics=["acm"])
 
 
 def test_adding_a_topic_adds_units_without_code(tmp_path):
     config = _config(tmp_path)
-    before = len(af.ingest_units(config))
+    before = len(ingest_units(config))
     config.topics.append(config.topics[0].model_copy(update={"id": "umbrella", "name": "Umbrella"}))
-    assert len(af.ingest_units(config)) == before + len(config.sources)
+    assert len(ingest_units(config)) == before + len(config.sources)
 
 
 def test_due_sources_follow_their_interval(tmp_path):
     config = _config(tmp_path)  # x every 2 (default tick 2), replay default 5, rss every 10
-    due = lambda at: sorted({u["source"] for u in af.ingest_units(config, at=at, tick_minutes=2)})  # noqa: E731
+    due = lambda at: sorted({u["source"] for u in ingest_units(config, at=at, tick_minutes=2)})  # noqa: E731
     assert due(T0) == ["replay", "rss", "x"]  # 12:00 is a multiple of 2, 5 and 10
     assert due(T0 + timedelta(minutes=2)) == ["x"]
     assert due(T0 + timedelta(minutes=6)) == ["replay", "x"]  # 12:05 elapsed during (12:04, 12:06]
@@ -73,25 +81,25 @@ def test_due_sources_follow_their_interval(tmp_path):
 
 
 def test_is_due_with_interval_shorter_than_tick():
-    assert af.is_due(1, T0 + timedelta(minutes=3), 5)
+    assert is_due(1, T0 + timedelta(minutes=3), 5)
 
 
 def test_units_by_platform_lists_every_platform(tmp_path):
-    split = af.units_by_platform(af.ingest_units(_config(tmp_path)))
-    assert list(split) == list(af.PLATFORMS)
+    split = units_by_platform(ingest_units(_config(tmp_path)))
+    assert list(split) == list(platforms())
     assert [u["topic"] for u in split["x"]] == ["acme", "globex"]
     assert split["reddit"] == []
 
 
 def test_every_platform_has_a_pool_and_a_default_interval():
-    assert set(af.POOLS) == set(af.PLATFORMS) == set(af.DEFAULT_EVERY_MINUTES)
-    doc = af.pools_document()
+    assert set(pools()) == set(platforms())
+    doc = pools_document()
     assert doc["vigie_x"]["slots"] == 1 and all(v["slots"] >= 1 for v in doc.values())
 
 
 def test_pools_json_in_dags_matches_the_code():
     shipped = json.loads((Path(__file__).parent.parent / "dags" / "pools.json").read_text(encoding="utf-8"))
-    assert shipped == af.pools_document()
+    assert shipped == pools_document()
 
 
 def test_config_path_from_variable_then_env(tmp_path):
@@ -139,8 +147,8 @@ def test_default_args_retry_with_backoff_and_timeout():
 
 
 def test_total_inserted_ignores_failed_units():
-    assert af.total_inserted([{"inserted": 2}, None, {"inserted": 3}]) == 5
-    assert af.total_inserted(None) == 0
+    assert total_inserted([{"inserted": 2}, None, {"inserted": 3}]) == 5
+    assert total_inserted(None) == 0
 
 
 def test_quarantine_counts_group_by_source_and_reason(tmp_path):
@@ -150,7 +158,7 @@ def test_quarantine_counts_group_by_source_and_reason(tmp_path):
         store.quarantine("replay", "{worse", "invalid JSON: Expecting value (column 2)", {"line": 2})
         store.quarantine("replay", "[]", "expected a JSON object, found list", {"line": 3})
         store.quarantine("x", {"id": 1}, "missing required field 'text'", {})
-        assert af.quarantine_counts(store) == {
+        assert quarantine_counts(store) == {
             "replay": {"expected a JSON object, found list": 1, "invalid JSON": 2},
             "x": {"missing required field 'text'": 1},
         }
@@ -166,11 +174,11 @@ def test_retention_purges_old_posts_from_sqlite(tmp_path):
     try:
         store.upsert_posts([make_post("old", T0 - timedelta(days=91)), make_post("kept", T0 - timedelta(days=89))])
         store.save_alert(make_alert("acme", T0 - timedelta(days=91)))
-        line = af.apply_retention(store, config, T0)
+        line = apply_retention(store, config, T0)
         assert line == "retention: removed 1 post(s) created before 2025-12-02T12:00:00Z"
         assert [p.id for p in store.posts(None)] == ["x:kept"]
         assert len(store.alert_history()) == 1  # alerts are kept
-        assert af.apply_retention(store, config, T0).startswith("retention: removed 0 post(s)")
+        assert apply_retention(store, config, T0).startswith("retention: removed 0 post(s)")
     finally:
         store.close()
 
@@ -186,7 +194,7 @@ def test_retention_on_elasticsearch_with_ilm_is_left_to_the_policy(tmp_path, es_
     store = ElasticsearchStore.from_config(config.store)
     try:
         store.upsert_posts([make_post("old", T0 - timedelta(days=60))])
-        assert "ILM policy (30 days" in af.apply_retention(store, config, T0)
+        assert "ILM policy (30 days" in apply_retention(store, config, T0)
         assert store.count_posts() == 1  # ILM drops whole indices after rollover; no delete_by_query
         assert not [path for _, path, _ in es_proxy.requests if "_delete_by_query" in path]
     finally:
@@ -203,7 +211,7 @@ def test_retention_on_elasticsearch_without_ilm_purges(tmp_path, es_osmem, es_pr
     store = ElasticsearchStore(osmem_client(es_osmem.url), prefix=es_prefix)
     try:
         store.upsert_posts([make_post("old", T0 - timedelta(days=31)), make_post("kept", T0 - timedelta(days=29))])
-        line = af.apply_retention(store, config, T0)
+        line = apply_retention(store, config, T0)
         assert line == "retention: removed 1 post(s) created before 2026-01-31T12:00:00Z"
         assert [p.id for p in store.posts(None)] == ["x:kept"]
     finally:
@@ -212,8 +220,8 @@ def test_retention_on_elasticsearch_without_ilm_purges(tmp_path, es_osmem, es_pr
 
 def test_es_setup_and_kibana_skip_on_sqlite(tmp_path):
     config = _config(tmp_path)
-    assert af.es_setup_if_configured(config) == ["store is sqlite: nothing to set up"]
-    assert "not configured" in af.kibana_import_if_configured(config, {})[0]
+    assert es_setup_if_configured(config) == ["store is sqlite: nothing to set up"]
+    assert "not configured" in kibana_import_if_configured(config, {})[0]
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> Path:
@@ -224,18 +232,18 @@ def _write_jsonl(path: Path, rows: list[dict]) -> Path:
 def test_replay_config_keeps_topics_drops_live_sources(tmp_path):
     config = _config(tmp_path)
     file = _write_jsonl(tmp_path / "crisis.jsonl", [])
-    one = af.replay_config(config, file, "initech", tmp_path / "sandbox.db")
-    assert list(one.sources) == [af.REPLAY_SOURCE] and one.sources[af.REPLAY_SOURCE].path == file.resolve()
+    one = replay_config(config, file, "initech", tmp_path / "sandbox.db")
+    assert list(one.sources) == [REPLAY_SOURCE] and one.sources[REPLAY_SOURCE].path == file.resolve()
     assert [t.id for t in one.topics] == ["initech"] and one.topics[0].sources == []
     assert str(one.store.path).endswith("sandbox.db")
     assert [t.id for t in config.topics] == ["acme", "globex", "initech"]  # the original is untouched
     assert config.store.path == tmp_path / "vigie.db"
-    every = af.replay_config(config, file)
+    every = replay_config(config, file)
     assert len(every.topics) == 3 and every.store == config.store
     with pytest.raises(ConfigError, match="replay file not found"):
-        af.replay_config(config, tmp_path / "missing.jsonl")
+        replay_config(config, tmp_path / "missing.jsonl")
     with pytest.raises(ConfigError, match="unknown topic 'nope'"):
-        af.replay_config(config, file, "nope")
+        replay_config(config, file, "nope")
 
 
 def test_replay_span_from_file_or_params(tmp_path):
@@ -244,16 +252,16 @@ def test_replay_span_from_file_or_params(tmp_path):
         {"id": "1", "text": "a", "created_at": "2026-03-02T09:00:00Z"},
         {"id": "3", "text": "c"},
     ])
-    lo, hi = af.replay_span(file)
+    lo, hi = replay_span(file)
     assert lo == datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc) and hi == datetime(2026, 3, 2, 10, 31, tzinfo=timezone.utc)
-    assert af.replay_span(file, "2026-03-02T10:00:00Z")[0] == datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+    assert replay_span(file, "2026-03-02T10:00:00Z")[0] == datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
     with pytest.raises(ConfigError, match="window is empty"):
-        af.replay_span(file, "2026-03-02T11:00:00Z", "2026-03-02T10:00:00Z")
+        replay_span(file, "2026-03-02T11:00:00Z", "2026-03-02T10:00:00Z")
     empty = _write_jsonl(tmp_path / "e.jsonl", [])
     with pytest.raises(ConfigError, match="no post with a valid created_at"):
-        af.replay_span(empty)
+        replay_span(empty)
 
 
 def test_sandbox_path_is_stable_per_file(tmp_path):
-    assert af.sandbox_path(tmp_path / "vigie.yml", "/data/crisis.jsonl") == tmp_path / "out" / "replay-crisis.db"
+    assert sandbox_path(tmp_path / "vigie.yml", "/data/crisis.jsonl") == tmp_path / "out" / "replay-crisis.db"
 

@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 from click.testing import CliRunner
 
-from alerts.cli_alerts import alerts
+from vigie.app.cli.alerts import alerts
 from alerts.policy import acknowledge
-from vigie.models import Alert, AlertState, Level
+from vigie.core.models import Alert, AlertState, HistoryEntry, Level
 from vigie.store.sqlite import SqliteStore
 
 T = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
@@ -21,7 +21,8 @@ def setup(tmp_path):
     key = Alert.make_dedup_key("acme", T)
     alert = Alert(id=Alert.make_id(key), dedup_key=key, topic_id="acme", level=Level.CRISIS, risk=88.0,
                   opened_at=T, updated_at=T, state=AlertState.ESCALATED, peak_level=Level.CRISIS, peak_risk=88.0,
-                  history=[{"at": "2026-03-04T12:00:00Z", "event": "open", "level": "warning", "risk": 60.0}])
+                  history=[HistoryEntry.from_dict({"at": "2026-03-04T12:00:00Z", "event": "open", "level": "warning",
+                                                    "risk": 60.0})])
     store = SqliteStore(db)
     store.save_alert(alert)
     store.close()
@@ -38,7 +39,7 @@ def test_ack_records_who_and_when_once(tmp_path):
     acked = store.get_alert(alert.id)
     store.close()
     assert acked.acknowledged_by == "alice" and acked.acknowledged_at is not None
-    assert acked.history[-1]["event"] == "ack" and acked.history[-1]["by"] == "alice"
+    assert acked.history[-1].event == "ack" and acked.history[-1].by == "alice"
     assert acked.state == AlertState.ESCALATED and acked.level == Level.CRISIS  # the lifecycle is untouched
     res = runner.invoke(alerts, ["ack", alert.id, "--by", "bob", "--config", str(cfg)])
     assert res.exit_code == 0 and "already acknowledged by alice" in res.output
@@ -71,7 +72,7 @@ def test_acknowledge_is_pure():
 def test_risk_shows_the_stored_trend_latest_level_and_drivers(tmp_path):
     from datetime import timedelta
 
-    from vigie.models import RiskPoint
+    from vigie.core.models import RiskPoint
 
     cfg, db, _ = setup(tmp_path)
     store = SqliteStore(db)

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from detect_fixtures import T0, TOPIC, background, burst
 
-from alerts.backtest import SeriesFormatError, backtest_posts, read_series_csv, score_series, write_scores_csv
-from alerts.cli_backtest import backtest
-from vigie.config import config_from_dict
+from vigie.sim.backtest import SeriesFormatError, backtest_posts, read_series_csv, score_series, write_scores_csv
+from vigie.app.cli.backtest import backtest
+from vigie.core.config import config_from_dict
 from vigie.store.sqlite import SqliteStore
 
 S0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
@@ -44,7 +44,7 @@ def test_scores_are_in_range_quiet_on_rhythm_and_high_on_a_burst():
     scores = score_series(times, values)
     assert len(scores) == len(values) and all(0.0 <= s <= 1.0 for s in scores)
     settled = scores[2 * 288 : 3500]  # after two days of learning the daily rhythm
-    # Calibrated (issue 14): on ordinary traffic ~10 % of points score >= 0.9 and ~1 % >= 0.99; night is
+    # Calibrated: on ordinary traffic ~10 % of points score >= 0.9 and ~1 % >= 0.99; night is
     # compared with nights (an uncalibrated night would flag far more).
     assert 0.05 <= sum(s >= 0.9 for s in settled) / len(settled) <= 0.15
     assert sum(s >= 0.99 for s in settled) <= 0.025 * len(settled)
@@ -67,7 +67,7 @@ def test_scores_are_deterministic_and_linear_in_cost():
     a = score_series(times, values)
     elapsed = time.perf_counter() - began
     assert a == score_series(times, values)
-    # issue 14: 4 negative-binomial scales per point (~0.6 s on an idle 2-core machine); the bound leaves room
+    # 4 negative-binomial scales per point (~0.6 s on an idle 2-core machine); the bound leaves room
     # for a busy CI runner
     assert elapsed < 6.0, f"16k points took {elapsed:.2f} s"
 
@@ -188,7 +188,7 @@ def test_backtest_posts_measures_lead_time_and_is_deterministic(tmp_path):
     result = backtest_posts(config, store, start, end, truth=truth)
     m = result.metrics
     assert m["events"] == 1 and m["detected_crisis"] == 1 and m["detected_warning"] == 1
-    # warning no later than crisis (issue 14: the boycott explosion may go from watch to crisis in one
+    # warning no later than crisis (the boycott explosion may go from watch to crisis in one
     # bucket), both before the peak
     assert m["lead_warning_min"][0] >= m["lead_crisis_min"][0] > 0
     assert m["positive_crisis"] == 0 and m["positive_warning_or_more"] == 0
@@ -204,7 +204,7 @@ def test_backtest_posts_measures_lead_time_and_is_deterministic(tmp_path):
 def test_cli_posts_replays_through_nlp_and_detection_against_the_truth(tmp_path):
     import json
 
-    from vigie.scenario import config_yaml, generate, write
+    from vigie.sim.scenario import config_yaml, generate, write
 
     scenario = generate(11, days=4, shapes=("bad_buzz",))
     write(scenario, tmp_path)  # posts.jsonl (with 2 malformed lines) + truth.json
@@ -227,7 +227,7 @@ def test_cli_posts_replays_through_nlp_and_detection_against_the_truth(tmp_path)
 def test_cli_posts_with_a_simulated_analyst_needs_a_truth_and_keeps_the_crisis(tmp_path):
     import json
 
-    from vigie.scenario import config_yaml, generate, write
+    from vigie.sim.scenario import config_yaml, generate, write
 
     scenario = generate(11, days=4, shapes=("bad_buzz",))
     write(scenario, tmp_path)

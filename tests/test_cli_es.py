@@ -7,8 +7,8 @@ import json
 
 from click.testing import CliRunner
 
-from vigie.cli_es import es
-from vigie.store.es_schema import export
+from vigie.app.cli.es import es
+from vigie.store.elasticsearch.schema import export
 
 
 def _config(tmp_path, url: str, prefix: str, extra: str = "") -> str:
@@ -75,7 +75,7 @@ def test_compose_runs_the_tested_commands_with_a_valid_config():
 
     import yaml
 
-    from vigie.config import load_config
+    from vigie.core.config import load_config
 
     root = Path(__file__).resolve().parents[1]
     compose = yaml.safe_load((root / "docker-compose.yml").read_text(encoding="utf-8"))

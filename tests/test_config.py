@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from vigie.config import ConfigError, SecretMissing, env_secret, load_config
+from vigie.core.config import ConfigError, SecretMissing, env_secret, load_config
 
 GOOD = """
 topics:

@@ -1,5 +1,4 @@
-"""The count model for real (overdispersed) traffic, composition over volume, and the calibrated series score
-(issue 14)."""
+"""The count model for real (overdispersed) traffic, composition over volume, and the calibrated series score."""
 
 from __future__ import annotations
 
@@ -12,12 +11,12 @@ from detect_fixtures import T0, background, burst, make_post
 from scipy import stats as sps
 from test_detect import TOPIC_CFG
 
-from alerts.backtest import score_series
+from vigie.sim.backtest import score_series
 from alerts.baseline import build_baseline
 from alerts.detect import Detector
 from alerts.stats import nb_cdf, nb_dispersion, nb_log10_sf, poisson_log10_sf
-from vigie.config import DetectionConfig
-from vigie.models import Bucket, Level
+from vigie.core.config import DetectionConfig
+from vigie.core.models import Bucket, Level
 from vigie.store.sqlite import SqliteStore
 
 CFG = DetectionConfig()

@@ -1,29 +1,25 @@
-"""Vigie knows when it is blind (issue 20): collection health persisted per source and query on both stores,
+"""Vigie knows when it is blind: collection health persisted per source and query on both stores,
 blind alerts (auth revoked, quota spent, failing for N minutes, volume collapse judged as overdispersed
 counts), coverage recorded on risk alerts, no false resolve while a source is blind, recovery with a
 permanent gap and re-assessed risk points without a second page. The sources are real HTTP servers on
-127.0.0.1 (tests/listeners/fixture_server.py) speaking the Mastodon API."""
+127.0.0.1 (vigie/sim/standins/server.py) speaking the Mastodon API."""
 
 from __future__ import annotations
 
 import io
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "listeners"))
+from detect_fixtures import T0, TOPIC, background, burst
 
-from detect_fixtures import T0, TOPIC, background, burst  # noqa: E402
-from fixture_server import FixtureServer, Reply, Req  # noqa: E402
-
-from alerts import coverage, stats  # noqa: E402
-from vigie import health as collection  # noqa: E402
-from vigie.config import CoverageConfig, config_from_dict  # noqa: E402
-from vigie.models import AlertState  # noqa: E402
-from vigie.pipeline import REASSESS_CURSOR, Runtime, detect_and_deliver, ingest_source  # noqa: E402
-from vigie.store.sqlite import SqliteStore  # noqa: E402
+from alerts import coverage, stats
+from vigie.store import health as collection
+from vigie.core.config import CoverageConfig, config_from_dict
+from vigie.core.models import AlertState
+from vigie.pipeline.steps import REASSESS_CURSOR, Runtime, detect_and_deliver, ingest_source
+from vigie.store.sqlite import SqliteStore
+from vigie.sim.standins.server import FixtureServer, Reply, Req
 
 STEP = timedelta(minutes=5)
 NOW = datetime(2026, 3, 9, 12, tzinfo=timezone.utc)
@@ -252,7 +248,7 @@ def test_outage_in_the_middle_of_a_bad_buzz(sqlite):
         # Not vacuous: with what was collected the risk fell to calm for far more than the exit buckets,
         # so a policy that read the gap as calm would have resolved the buzz during the outage.
         from alerts.policy import threshold
-        from vigie.models import Level
+        from vigie.core.models import Level
 
         calm = [p for p in points if p.risk < threshold(rt.config.topic(TOPIC), Level.WATCH) - rt.config.detection.hysteresis]
         assert len(calm) >= 3 * rt.config.detection.exit_buckets
@@ -271,12 +267,13 @@ def test_outage_in_the_middle_of_a_bad_buzz(sqlite):
         opens = [(e.channel, e.event) for e in entries if e.event == "open"]
         assert sorted(opens) == [("crisis", "open"), ("ops", "open")]
         # The buzz alert as it stood during the outage tells every channel its coverage was partial.
-        from alerts.notify import console, email, slack_blocks
+        from alerts.notify import email_message, slack_blocks
+        from alerts.notify.channels import console
 
         during = risk  # as stored while the source was blind
         note = f"x silent since {risk.coverage['blind']['x'][11:16]} UTC: risk may be understated"
         assert note in console.render(during, "update").plain
-        assert note in email.plain_text(during, "update")
+        assert note in email_message.plain_text(during, "update")
         assert note in str(slack_blocks.message(during, "update"))
 
 
@@ -290,10 +287,10 @@ def test_status_and_metrics_say_a_source_is_blind(tmp_path):
 
     from click.testing import CliRunner
 
-    from vigie.cli import cli
-    from vigie.cli_status import EXIT_BLIND
-    from vigie.config import load_config
-    from vigie.metrics import metrics_app
+    from vigie.app.cli.main import cli
+    from vigie.app.cli.status import EXIT_BLIND
+    from vigie.core.config import load_config
+    from vigie.app.metrics import metrics_app
 
     with FixtureServer(Mastodon()) as server:
         path = tmp_path / "vigie.yml"

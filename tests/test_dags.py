@@ -20,7 +20,9 @@ from typing import Any
 import pytest
 import yaml
 
-from vigie import airflow_support as af
+from vigie.pipeline import airflow as af
+from vigie.pipeline.ingest_units import platforms, pool_name
+from vigie.sim.demo_files import DEMO, demo_config, demo_crisis_time
 from vigie.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,13 +98,13 @@ def test_dag_settings(dagbag: Any) -> None:
 
 def test_ingest_dag_maps_one_task_per_platform_in_its_pool(dagbag: Any) -> None:
     dag = dagbag.get_dag("vigie_ingest")
-    for platform in af.PLATFORMS:
+    for platform in platforms():
         task = dag.get_task(f"ingest_{platform}")
-        assert task.pool == af.pool_name(platform)
+        assert task.pool == pool_name(platform)
         assert type(task).__name__ == "MappedOperator" or getattr(task, "is_mapped", False)
     announce = dag.get_task("announce")
     assert [a.uri for a in announce.outlets] == [af.POSTS_ASSET_URI]
-    assert {t.task_id for t in announce.upstream_list} == {f"ingest_{p}" for p in af.PLATFORMS}
+    assert {t.task_id for t in announce.upstream_list} == {f"ingest_{p}" for p in platforms()}
     assert "*/2 * * * *" in repr(dag.timetable)
 
 
@@ -254,32 +256,6 @@ def test_replay_dag_backfills_a_file_into_a_sandbox(dagbag: Any, scenario: dict[
 
 # -- the demo scenario and the Elasticsearch store ----------------------------------------------------
 
-DEMO = ROOT / "samples" / "demo"
-
-
-def demo_config(folder: Path, store: dict[str, Any] | None = None) -> Path:
-    """The bundled demo config, with absolute paths and a store of the test's own."""
-    config = yaml.safe_load((DEMO / "vigie.yml").read_text(encoding="utf-8"))
-    for source in config["sources"].values():
-        if source["type"] == "replay":
-            source["path"] = str((DEMO / source["path"]).resolve())
-    config["store"] = store or {"type": "sqlite", "path": str(folder / "demo.db")}
-    config["report"] = {"path": str(folder / "out" / "report.html")}
-    path = folder / "vigie.yml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return path
-
-
-def demo_crisis_time() -> tuple[str, datetime]:
-    truth = json.loads((DEMO / "truth.json").read_text(encoding="utf-8"))
-    event = next(e for e in truth["events"] if e["kind"] == "bad_buzz")
-    onset, peak = (datetime.fromisoformat(event[k].replace("Z", "+00:00")) for k in ("onset", "peak"))
-    # 75 % of the way from onset to peak (half-way before issue 14). On the realistic demo background, with
-    # the trained sentiment model, the first warning comes about 1 h 55 min before the peak, a third of the
-    # rise (README, demo timeline); the DAGs must have raised it by three quarters of the way.
-    at = onset + (peak - onset) * 0.75
-    return event["topic_id"], at.replace(minute=at.minute - at.minute % 5, second=0, microsecond=0)
-
 
 def replay_expectations(path: Path, at: datetime) -> dict[str, int]:
     """What the replay listener must have released by `at` (file sorted by time): distinct post ids,
@@ -318,7 +294,7 @@ def test_demo_scenario_end_to_end_on_sqlite(dagbag: Any, tmp_path: Path, monkeyp
     # collector can fail alone, and two topics).
     labels = sorted(ti.rendered_map_index for ti in dr.get_task_instances() if ti.task_id == "ingest_replay")
     assert labels == ["replay/brivolle", "replay/cuivrelle", "x/brivolle", "x/cuivrelle"]
-    assert all(st[(f"ingest_{p}", -1)] == "skipped" for p in af.PLATFORMS if p != "replay")
+    assert all(st[(f"ingest_{p}", -1)] == "skipped" for p in platforms() if p != "replay")
     assert st[("announce", -1)] == "success" and st[("all_units_ok", -1)] == "success"
 
     store = SqliteStore(tmp_path / "demo.db")
@@ -360,7 +336,7 @@ def test_maintenance_then_ingest_and_detect_on_elasticsearch(
     and imports the dashboards into a server answering like Kibana (tests/test_kibana.py)."""
     from test_kibana import FakeKibana, _success_answer
 
-    from vigie.kibana_objects import ndjson
+    from vigie.app.kibana_objects import ndjson
 
     kibana = FakeKibana(200, _success_answer())
     scenario = write_scenario(tmp_path)
@@ -383,7 +359,7 @@ def test_maintenance_then_ingest_and_detect_on_elasticsearch(
     assert states(run(ingest, NOW))[("announce", -1)] == "success"
     run(detect, NOW)
 
-    from vigie.config import load_config
+    from vigie.core.config import load_config
     from vigie.store import open_store
 
     store = open_store(load_config(config).store)
@@ -410,7 +386,7 @@ def test_maintenance_health_task_fails_visibly_when_a_source_is_blind(
 ) -> None:
     """A source whose credentials were refused is blind at once: the maintenance DAG's collection_health
     task goes red (no retry), the other tasks run; once the source succeeds again, the task is green."""
-    from vigie import health as collection
+    from vigie.store import health as collection
 
     monkeypatch.setenv("VIGIE_CONFIG", str(demo_config(tmp_path)))
     at = datetime(2026, 3, 9, 6, tzinfo=timezone.utc)

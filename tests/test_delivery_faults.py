@@ -1,9 +1,9 @@
-"""Delivery under faults (issue 15, README "Delivery guarantees"): a crisis page is never lost, never
+"""Delivery under faults (README "Delivery guarantees"): a crisis page is never lost, never
 doubled, never late, whatever the process or the channel does.
 
 The pipeline runs for real (replay → NLP → store → detection → outbox → the local stand-ins of
 alerts/notify/receiver.py). Crashes are real: `vigie run` in a subprocess killed with SIGKILL at a
-fault-injection point (vigie/faults.py), then run again. Each test asserts what every channel accepted:
+fault-injection point (vigie/core/faults.py), then run again. Each test asserts what every channel accepted:
 exactly once per channel (per delivery id for idempotent channels), within 2 runs of its recovery.
 """
 
@@ -225,7 +225,7 @@ def test_many_topics_in_one_bucket_make_one_digest_through_the_outbox(tmp_path, 
 def test_vigie_deliver_sends_between_runs_what_a_run_could_not(tmp_path, receiver, monkeypatch):
     from click.testing import CliRunner
 
-    from vigie.cli import cli
+    from vigie.app.cli.main import cli
 
     receiver.script("/services", Reply(503, "down"))
     rig = DeliveryRig(tmp_path, receiver)
@@ -240,7 +240,7 @@ def test_vigie_deliver_sends_between_runs_what_a_run_could_not(tmp_path, receive
 def test_an_acknowledgement_the_pager_refused_with_503_is_retried_by_the_next_pass(tmp_path, receiver, monkeypatch):
     from click.testing import CliRunner
 
-    from vigie.cli import cli
+    from vigie.app.cli.main import cli
 
     rig = DeliveryRig(tmp_path, receiver)
     report, _ = rig.run(monkeypatch)

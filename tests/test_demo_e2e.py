@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vigie.cli import cli
-from vigie.config import load_config
-from vigie.truth import compare_with_truth
-from vigie.models import Level
+from vigie.app.cli.main import cli
+from vigie.core.config import load_config
+from vigie.sim.truth import compare_with_truth
+from vigie.core.models import Level
 from vigie.store.sqlite import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,8 +128,8 @@ def test_collector_outage_raises_one_blind_alert_resolved_and_shaded_in_the_repo
     """The scenario's X outage (truth["outages"]) goes through the real path: the X replay source fails with
     network errors, a blind alert opens once `coverage.failing_minutes` have passed and resolves when X is
     back (its posts caught up); the report shades the gap; no other blind alert, no false topic alert."""
-    from vigie.config import CoverageConfig
-    from vigie.truth import compare_outages
+    from vigie.core.config import CoverageConfig
+    from vigie.sim.truth import compare_outages
 
     [outage], false_blind = compare_outages(demo_run["alerts"], demo_run["truth"])
     assert false_blind == []

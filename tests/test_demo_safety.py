@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from test_es_e2e import END, _replay
 
 from alerts.notify.receiver import LocalReceiver
-from vigie.cli import cli
+from vigie.app.cli.main import cli
 from vigie.store.sqlite import SqliteStore
 
 

@@ -10,8 +10,8 @@ from detect_fixtures import T0, TOPIC, background, burst, make_post
 from alerts.detect import Detector, floor_time, level_for
 from alerts.policy import AlertPolicy
 from alerts.stats import poisson_log10_sf, trimmed_mean
-from vigie.config import DetectionConfig, Topic
-from vigie.models import AlertState, Level
+from vigie.core.config import DetectionConfig, Topic
+from vigie.core.models import AlertState, Level
 from vigie.store.sqlite import SqliteStore
 
 STEP = timedelta(minutes=5)
@@ -83,10 +83,10 @@ def test_negative_burst_opens_then_escalates_the_same_alert(store):
     assert first.alert.opened_at > start  # strictly causal: nothing before the burst began
     assert crisis.alert.updated_at <= peak  # crisis called before the peak
     warning_at = next(e.alert.updated_at for e in events if e.alert.level.rank >= Level.WARNING.rank)
-    # Issue 14: composition (negative share, a rare crisis category) weighs more, so the explosion with
+    # Composition (negative share, a rare crisis category) weighs more, so the explosion with
     # boycott vocabulary may jump from watch to crisis in one bucket; warning never comes after crisis.
     assert warning_at <= crisis.alert.updated_at
-    history = [h["event"] for h in crisis.alert.history]
+    history = [h.event for h in crisis.alert.history]
     assert history[0] == "open" and "escalate" in history
     assert crisis.alert.drivers[0].name == "negative_volume"
     assert [d.points for d in crisis.alert.drivers] == sorted((d.points for d in crisis.alert.drivers), reverse=True)

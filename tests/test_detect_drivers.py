@@ -9,8 +9,8 @@ from detect_fixtures import T0, background, burst
 from test_detect import STEP, TOPIC_CFG, run
 
 from alerts.detect import Detector
-from vigie.config import DetectionConfig
-from vigie.models import Level
+from vigie.core.config import DetectionConfig
+from vigie.core.models import Level
 from vigie.store.sqlite import SqliteStore
 
 SOURCES = ("x", "reddit", "mastodon", "feeds")
@@ -114,8 +114,13 @@ def test_a_small_topic_negative_share_is_judged_over_hours(tmp_path):
 
 
 def test_every_weight_has_its_driver_and_every_driver_its_weight():
-    from alerts.drivers import DRIVERS
-    from vigie.config import Weights
+    from vigie.core.config import Weights
+    from vigie.core.drivers import DRIVERS
 
-    # A driver's name is its weight's name: the config, the Kibana driver chart and load_risk rely on it.
-    assert [f.__name__ for f in DRIVERS] == list(Weights.model_fields)
+    # A driver's name is its weight's name and its module's: the config, the Kibana driver chart and
+    # load_risk rely on it. The order is the one users have always seen (config, mapping, chart colours).
+    assert DRIVERS.names() == ["negative_volume", "negative_share", "reach", "crisis_terms", "authors",
+                               "coordination", "sustained", "engagement", "spread"]
+    assert all(d.compute.__name__ == name and d.compute.__module__ == f"alerts.drivers.{name}"
+               for name, d in DRIVERS.items())
+    assert list(Weights().model_dump()) == DRIVERS.names()

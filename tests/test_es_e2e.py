@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from click.testing import CliRunner
 
-from vigie.cli import cli
+from vigie.app.cli.main import cli
 from vigie.store.elasticsearch import ElasticsearchStore
 from vigie.store.sqlite import SqliteStore
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from alerts.evaluation import evaluate
-from vigie.scenario import generate
+from vigie.sim.evaluation import evaluate
+from vigie.sim.scenario import generate
 
 
 def test_low_volume_event_caught_positive_moment_quiet_and_deterministic():

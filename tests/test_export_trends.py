@@ -13,12 +13,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
-from alerts.cli_trends import trends as trends_cmd
+from vigie.app.cli.trends import trends as trends_cmd
 from alerts.trends import count_entities, rising
-from vigie.cli_export import export
-from vigie.entities import from_text
-from vigie.export import Pseudonymiser, parse_columns
-from vigie.models import Analysis, Author, Post, Sentiment
+from vigie.app.cli.export import export
+from vigie.core.entities import from_text
+from vigie.app.export import Pseudonymiser, parse_columns
+from vigie.core.models import Analysis, Author, Post, Sentiment
 from vigie.store.sqlite import SqliteStore
 
 T0 = datetime(2026, 3, 4, 8, 0, tzinfo=timezone.utc)

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 from click.testing import CliRunner
 
-from alerts.actions import ActionRequest, apply, records
 from alerts.feedback import FeedbackPolicy, Verdict, adapt, verdicts_from_records
-from notify_fixtures import T0, make_alert
-from vigie.cli import cli
+from vigie.sim.sample_alerts import T0, make_alert
+from vigie.app.cli.main import cli
+from vigie.core.actions import ActionRequest, apply, records
 from vigie.store.sqlite import SqliteStore
 
 NOW = datetime(2026, 3, 20, tzinfo=timezone.utc)

@@ -1,4 +1,4 @@
-"""Feedback wired into detection (issue 19): the marks people give change the risk, causally and bounded,
+"""Feedback wired into detection: the marks people give change the risk, causally and bounded,
 in the Detector (live), in `backtest_posts` (replay / simulated analyst) and never lose a crisis."""
 
 from __future__ import annotations
@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 from detect_fixtures import T0, TOPIC, background, burst
 
-from alerts.backtest import backtest_posts
+from vigie.sim.backtest import backtest_posts
 from alerts.detect import Detector
 from alerts.feedback import Verdict, adjusted_risk
-from alerts.evaluation import truth_analyst
-from vigie.config import config_from_dict
+from vigie.sim.evaluation import truth_analyst
+from vigie.core.config import config_from_dict
 from vigie.store.sqlite import SqliteStore
 
 NOW = datetime(2026, 3, 20, tzinfo=timezone.utc)
@@ -102,9 +102,9 @@ def test_backtest_replays_marks_causally_and_loses_no_crisis(tmp_path):
 
 
 def test_live_detection_reads_the_topics_marks_from_the_store(tmp_path):
-    from alerts.actions import ActionRequest, apply
-    from notify_fixtures import T0 as AT, make_alert
-    from vigie.pipeline import topic_verdicts
+    from vigie.core.actions import ActionRequest, apply
+    from vigie.sim.sample_alerts import T0 as AT, make_alert
+    from vigie.pipeline.steps import topic_verdicts
 
     store = SqliteStore(tmp_path / "v.db")
     alert = make_alert()

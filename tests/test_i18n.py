@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from alerts.actions import ACTION_NAMES
-from alerts.notify import content, email, slack_blocks, teams
+from alerts.notify import content, email_message, slack_blocks, teams_card
 from alerts.notify.i18n import catalogue, translator
-from notify_fixtures import make_alert
-from vigie.config import Weights
-from vigie.models import AlertState, Level
+from vigie.sim.sample_alerts import make_alert
+from vigie.core.actions import ACTION_NAMES
+from vigie.core.drivers import driver_names
+from vigie.core.models import AlertState, Level
 
 ROOT = Path(__file__).resolve().parents[1]
 LITERAL = re.compile(r"""\b_\(\s*(["'])(.+?)\1""")
@@ -19,12 +19,12 @@ LITERAL = re.compile(r"""\b_\(\s*(["'])(.+?)\1""")
 
 def used_msgids() -> set[str]:
     found: set[str] = set()
-    for path in [*ROOT.joinpath("alerts", "notify").glob("*.py"), ROOT / "alerts" / "actions.py"]:
+    for path in [*ROOT.joinpath("alerts", "notify").rglob("*.py"), ROOT / "vigie" / "core" / "actions.py"]:
         found |= {m.group(2) for m in LITERAL.finditer(path.read_text(encoding="utf-8"))}
     found |= {lvl.value.upper() for lvl in Level} | {s.value for s in AlertState} | set(content.EVENT_VERB.values())
     found |= {label for _, label, _ in slack_blocks.BUTTONS} | {text for _, text in slack_blocks.RELABELS}
-    found |= set(ACTION_NAMES.values()) | set(email.LINK_LABELS.values()) | set(teams.LINK_LABELS.values())
-    found |= set(Weights.model_fields)  # risk driver names
+    found |= set(ACTION_NAMES.values()) | set(email_message.LINK_LABELS.values()) | set(teams_card.LINK_LABELS.values())
+    found |= set(driver_names())  # risk driver names
     return found
 
 
@@ -55,19 +55,19 @@ def test_french_slack_message_with_buttons_and_crisis_mention():
 def test_french_email_with_cc_on_crisis_and_signed_links():
     alert = make_alert(level=Level.CRISIS, risk=82)
     links = {"acknowledge": "https://vigie.example/a/tok1", "false_alarm": "https://vigie.example/a/tok2"}
-    msg = email.build_message(alert, "open", "vigie@acme.example", ["dircom@acme.example"], _=translator("fr"),
+    msg = email_message.build_message(alert, "open", "vigie@acme.example", ["dircom@acme.example"], _=translator("fr"),
                               cc=["ceo@acme.example"], actions=links)
     assert msg["Cc"] == "ceo@acme.example" and msg["Subject"].startswith("[Vigie] CRISE · acme")
     plain = msg.get_body(("plain",)).get_content()
     assert "Pourquoi :" in plain and "Prendre en compte: https://vigie.example/a/tok1" in plain
     html = msg.get_body(("html",)).get_content()
     assert '<a href="https://vigie.example/a/tok2">Fausse alerte</a>' in html
-    assert email.build_message(make_alert(), "open", "v@a.example", ["d@a.example"], cc=["ceo@acme.example"])["Cc"] is None
+    assert email_message.build_message(make_alert(), "open", "v@a.example", ["d@a.example"], cc=["ceo@acme.example"])["Cc"] is None
 
 
 def test_teams_card_mentions_on_crisis_and_carries_links():
     alert = make_alert(level=Level.CRISIS, risk=82)
-    card = teams.card(alert, "escalate", _=translator("fr"), mention={"id": "crisis@acme.example", "name": "Cellule de crise"},
+    card = teams_card.card(alert, "escalate", _=translator("fr"), mention={"id": "crisis@acme.example", "name": "Cellule de crise"},
                       links={"acknowledge": "https://vigie.example/a/t"})
     assert card["msteams"]["entities"] == [{"type": "mention", "text": "<at>Cellule de crise</at>",
                                             "mentioned": {"id": "crisis@acme.example", "name": "Cellule de crise"}}]

@@ -5,22 +5,19 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from datetime import datetime, timedelta, timezone
-from email.parser import BytesParser
-from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
 
 import pytest
 from click.testing import CliRunner
+from fakes.kibana import FakeKibana
 
-from vigie.cli_kibana import kibana
-from vigie.kibana_objects import ndjson
-from vigie.links import crisis_room_link, crisis_room_url
-from vigie.models import Alert, Level
-from vigie.store.es_schema import alerts_mappings, field_types, posts_mappings, risk_mappings
+from vigie.app.cli.kibana import kibana
+from vigie.app.kibana_objects import ndjson
+from vigie.core.links import crisis_room_link, crisis_room_url
+from vigie.core.models import Alert, Level
+from vigie.store.elasticsearch.schema import alerts_mappings, field_types, posts_mappings, risk_mappings
 
 ROOT = Path(__file__).resolve().parents[1]
 NDJSON = ROOT / "dashboards" / "vigie.ndjson"
@@ -256,55 +253,6 @@ def test_radar_has_the_panels_the_issue_lists():
 
 # -- import against a server answering like Kibana ------------------------------------------------
 
-class FakeKibana:
-    """Checks the multipart import request as Kibana does, answers with canned Kibana bodies."""
-
-    def __init__(self, status: int = 200, answer: dict | str | None = None):
-        self.status, self.answer = status, answer
-        self.seen: list[dict] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                url = urlsplit(self.path)
-                fake.seen.append({"path": url.path, "query": parse_qs(url.query), "headers": headers})
-                problem = None
-                if "kbn-xsrf" not in headers:
-                    status, payload = 400, {"statusCode": 400, "error": "Bad Request",
-                                            "message": "Request must contain a kbn-xsrf header."}
-                    problem = True
-                elif not headers.get("content-type", "").startswith("multipart/form-data; boundary="):
-                    status, payload = 415, {"statusCode": 415, "error": "Unsupported Media Type",
-                                            "message": "Unsupported Media Type"}
-                    problem = True
-                if not problem:
-                    msg = BytesParser(policy=HTTP).parsebytes(
-                        f"Content-Type: {headers['content-type']}\r\n\r\n".encode() + body)
-                    parts = {p.get_param("name", header="content-disposition"): p for p in msg.iter_parts()}
-                    part = parts["file"]
-                    fake.seen[-1]["filename"] = part.get_filename()
-                    fake.seen[-1]["content"] = part.get_payload(decode=True).decode("utf-8")
-                    status, payload = fake.status, fake.answer
-                data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html" if isinstance(payload, str) else "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
 
 @pytest.fixture
 def fake_kibana():
@@ -457,13 +405,13 @@ def test_link_cli():
 
 
 def test_crisis_room_stacks_every_driver_from_the_risk_index():
-    from vigie.config import Weights
+    from vigie.core.drivers import driver_names
 
     vis = next(o for o in objects() if o["id"] == "vigie-risk-drivers")
     params = json.loads(vis["attributes"]["visState"])["params"]
     assert params["index_pattern"] == "vigie-risk" and params["time_field"] == "at"
     fields = [s["metrics"][0]["field"] for s in params["series"]]
-    assert fields == [f"drivers.{name}" for name in Weights.model_fields]  # a new driver gets its series
+    assert fields == [f"drivers.{name}" for name in driver_names()]  # a new driver gets its series
     assert all(s["stacked"] == "stacked" for s in params["series"])
     crisis = next(o for o in objects() if o["id"] == "vigie-crisis-room")
     assert any(r["id"] == "vigie-risk-drivers" for r in crisis["references"])

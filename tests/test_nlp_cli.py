@@ -5,7 +5,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from vigie.cli import cli
+from vigie.app.cli.main import cli
 
 CONFIG = """
 topics:

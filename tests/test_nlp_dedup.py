@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta, timezone
 
 from nlp.dedup import NearDuplicateIndex, Signatures, shingle
-from vigie.models import Author, Post
+from vigie.core.models import Author, Post
 
 T0 = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)
 RAID = "Brivolle vend des bouilloires dangereuses qui prennent feu, boycott immédiat, partagez partout"

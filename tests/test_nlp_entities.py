@@ -4,7 +4,7 @@ import pytest
 
 from nlp.entities import EntityModelError, SpacyFrench
 from nlp.pipeline import Analyzer
-from vigie.config import NlpConfig, Topic
+from vigie.core.config import NlpConfig, Topic
 
 TOPICS = [Topic(id="brivolle", name="Brivolle", query="brivolle", aliases=["Kettla"])]
 

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from nlp.pipeline import Analyzer
-from vigie.config import NlpConfig, Topic
-from vigie.models import Analysis, Author, Post
+from vigie.core.config import NlpConfig, Topic
+from vigie.core.models import Analysis, Author, Post
 
 T0 = datetime(2026, 11, 23, 8, tzinfo=timezone.utc)
 
@@ -99,7 +99,7 @@ def test_a_failing_component_marks_only_its_post(analyzer: Analyzer) -> None:
         name = "exploding/1"
 
         def score(self, texts, langs):  # fails on one post only, like a model choking on one input
-            from vigie.models import Sentiment
+            from vigie.core.models import Sentiment
             if any("boom" in t for t in texts):
                 raise RuntimeError("model choked")
             return [Sentiment("pos", 0.5, self.name) for _ in texts]

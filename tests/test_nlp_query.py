@@ -1,10 +1,11 @@
-"""Boolean topic queries: syntax, matching semantics, errors with positions, native translations."""
+"""Boolean topic queries: syntax, matching semantics, errors with positions (native translations:
+tests/listeners/test_native_queries.py)."""
 
 import pytest
 
-from nlp.query import QueryError, parse, to_native
+from nlp.query import QueryError, parse
 from nlp.topics import TopicMatcher
-from vigie.config import ConfigError, Topic
+from vigie.core.config import ConfigError, Topic
 
 
 def m(query: str, text: str, **meta: str) -> bool:
@@ -91,24 +92,6 @@ def test_malformed_queries_say_where(query: str, position: int, fragment: str) -
     assert info.value.position == position
     assert fragment in str(info.value)
     assert isinstance(info.value, ValueError)
-
-
-def test_to_native_x_keeps_boolean_syntax_and_relaxes_what_x_lacks() -> None:
-    q = '(brivolle OR kettla) AND (rembours* OR arnaque) -"service client" from:bob lang:fr'
-    [native] = to_native(q, "x")
-    assert native == '((brivolle OR kettla) -"service client" from:bob lang:fr)'
-    assert to_native("brivolle NEAR/3 panne -#promo", "x") == ["((brivolle panne) -#promo)"]
-    assert to_native("brivolle source:reddit", "x") == []  # cannot match a post from X
-
-
-def test_to_native_other_platforms() -> None:
-    q = '(brivolle OR kettla) AND arnaque -promo from:bob'
-    assert to_native(q, "reddit") == ["((brivolle OR kettla) AND arnaque AND NOT promo AND author:bob)"]
-    assert to_native(q, "bluesky") == ["brivolle arnaque from:bob", "kettla arnaque from:bob"]  # no OR there
-    assert to_native('brivolle OR "#kettla"', "mastodon") == ["#brivolle", "#kettla"]
-    assert to_native(q, "feeds") == []
-    with pytest.raises(ValueError, match="unknown platform"):
-        to_native(q, "myspace")
 
 
 def test_topic_matcher_uses_queries_and_languages() -> None:

@@ -3,7 +3,7 @@
 import pytest
 
 from nlp.sentiment import LexiconSentiment, create_backend, label_for
-from vigie.config import NlpConfig
+from vigie.core.config import NlpConfig
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from nlp.sentiment import LexiconSentiment, create_backend
 from nlp.sentiment_features import FeatureSpec, normalise
 from nlp.sentiment_trained import CLASSES, LinearModel, TrainedModelError, TrainedSentiment, shipped_model_path
 from nlp.sentiment_training import cross_validate, fit_temperature, reliability, train
-from vigie.config import NlpConfig
+from vigie.core.config import NlpConfig
 
 TINY = Path(__file__).parent / "data" / "sentiment_tiny_fr.csv"
 SMALL = FeatureSpec(word_bits=14, char_bits=14)  # small hashing space: fast, still collision-tolerant at 120 posts

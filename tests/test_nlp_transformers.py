@@ -10,7 +10,7 @@ import pytest
 from nlp import sentiment as S
 from nlp.pipeline import Analyzer
 from nlp.sentiment_transformers import ModelLoadError, TransformersSentiment, map_labels
-from vigie.config import NlpConfig
+from vigie.core.config import NlpConfig
 
 from nlp_fixtures import build_tiny_model
 
@@ -103,7 +103,7 @@ def test_the_lexicon_path_never_imports_torch_or_spacy() -> None:
     code = (
         "import sys\n"
         "from nlp.pipeline import Analyzer\n"
-        "from vigie.config import NlpConfig\n"
+        "from vigie.core.config import NlpConfig\n"
         "Analyzer(NlpConfig(sentiment='lexicon'), []).analyze_texts(['c est nul'])\n"
         "print('torch' in sys.modules, 'transformers' in sys.modules, 'spacy' in sys.modules)\n"
     )
@@ -165,7 +165,7 @@ def test_cardiffnlp_architecture_and_label_order_end_to_end(tmp_path: Path) -> N
 def test_vigie_nlp_eval_runs_the_transformers_backend(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from vigie.cli import cli
+    from vigie.app.cli.main import cli
 
     path = build_tiny_xlmr(tmp_path / "xlmr")
     data = tmp_path / "labelled.jsonl"

@@ -1,4 +1,4 @@
-"""The analyst notebooks (issue 9) run top to bottom on a real store, with their parameters injected the
+"""The analyst notebooks run top to bottom on a real store, with their parameters injected the
 papermill way (a cell after the one tagged `parameters`), and are committed without outputs."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from nbclient import NotebookClient
 
 from report_fixtures import TRUTH, build_store, make_alerts, make_posts
 from alerts.detect import Detector
-from vigie.config import DetectionConfig
-from vigie.notebook import (
+from vigie.core.config import DetectionConfig
+from vigie.app.notebook import (
     alert_drivers, alert_timeline, data_span, find_truth, load_alert, load_alerts, load_posts, load_risk,
 )
 
@@ -163,8 +163,8 @@ def test_find_truth_beside_the_replay_file(tmp_path):
 def test_helpers_and_report_read_elasticsearch_like_sqlite(tmp_path, es_proxy, es_prefix):
     """The same data in Elasticsearch (osmem behind the test proxy, tests/es_fixtures.py) gives the same
     frames and the same report figures: notebooks and report only talk to the store protocol."""
-    from vigie.config import load_config
-    from vigie.report import collect
+    from vigie.core.config import load_config
+    from vigie.app.report import collect
     from vigie.store import open_store
 
     sqlite_store, sqlite_config, sqlite_path = build_store(tmp_path)
@@ -198,13 +198,13 @@ def test_helpers_and_report_read_elasticsearch_like_sqlite(tmp_path, es_proxy, e
 
 
 def test_load_risk_gives_one_row_per_bucket_and_one_column_per_driver(demo_like):
-    from vigie.config import Weights
+    from vigie.core.drivers import driver_names
 
     config_path, _, _ = demo_like
     start, end = data_span(config_path)
     frame = load_risk(config_path, "lumio", start, end)
     assert len(frame) > 100 and frame.index.is_monotonic_increasing
-    assert list(frame.columns) == ["risk", "level", *Weights.model_fields]
+    assert list(frame.columns) == ["risk", "level", *driver_names()]
     peak = frame.loc[frame.risk.idxmax()]
     assert peak.risk >= 55 and peak.negative_volume > 0  # the fixture's bad buzz, seen by the detector
     assert load_risk(config_path, "nobody", start, end).empty

@@ -12,14 +12,15 @@ from datetime import timedelta
 import pytest
 
 from alerts.notify import build_notifiers, deliver
-from alerts.notify.pagerduty import PagerDutyNotifier
+from alerts.notify.channels.pagerduty import PagerDutyNotifier
 from alerts.notify.receiver import LocalReceiver, Reply
-from alerts.notify.slack import SlackBotNotifier
-from alerts.notify.teams import TeamsNotifier
-from alerts.notify.webhook import WebhookNotifier, verify_signature
-from notify_fixtures import fast_retry, make_alert, open_store
-from vigie.config import ChannelConfig
-from vigie.models import AlertState, Level
+from alerts.notify.channels.slack import SlackBotNotifier
+from alerts.notify.channels.teams import TeamsNotifier
+from alerts.notify.channels.webhook import WebhookNotifier, verify_signature
+from notify_fixtures import fast_retry, open_store
+from vigie.sim.sample_alerts import make_alert
+from vigie.core.config import ChannelConfig
+from vigie.core.models import AlertState, Level
 
 ROUTING_KEY = "R0UT1NGk3yS3cr3t0000000000000000"
 BOT_TOKEN = "test-bot-token-s3cr3t-not-real"  # fake; never a real-looking xoxb- token
@@ -85,7 +86,7 @@ def test_pagerduty_crash_after_send_is_resent_with_the_same_dedup_key(tmp_path, 
     store = open_store(tmp_path)
     pd, _ = pagerduty(server)
     alert = make_alert(Level.CRISIS, 90)
-    from vigie.models import Delivery
+    from vigie.core.models import Delivery
 
     alert.deliveries.append(Delivery("pagerduty", "open", "pending", at=alert.updated_at, key="open"))
     store.save_alert(alert)
@@ -145,7 +146,7 @@ def test_rate_limit_of_pages_per_topic_per_hour_spans_alerts(tmp_path, server, m
     first.risk, first.updated_at = 80, first.updated_at + timedelta(minutes=10)
     deliver(first, "update", [pd], store)
     # A new episode of the same topic 20 minutes later: third page within the hour → held back.
-    from vigie.models import Alert
+    from vigie.core.models import Alert
 
     second = make_alert(Level.WARNING, 65)
     second.opened_at = second.updated_at = first.opened_at + timedelta(minutes=20)

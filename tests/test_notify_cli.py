@@ -6,7 +6,7 @@ import textwrap
 
 from click.testing import CliRunner
 
-from alerts.cli_notify import describe, notify
+from vigie.app.cli.notify import describe, notify
 from alerts.notify.receiver import LocalReceiver, Reply
 
 

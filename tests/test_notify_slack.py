@@ -9,12 +9,13 @@ import logging
 import pytest
 
 from alerts.notify import build_notifiers, deliver
-from alerts.notify.console import ConsoleNotifier
+from alerts.notify.channels.console import ConsoleNotifier
 from alerts.notify.receiver import LocalReceiver, Reply
-from alerts.notify.slack import SlackWebhookNotifier
-from notify_fixtures import fast_retry, make_alert, open_store
-from vigie.config import ChannelConfig, ConfigError, SecretMissing
-from vigie.models import AlertState, Level
+from alerts.notify.channels.slack import SlackWebhookNotifier
+from notify_fixtures import fast_retry, open_store
+from vigie.sim.sample_alerts import make_alert
+from vigie.core.config import ChannelConfig, ConfigError, SecretMissing
+from vigie.core.models import AlertState, Level
 
 SECRET_PATH = "/services/T000/B000/s3cr3tW3bh00kT0ken"
 
@@ -90,8 +91,8 @@ def test_hostile_post_cannot_mention_or_disguise_links(slack):
 def test_lengths_are_capped_within_block_kit_limits(slack):
     notifier, _ = webhook(slack)
     alert = make_alert()
-    alert.evidence[1]["text"] = "x" * 10_000
-    alert.evidence[2]["text"] = "&" * 5_000  # escaping multiplies length by 5
+    alert.evidence[1].text = "x" * 10_000
+    alert.evidence[2].text = "&" * 5_000  # escaping multiplies length by 5
     alert.drivers[0].explanation = "<" * 4000
     notifier.send(alert, "open")
     body = slack.requests[0].json
@@ -321,7 +322,7 @@ def test_bad_options_and_duplicate_channels_are_config_errors():
 
 def test_many_topics_at_once_make_one_digest_per_capable_channel(tmp_path, slack, monkeypatch):
     from alerts.notify import deliver_many
-    from alerts.notify.pagerduty import PagerDutyNotifier
+    from alerts.notify.channels.pagerduty import PagerDutyNotifier
 
     out, store = io.StringIO(), open_store(tmp_path)
     notifiers = notifiers_for(slack, out, monkeypatch)

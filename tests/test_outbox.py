@@ -1,4 +1,4 @@
-"""The outbox's rules (alerts/notify/outbox.py) on a real SQLite store and the local stand-ins: order per
+"""The outbox's rules (vigie/pipeline/outbox.py) on a real SQLite store and the local stand-ins: order per
 alert and channel, closing events, interrupted deliveries per channel kind, back-off."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ import pytest
 
 from alerts.notify import build_notifiers
 from alerts.notify.base import RetryPolicy
-from alerts.notify.outbox import OutboxPolicy, drain, plan
+from vigie.pipeline.outbox import OutboxPolicy, drain, plan
 from alerts.notify.receiver import LocalReceiver, Reply
-from notify_fixtures import make_alert, open_store
-from vigie.config import ChannelConfig
-from vigie.models import AlertState, Delivery, Level
+from notify_fixtures import open_store
+from vigie.sim.sample_alerts import make_alert
+from vigie.core.config import ChannelConfig
+from vigie.core.models import AlertState, Delivery, Level
 
 NOW = datetime(2026, 3, 10, 14, 6, tzinfo=timezone.utc)
 POLICY = OutboxPolicy(retry_base_s=30, retry_max_s=300, expire_after_s=3600)

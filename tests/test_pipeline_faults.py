@@ -14,10 +14,11 @@ from click.testing import CliRunner
 
 from listeners.base import Page, Query, SourceError
 from listeners.guard import GuardedListener, classify
-from vigie.cli import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, cli
-from vigie.clock import ClockError
-from vigie.config import config_from_dict, load_config
-from vigie.pipeline import DETECTION_CURSOR, Runtime, detect_and_alert, ingest_source, run_cycle
+from vigie.app.cli.main import cli
+from vigie.app.cli.run import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from vigie.core.clock import ClockError
+from vigie.core.config import config_from_dict, load_config
+from vigie.pipeline.steps import DETECTION_CURSOR, Runtime, detect_and_alert, ingest_source, run_cycle
 from vigie.store import open_store
 
 END = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
@@ -167,7 +168,7 @@ def test_posts_dated_beyond_the_skew_are_quarantined_and_a_replay_line_dated_999
 # -- strict configuration at start-up ------------------------------------------------------------
 
 def test_run_refuses_a_pager_whose_secret_is_unset_unless_optional(tmp_path, monkeypatch):
-    from vigie.cli import EXIT_CONFIG
+    from vigie.app.cli.run import EXIT_CONFIG
 
     monkeypatch.delenv("VIGIE_TEST_PD_KEY", raising=False)
     replay = write_replay(tmp_path / "posts.jsonl", 5, END - timedelta(hours=1))

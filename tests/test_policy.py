@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from alerts.detect import Assessment, level_for
 from alerts.policy import AlertEvent, AlertPolicy
-from vigie.config import DetectionConfig, Topic
-from vigie.models import Alert, AlertState, Driver, Level, utc
+from vigie.core.config import DetectionConfig, Topic
+from vigie.core.models import Alert, AlertState, Driver, Level, utc
 
 T = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
 STEP = timedelta(minutes=5)
@@ -64,10 +64,11 @@ def test_warning_escalates_to_crisis_in_the_same_alert():
     assert esc.alert.id == opened.alert.id and esc.alert.level == Level.CRISIS and esc.alert.state == AlertState.ESCALATED
     assert esc.alert.opened_at == opened.alert.opened_at and esc.alert.updated_at == run.t
     assert esc.alert.peak_level == Level.CRISIS and esc.alert.peak_risk == 80
-    assert [(h["event"], h["level"], h["risk"]) for h in esc.alert.history] == [
-        ("open", "warning", 60), ("escalate", "crisis", 80)
+    assert [(h.event, h.level, h.risk) for h in esc.alert.history] == [
+        ("open", Level.WARNING, 60), ("escalate", Level.CRISIS, 80)
     ]
-    assert esc.alert.history[-1]["at"] == utc(run.t).isoformat().replace("+00:00", "Z")
+    assert esc.alert.history[-1].at == utc(run.t)
+    assert esc.alert.to_dict()["history"][-1]["at"] == utc(run.t).isoformat().replace("+00:00", "Z")
 
 
 def test_hysteresis_holds_the_level_until_calm_for_exit_buckets():
@@ -88,7 +89,7 @@ def test_hysteresis_holds_the_level_until_calm_for_exit_buckets():
     assert resolved.kind == "resolve" and resolved.alert.state == AlertState.RESOLVED
     assert resolved.alert.resolved_at == run.t
     assert len({e.alert.id for e in run.events}) == 1
-    assert [h["event"] for h in resolved.alert.history] == ["open", "update", "resolve"]
+    assert [h.event for h in resolved.alert.history] == ["open", "update", "resolve"]
 
 
 def test_flapping_around_a_threshold_does_not_flap_the_alert():
@@ -110,7 +111,7 @@ def test_material_rise_notifies_an_update_small_moves_do_not():
     run2.feed(36)
     (ev,) = run2.feed(51)
     assert ev.kind == "update" and ev.notify and ev.alert.level == Level.WATCH
-    assert ev.alert.history[-1]["event"] == "update"
+    assert ev.alert.history[-1].event == "update"
 
 
 def test_cooldown_suppresses_a_flapping_reopen_but_not_a_worse_episode():
@@ -174,7 +175,7 @@ def test_a_choppy_tail_is_persisted_not_delivered_until_it_reaches_the_level_aga
     run = Run()
     run.feed(80)  # crisis
     (*_, drop) = run.feed(50, 48, 20)  # steps down to warning; the value told is 20
-    assert drop.alert.level == Level.WARNING and drop.notify and drop.alert.history[-1]["risk"] == 20
+    assert drop.alert.level == Level.WARNING and drop.notify and drop.alert.history[-1].risk == 20
     events = run.feed(40, 44)  # +20 and +24 over the last told, but under the warning threshold: silent
     assert [e.notify for e in events] == [False, False]
     (back,) = run.feed(58)  # a material rise that takes the alert back to its level is told

@@ -10,8 +10,8 @@ import pytest
 
 from listeners.base import Listener, SourceError
 from listeners.replay import ReplayListener
-from vigie.config import config_from_dict
-from vigie.models import iso
+from vigie.core.config import config_from_dict
+from vigie.core.models import iso
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,7 +215,7 @@ def test_replay_records_relations_and_reads_entities_from_the_text():
         record_to_post({**base, "relation": "retweet"})
 
 
-# -- one file, one source per platform, and collector outages (issue 20) -------------------------------
+# -- one file, one source per platform, and collector outages ----------------------------------------
 
 def outage_line(source: str, start: datetime, end: datetime, error: str = "network") -> str:
     return json.dumps({"kind": "outage", "source": source, "start": iso(start), "end": iso(end), "error": error,

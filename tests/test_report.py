@@ -1,4 +1,4 @@
-"""The HTML crisis report (issue 2 `vigie report`, issue 9): structure, escaping, empty store, CLI, and a
+"""The HTML crisis report (`vigie report`, the notebooks' helpers): structure, escaping, empty store, CLI, and a
 real render in headless Chromium (no console error, sections visible, screenshot)."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from report_fixtures import ONSET, PEAK, T0, TRUTH, build_store, make_alerts, make_posts
-from vigie.browser import find_chromium, run_headless
-from vigie.cli_report import report as report_command
-from vigie.models import Analysis, Author, Level, Post, Sentiment, iso
-from vigie.report import collect, data_period, render, safe_url, write_report
+from vigie.app.browser import find_chromium, run_headless
+from vigie.app.cli.report import report as report_command
+from vigie.core.models import Analysis, Author, DriverNote, EvidenceItem, Level, Post, Sentiment, iso
+from vigie.app.report import collect, data_period, render, safe_url, write_report
 
 
 class Page(HTMLParser):
@@ -137,11 +137,13 @@ def _hostile_store(tmp_path):
     )
     store.upsert_posts([bad])
     alert = make_alerts(make_posts())[0]
-    alert.evidence.insert(0, {"id": bad.id, "url": " JaVaScRiPt:alert(6)", "author": "</td><script>x</script>",
-                              "followers": "<b>many</b>", "text": HOSTILE_TEXT, "engagement": 3,
-                              "sentiment": "<i>neg</i>", "created_at": iso(t)})
-    alert.evidence.insert(1, {"id": "x:2", "url": 'https://ok.example/"onmouseover="alert(7)', "author": "a",
-                              "text": "quote-in-url", "created_at": "not a date"})
+    # As a store may hold them (hand-edited, or from elsewhere): loaded through EvidenceItem.from_dict.
+    alert.evidence.insert(0, EvidenceItem.from_dict({
+        "id": bad.id, "url": " JaVaScRiPt:alert(6)", "author": "</td><script>x</script>", "followers": "<b>many</b>",
+        "text": HOSTILE_TEXT, "engagement": 3, "sentiment": "<i>neg</i>", "created_at": iso(t)}))
+    alert.evidence.insert(1, EvidenceItem.from_dict({
+        "id": "x:2", "url": 'https://ok.example/"onmouseover="alert(7)', "author": "a", "text": "quote-in-url",
+        "created_at": "not a date"}))
     store.save_alert(alert)
     return store, config
 
@@ -315,9 +317,9 @@ def test_alerts_show_posts_and_drivers_of_their_peak_not_of_the_calm_after(fille
     alert = next(a for a in store.alert_history("lumio"))
     # What a resolved alert looks like in the store: drivers cleared, evidence of the quiet end.
     alert.drivers = []
-    alert.evidence = [{"id": "x:calm", "text": "Lumio app logged me out again, annoying.", "sentiment": "neg"}]
-    alert.history[3]["drivers"] = [{"name": "crisis_terms", "points": 19.5, "value": 40, "baseline": 1,
-                                    "explanation": "crisis vocabulary in 40 posts vs 1 usual"}]
+    alert.evidence = [EvidenceItem(id="x:calm", text="Lumio app logged me out again, annoying.", sentiment="neg")]
+    alert.history[3].drivers = [DriverNote.from_dict({"name": "crisis_terms", "points": 19.5, "value": 40, "baseline": 1,
+                                                      "explanation": "crisis vocabulary in 40 posts vs 1 usual"})]
     store.save_alert(alert)
     data = collect(store, config, topic_ids=["lumio"])
     peak_posts = data.topics[0].peak_posts[alert.id]
@@ -325,7 +327,7 @@ def test_alerts_show_posts_and_drivers_of_their_peak_not_of_the_calm_after(fille
     page = Page(render(data)).visible
     assert "Negative posts at the peak (risk 92, Tue 03 Mar 18:00 UTC)" in page
     assert "Drivers at the peak." in page and "crisis vocabulary in 40 posts vs 1 usual" in page
-    alert.history[3].pop("drivers")
+    alert.history[3].drivers = None
     store.save_alert(alert)
     page = Page(render(collect(store, config, topic_ids=["lumio"]))).visible
     assert "No driver recorded at the last update" in page
@@ -340,7 +342,7 @@ def test_risk_curve_is_recomputed_by_the_detector_and_passes_through_alert_event
     assert ONSET <= peak_at <= PEAK + timedelta(hours=3) and trace[peak_at] >= 75  # the bad buzz
     assert max(v for t, v in trace.items() if t < ONSET - timedelta(hours=2)) < 35  # calm before it
     alert = store.alert_history("lumio")[0]
-    assert all(iso_t in {iso(t) for t in trace} for iso_t in (e["at"] for e in alert.history))
+    assert all(iso_t in {iso(t) for t in trace} for iso_t in (iso(e.at) for e in alert.history))
     page = Page(render(data))
     assert any(tag == "polyline" and "risk-trace" in (a.get("class") or "") for tag, a in page.tags)
     assert "Recomputed for this report by the production detector" in page.visible
@@ -351,7 +353,7 @@ def test_risk_curve_is_recomputed_by_the_detector_and_passes_through_alert_event
 
 def test_risk_curve_prefers_the_risk_points_stored_live(tmp_path):
     from alerts.detect import Detector
-    from vigie.report import risk_trace
+    from vigie.app.report import risk_trace
 
     store, config, _ = build_store(tmp_path)
     topic = next(t for t in config.topics if t.id == "lumio")
@@ -380,8 +382,8 @@ def test_collection_gaps_are_shaded_on_the_volume_and_risk_charts(tmp_path):
     """A blind source (its blind alert, from the first failed run to the recovery) and a permanent gap show
     as shaded bands behind both charts, with the extent in their tooltip; a report without gaps has none."""
     from alerts import coverage
-    from vigie import health as collection
-    from vigie.config import ReplaySource
+    from vigie.store import health as collection
+    from listeners.replay import ReplaySource
 
     store, config, _ = build_store(tmp_path)
     try:

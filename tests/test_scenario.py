@@ -13,13 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 from listeners.replay import ReplayListener
-from vigie.cli_samples import samples
-from vigie.config import load_config
-from vigie.models import utc
-from vigie.scenario import DEMO_SEED, SHAPES, config_yaml, generate, scenario_suite, suite_shapes, write
-from vigie.scenario.events import SPREAD, spread_factor
-from vigie.scenario.organic import ORGANIC_ROLES
-from vigie.scenario.rhythm import LOCAL_OFFSET
+from vigie.app.cli.samples import samples
+from vigie.core.config import load_config
+from vigie.core.models import utc
+from vigie.sim.scenario import DEMO_SEED, SHAPES, config_yaml, generate, scenario_suite, suite_shapes, write
+from vigie.sim.scenario.events import SPREAD, spread_factor
+from vigie.sim.scenario.organic import ORGANIC_ROLES
+from vigie.sim.scenario.rhythm import LOCAL_OFFSET
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "samples" / "demo"
@@ -64,7 +64,7 @@ def test_bundled_demo_is_what_the_generator_produces_for_the_documented_seed(tmp
 
 
 def test_bundled_demo_size_volume_languages_and_config(demo):
-    assert (DEMO / "posts.jsonl").stat().st_size < 2.2e6  # issue 14: organic spikes added ~0.15 MB
+    assert (DEMO / "posts.jsonl").stat().st_size < 2.2e6  # the organic spikes add ~0.15 MB
     assert 4500 <= len(demo.posts) <= 7000  # ~5,000 aimed for; the size limit above is the hard one
     langs = collections.Counter(p.get("lang") for p in demo.posts if p.get("lang"))
     assert 0.6 < langs["fr"] / (langs["fr"] + langs["en"]) < 0.8
@@ -151,7 +151,7 @@ def test_near_identical_texts_come_only_from_the_copy_campaign(demo):
         role = demo.roles[i] if demo.roles[i] in ("copy", "giveaway", "spam") else "other"
         biggest[role] = max(biggest[role], len(lsh.query(m)))
     assert biggest["copy"] >= 80
-    # Organic copy storms (giveaways, spam; issue 14) are near-identical by design; nothing else is.
+    # Organic copy storms (giveaways, spam) are near-identical by design; nothing else is.
     assert biggest["other"] * 3 < biggest["copy"], biggest
 
 
@@ -240,7 +240,7 @@ def test_bundled_file_carries_exactly_two_malformed_lines(tmp_path, demo):
 
 
 def test_as_posts_matches_what_the_replay_listener_reads(demo):
-    from vigie.scenario import as_posts
+    from vigie.sim.scenario import as_posts
 
     listener = ReplayListener(DEMO / "posts.jsonl")
     pages = list(listener.fetch(listener.plan([])[0], None, datetime(2100, 1, 1, tzinfo=timezone.utc)))
@@ -251,7 +251,7 @@ def test_as_posts_matches_what_the_replay_listener_reads(demo):
 
 
 def test_demo_outage_silences_x_during_the_bad_buzz_rise_and_gets_its_own_source(demo):
-    from vigie.scenario import OutageSpec
+    from vigie.sim.scenario import OutageSpec
 
     [outage] = demo.truth["outages"]
     buzz = next(e for e in demo.truth["events"] if e["kind"] == "bad_buzz")
@@ -278,7 +278,7 @@ def test_unknown_shape_and_bad_days_are_refused():
         generate(1, days=0)
 
 
-# -- event shapes and the backtest suite (issue 6) ----------------------------------------------------
+# -- event shapes and the backtest suite --------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def shaped():

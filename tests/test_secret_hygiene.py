@@ -10,12 +10,13 @@ import sqlite3
 from urllib.parse import quote, unquote
 
 import pytest
-from notify_fixtures import fast_retry, make_alert, open_store
+from notify_fixtures import fast_retry, open_store
+from vigie.sim.sample_alerts import make_alert
 
 from alerts.notify import build_notifiers, deliver
 from alerts.notify.receiver import LocalReceiver, Reply
-from vigie.config import ChannelConfig
-from vigie.secrets import MASK, fragments, install_log_filter, register, scrub
+from vigie.core.config import ChannelConfig
+from vigie.core.secrets import MASK, fragments, install_log_filter, register, scrub
 
 SLACK_PATH = "/services/T0VIGIE01/B0VIGIE02/s3cr3tW3bh00kT0ken0000"
 TEAMS_PATH = "/teams/workflows/8f3c2a9e41d74b0c9b1e6a7d5c3f2e10/triggers/manual/paths/invoke"
@@ -125,7 +126,8 @@ def test_vigie_run_with_a_pager_answering_404_exits_partial_and_leaks_nothing(tm
     from click.testing import CliRunner
     from test_es_e2e import END, _replay
 
-    from vigie.cli import EXIT_PARTIAL, cli
+    from vigie.app.cli.main import cli
+    from vigie.app.cli.run import EXIT_PARTIAL
 
     monkeypatch.setenv("SLACK_WEBHOOK_URL", receiver.url + SLACK_PATH)
     monkeypatch.setenv("TEAMS_WEBHOOK_URL", f"{receiver.url}{TEAMS_PATH}?{TEAMS_QUERY}")
@@ -151,9 +153,9 @@ def test_vigie_run_with_a_pager_answering_404_exits_partial_and_leaks_nothing(tm
 
 
 def test_the_airflow_glue_installs_the_filter_with_every_configured_secret(tmp_path, monkeypatch, caplog):
-    """Airflow tasks load their config through `airflow_support.load`: from then on a task log line can
+    """Airflow tasks load their config through `vigie.pipeline.airflow.load`: from then on a task log line can
     carry no configured secret, even one no code has read yet (here: the Teams URL of a channel)."""
-    from vigie import airflow_support as af
+    from vigie.pipeline import airflow as af
 
     monkeypatch.setenv("VIGIE_T_TEAMS", f"https://prod-07.westeurope.logic.azure.com:443{TEAMS_PATH}?{TEAMS_QUERY}")
     config = tmp_path / "vigie.yml"

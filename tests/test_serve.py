@@ -14,13 +14,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from alerts.actions import records
 from alerts.notify.receiver import LocalReceiver, Reply
-from notify_fixtures import make_alert
+from vigie.sim.sample_alerts import make_alert
 from serve_fixtures import (LINK_SECRET, ServeRig, block_actions, pd_event, pd_headers, slack_body,
                             slack_headers)
-from vigie.action_links import action_links, sign
-from vigie.browser import BASE_FLAGS, find_chromium
+from vigie.core.action_links import action_links, sign
+from vigie.core.actions import records
+from vigie.app.browser import BASE_FLAGS, find_chromium
 
 ALERT_ID = make_alert().id
 DEDUP = make_alert().dedup_key
@@ -65,7 +65,7 @@ def test_slack_button_acknowledges_everywhere(rig, receiver):
     assert r.status_code == 200
     alert = rig.wait_for(lambda a: records(a))
     [rec] = records(alert)
-    assert (rec["action"], rec["by"], rec["via"]) == ("acknowledge", "U0ALICE", "slack")
+    assert (rec.action, rec.by, rec.via) == ("acknowledge", "U0ALICE", "slack")
     wait_requests(receiver, "/api/chat.update")
     wait_requests(receiver, "/v2/enqueue")
     assert pd_acks(receiver) == ["acknowledge"]
@@ -99,7 +99,7 @@ def test_slack_actor_not_allowed_is_told_why(tmp_path, receiver, monkeypatch):
         # A member of the allowed user group may (membership read from usergroups.users.list, cached).
         post_slack(rig, block_actions(ALERT_ID, "false_alarm", user="U0CAROL"))
         alert = rig.wait_for(lambda a: records(a))
-        assert records(alert)[0]["verdict"] == "false_alarm"
+        assert records(alert)[0].verdict == "false_alarm"
     finally:
         rig.stop()
 
@@ -108,7 +108,7 @@ def test_slack_overflow_relabels_an_evidence_post(rig):
     post_slack(rig, block_actions(ALERT_ID, "sentiment_wrong:2", selected=f"{ALERT_ID}|2|positive"))
     alert = rig.wait_for(lambda a: records(a))
     [rec] = records(alert)
-    assert (rec["post_id"], rec["label"], rec["was"]) == ("replay:2", "positive", "neg")
+    assert (rec.post_id, rec.label, rec.was) == ("replay:2", "positive", "neg")
 
 
 def test_pagerduty_webhook_v3_acknowledge_resolve_and_forged(rig, receiver):
@@ -119,7 +119,7 @@ def test_pagerduty_webhook_v3_acknowledge_resolve_and_forged(rig, receiver):
     ok = requests.post(rig.url + "/pagerduty/webhook", data=body, headers=pd_headers(body), timeout=10)
     assert ok.json() == {"result": "done"}
     [rec] = records(rig.alert())
-    assert (rec["action"], rec["by"], rec["via"]) == ("acknowledge", "Jane Oncall", "pagerduty")
+    assert (rec.action, rec.by, rec.via) == ("acknowledge", "Jane Oncall", "pagerduty")
     assert receiver.to("/v2/enqueue") == []  # not echoed back to PagerDuty
     assert len(receiver.to("/api/chat.update")) == 1  # Slack shows it
     body = json.dumps(pd_event("incident.resolved", DEDUP)).encode()
@@ -153,7 +153,7 @@ def test_link_get_confirms_post_acts(rig, receiver):
     done = requests.post(url, timeout=10)
     assert done.status_code == 200 and "Done" in done.text
     [rec] = records(rig.alert())
-    assert (rec["verdict"], rec["by"], rec["via"]) == ("false_alarm", "dircom@acme.example", "link")
+    assert (rec.verdict, rec.by, rec.via) == ("false_alarm", "dircom@acme.example", "link")
     assert "Already done" in requests.post(url, timeout=10).text
 
 
@@ -257,7 +257,7 @@ class SocketModeServer:
 
 
 def test_socket_mode_button_click_acts_without_a_public_url(tmp_path, receiver, monkeypatch):
-    from vigie.serve import socket_mode
+    from vigie.app.serve import socket_mode
 
     ws = SocketModeServer()
     receiver.script("/api/apps.connections.open", *[Reply(200, {"ok": True, "url": ws.url})] * 5)
@@ -271,7 +271,7 @@ def test_socket_mode_button_click_acts_without_a_public_url(tmp_path, receiver, 
         ws.outgoing.append({"envelope_id": "env-1", "type": "interactive", "accepts_response_payload": False,
                             "payload": block_actions(ALERT_ID, "resolve", user="U0ALICE")})
         alert = rig.wait_for(lambda a: records(a), timeout=20)
-        assert alert.state.value == "resolved" and records(alert)[0]["via"] == "slack"
+        assert alert.state.value == "resolved" and records(alert)[0].via == "slack"
         deadline = time.monotonic() + 5
         while not ws.acks and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -294,7 +294,7 @@ def test_vigie_serve_command_starts_and_answers_healthz(tmp_path, receiver, monk
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     root = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen([sys.executable, "-m", "vigie.cli", "serve", "--config", str(rig.config_path), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "vigie.app.cli.main", "serve", "--config", str(rig.config_path), "--port", str(port)],
                             env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     try:

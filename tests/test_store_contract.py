@@ -1,4 +1,4 @@
-"""The store contract (DESIGN.md §4), run against every adapter: SQLite in a temp dir, Elasticsearch
+"""The store contract (vigie/store/base.py), run against every adapter: SQLite in a temp dir, Elasticsearch
 through osmem-server on 127.0.0.1. Detection only talks to this contract, so both must agree exactly."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from vigie.models import (
+from vigie.core.models import (
     Alert,
     AlertState,
     Analysis,
@@ -17,6 +17,7 @@ from vigie.models import (
     Delivery,
     Driver,
     Engagement,
+    EvidenceItem,
     Level,
     Post,
     PostEntities,
@@ -275,7 +276,7 @@ def _recompute_series(posts: list[Post], topic: str, start: datetime, end: datet
     """What `series` means, spelled out post by post (the reference the adapters' aggregations must match)."""
     from collections import Counter
 
-    from vigie.models import Bucket
+    from vigie.core.models import Bucket
 
     out, t = [], start
     while t < end:
@@ -415,7 +416,7 @@ def make_alert(topic: str, opened: datetime, level: Level = Level.WARNING, risk:
         opened_at=opened,
         updated_at=opened,
         drivers=[Driver("negative_volume", 30.0, 42.0, 5.0, "42 negative posts vs 5 usual")],
-        evidence=[{"id": "x:1", "text": "<b>scam</b>", "url": "https://example.org/1"}],
+        evidence=[EvidenceItem(id="x:1", text="<b>scam</b>", url="https://example.org/1")],
         deliveries=[Delivery("slack_webhook", "open", "sent", 1, "ts-1", None, opened)],
         links={"kibana": "https://kibana.example/app/dashboards"},
     )
@@ -498,7 +499,7 @@ def test_detection_lookup_matches_open_alerts_and_history(store, seed):
     read `open_alerts(topic)[-1]` and the last resolved alert of `alert_history(topic)`."""
     import random
 
-    from vigie.pipeline import _current_and_last_resolved
+    from vigie.pipeline.steps import _current_and_last_resolved
 
     rng = random.Random(seed)
     for i in range(40):
@@ -661,10 +662,10 @@ def test_purge_drops_old_risk_points_too(store):
     assert [p.at for p in store.risk_series("acme", T0, T0 + 4 * 60 * MIN)] == [T0 + 60 * MIN, T0 + 90 * MIN]
 
 
-# -- detect-and-deliver: the outbox and the lease (alerts/notify/outbox.py) -------------------------
+# -- detect-and-deliver: the outbox and the lease (vigie/pipeline/outbox.py) -------------------------
 
 def _entry(alert: Alert, key: str, channel: str, seq: int = 0, at: datetime = T0) -> "OutboxEntry":
-    from vigie.models import OutboxEntry
+    from vigie.core.models import OutboxEntry
 
     return OutboxEntry(id=OutboxEntry.make_id(alert.dedup_key, key, channel), alert_id=alert.id, topic_id=alert.topic_id,
                        channel=channel, event=key.split(":")[0], key=key, bucket_at=at, enqueued_at=at,
@@ -672,7 +673,7 @@ def _entry(alert: Alert, key: str, channel: str, seq: int = 0, at: datetime = T0
 
 
 def test_commit_bucket_writes_alert_outbox_risk_and_cursor_and_a_replay_keeps_sent_entries(store):
-    from vigie.models import OutboxEntry
+    from vigie.core.models import OutboxEntry
 
     alert = _alert_with_key("acme", T0, "k", AlertState.OPEN)
     entries = [_entry(alert, "open", "slack_webhook", 0), _entry(alert, "open", "pagerduty", 1)]

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
-from es_fixtures import OsmemNode, osmem_client
 from test_store_contract import T0, make_post
 
-from vigie.config import ConfigError, ElasticsearchStore as EsConfig
-from vigie.models import Alert, Level, RiskPoint
-from vigie.store.elasticsearch import ElasticsearchStore, StoreError, post_document, redact_url
-from vigie.store.es_schema import DERIVED_FIELDS, Names, export, field_types, posts_mappings
+from vigie.core.config import ConfigError
+from vigie.core.models import Alert, Level, RiskPoint
+from vigie.sim.osmem import OsmemNode, osmem_client
+from vigie.store.elasticsearch import ElasticsearchConfig, ElasticsearchStore, StoreError, post_document, redact_url
+from vigie.store.elasticsearch.schema import DERIVED_FIELDS, Names, export, field_types, posts_mappings
 
 
 @pytest.fixture
@@ -187,7 +187,7 @@ def _serve(status: int, body: bytes, headers: dict[str, str]):
 
 
 def _store_for(url: str, **cfg) -> ElasticsearchStore:
-    return ElasticsearchStore.from_config(EsConfig(type="elasticsearch", url=url, **cfg), max_retries=0)
+    return ElasticsearchStore.from_config(ElasticsearchConfig(type="elasticsearch", url=url, **cfg), max_retries=0)
 
 
 def test_unreachable_cluster_has_a_clear_message():
@@ -229,9 +229,9 @@ def test_from_config_reads_url_and_basic_auth_from_env(monkeypatch, es_proxy, es
     monkeypatch.setenv("VIGIE_TEST_ES_URL", es_proxy.url)
     monkeypatch.setenv("VIGIE_TEST_ES_USER", "vigie")
     monkeypatch.setenv("VIGIE_TEST_ES_PASS", "pa55")
-    store = ElasticsearchStore.from_config(EsConfig(type="elasticsearch", url_env="VIGIE_TEST_ES_URL",
-                                                    username_env="VIGIE_TEST_ES_USER",
-                                                    password_env="VIGIE_TEST_ES_PASS", prefix=es_prefix))
+    store = ElasticsearchStore.from_config(ElasticsearchConfig(type="elasticsearch", url_env="VIGIE_TEST_ES_URL",
+                                                               username_env="VIGIE_TEST_ES_USER",
+                                                               password_env="VIGIE_TEST_ES_PASS", prefix=es_prefix))
     assert store.count_posts() == 0
     sent = {k.lower(): v for k, v in es_proxy.requests[0][2].items()}
     assert sent["authorization"].startswith("Basic ")
@@ -241,13 +241,13 @@ def test_from_config_reads_url_and_basic_auth_from_env(monkeypatch, es_proxy, es
 def test_from_config_errors(monkeypatch, tmp_path):
     monkeypatch.delenv("VIGIE_TEST_MISSING", raising=False)
     with pytest.raises(ConfigError, match="VIGIE_TEST_MISSING"):
-        ElasticsearchStore.from_config(EsConfig(type="elasticsearch", api_key_env="VIGIE_TEST_MISSING"))
+        ElasticsearchStore.from_config(ElasticsearchConfig(type="elasticsearch", api_key_env="VIGIE_TEST_MISSING"))
     with pytest.raises(ConfigError, match="ca_certs"):
-        ElasticsearchStore.from_config(EsConfig(type="elasticsearch", ca_certs=tmp_path / "nope.pem"))
+        ElasticsearchStore.from_config(ElasticsearchConfig(type="elasticsearch", ca_certs=tmp_path / "nope.pem"))
     with pytest.raises(ConfigError, match="not a usable Elasticsearch URL"):
-        ElasticsearchStore.from_config(EsConfig(type="elasticsearch", url="es.example.org"))
+        ElasticsearchStore.from_config(ElasticsearchConfig(type="elasticsearch", url="es.example.org"))
     with pytest.raises(ConfigError, match="needs both"):
-        ElasticsearchStore.from_config(EsConfig(type="elasticsearch", username_env="VIGIE_TEST_MISSING"))
+        ElasticsearchStore.from_config(ElasticsearchConfig(type="elasticsearch", username_env="VIGIE_TEST_MISSING"))
 
 
 def test_exported_template_file_matches_the_adapter():
@@ -264,9 +264,11 @@ def test_invalid_prefix_is_refused():
 
 def test_osmem_node_is_test_only():
     # Guard: production code never imports the header-rewriting node.
-    src = (Path(__file__).resolve().parents[1] / "vigie" / "store" / "elasticsearch.py").read_text()
+    folder = Path(__file__).resolve().parents[1] / "vigie" / "store" / "elasticsearch"
+    src = "".join(f.read_text() for f in sorted(folder.glob("*.py")))
+    assert "ElasticsearchStore" in src  # the adapter is in the folder read
     assert "OsmemNode" not in src and "compatible-with" not in src.replace("`compatible-with=8`", "")
-    assert OsmemNode.__module__ == "es_fixtures"
+    assert OsmemNode.__module__ == "vigie.sim.osmem"
     assert datetime.now(timezone.utc) > T0
 
 

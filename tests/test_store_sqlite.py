@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from test_store_contract import MIN, T0, make_alert, make_post
 
-from vigie.models import AlertState
+from vigie.core.models import AlertState
 from vigie.store.sqlite import SqliteStore
 
 

@@ -4,11 +4,11 @@
     deliver(alert, "open", notifiers, store)      # once per channel, crash-safe, never raises
     deliver_many([(alert, "open"), ...], notifiers, store)   # a cycle's events; a digest when many topics fire
 
-Set-up of each channel: alerts/notify/README.md.
+One module per channel type (alerts/notify/channels/); set-up of each, and how to add one: alerts/notify/README.md.
 """
 
 from alerts.notify.base import Notifier, RetryPolicy, SendError
 from alerts.notify.delivery import deliver, deliver_many, event_key
-from alerts.notify.factory import build_notifiers
+from alerts.notify.build import build_notifiers
 
 __all__ = ["Notifier", "RetryPolicy", "SendError", "build_notifiers", "deliver", "deliver_many", "event_key"]

@@ -1,9 +1,9 @@
-"""What every notifier shares: the protocol, the send error, retries with back-off, secret redaction.
+"""What every notifier shares: the `Notifier` base class, the send error, retries with back-off, secret redaction.
 
 A notifier turns one alert event into one provider call and reports it as a `Delivery`; it never raises
 for a provider problem (the error goes in `Delivery.error`, redacted), so `deliver` can move on to the
 next channel. Policy (levels, quiet hours, rate limits, dedup) lives in `alerts.notify.rules` and
-`alerts.notify.deliver`, not here.
+`alerts.notify.delivery`, not here.
 """
 
 from __future__ import annotations
@@ -12,35 +12,65 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Literal
 
-from vigie.models import Alert, Delivery, Level
-from vigie.secrets import register, scrub
+from alerts.notify.rules import Rules
+from vigie.core.models import Alert, Delivery, Level
+from vigie.core.secrets import register, scrub
 
 log = logging.getLogger("vigie.notify")
 
-EVENTS = ("open", "escalate", "update", "resolve", "acknowledge", "note")  # note: a human action, Slack bot only
 
+class Notifier:
+    """The contract between a channel and the delivery code (alerts/notify/delivery.py, vigie/pipeline/outbox.py),
+    every attribute declared here with its default; a channel's notifier subclasses it and overrides what differs.
 
-@runtime_checkable
-class Notifier(Protocol):
-    """Optional attributes the outbox reads (alerts/notify/outbox.py, README "Delivery guarantees"):
-
-    - `idempotent = True`: the provider drops a repeat of the same event (PagerDuty dedup_key, the webhook's
-      X-Vigie-Delivery id), so a delivery interrupted by a crash is sent again;
-    - `after_interruption = "resend"`: not idempotent, but a repeat is harmless (console): sent again;
-      otherwise (default "skip") an interrupted delivery is marked `unknown` and reported, never repeated;
-    - `resume(alert, event)` with `resume_possible(alert)`: what to do instead of a repeat (Slack bot:
-      rewrite the thread's parent message, an idempotent `chat.update`);
-    - `send_digest(items)`: one message for many topics; `notice(text)`: the ops path (delivery given up);
-    - `rules` (alerts.notify.rules.Rules), `pager = True` (acknowledged alerts are not re-paged).
+    - `channel`: the channel name in the delivery log (the type, or `options.name`); `min_level`: lowest level sent;
+    - `kinds`: alert kinds it takes ("risk", "coverage"); `rules`: its delivery rules (alerts.notify.rules), both
+      given at construction (from the configuration by alerts/notify/build.py);
+    - `pager = True`: acknowledged alerts are not re-paged on updates (alerts.notify.rules);
+    - after a crash between sending and recording (README "Delivery guarantees"): `idempotent = True` means the
+      provider drops a repeat (PagerDuty dedup_key, the webhook's X-Vigie-Delivery id), so it is sent again;
+      `after_interruption = "resend"`: not idempotent but a repeat is harmless (console), sent again;
+      `resume_possible(alert)` true: `resume(alert, event)` instead of a repeat (Slack bot: rewrite the thread's
+      parent, an idempotent `chat.update`); otherwise the delivery is marked `unknown` and reported, never repeated;
+    - `digest = True`: `send_digest(items)` sends one message for many topics;
+    - `notes = True`: human actions are sent as `note` events (Slack bot threads);
+    - `notice(text)`: the ops path (a delivery given up); only the console prints it.
     """
 
-    channel: str  # unique channel name, e.g. "console", "slack_webhook"
-    min_level: Level
+    channel: str = ""
+    min_level: Level = Level.WARNING
+    default_kinds: tuple[str, ...] = ("risk",)
+    pager: bool = False
+    idempotent: bool = False
+    after_interruption: Literal["skip", "resend"] = "skip"
+    digest: bool = False
+    notes: bool = False
+
+    def __init__(self, *, channel: str, min_level: Level, rules: Rules | None = None,
+                 kinds: Iterable[str] | None = None):
+        self.channel = channel
+        self.min_level = min_level
+        self.rules: Rules = rules if rules is not None else Rules()
+        self.kinds: tuple[str, ...] = tuple(kinds) if kinds is not None else self.default_kinds
 
     def send(self, alert: Alert, event: str) -> Delivery:
         """Deliver one event of one alert. Never raises for provider errors: returns a failed Delivery."""
+        raise NotImplementedError
+
+    def send_digest(self, items: list[tuple[Alert, str]]) -> Delivery:
+        """One message for many alerts' events (only called when `digest` is true)."""
+        raise NotImplementedError(f"channel {self.channel} sends no digest")
+
+    def resume_possible(self, alert: Alert) -> bool:
+        return False
+
+    def resume(self, alert: Alert, event: str) -> Delivery:
+        raise NotImplementedError(f"channel {self.channel} cannot resume a delivery")
+
+    def notice(self, text: str) -> None:
+        """The ops path; channels that are not it ignore it."""
 
 
 class SendError(Exception):
@@ -121,7 +151,7 @@ def with_retries(call: Callable[[], str | None], policy: RetryPolicy) -> tuple[s
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """Remove every secret (webhook URL, token, routing key, password) from a message before it is
     stored or logged, with its URL path and query (an endpoint answering 404 quotes the path it was
-    called on; Teams quotes `sig=`), and every other secret the process registered (`vigie.secrets`)."""
+    called on; Teams quotes `sig=`), and every other secret the process registered (`vigie.core.secrets`)."""
     return scrub(text, secrets)
 
 

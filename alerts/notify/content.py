@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alerts.notify.i18n import EN, Translate
-from vigie.models import Alert, Driver, Level
+from vigie.core.models import Alert, Driver, Level, iso
 
 LEVEL_EMOJI = {Level.WATCH: "🟡", Level.WARNING: "🟠", Level.CRISIS: "🔴"}
 LEVEL_COLOR = {Level.WATCH: "#E8B500", Level.WARNING: "#E86A00", Level.CRISIS: "#D0021B"}
@@ -59,7 +59,7 @@ def sparkline(values: list[float], width: int = 24) -> str:
 
 
 def risk_trend(alert: Alert) -> list[float]:
-    points = [float(h["risk"]) for h in alert.history if isinstance(h, dict) and "risk" in h]
+    points = [float(h.risk) for h in alert.history if h.risk is not None]
     if not points or points[-1] != alert.risk:
         points.append(float(alert.risk))
     return points
@@ -90,17 +90,15 @@ class EvidenceView:
 def evidence(alert: Alert, n: int, excerpt_chars: int = 280) -> list[EvidenceView]:
     out = []
     for item in alert.evidence[:n]:
-        if not isinstance(item, dict):
-            continue
         out.append(
             EvidenceView(
-                author=clean(item.get("author") or "unknown", 60),
-                followers=fmt_int(item.get("followers")),
-                engagement=fmt_int(item.get("engagement")),
-                sentiment=clean(item.get("sentiment") or "", 10),
-                created_at=clean(item.get("created_at") or "", 30),
-                excerpt=clean(item.get("text"), excerpt_chars),
-                url=safe_url(item.get("url")),
+                author=clean(item.author or "unknown", 60),
+                followers=fmt_int(item.followers),
+                engagement=fmt_int(item.engagement),
+                sentiment=clean(item.sentiment or "", 10),
+                created_at=clean(iso(item.created_at) or "", 30),
+                excerpt=clean(item.text, excerpt_chars),
+                url=safe_url(item.url),
             )
         )
     return out
@@ -137,7 +135,7 @@ def summary_line(alert: Alert, _: Translate = EN) -> str:
 
 def coverage_note(alert: Alert, _: Translate = EN) -> str | None:
     """'x silent since 14:05 UTC: risk may be understated' when sources of the topic were blind while its
-    risk was assessed (vigie/pipeline.py records them on the alert)."""
+    risk was assessed (vigie/pipeline/steps.py records them on the alert)."""
     blind = (alert.coverage or {}).get("blind") or {}
     if not blind:
         return None

@@ -26,7 +26,7 @@ from typing import Any
 
 from alerts.notify.base import Notifier
 from alerts.notify.rules import Rules, skip_reason
-from vigie.models import Alert, Delivery
+from vigie.core.models import Alert, Delivery
 from vigie.store.base import Store
 
 log = logging.getLogger("vigie.notify")
@@ -39,7 +39,7 @@ def event_key(alert: Alert, event: str) -> str:
         return f"escalate:{alert.level.value}"
     if event == "update":
         return f"update:{alert.level.value}:{round(alert.risk)}"
-    if event == "note":  # one per recorded human action (alerts/actions.py): each is its own message
+    if event == "note":  # one per recorded human action (vigie/core/actions.py): each is its own message
         return f"note:{len(alert.history)}"
     return event
 
@@ -84,13 +84,13 @@ def deliver(alert: Alert, event: str, notifiers: list[Notifier], store: Store) -
         try:
             if not wants(notifier, alert, event):
                 continue
-            rules: Rules = getattr(notifier, "rules", None) or Rules()
+            rules = notifier.rules
             if recent is None and rules.max_per_topic_per_hour is not None:
                 recent = _recent_alerts(store, alert)
             delivery = _deliver_one(alert, event, notifier, store, rules, recent or [])
         except Exception as exc:  # a broken channel (or store hiccup) never blocks the others
             log.error("channel %s: delivering %s of alert %s failed: %s",
-                      getattr(notifier, "channel", "?"), event, alert.id, type(exc).__name__)
+                      notifier.channel, event, alert.id, type(exc).__name__)
             continue
         if delivery is not None:
             out.append(delivery)
@@ -103,13 +103,13 @@ def _deliver_one(alert: Alert, event: str, notifier: Notifier, store: Store, rul
     prior = _record(alert, channel, key)
     if prior is not None and prior.status in ("sent", "unknown"):
         return None
-    if prior is not None and prior.status == "pending" and not getattr(notifier, "idempotent", False):
+    if prior is not None and prior.status == "pending" and not notifier.idempotent:
         marked = Delivery(channel, event, "unknown", attempts=prior.attempts, error=INTERRUPTED, at=prior.at, key=key)
         _replace(alert, prior, marked)
         store.save_alert(alert)
         log.warning("channel %s: %s of alert %s %s", channel, event, alert.id, INTERRUPTED)
         return marked
-    reason = skip_reason(rules, alert, event, channel, recent, pager=bool(getattr(notifier, "pager", False)))
+    reason = skip_reason(rules, alert, event, channel, recent, pager=notifier.pager)
     if reason is not None:
         if prior is not None and prior.status == "skipped":
             return None
@@ -144,20 +144,20 @@ DIGEST_EVENTS = ("open", "escalate")
 def deliver_many(items: list[tuple[Alert, str]], notifiers: list[Notifier], store: Store, *,
                  digest_min: int = DIGEST_MIN_TOPICS) -> list[Delivery]:
     """Deliver the events of one cycle. When `digest_min` or more topics open/escalate at once, a channel
-    that can (`send_digest`: console, Slack webhook, Teams, e-mail) gets ONE digest message instead of a
+    that can (`digest`: console, Slack webhook, Teams, e-mail) gets ONE digest message instead of a
     burst; each alert still gets its own Delivery record (response "digest"), with the usual keys, so
     dedup, re-runs and later resolutions work exactly as for single messages. Pagers, the generic webhook
     and Slack bot threads always get one message per alert (incidents and threads are per alert)."""
     out: list[Delivery] = []
     for notifier in notifiers:
         batch: list[tuple[Alert, str]] = []
-        if getattr(notifier, "send_digest", None) is not None:
+        if notifier.digest:
             try:
                 batch = [(a, e) for a, e in items if e in DIGEST_EVENTS and _digestible(a, e, notifier, store)]
             except Exception as exc:
                 log.error("channel %s: digest selection failed: %s", notifier.channel, type(exc).__name__)
                 batch = []
-            rules: Rules = getattr(notifier, "rules", None) or Rules()
+            rules = notifier.rules
             if len({a.topic_id for a, _ in batch}) < (rules.digest_min_topics or digest_min):
                 batch = []
         if batch:
@@ -172,9 +172,9 @@ def deliver_many(items: list[tuple[Alert, str]], notifiers: list[Notifier], stor
 def _digestible(alert: Alert, event: str, notifier: Notifier, store: Store) -> bool:
     if not wants(notifier, alert, event) or _record(alert, notifier.channel, event_key(alert, event)) is not None:
         return False
-    rules: Rules = getattr(notifier, "rules", None) or Rules()
+    rules = notifier.rules
     recent = _recent_alerts(store, alert) if rules.max_per_topic_per_hour is not None else []
-    return skip_reason(rules, alert, event, notifier.channel, recent, pager=bool(getattr(notifier, "pager", False))) is None
+    return skip_reason(rules, alert, event, notifier.channel, recent, pager=notifier.pager) is None
 
 
 def _deliver_digest(batch: list[tuple[Alert, str]], notifier: Notifier, store: Store) -> list[Delivery]:
@@ -183,7 +183,7 @@ def _deliver_digest(batch: list[tuple[Alert, str]], notifier: Notifier, store: S
         alert.deliveries.append(Delivery(channel, event, "pending", at=alert.updated_at, key=event_key(alert, event)))
         store.save_alert(alert)
     try:
-        sent = notifier.send_digest(batch)  # type: ignore[attr-defined]
+        sent = notifier.send_digest(batch)
     except Exception as exc:
         log.error("channel %s: digest crashed: %s", channel, type(exc).__name__)
         sent = Delivery(channel, "digest", "failed", attempts=1, error=f"notifier crashed: {type(exc).__name__}")

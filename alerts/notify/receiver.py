@@ -1,7 +1,7 @@
 """A local stand-in for Slack, PagerDuty, Teams and webhook receivers, on 127.0.0.1.
 
 Used by the tests (real HTTP, real JSON on the wire) and by `vigie notify receiver` so the demo can send
-to a local Slack-compatible endpoint and show what it received (issue 7). It answers like the providers
+to a local Slack-compatible endpoint and show what it received. It answers like the providers
 do on their happy path and can be scripted to answer errors (429 with Retry-After, 5xx, 4xx, malformed
 JSON, slow responses):
 

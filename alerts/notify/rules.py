@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from vigie.models import Alert, Level
+from vigie.core.models import Alert, Level
 
 PAGING_EVENTS = ("open", "escalate", "update")
 

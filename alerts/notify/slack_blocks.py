@@ -16,7 +16,7 @@ from typing import Any
 
 from alerts.notify import content
 from alerts.notify.i18n import EN, Translate
-from vigie.models import Alert, Level, iso
+from vigie.core.models import Alert, Level, iso
 
 HEADER_MAX = 150
 SECTION_MAX = 3000
@@ -97,7 +97,7 @@ def relabel_menu(alert: Alert, index: int, _: Translate = EN) -> dict[str, Any]:
 
 
 def note_message(alert: Alert, note: str, _: Translate = EN) -> dict[str, Any]:
-    """The thread note of a human action (alerts/actions.py `describe`)."""
+    """The thread note of a human action (vigie/core/actions.py `describe`)."""
     text = esc(f"{alert.topic_id}: {note}")
     return {"text": _cap(text, 3000), "blocks": [{"type": "context", "elements": [mrkdwn(text, CONTEXT_MAX)]}]}
 

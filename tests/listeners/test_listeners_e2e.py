@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fake_x import TOKEN, FakeX, tweet
-from fixture_server import FixtureServer, Reply, Req
-from test_listeners_feeds import FakeFeedSite
-from test_listeners_mastodon_bluesky import FakeBluesky, FakeMastodon, bsky_post, status
-from test_listeners_reddit import FakeReddit, comment, link
 
-from vigie.cli import cli
-from vigie.config import load_config
+from vigie.app.cli.main import cli
+from vigie.core.config import load_config
 from vigie.store import open_store
+from vigie.sim.standins.x import TOKEN, FakeX, tweet
+from vigie.sim.standins.server import FixtureServer, Reply, Req
+from vigie.sim.standins.feeds import FakeFeedSite
+from vigie.sim.standins.bluesky import FakeBluesky, bsky_post
+from vigie.sim.standins.mastodon import FakeMastodon, status
+from vigie.sim.standins.reddit import FakeReddit, comment, link
 
 NOW = "2026-03-02T12:00:00Z"
 

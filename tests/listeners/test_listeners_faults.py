@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fixture_server import FixtureServer, Reply
 from test_listeners_e2e import CONFIG as E2E_CONFIG
 from test_listeners_e2e import NOW, Platforms, counts
-from test_listeners_mastodon_bluesky import FakeMastodon, status
 
-from vigie.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, cli
-from vigie.config import config_from_dict, load_config
-from vigie.pipeline import DETECTION_CURSOR, Runtime, run_cycle
+from vigie.app.cli.main import cli
+from vigie.app.cli.run import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
+from vigie.core.config import config_from_dict, load_config
+from vigie.pipeline.steps import DETECTION_CURSOR, Runtime, run_cycle
 from vigie.store import open_store
+from vigie.sim.standins.server import FixtureServer, Reply
+from vigie.sim.standins.mastodon import FakeMastodon, status
 
 # The platforms of test_listeners_e2e, without retries (a truncation is permanent here: retries only cost time).
 CONFIG = re.sub(r"(\n  (?:x|reddit|feeds|mastodon|bluesky): \{\{.*)\}\}", r"\1, retries: 0}}", E2E_CONFIG)
@@ -42,7 +43,7 @@ CASES = [
 
 @pytest.fixture
 def env(monkeypatch):
-    from fake_x import TOKEN
+    from vigie.sim.standins.x import TOKEN
 
     for k, v in {"E2E_X_TOKEN": TOKEN, "E2E_R_ID": "id", "E2E_R_SECRET": "secret", "E2E_B_HANDLE": "ana.bsky.social",
                  "E2E_B_PASS": "app-pass-ok"}.items():

@@ -7,7 +7,7 @@ from email.utils import format_datetime
 from datetime import datetime, timezone
 
 import pytest
-from fixture_server import FakeClock
+from fakes.clock import FakeClock
 
 from listeners.base import SourceError
 from listeners.http import RateLimited, RateLimitStop, Retrier, RetryPolicy, Transient, remaining, reset_wait
@@ -44,7 +44,7 @@ def test_window_used_up_pauses_before_next_call():
     retrier = Retrier("t", sleep=clock.sleep, clock=clock.time)
     retrier.observe({"x-rate-limit-remaining": "0", "x-rate-limit-reset": str(int(NOW) + 20)})
     assert retrier.call(lambda: "ok") == "ok"
-    # The quota the platform announced is reported with the page (collection health, vigie/health.py).
+    # The quota the platform announced is reported with the page (collection health, vigie/store/health.py).
     assert clock.sleeps == [20.0] and retrier.info() == {"rate_limit_waits": 1, "waited_s": 20.0,
                                                          "quota_remaining": 0, "quota_reset_at": int(NOW) + 20}
     assert retrier.info() == {}  # reset after reading

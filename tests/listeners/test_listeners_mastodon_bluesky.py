@@ -4,57 +4,23 @@ serving payloads written from the Mastodon API docs and the app.bsky lexicons.""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
 
 import pytest
-from fixture_server import FakeClock, FixtureServer, Reply, Req, drain
+from fakes.clock import FakeClock
 
 from listeners.base import Query, SourceError
 from listeners.bluesky import BlueskyListener
 from listeners.http import RetryPolicy
 from listeners.mastodon import MastodonListener
+from vigie.sim.standins.server import FixtureServer, Reply, drain
+from vigie.sim.standins.bluesky import DID, FakeBluesky, bsky_post
+from vigie.sim.standins.mastodon import FakeMastodon, status
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
 POLICY = RetryPolicy(retries=2, base_s=0.01, timeout_s=0.5, max_wait_s=120)
 
 
 # -- Mastodon -----------------------------------------------------------------------------------
-
-def status(n: int, **extra: Any) -> dict[str, Any]:
-    data = {
-        "id": str(110_000 + n),
-        "created_at": f"2026-03-02T10:00:{n % 60:02d}.000Z",
-        "content": f"<p>Brivolle &amp; moi, épisode {n}<br>ligne 2</p>",
-        "spoiler_text": "",
-        "language": "fr",
-        "url": f"https://mastodon.test/@ana/{110_000 + n}",
-        "in_reply_to_id": None,
-        "reblog": None,
-        "replies_count": 1,
-        "reblogs_count": 2,
-        "favourites_count": n,
-        "account": {"id": "7", "username": "ana", "acct": "ana@mastodon.test", "display_name": "Ana", "followers_count": 321},
-    }
-    data.update(extra)
-    return data
-
-
-class FakeMastodon:
-    """GET /api/v1/timelines/tag/:hashtag with min_id (page just newer than it) and limit."""
-
-    def __init__(self, statuses):
-        self.statuses = statuses
-
-    def __call__(self, req: Req) -> Reply:
-        if not req.path.startswith("/api/v1/timelines/tag/"):
-            return Reply(404, {"error": "Record not found"})
-        limit = int(req.arg("limit") or 20)
-        rows = sorted(self.statuses, key=lambda s: int(s["id"]))
-        if req.arg("min_id"):
-            rows = [s for s in rows if int(s["id"]) > int(req.arg("min_id"))][:limit]
-        else:
-            rows = rows[-limit:]
-        return Reply(200, list(reversed(rows)), {"X-RateLimit-Remaining": "299", "X-RateLimit-Reset": "2027-01-01T00:00:00.000Z"})
 
 
 def mastodon(server, clock=None, page_size=3):
@@ -101,56 +67,6 @@ def test_mastodon_429_iso_reset_malformed_and_auth(monkeypatch):
 
 
 # -- Bluesky ------------------------------------------------------------------------------------
-
-DID = "did:plc:abc123"
-
-
-def _jwt(kind: str) -> str:
-    """A JWT-shaped token (atproto decodes the expiry of its session tokens; the signature is not checked)."""
-    import base64
-    import json
-
-    enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()  # noqa: E731
-    return f"{enc({'alg': 'HS256', 'typ': 'JWT'})}.{enc({'sub': DID, 'scope': kind, 'iat': 1800000000, 'exp': 4102444800})}.c2ln"
-
-
-ACCESS, REFRESH = _jwt("com.atproto.appPass"), _jwt("com.atproto.refresh")
-
-
-def bsky_post(n: int, **extra: Any) -> dict[str, Any]:
-    data = {
-        "uri": f"at://{DID}/app.bsky.feed.post/3k{n:04d}",
-        "cid": f"bafy{n}",
-        "author": {"did": DID, "handle": "ana.bsky.social", "displayName": "Ana"},
-        "record": {"$type": "app.bsky.feed.post", "text": f"Brivolle post {n}", "createdAt": f"2026-03-02T10:00:{n % 60:02d}.000Z", "langs": ["fr"]},
-        "replyCount": 1, "repostCount": 2, "likeCount": n, "quoteCount": 0,
-        "indexedAt": f"2026-03-02T10:00:{n % 60:02d}.500Z",
-    }
-    data.update(extra)
-    return data
-
-
-class FakeBluesky:
-    def __init__(self, posts):
-        self.posts = posts
-
-    def __call__(self, req: Req) -> Reply:
-        if req.path == "/xrpc/com.atproto.server.createSession":
-            if b"app-pass-ok" not in req.body:
-                return Reply(401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"})
-            return Reply(200, {"did": DID, "handle": "ana.bsky.social", "accessJwt": ACCESS, "refreshJwt": REFRESH})
-        if req.headers.get("authorization") != f"Bearer {ACCESS}":
-            return Reply(401, {"error": "AuthenticationRequired"})
-        if req.path == "/xrpc/app.bsky.actor.getProfiles":
-            return Reply(200, {"profiles": [{"did": d, "handle": "ana.bsky.social", "followersCount": 4321, "verification": {"verifiedStatus": "valid"}} for d in req.query.get("actors", [])]})
-        if req.path == "/xrpc/app.bsky.feed.searchPosts":
-            size, offset = int(req.arg("limit")), int(req.arg("cursor") or 0)
-            rows = sorted(self.posts, key=lambda p: p.get("indexedAt", ""), reverse=True)
-            body: dict[str, Any] = {"posts": rows[offset : offset + size], "hitsTotal": len(rows)}
-            if offset + size < len(rows):
-                body["cursor"] = str(offset + size)
-            return Reply(200, body, {"ratelimit-remaining": "2999", "ratelimit-reset": "1800000300"})
-        return Reply(404, {"error": "MethodNotImplemented"})
 
 
 def bluesky(server, clock=None, page_size=3):

@@ -9,12 +9,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 import pytest
-from fake_x import TOKEN, FakeX, tweet
-from fixture_server import FakeClock, FixtureServer, Reply, drain
+from fakes.clock import FakeClock
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_listeners_mastodon_bluesky import FakeBluesky, FakeMastodon, bsky_post, status
-from test_listeners_reddit import FakeReddit, link
 
 from listeners import build_listener
 from listeners.base import Query, SourceError
@@ -22,8 +19,12 @@ from listeners.bluesky import BlueskyListener
 from listeners.http import RetryPolicy
 from listeners.mastodon import MastodonListener
 from listeners.reddit import RedditListener
-from listeners.x import XListener
-from vigie.config import XSource
+from listeners.x import XListener, XSource
+from vigie.sim.standins.x import TOKEN, FakeX, tweet
+from vigie.sim.standins.server import FixtureServer, Reply, drain
+from vigie.sim.standins.bluesky import FakeBluesky, bsky_post
+from vigie.sim.standins.mastodon import FakeMastodon, status
+from vigie.sim.standins.reddit import FakeReddit, link
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
 Q = Query(key="search:brivolle", text="brivolle", topic_ids=["t"])  # "search:" selects Reddit's search listing
@@ -120,10 +121,10 @@ def test_build_listener_dispatches_on_type():
 
 
 def test_build_listener_every_type_and_unknown():
-    from vigie.config import BlueskySource, FeedsSource, MastodonSource, RedditSource
-
-    from listeners.bluesky import BlueskyListener
-    from listeners.feeds import FeedsListener
+    from listeners.bluesky import BlueskyListener, BlueskySource
+    from listeners.feeds import FeedsListener, FeedsSource
+    from listeners.mastodon import MastodonSource
+    from listeners.reddit import RedditSource
 
     built = [
         build_listener("r", RedditSource(type="reddit", subreddits=["a"])),

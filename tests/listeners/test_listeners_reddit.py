@@ -4,69 +4,18 @@ token endpoint and Listing payloads from Reddit's API docs."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any
 
 import pytest
-from fixture_server import FakeClock, FixtureServer, Reply, Req, drain
+from fakes.clock import FakeClock
 
 from listeners.base import SourceError
 from listeners.http import RetryPolicy
 from listeners.reddit import RedditListener
+from vigie.sim.standins.server import FixtureServer, Reply, drain
+from vigie.sim.standins.reddit import BASE, FakeReddit, _b36, comment, link
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
 POLICY = RetryPolicy(retries=2, base_s=0.01, timeout_s=2, max_wait_s=120)
-BASE = 1_772_440_000  # 2026-03-02
-
-
-def link(n: int, **extra: Any) -> dict[str, Any]:
-    b36 = _b36(1000 + n)
-    data = {"id": b36, "name": f"t3_{b36}", "title": f"Brivolle souci {n}", "selftext": "Produit cassé", "author": "ana", "author_fullname": "t2_ana",
-            "created_utc": float(BASE + n), "permalink": f"/r/brivolle/comments/{b36}/x/", "score": n, "num_comments": 2, "subreddit": "brivolle"}
-    data.update(extra)
-    return {"kind": "t3", "data": data}
-
-
-def comment(n: int) -> dict[str, Any]:
-    b36 = _b36(5000 + n)
-    return {"kind": "t1", "data": {"id": b36, "name": f"t1_{b36}", "body": f"Moi aussi {n}", "author": "bob", "created_utc": float(BASE + n),
-                                    "permalink": f"/r/brivolle/comments/abc/x/{b36}/", "link_id": "t3_abc", "parent_id": "t3_abc", "score": 1}}
-
-
-def _b36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while n:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-    return out
-
-
-class FakeReddit:
-    def __init__(self, things):
-        self.things = things
-        self.tokens = 0
-
-    def __call__(self, req: Req) -> Reply:
-        if req.path == "/api/v1/access_token":
-            if b"client_credentials" not in req.body or "basic" not in req.headers.get("authorization", "").lower():
-                return Reply(400, {"error": "unsupported_grant_type"})
-            if req.headers["authorization"] != "Basic aWQ6c2VjcmV0":  # id:secret
-                return Reply(401, {"message": "Unauthorized", "error": 401})
-            self.tokens += 1
-            return Reply(200, {"access_token": "tok", "token_type": "bearer", "expires_in": 86400, "scope": "*"})
-        if req.headers.get("authorization") != "bearer tok":
-            return Reply(401, {"message": "Unauthorized", "error": 401})
-        size, after = int(req.arg("limit")), req.arg("after")
-        rows = sorted(self.things, key=lambda t: -t["data"]["created_utc"])
-        if req.path.endswith("/comments"):
-            rows = [t for t in rows if t["kind"] == "t1"]
-        else:
-            rows = [t for t in rows if t["kind"] == "t3"]
-        start = next((i + 1 for i, t in enumerate(rows) if after and t["data"].get("name") == after), len(rows) if after else 0)  # unknown after: empty
-        page = rows[start : start + size]
-        nxt = page[-1]["data"].get("name") if start + size < len(rows) and page else None
-        headers = {"x-ratelimit-remaining": "995", "x-ratelimit-used": "5", "x-ratelimit-reset": "300"}
-        return Reply(200, {"kind": "Listing", "data": {"after": nxt, "before": None, "dist": len(page), "children": page}}, headers)
 
 
 @pytest.fixture
@@ -119,7 +68,6 @@ def test_reddit_429_malformed_and_auth(reddit_env, monkeypatch):
         with pytest.raises(SourceError, match="R_TEST_SECRET") as err:
             next(reddit(server).fetch(listener.plan([T()])[0], None, NOW))
         assert "wrong" not in str(err.value)
-
 
 
 @pytest.mark.parametrize("fault", [Reply(503, {"message": "busy"}), Reply(200, delay_s=0.8)], ids=["503", "timeout"])

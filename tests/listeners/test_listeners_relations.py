@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from fake_x import USERS, FakeX, tweet
-from fixture_server import FixtureServer, drain
-from test_listeners_mastodon_bluesky import DID, FakeBluesky, FakeMastodon, Q as BSKY_Q, bluesky, bsky_env, bsky_post, mastodon, status  # noqa: F401
-from test_listeners_reddit import T, FakeReddit, link, reddit, reddit_env  # noqa: F401
+from test_listeners_mastodon_bluesky import Q as BSKY_Q, bluesky, bsky_env, mastodon  # noqa: F401
+from test_listeners_reddit import T, reddit, reddit_env  # noqa: F401
 from test_listeners_x import Q as X_Q, make as make_x, x_env  # noqa: F401
 
 from listeners.bluesky import normalise_post
 from listeners.feeds import normalise_entry
-from vigie.entities import from_text, registered_domain
+from vigie.core.entities import from_text, registered_domain
+from vigie.sim.standins.x import USERS, FakeX, tweet
+from vigie.sim.standins.server import FixtureServer, drain
+from vigie.sim.standins.bluesky import DID, FakeBluesky, bsky_post  # noqa: F401
+from vigie.sim.standins.mastodon import FakeMastodon, status  # noqa: F401
+from vigie.sim.standins.reddit import FakeReddit, link  # noqa: F401
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
 

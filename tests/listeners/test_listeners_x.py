@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from fake_x import TOKEN, FakeX, tweet
-from fixture_server import FakeClock, FixtureServer, Reply, drain
+from fakes.clock import FakeClock
 
 from listeners.base import Query, SourceError
 from listeners.http import RateLimitStop, RetryPolicy
 from listeners.x import XListener
+from vigie.sim.standins.x import TOKEN, FakeX, tweet
+from vigie.sim.standins.server import FixtureServer, Reply, drain
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
 Q = Query(key="brivolle", text="brivolle", topic_ids=["brivolle"])

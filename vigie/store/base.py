@@ -1,7 +1,13 @@
-"""The store contract (DESIGN.md §4): one protocol, several adapters, one contract test suite.
+"""The store contract: one protocol, several adapters, one contract test suite.
 
 Detection, reports and notebooks only talk to this protocol, so they run the same on the embedded
 SQLite file and on an Elasticsearch cluster.
+
+The protocol is split by the kind of data it keeps, so an adapter's surface reads concern by concern and a
+caller can say which part it needs (`PostStore` for an export, `CursorStore` for collection health):
+posts (and the detection inputs read from them), alerts, risk points, cursors, quarantine, the outbox
+and lease of the detect-and-deliver step, and maintenance. `Store` is all of them: what an adapter
+implements and what `vigie.store.open_store` returns.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from vigie.models import (
+from vigie.core.models import (
     Alert,
     AlertState,
     Bucket,
@@ -26,7 +32,9 @@ RankBy = Literal["engagement", "reach", "negative", "crisis", "recent"]
 
 
 @runtime_checkable
-class Store(Protocol):
+class PostStore(Protocol):
+    """Posts, and the two reads detection makes of them (`series`, `top_posts`)."""
+
     def upsert_posts(self, posts: Sequence[Post]) -> UpsertResult:
         """Insert or update by `Post.id`; the same post twice never makes two documents."""
 
@@ -52,10 +60,9 @@ class Store(Protocol):
         self, topic_id: str, start: datetime, end: datetime, by: RankBy = "engagement", limit: int = 5
     ) -> list[Post]: ...
 
-    def get_cursor(self, source: str, query: str) -> Cursor | None: ...
 
-    def set_cursor(self, cursor: Cursor) -> None: ...
-
+@runtime_checkable
+class AlertStore(Protocol):
     def save_alert(self, alert: Alert) -> None:
         """Insert or replace by `Alert.dedup_key`."""
 
@@ -69,23 +76,40 @@ class Store(Protocol):
         """The topic's most recent alert (by `opened_at`, ties by `id`), optionally only in `state`.
         One indexed read: detection asks this every bucket, where `alert_history` grows forever."""
 
+
+@runtime_checkable
+class RiskStore(Protocol):
+    """The risk curve: one point per topic and assessed bucket (dashboards, notebooks, reports)."""
+
     def save_risk(self, points: Sequence[RiskPoint]) -> None:
         """Insert or replace by (topic_id, at): re-assessing a bucket never makes two points."""
 
     def risk_series(self, topic_id: str, start: datetime, end: datetime) -> list[RiskPoint]:
         """The topic's stored risk points with `start <= at < end`, oldest first."""
 
+
+@runtime_checkable
+class CursorStore(Protocol):
+    """Small keyed documents: listener and detection cursors, collection health (vigie/store/health.py)."""
+
+    def get_cursor(self, source: str, query: str) -> Cursor | None: ...
+
+    def set_cursor(self, cursor: Cursor) -> None: ...
+
+
+@runtime_checkable
+class QuarantineStore(Protocol):
     def quarantine(self, source: str, record: Any, reason: str, context: dict[str, Any] | None = None) -> bool:
         """Keep a record we could not process, with why. Returns False if it was already quarantined."""
 
     def quarantined(self, source: str | None = None) -> list[Quarantined]: ...
 
-    def purge(self, before: datetime) -> int:
-        """Retention: remove the posts created before `before` (and their topic links) and the risk points
-        assessed before it. Alerts, cursors and quarantine are kept (audit trail). Returns how many posts
-        were removed; a second call, 0."""
 
-    # -- the detect-and-deliver step (alerts/notify/outbox.py, vigie/pipeline.py) ------------------
+@runtime_checkable
+class OutboxStore(Protocol):
+    """The detect-and-deliver step (vigie/pipeline/outbox.py, vigie/pipeline/steps.py): a bucket's changes
+    committed with the messages they owe, and the delivery audit trail."""
+
     def commit_bucket(self, alerts: Sequence[Alert], outbox: Sequence[OutboxEntry], risk: Sequence[RiskPoint],
                       cursors: Sequence[Cursor], lease: "Lease | None" = None) -> None:
         """Commit one assessed bucket: the alert changes, the messages they owe (outbox entries, added only
@@ -107,6 +131,11 @@ class Store(Protocol):
     def record_delivery(self, entry: OutboxEntry, alert: Alert | None = None) -> None:
         """Save an entry's new state, and the alert whose delivery log tells it (SQLite: together)."""
 
+
+@runtime_checkable
+class LeaseStore(Protocol):
+    """One process at a time runs detect-and-deliver: a named lease with an owner and an expiry."""
+
     def acquire_lease(self, name: str, owner: str, ttl_s: float, now: float | None = None,
                       stale: Callable[[str], bool] | None = None) -> bool:
         """Take (or renew) the lease `name` for `ttl_s` seconds if it is free, expired, already ours, or
@@ -116,7 +145,40 @@ class Store(Protocol):
     def release_lease(self, name: str, owner: str) -> None:
         """Give the lease back (only if still ours)."""
 
+
+@runtime_checkable
+class MaintenanceStore(Protocol):
+    def purge(self, before: datetime) -> int:
+        """Retention: remove the posts created before `before` (and their topic links) and the risk points
+        assessed before it. Alerts, cursors and quarantine are kept (audit trail). Returns how many posts
+        were removed; a second call, 0."""
+
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Store(PostStore, AlertStore, RiskStore, CursorStore, QuarantineStore, OutboxStore, LeaseStore,
+            MaintenanceStore, Protocol):
+    """The whole contract: what every adapter implements (tests/test_store_contract.py runs it on each)."""
+
+
+# -- capabilities: methods only some adapters have; `vigie.store.backend.StoreBackend` says which -------------
+@runtime_checkable
+class InstallableStore(Protocol):
+    """Capability `installable`: a store with an install step (templates, policies, indices)."""
+
+    def check(self) -> dict[str, Any]:
+        """Prove the connection, credentials and product; the server's description."""
+
+    def setup(self) -> list[str]:
+        """Create or update what the store needs; idempotent. One line per action, for the CLI."""
+
+
+@runtime_checkable
+class LifecyclePolicyStore(Protocol):
+    """Capability `lifecycle_policy`: retention may be done by the server instead of `purge`."""
+
+    def ilm_available(self) -> bool: ...
 
 
 class LeaseLost(RuntimeError):

@@ -1,0 +1,51 @@
+"""Crisis terms: one risk driver (its weight and its points); the shared reading of the window is in `signals`."""
+
+from __future__ import annotations
+
+from alerts.baseline import COLD_START_HOURS
+from alerts.drivers.signals import COLD_CATEGORY_RATE, count_strength, driver, rarity, SHARE_ALPHA, shown, Signals
+from vigie.core.drivers import risk_driver
+from vigie.core.models import Driver
+
+
+@risk_driver("crisis_terms", 25)  # rare crisis categories given the volume (was 20)
+def crisis_terms(s: Signals) -> Driver | None:
+    """Crisis categories above their usual rate per post, the strongest category counting (not gated: the
+    words themselves say what kind of story it is). Each category is expected at its usual rate times the
+    posts (or the usual volume if higher): an everyday category ("service client injoignable") grows with
+    any crowd and scores only beyond that, a category the topic rarely or never sees (safety, boycott,
+    legal) scores on a handful of posts. Judged over the window and, like negative volume, over 1 h and
+    3 h (a small topic gathers a handful of such posts only over an hour or more; longer spans fade)."""
+    # Given the posts, a category's count is far less bursty than the counts themselves (a cascade
+    # multiplies every kind of post): judged like the share, with a small overdispersion.
+    alpha = SHARE_ALPHA
+    # A young topic has not shown its everyday categories yet: an unseen category is not "rare" until the
+    # history says so (trust grows with the hours of history, as the cold-start priors fade).
+    trust = 1.0 if not s.base.cold else s.base.history_hours / COLD_START_HOURS
+    best, best_cat, best_exp, best_n, best_span = 0.0, "", 0.0, 0, len(s.window)
+    window_cats: dict[str, int] = {}
+    for span in s.spans:
+        part = s.part(span)
+        posts = max(sum(b.count for b in part), sum(s.base.expected("count", b.start) for b in part))
+        active = 1.0 if span == len(s.window) else s.fade(span)[0]
+        cats: dict[str, int] = {}
+        for b in part:
+            for cat, n in b.crisis_categories.items():
+                cats[cat] = cats.get(cat, 0) + n
+        if span == len(s.window):
+            window_cats = cats
+        for cat, n in cats.items():
+            rate = s.base.category_rate.get(cat, 0.0)
+            if s.base.cold:
+                rate = trust * rate + (1 - trust) * max(rate, COLD_CATEGORY_RATE)
+            strength, _ = count_strength(n, rate * posts, alpha)
+            strength *= rarity(rate) * trust * active
+            if strength > best + 1e-9:
+                best, best_cat, best_exp, best_n, best_span = strength, cat, rate * posts, n, span
+    crisis = sum(b.crisis_terms for b in s.window)
+    top = ", ".join(f"{c} ×{n}" for c, n in sorted(window_cats.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
+    usual = (f"; {best_cat} ×{best_n}{s.over(best_span)} vs {shown(best_exp)} expected at its usual rate"
+             if best_cat else "")
+    return driver("crisis_terms", s.cfg.weights.crisis_terms, best, crisis, s.exp["crisis_terms"],
+                  f"crisis vocabulary in {crisis} posts vs {shown(s.exp['crisis_terms'])} usual"
+                  + (f" ({top}{usual})" if top or usual else ""))

@@ -1,0 +1,27 @@
+"""Engagement velocity: one risk driver (its weight and its points); what drivers share is in `signals`."""
+
+from __future__ import annotations
+
+import math
+
+from alerts.drivers.signals import driver, human, MIN_ENGAGEMENT_PER_HOUR, Signals
+from alerts.stats import ramp
+from vigie.core.drivers import risk_driver
+from vigie.core.models import Driver
+
+
+@risk_driver("engagement", 10)  # interactions per hour on negative posts vs usual (a complaint that travels)
+def engagement(s: Signals) -> Driver | None:
+    """Engagement velocity: interactions on negative posts per hour. Listeners store a post's engagement as
+    first fetched, minutes after publication, and so does the baseline: both measure how fast complaints
+    are picked up (likes, reposts, replies), the early sign that a story is travelling."""
+    hours = len(s.window) * s.cfg.bucket_minutes / 60
+    pace = sum(b.negative_engagement for b in s.window) / hours
+    negatives = sum(b.negative for b in s.window)
+    usual = max(s.exp["negative_engagement"], s.base.engagement_per_negative * negatives) / hours
+    ratio = (pace + 1) / (max(usual, MIN_ENGAGEMENT_PER_HOUR) + 1)
+    strength = ramp(math.log10(max(ratio, 1e-9)), math.log10(3), math.log10(30)) * s.gate
+    shown_usual = f"≤{human(MIN_ENGAGEMENT_PER_HOUR)}" if usual < MIN_ENGAGEMENT_PER_HOUR else human(round(usual))
+    return driver("engagement", s.cfg.weights.engagement, strength, pace, usual,
+                  f"engagement velocity on negative posts {human(round(pace))}/h, ×{ratio:.1f} over baseline "
+                  f"({shown_usual}/h){s.damped}")

@@ -1,0 +1,33 @@
+"""Negative volume: one risk driver (its weight and its points); the shared reading of the window is in `signals`."""
+
+from __future__ import annotations
+
+from alerts.drivers.signals import count_strength, driver, MIN_EXPECTED_PER_WINDOW, negativity_gate, shown, Signals
+from vigie.core.drivers import risk_driver
+from vigie.core.models import Driver
+
+
+@risk_driver("negative_volume", 40)
+def negative_volume(s: Signals) -> Driver | None:
+    """Negative posts at several time scales (the window, and longer spans of `recent`): a burst shows in
+    the window, a low-volume topic's steady trickle of complaints only over an hour or more. Each span is
+    gated by its own balance, so a long positive surge cannot lend its complaints to a window."""
+    best: tuple[float, int, float, int, str] = (0.0, sum(b.negative for b in s.window), s.exp["negative"],
+                                                len(s.window), s.damped)
+    for span in s.spans:
+        part = s.part(span)
+        n_obs = sum(b.negative for b in part)
+        n_exp = sum(s.base.expected("negative", b.start) for b in part)
+        strength, _ = count_strength(n_obs, n_exp, s.base.dispersion("negative", span))
+        if span == len(s.window):
+            g, note = s.gate, s.damped
+        else:
+            g, note = negativity_gate(part, s.base)
+            active, fading = s.fade(span)
+            g, note = g * active, note + fading
+        if strength * g > best[0] + 1e-9:
+            best = (strength * g, n_obs, n_exp, span, note)
+    strength, n_obs, n_exp, span, note = best
+    ratio = n_obs / max(n_exp, MIN_EXPECTED_PER_WINDOW)
+    return driver("negative_volume", s.cfg.weights.negative_volume, strength, n_obs, n_exp,
+                  f"negative volume ×{ratio:.1f} over baseline{s.over(span)} ({n_obs} vs {shown(n_exp)}){note}")

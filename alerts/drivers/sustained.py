@@ -1,0 +1,20 @@
+"""Sustained excess: one risk driver (its weight and its points); the shared reading of the window is in `signals`."""
+
+from __future__ import annotations
+
+from alerts.drivers.signals import driver, negative_cusum, negativity_gate, Signals
+from alerts.stats import ramp
+from vigie.core.drivers import risk_driver
+from vigie.core.models import Driver
+
+
+@risk_driver("sustained", 15)  # CUSUM of negative posts over the last hours (slow burns, low-volume topics)
+def sustained(s: Signals) -> Driver | None:
+    """The sequential detector: a CUSUM of the negative excess over the look-back (slow burns, low-volume
+    topics), gated by the look-back's balance and faded once the last hour no longer carries its pace."""
+    cusum, run = negative_cusum(s.recent, s.base)
+    g, note = negativity_gate(s.recent, s.base)
+    active, fading = s.fade(len(s.recent))
+    return driver("sustained", s.cfg.weights.sustained, ramp(cusum, 5.0, 20.0) * g * active, cusum, None,
+                  f"sustained negative excess over the last {len(s.recent) * s.cfg.bucket_minutes / 60:g} h "
+                  f"(CUSUM {cusum:.1f}, {run} negative posts){note}{fading}")

@@ -1,0 +1,153 @@
+"""Collection health, persisted per source and per query: is Vigie seeing what the platforms publish?
+
+`vigie/pipeline/steps.py ingest_source` records every query it runs here (`record_query`): when it was tried, when
+it last succeeded, the last error with its kind (`listeners.base.KINDS`), the quota the platform announced
+(`Page.info` quota_remaining / quota_reset_at, read from X-Rate-Limit-*, X-RateLimit-* headers by
+`listeners.http.Retrier.observe`), and how many pages and posts each hour brought. `alerts/coverage.py`
+judges from these records whether a source is blind; `vigie status` and `/metrics` show them.
+
+Storage: health is a small JSON document per source, kept through the store's cursor API under reserved
+cursor sources (as detection keeps its cursor there): it is then persisted, and contract-tested, the same
+way on every store (SQLite, Elasticsearch), and one read per source is enough.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from vigie.core.models import Cursor, iso, utc
+from vigie.store.base import Store
+
+HEALTH_CURSOR = "health"  # cursor "source" under which each source's health is kept (query = source name)
+GAPS_CURSOR = "gaps"  # ... and its permanent collection gaps
+HISTORY_HOURS = 24 * 28  # hourly counts kept: four weeks, enough for an hour-of-day baseline
+MAX_GAPS = 200  # gaps kept per source (the oldest are dropped: an audit trail, not an archive)
+
+
+def hour_key(t: datetime) -> str:
+    return utc(t).strftime("%Y-%m-%dT%H")
+
+
+def hour_start(key: str) -> datetime:
+    return utc(datetime.strptime(key, "%Y-%m-%dT%H"))
+
+
+@dataclass
+class QueryHealth:
+    last_attempt: str | None = None
+    last_success: str | None = None
+    last_error: dict[str, Any] | None = None  # {"kind", "message", "at"}
+    pages: int = 0  # of the last run
+    posts: int = 0  # of the last run (fetched)
+
+
+@dataclass
+class SourceHealth:
+    source: str
+    last_attempt: str | None = None
+    last_success: str | None = None  # the last run in which no query failed
+    failing_since: str | None = None  # first failed run of the current failure streak (None: not failing)
+    last_error: dict[str, Any] | None = None  # {"kind", "message", "at", "query"}
+    quota: dict[str, Any] | None = None  # {"remaining", "reset_at", "at"} as the platform last announced
+    quota_prev: dict[str, Any] | None = None  # the sample before (pace forecast)
+    queries: dict[str, QueryHealth] = field(default_factory=dict)
+    # Hour ("YYYY-MM-DDTHH", ingestion time) -> [runs, pages, posts fetched] for every hour with a run. An
+    # hour with no run is absent, never 0: no attempt is not an empty answer.
+    hours: dict[str, list[int]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)  # failed queries by kind, since the source was added
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "SourceHealth":
+        queries = {k: QueryHealth(**v) for k, v in (data.get("queries") or {}).items()}
+        return cls(**{**data, "queries": queries})
+
+    @property
+    def failing(self) -> bool:
+        return self.failing_since is not None
+
+    def posts_by_hour(self) -> dict[datetime, int]:
+        return {hour_start(k): v[2] for k, v in self.hours.items()}
+
+
+@dataclass
+class Gap:
+    """A span of time a source's posts are missing from the store for good (past the platform's look-back)."""
+
+    source: str
+    start: datetime
+    end: datetime
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "start": iso(self.start), "end": iso(self.end), "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Gap":
+        return cls(data["source"], utc(data["start"]), utc(data["end"]), data.get("reason", ""))
+
+
+def load(store: Store, source: str) -> SourceHealth:
+    cursor = store.get_cursor(HEALTH_CURSOR, source)
+    return SourceHealth.from_dict(cursor.value) if cursor else SourceHealth(source=source)
+
+
+def save(store: Store, health: SourceHealth, now: datetime) -> None:
+    store.set_cursor(Cursor(source=HEALTH_CURSOR, query=health.source, value=health.to_dict(), updated_at=now))
+
+
+def record_query(health: SourceHealth, query: str | None, now: datetime, *, pages: int, posts: int,
+                 error: tuple[str, str] | None, infos: list[dict[str, Any]]) -> None:
+    """Fold one query's outcome (or the whole source's, `query=None`, when it could not plan) into `health`."""
+    at = iso(now)
+    q = health.queries.setdefault(query or "*", QueryHealth())
+    q.last_attempt, q.pages, q.posts = at, pages, posts
+    if error is None:
+        q.last_success = at
+    else:
+        kind, message = error
+        q.last_error = {"kind": kind, "message": message[:300], "at": at}
+        health.last_error = {**q.last_error, "query": query}
+        health.errors[kind] = health.errors.get(kind, 0) + 1
+    for info in infos:
+        if "quota_remaining" in info:
+            sample = {"remaining": int(info["quota_remaining"]), "at": at,
+                      "reset_at": (iso(datetime.fromtimestamp(info["quota_reset_at"], tz=now.tzinfo))
+                                   if info.get("quota_reset_at") else None)}
+            if health.quota is not None and health.quota.get("at") != at:
+                health.quota_prev = health.quota
+            health.quota = sample
+    counts = health.hours.setdefault(hour_key(now), [0, 0, 0])
+    counts[1] += pages
+    counts[2] += posts
+
+
+def finish_run(health: SourceHealth, now: datetime, failed: bool) -> None:
+    """Close one run of the source (after all its queries): success / failure streak, hourly run count."""
+    at = iso(now)
+    health.last_attempt = at
+    health.hours.setdefault(hour_key(now), [0, 0, 0])[0] += 1
+    if failed:
+        health.failing_since = health.failing_since or at
+    else:
+        health.last_success, health.failing_since = at, None
+    oldest = hour_key(now - timedelta(hours=HISTORY_HOURS))
+    for key in [k for k in health.hours if k < oldest]:
+        del health.hours[key]
+
+
+def gaps(store: Store, source: str) -> list[Gap]:
+    cursor = store.get_cursor(GAPS_CURSOR, source)
+    return [Gap.from_dict(g) for g in (cursor.value.get("gaps") or [])] if cursor else []
+
+
+def add_gap(store: Store, gap: Gap, now: datetime) -> None:
+    known = gaps(store, gap.source)
+    if any(g.start == gap.start and g.end == gap.end for g in known):
+        return  # a re-run records it once
+    kept = [g.to_dict() for g in (known + [gap])[-MAX_GAPS:]]
+    store.set_cursor(Cursor(source=GAPS_CURSOR, query=gap.source, value={"gaps": kept}, updated_at=now))
