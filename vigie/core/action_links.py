@@ -1,7 +1,8 @@
 """Signed one-click action links for e-mail and Teams: one alert, one action, an expiry, a recipient.
 
 Token = base64url(JSON claims) "." base64url(HMAC-SHA256(secret, that first part)). The secret comes from
-the environment (`VIGIE_LINK_SECRET`, registered with the scrubber so it never reaches a log); rotating it
+the environment variable `serve.link_secret_env` names (`VIGIE_LINK_SECRET` by default; the channels sign
+and `vigie serve` verifies with that one name), registered with the scrubber so it never reaches a log; rotating it
 invalidates every link in flight. Anyone holding the link can do that one action on that one alert until
 it expires, so links are short-lived (a channel's `options.action_links_ttl_hours`, 72 h by default) and the action
 is idempotent.
