@@ -89,10 +89,11 @@ class ChannelSetup:
         except BadLink as exc:
             raise SecretMissing(f"{exc} (channel {self.name} has action_links_url)") from None
         ttl = timedelta(hours=self.options.action_links_ttl_hours)
-        base, name = self.options.action_links_url, self.name
+        base, name, language = self.options.action_links_url, self.name, self.options.language
 
         def make(alert: Any) -> dict[str, str]:
-            return action_links(base, secret, alert.id, f"{name} recipients", datetime.now(timezone.utc), ttl)
+            return action_links(base, secret, alert.id, f"{name} recipients", datetime.now(timezone.utc), ttl,
+                                language=language)
 
         return make
 
