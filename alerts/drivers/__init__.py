@@ -20,7 +20,7 @@
 
 Pure functions of (buckets, baseline, config): the Detector (`alerts.detect`) reads the store and sums them.
 
-A driver's explanation is a language-neutral message (`N_("...")` parts, vigie/core/messages.py): detection
+A driver's explanation is a language-neutral message (parts marked with `N_`, vigie/core/messages.py): detection
 never imports notify, and each channel writes it in its own language.
 
 One driver is one module of this package, declared with `@risk_driver(name, default weight)`
