@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from alerts.notify import build_notifiers
+from alerts.notify import notifiers_for
 from vigie.sim.sample_alerts import T0, make_alert
 from vigie.core.config import load_config
 from vigie.core.models import Delivery
@@ -83,9 +83,10 @@ def delivered_alert():
 
 
 class ServeRig:
-    """A config + store + running `vigie serve` app. `extra` is YAML appended under `serve:`."""
+    """A config + store + running `vigie serve` app. `extra` is YAML appended under `serve:`, `channels`
+    YAML appended to the `channels:` list."""
 
-    def __init__(self, tmp_path: Path, receiver, monkeypatch, extra: str = "", socket: bool = False):
+    def __init__(self, tmp_path: Path, receiver, monkeypatch, extra: str = "", socket: bool = False, channels: str = ""):
         self.receiver = receiver
         self.db = tmp_path / "serve.db"
         self.config_path = tmp_path / "vigie.yml"
@@ -96,6 +97,7 @@ class ServeRig:
             f"  - type: slack_bot\n    channel: C0VIGIE\n    url: {receiver.url}/api/\n"
             "    options: {retry_attempts: 1, timeout_s: 2, interactive: true}\n"
             f"  - type: pagerduty\n    url: {receiver.url}\n    options: {{retry_attempts: 1, timeout_s: 2}}\n"
+            f"{channels}"
             "delivery: {retry_base_s: 0, retry_max_s: 0, lease_wait_s: 20}\n"
             f"serve:\n  port: 0\n{extra}", encoding="utf-8")
         for k, v in {"SLACK_BOT_TOKEN": "xoxb-serve", "PAGERDUTY_ROUTING_KEY": "rk-serve-test",
@@ -106,7 +108,7 @@ class ServeRig:
         store = SqliteStore(self.db)
         store.save_alert(delivered_alert())
         store.close()
-        self.service = ActionService(self.config, build_notifiers(self.config.channels),
+        self.service = ActionService(self.config, notifiers_for(self.config),
                                      slack_client=slack_web_client(self.config))
         self._server = None
         self.url = ""

@@ -12,19 +12,23 @@ from vigie.sim.sample_alerts import make_alert
 from vigie.core.actions import ACTION_NAMES
 from vigie.core.drivers import driver_names
 from vigie.core.models import AlertState, Level
+from vigie.app import serve
 
 ROOT = Path(__file__).resolve().parents[1]
-LITERAL = re.compile(r"""\b_\(\s*(["'])(.+?)\1""")
+LITERAL = re.compile(r"""\b(?:N_|_)\(\s*(["'])(.+?)\1""")  # _("...") translates, N_("...") marks for later
 
 
 def used_msgids() -> set[str]:
     found: set[str] = set()
-    for path in [*ROOT.joinpath("alerts", "notify").rglob("*.py"), ROOT / "vigie" / "core" / "actions.py"]:
+    for path in [*ROOT.joinpath("alerts", "notify").rglob("*.py"), *ROOT.joinpath("alerts", "drivers").rglob("*.py"),
+                 ROOT / "vigie" / "core" / "actions.py", ROOT / "vigie" / "core" / "action_links.py",
+                 ROOT / "vigie" / "app" / "serve.py"]:
         found |= {m.group(2) for m in LITERAL.finditer(path.read_text(encoding="utf-8"))}
     found |= {lvl.value.upper() for lvl in Level} | {s.value for s in AlertState} | set(content.EVENT_VERB.values())
     found |= {label for _, label, _ in slack_blocks.BUTTONS} | {text for _, text in slack_blocks.RELABELS}
     found |= set(ACTION_NAMES.values()) | set(email_message.LINK_LABELS.values()) | set(teams_card.LINK_LABELS.values())
     found |= set(driver_names())  # risk driver names
+    found |= set(serve.ACTION_LABEL.values()) | {lvl.value for lvl in Level}  # confirmation pages, console
     return found
 
 

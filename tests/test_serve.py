@@ -172,6 +172,44 @@ def test_expired_and_tampered_links_are_refused(rig):
     assert records(rig.alert()) == []
 
 
+def test_links_a_channel_signs_verify_in_serve_with_a_custom_secret_name(tmp_path, receiver, monkeypatch, caplog, capsys):
+    """`serve.link_secret_env: MY_LINK_SECRET`: the Teams channel signs its one-click links with that
+    variable's secret and `vigie serve` verifies with it (VIGIE_LINK_SECRET, set to another value by the rig,
+    is not the one used); the secret appears in no log line, no output and no message."""
+    import logging
+    import re
+
+    custom = "my-own-link-secret-0f1e2d3c4b5a6978"
+    monkeypatch.setenv("MY_LINK_SECRET", custom)
+    monkeypatch.setenv("TEAMS_WEBHOOK_URL", receiver.url + "/teams/workflows/x?sig=abc123")
+    caplog.set_level(logging.DEBUG)
+    rig = ServeRig(tmp_path, receiver, monkeypatch, extra="  link_secret_env: MY_LINK_SECRET\n",
+                   channels="  - type: teams\n    min_level: watch\n"
+                            "    options: {retry_attempts: 1, timeout_s: 2, action_links_url: 'https://vigie.example'}\n").start()
+    try:
+        [teams] = [n for n in rig.service.notifiers if n.channel == "teams"]
+        assert teams.send(rig.alert(), "open").status == "sent"
+        [card] = receiver.to("/teams")
+        tokens = dict(re.findall(r'"title": "([^"]+)", "url": "https://vigie\.example/a/([^"]+)"', json.dumps(card.json)))
+        assert tokens, "the Teams card carries signed links"
+        ack = f"{rig.url}/a/{tokens['Acknowledge']}"
+        page = requests.get(ack, timeout=5)
+        assert page.status_code == 200 and "Confirm: Acknowledge" in page.text
+        done = requests.post(ack, timeout=10)
+        assert done.status_code == 200 and 'id="done"' in done.text
+        [rec] = records(rig.alert())
+        assert (rec.action, rec.via) == ("acknowledge", "link")
+        # A link signed with the default variable's secret (another value here) is refused.
+        other = _link(rig, "resolve")
+        assert requests.post(other, timeout=5).status_code == 400
+        assert records(rig.alert()) == [rec]
+    finally:
+        rig.stop()
+    out = capsys.readouterr()
+    seen = caplog.text + out.out + out.err + json.dumps([r.json for r in receiver.requests]) + page.text + done.text
+    assert custom not in seen
+
+
 def test_concurrent_clicks_record_one_action_and_one_pagerduty_acknowledge(rig, receiver):
     url = _link(rig, "acknowledge")
     barrier = threading.Barrier(10)

@@ -20,6 +20,9 @@
 
 Pure functions of (buckets, baseline, config): the Detector (`alerts.detect`) reads the store and sums them.
 
+A driver's explanation is a language-neutral message (parts marked with `N_`, vigie/core/messages.py): detection
+never imports notify, and each channel writes it in its own language.
+
 One driver is one module of this package, declared with `@risk_driver(name, default weight)`
 (`vigie.core.drivers`): the weights config, the store's risk-index mapping, the Kibana charts and the
 notebooks read the driver registry, so a new driver is its module plus its tests. The built-in ones are

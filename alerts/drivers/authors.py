@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alerts.drivers.signals import count_strength, driver, shown, Signals
 from vigie.core.drivers import risk_driver
+from vigie.core.messages import N_
 from vigie.core.models import Driver
 
 
@@ -13,4 +14,5 @@ def authors(s: Signals) -> Driver | None:
     value = sum(b.authors for b in s.window)
     strength, ratio = count_strength(value, s.exp["authors"], s.base.dispersion("authors", len(s.window)))
     return driver("authors", s.cfg.weights.authors, strength * s.gate, value, s.exp["authors"],
-                  f"distinct authors ×{ratio:.1f} over baseline ({value} vs {shown(s.exp['authors'])}){s.damped}")
+                  N_("distinct authors ×{ratio} over baseline ({value} vs {usual})", ratio=f"{ratio:.1f}", value=value,
+                     usual=shown(s.exp["authors"])) + s.damped)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alerts.baseline import COLD_START_HOURS
 from alerts.drivers.signals import COLD_CATEGORY_RATE, count_strength, driver, rarity, SHARE_ALPHA, shown, Signals
 from vigie.core.drivers import risk_driver
+from vigie.core.messages import N_
 from vigie.core.models import Driver
 
 
@@ -44,8 +45,8 @@ def crisis_terms(s: Signals) -> Driver | None:
                 best, best_cat, best_exp, best_n, best_span = strength, cat, rate * posts, n, span
     crisis = sum(b.crisis_terms for b in s.window)
     top = ", ".join(f"{c} ×{n}" for c, n in sorted(window_cats.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
-    usual = (f"; {best_cat} ×{best_n}{s.over(best_span)} vs {shown(best_exp)} expected at its usual rate"
-             if best_cat else "")
+    usual = (N_("; {category} ×{count}{span} vs {expected} expected at its usual rate", category=best_cat, count=best_n,
+                span=s.over(best_span), expected=shown(best_exp)) if best_cat else [])
     return driver("crisis_terms", s.cfg.weights.crisis_terms, best, crisis, s.exp["crisis_terms"],
-                  f"crisis vocabulary in {crisis} posts vs {shown(s.exp['crisis_terms'])} usual"
-                  + (f" ({top}{usual})" if top or usual else ""))
+                  N_("crisis vocabulary in {posts} posts vs {usual} usual", posts=crisis, usual=shown(s.exp["crisis_terms"]))
+                  + (N_(" ({categories}{usual})", categories=top, usual=usual) if top or usual else []))

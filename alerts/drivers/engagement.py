@@ -7,6 +7,7 @@ import math
 from alerts.drivers.signals import driver, human, MIN_ENGAGEMENT_PER_HOUR, Signals
 from alerts.stats import ramp
 from vigie.core.drivers import risk_driver
+from vigie.core.messages import N_
 from vigie.core.models import Driver
 
 
@@ -23,5 +24,5 @@ def engagement(s: Signals) -> Driver | None:
     strength = ramp(math.log10(max(ratio, 1e-9)), math.log10(3), math.log10(30)) * s.gate
     shown_usual = f"≤{human(MIN_ENGAGEMENT_PER_HOUR)}" if usual < MIN_ENGAGEMENT_PER_HOUR else human(round(usual))
     return driver("engagement", s.cfg.weights.engagement, strength, pace, usual,
-                  f"engagement velocity on negative posts {human(round(pace))}/h, ×{ratio:.1f} over baseline "
-                  f"({shown_usual}/h){s.damped}")
+                  N_("engagement velocity on negative posts {pace}/h, ×{ratio} over baseline ({usual}/h)",
+                     pace=human(round(pace)), ratio=f"{ratio:.1f}", usual=shown_usual) + s.damped)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alerts.drivers.signals import driver, SHARE_ALPHA, Signals
 from alerts.stats import nb_log10_sf, ramp
 from vigie.core.drivers import risk_driver
+from vigie.core.messages import N_
 from vigie.core.models import Driver
 
 
@@ -32,4 +33,5 @@ def negative_share(s: Signals) -> Driver | None:
             best = (strength, share, n, span)
     strength, share, n, span = best
     return driver("negative_share", s.cfg.weights.negative_share, strength, share, s.base.negative_share,
-                  f"negative share {share:.0%} vs usual {s.base.negative_share:.0%} ({n} posts{s.over(span)})")
+                  N_("negative share {share} vs usual {usual} ({posts} posts{span})", share=f"{share:.0%}",
+                     usual=f"{s.base.negative_share:.0%}", posts=n, span=s.over(span)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alerts.drivers.signals import count_strength, driver, MIN_EXPECTED_PER_WINDOW, negativity_gate, shown, Signals
 from vigie.core.drivers import risk_driver
+from vigie.core.messages import N_
 from vigie.core.models import Driver
 
 
@@ -12,7 +13,7 @@ def negative_volume(s: Signals) -> Driver | None:
     """Negative posts at several time scales (the window, and longer spans of `recent`): a burst shows in
     the window, a low-volume topic's steady trickle of complaints only over an hour or more. Each span is
     gated by its own balance, so a long positive surge cannot lend its complaints to a window."""
-    best: tuple[float, int, float, int, str] = (0.0, sum(b.negative for b in s.window), s.exp["negative"],
+    best: tuple[float, int, float, int, list] = (0.0, sum(b.negative for b in s.window), s.exp["negative"],
                                                 len(s.window), s.damped)
     for span in s.spans:
         part = s.part(span)
@@ -30,4 +31,5 @@ def negative_volume(s: Signals) -> Driver | None:
     strength, n_obs, n_exp, span, note = best
     ratio = n_obs / max(n_exp, MIN_EXPECTED_PER_WINDOW)
     return driver("negative_volume", s.cfg.weights.negative_volume, strength, n_obs, n_exp,
-                  f"negative volume ×{ratio:.1f} over baseline{s.over(span)} ({n_obs} vs {shown(n_exp)}){note}")
+                  N_("negative volume ×{ratio} over baseline{span} ({observed} vs {expected})", ratio=f"{ratio:.1f}",
+                     span=s.over(span), observed=n_obs, expected=shown(n_exp)) + note)

@@ -7,6 +7,7 @@ import math
 from alerts.drivers.signals import driver, human, Signals
 from alerts.stats import ramp
 from vigie.core.drivers import risk_driver
+from vigie.core.messages import N_
 from vigie.core.models import Driver
 
 
@@ -20,5 +21,5 @@ def reach(s: Signals) -> Driver | None:
     ratio = (value + 1) / (max(usual, 1_000.0) + 1)
     strength = ramp(math.log10(max(ratio, 1e-9)), math.log10(3), math.log10(30)) * s.gate
     return driver("reach", s.cfg.weights.reach, strength, value, usual,
-                  f"reach of negative authors {human(value)} followers, ×{ratio:.1f} over baseline "
-                  f"({human(usual)}){s.damped}")
+                  N_("reach of negative authors {reach} followers, ×{ratio} over baseline ({usual})", reach=human(value),
+                     ratio=f"{ratio:.1f}", usual=human(usual)) + s.damped)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from alerts.baseline import SPAN_SCALES, Baseline
 from alerts.stats import nb_log10_sf, ramp
 from vigie.core.config import DetectionConfig
+from vigie.core.messages import Message, N_, text as message_text
 from vigie.core.models import Bucket, Driver
 
 MIN_EXPECTED_PER_WINDOW = 1.0  # floor on any expected count over the window (Poisson tails on ~0 are meaningless)
@@ -81,7 +82,7 @@ def human(n: float) -> str:
     return f"{n:.1f}" if n != int(n) else f"{int(n)}"
 
 
-def negativity_gate(buckets: list[Bucket], base: Baseline) -> tuple[float, str]:
+def negativity_gate(buckets: list[Bucket], base: Baseline) -> tuple[float, Message]:
     """Factor in [0.25, 1] for drivers that grow with any traffic, and the note that explains damping.
 
     It follows the net balance (negative - positive) / posts over `buckets`: 0.25 at or below the topic's
@@ -90,10 +91,11 @@ def negativity_gate(buckets: list[Bucket], base: Baseline) -> tuple[float, str]:
     """
     count = sum(b.count for b in buckets)
     if not count:
-        return 1.0, ""
+        return 1.0, []
     net = (sum(b.negative for b in buckets) - sum(b.positive for b in buckets)) / count
     gate = 0.25 + 0.75 * ramp(net - base.net_negativity, 0.0, 0.25)
-    note = "" if gate >= 0.999 else f", damped: net negativity {net:+.0%} vs usual {base.net_negativity:+.0%}"
+    note = [] if gate >= 0.999 else N_(", damped: net negativity {net} vs usual {usual}", net=f"{net:+.0%}",
+                                       usual=f"{base.net_negativity:+.0%}")
     return gate, note
 
 
@@ -125,31 +127,37 @@ class Signals:
     cfg: DetectionConfig
     exp: dict[str, float]  # expected value of each baseline feature over the window
     gate: float  # negativity gate of the window (see negativity_gate)
-    damped: str  # the note that explains the gate, "" when it is 1
+    damped: Message  # the note that explains the gate, empty when it is 1
     spans: list[int]  # lengths (in buckets) of the window and of the longer spans that fit in `recent`
 
-    _fades: dict[int, tuple[float, str]] = field(default_factory=dict, repr=False)
+    _fades: dict[int, tuple[float, Message]] = field(default_factory=dict, repr=False)
 
     def part(self, span: int) -> list[Bucket]:
         return self.window if span == len(self.window) else self.recent[-span:]
 
-    def fade(self, span: int) -> tuple[float, str]:
+    def fade(self, span: int) -> tuple[float, Message]:
         """`still_active` for the last `span` buckets, computed once per assessment (several drivers ask)."""
         if span not in self._fades:
             self._fades[span] = still_active(self.window, self.recent[-span:], self.base, self.cfg.bucket_minutes)
         return self._fades[span]
 
-    def over(self, span: int) -> str:
-        return "" if span == len(self.window) else f" over the last {span * self.cfg.bucket_minutes / 60:g} h"
+    def over(self, span: int) -> Message:
+        return [] if span == len(self.window) else N_(" over the last {hours} h", hours=f"{span * self.cfg.bucket_minutes / 60:g}")
 
 
-def driver(name: str, weight: float, strength: float, value: float, baseline: float | None, text: str) -> Driver | None:
-    """A driver worth `weight * strength` points, with its explanation; None below 0.05 points."""
+def driver(name: str, weight: float, strength: float, value: float, baseline: float | None,
+           text: str | Message) -> Driver | None:
+    """A driver worth `weight * strength` points, with its explanation; None below 0.05 points. `text` is a
+    message (vigie/core/messages.py: the channels translate it) or, from a plugin, plain English."""
     points = weight * strength
     if points < 0.05:
         return None
+    if isinstance(text, str):
+        return Driver(name, round(points, 1), round(value, 3), None if baseline is None else round(baseline, 3),
+                      f"{text}: +{points:.0f}")
+    message = text + N_(": +{points}", points=f"{points:.0f}")
     return Driver(name, round(points, 1), round(value, 3), None if baseline is None else round(baseline, 3),
-                  f"{text}: +{points:.0f}")
+                  message_text(message), message)
 
 
 def rarity(rate: float) -> float:
@@ -215,7 +223,7 @@ def excess_per_bucket(buckets: list[Bucket], base: Baseline) -> float:
     return sum(b.negative - base.expected("negative", b.start) for b in buckets) / max(len(buckets), 1)
 
 
-def still_active(window: list[Bucket], span: list[Bucket], base: Baseline, bucket_minutes: int) -> tuple[float, str]:
+def still_active(window: list[Bucket], span: list[Bucket], base: Baseline, bucket_minutes: int) -> tuple[float, Message]:
     """Factor in [0, 1] for a look-back driver over `span`: how much of the span's negative excess per bucket
     its recent part still carries (see ACTIVE_SHARE), and the note that says the signal is fading.
 
@@ -223,17 +231,18 @@ def still_active(window: list[Bucket], span: list[Bucket], base: Baseline, bucke
     1 h of a 3 h span): in the sparse tail of a story, 30 minutes hold a handful of posts, and a factor read
     from them alone would swing the risk up and down from one bucket to the next."""
     if len(span) <= len(window):
-        return 1.0, ""
+        return 1.0, []
     past = excess_per_bucket(span, base)
     if past <= 0:
-        return 1.0, ""
+        return 1.0, []
     recent = span[-max(len(window), len(span) // 3):]
     share = excess_per_bucket(recent, base) / past
     factor = ramp(share, *ACTIVE_SHARE)
     if factor >= 0.999:
-        return 1.0, ""
-    return factor, (f", fading: the last {len(recent) * bucket_minutes} min carry {max(share, 0):.0%} of the "
-                    f"{len(span) * bucket_minutes / 60:g} h pace")
+        return 1.0, []
+    return factor, N_(", fading: the last {minutes} min carry {share} of the {hours} h pace",
+                      minutes=len(recent) * bucket_minutes, share=f"{max(share, 0):.0%}",
+                      hours=f"{len(span) * bucket_minutes / 60:g}")
 
 
 def source_surges(window: list[Bucket], base: Baseline, expected_count: float,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alerts.drivers.signals import driver, Signals, source_surges
 from alerts.stats import ramp
 from vigie.core.drivers import risk_driver
+from vigie.core.messages import N_
 from vigie.core.models import Driver
 
 
@@ -20,4 +21,5 @@ def spread(s: Signals) -> Driver | None:
     value = sum(strength for _, strength, _ in rising[1:])
     listed = ", ".join(f"{src} ×{r:.1f}" for src, strength, r in rising if strength >= 0.25)
     return driver("spread", s.cfg.weights.spread, ramp(value, 0.5, 2.0) * s.gate, value, None,
-                  f"rising on {sum(st >= 0.25 for _, st, _ in rising)} sources at once ({listed}){s.damped}")
+                  N_("rising on {n} sources at once ({sources})", n=sum(st >= 0.25 for _, st, _ in rising), sources=listed)
+                  + s.damped)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alerts.drivers.signals import driver, negative_cusum, negativity_gate, Signals
 from alerts.stats import ramp
 from vigie.core.drivers import risk_driver
+from vigie.core.messages import N_
 from vigie.core.models import Driver
 
 
@@ -16,5 +17,5 @@ def sustained(s: Signals) -> Driver | None:
     g, note = negativity_gate(s.recent, s.base)
     active, fading = s.fade(len(s.recent))
     return driver("sustained", s.cfg.weights.sustained, ramp(cusum, 5.0, 20.0) * g * active, cusum, None,
-                  f"sustained negative excess over the last {len(s.recent) * s.cfg.bucket_minutes / 60:g} h "
-                  f"(CUSUM {cusum:.1f}, {run} negative posts){note}{fading}")
+                  N_("sustained negative excess over the last {hours} h (CUSUM {cusum}, {run} negative posts)",
+                     hours=f"{len(s.recent) * s.cfg.bucket_minutes / 60:g}", cusum=f"{cusum:.1f}", run=run) + note + fading)

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alerts.notify.base import Notifier, RetryPolicy
 from alerts.notify.rules import RULE_KEYS, Rules
+from vigie.core.action_links import SECRET_ENV
 from vigie.core.config import ChannelConfig, ConfigError, SecretMissing, env_secret
 from vigie.core.models import Level
 
@@ -39,7 +40,8 @@ class CommonOptions(BaseModel):
 
 class LinkOptions(CommonOptions):
     # Base URL of `vigie serve` as recipients reach it: messages then carry signed one-click action links
-    # (vigie/core/action_links.py), signed with the secret in VIGIE_LINK_SECRET.
+    # (vigie/core/action_links.py), signed with the secret in the variable `serve.link_secret_env` names
+    # (VIGIE_LINK_SECRET by default): the one `vigie serve` verifies them with.
     action_links_url: str | None = Field(None, pattern=r"^https?://[^\s<>|\"']+$")
     action_links_ttl_hours: float = Field(72, gt=0, le=24 * 30)
 
@@ -56,6 +58,9 @@ class ChannelSetup:
     rules: Rules
     retry: RetryPolicy
     console: Any  # a rich Console or a text stream, for the console channel
+    # The variable holding the one-click links' secret: `serve.link_secret_env`, so the channels sign with
+    # the secret `vigie serve` verifies with (one name for both, or every button fails).
+    link_secret_env: str = SECRET_ENV
 
     def common(self) -> dict[str, Any]:
         """The `Notifier` base arguments: channel name, level, rules, alert kinds."""
@@ -80,14 +85,15 @@ class ChannelSetup:
         from vigie.core.action_links import BadLink, action_links, link_secret
 
         try:
-            secret = link_secret()
+            secret = link_secret(self.link_secret_env)
         except BadLink as exc:
             raise SecretMissing(f"{exc} (channel {self.name} has action_links_url)") from None
         ttl = timedelta(hours=self.options.action_links_ttl_hours)
-        base, name = self.options.action_links_url, self.name
+        base, name, language = self.options.action_links_url, self.name, self.options.language
 
         def make(alert: Any) -> dict[str, str]:
-            return action_links(base, secret, alert.id, f"{name} recipients", datetime.now(timezone.utc), ttl)
+            return action_links(base, secret, alert.id, f"{name} recipients", datetime.now(timezone.utc), ttl,
+                                language=language)
 
         return make
 
@@ -108,10 +114,12 @@ def _options(index: int, cfg: ChannelConfig) -> tuple[Any, Rules]:
 
 
 def build_notifiers(
-    channels: list[ChannelConfig], *, console: Any = None, retry: RetryPolicy | None = None, strict: bool = False
+    channels: list[ChannelConfig], *, console: Any = None, retry: RetryPolicy | None = None, strict: bool = False,
+    link_secret_env: str = SECRET_ENV,
 ) -> list[Notifier]:
     """One notifier per configured channel. `console` is a rich Console or a text stream for the console
-    channel; `retry` overrides the back-off (tests, demo)."""
+    channel; `retry` overrides the back-off (tests, demo); `link_secret_env` names the variable holding the
+    one-click links' secret (pass `config.serve.link_secret_env`: `notifiers_for(config)` does)."""
     out: list[Notifier] = []
     names: set[str] = set()
     missing: list[str] = []
@@ -126,7 +134,7 @@ def build_notifiers(
             policy = RetryPolicy(attempts=opts.retry_attempts, base_delay=retry.base_delay, max_delay=retry.max_delay,
                                  max_wait=retry.max_wait, sleep=retry.sleep)
         try:
-            notifier = cfg.notifier(ChannelSetup(i, cfg, name, opts, rules, policy, console))
+            notifier = cfg.notifier(ChannelSetup(i, cfg, name, opts, rules, policy, console, link_secret_env))
         except SecretMissing as exc:
             if strict or not cfg.optional:
                 missing.append(f"channels[{i}] ({name}): {exc}")
@@ -140,3 +148,9 @@ def build_notifiers(
             + "\n  (mark a channel `optional: true` to run without it)"
         )
     return out
+
+
+def notifiers_for(config: Any, *, console: Any = None, strict: bool = False) -> list[Notifier]:
+    """The notifiers of a whole configuration: its channels, signing one-click links with the secret
+    `serve.link_secret_env` names (the one `vigie serve` verifies with)."""
+    return build_notifiers(config.channels, console=console, strict=strict, link_secret_env=config.serve.link_secret_env)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alerts.notify.i18n import EN, Translate
+from vigie.core import messages
 from vigie.core.models import Alert, Driver, Level, iso
 
 LEVEL_EMOJI = {Level.WATCH: "🟡", Level.WARNING: "🟠", Level.CRISIS: "🔴"}
@@ -157,8 +158,16 @@ def coverage_line(alert: Alert, _: Translate = EN) -> str:
 
 def driver_name(name: str, _: Translate = EN) -> str:
     """A risk driver's name in the channel's language (English keeps the driver's id: "negative_volume";
-    French: "volume négatif"). The explanation that follows comes from detection, in English."""
+    French: "volume négatif")."""
     return _(name)
+
+
+def explanation(d: Driver, _: Translate = EN, limit: int = 300) -> str:
+    """A driver's explanation in the channel's language, cleaned and capped: detection keeps it as a
+    language-neutral message (vigie/core/messages.py); a driver without one (an alert stored before, a
+    plugin driver) has its English text only."""
+    raw = messages.text(d.message, _) if d.message else d.explanation
+    return clean(raw, limit)
 
 
 def links(alert: Alert) -> dict[str, str]:
@@ -178,16 +187,18 @@ class DigestLine:
     top_post: EvidenceView | None
 
 
-def digest(items: list[tuple[Alert, str]]) -> tuple[str, list[DigestLine]]:
+def digest(items: list[tuple[Alert, str]], _: Translate = EN) -> tuple[str, list[DigestLine]]:
     """One message for many topics alerting at once: a title and one line per alert, worst first."""
     ordered = sorted(items, key=lambda it: (-it[0].level.rank, -it[0].risk))
     worst = ordered[0][0].level if ordered else Level.WATCH
-    head = f"{LEVEL_EMOJI.get(worst, '')} {len({a.topic_id for a, _ in items})} topics alerting at once (worst: {worst.value.upper()})"
+    head = f"{LEVEL_EMOJI.get(worst, '')} " + _("{n} topics alerting at once (worst: {worst})",
+                                                n=len({a.topic_id for a, _e in items}), worst=level_name(worst, _))
     lines = []
     for alert, event in ordered:
         drivers = top_drivers(alert, 1)
-        why = f" — {drivers[0].name} +{drivers[0].points:.0f}" if drivers else ""
+        why = f" — {driver_name(drivers[0].name, _)} +{drivers[0].points:.0f}" if drivers else ""
         posts = evidence(alert, 1, excerpt_chars=160)
-        lines.append(DigestLine(alert, event, f"{LEVEL_EMOJI.get(alert.level, '')} {title(alert, event)}: "
-                                               f"risk {alert.risk:.0f}/100{why}", posts[0] if posts else None))
+        lines.append(DigestLine(alert, event, f"{LEVEL_EMOJI.get(alert.level, '')} {title(alert, event, _)}: "
+                                               + _("risk {risk}/100", risk=f"{alert.risk:.0f}") + why,
+                                posts[0] if posts else None))
     return head, lines

@@ -32,7 +32,7 @@ def plain_text(alert: Alert, event: str, evidence_posts: int = 5, _: Translate =
         drivers = content.top_drivers(alert)
         if drivers:
             lines.append(_("Why:"))
-            lines += [f"  + {d.points:.0f} pts {content.driver_name(d.name, _)}: {content.clean(d.explanation, 300)}" for d in drivers]
+            lines += [f"  + {d.points:.0f} pts {content.driver_name(d.name, _)}: {content.explanation(d, _)}" for d in drivers]
             lines.append("")
         posts = content.evidence(alert, evidence_posts, excerpt_chars=500)
         if posts:
@@ -70,7 +70,7 @@ def html_body(alert: Alert, event: str, evidence_posts: int = 5, _: Translate = 
         drivers = content.top_drivers(alert)
         if drivers:
             parts.append(f"<h3>{e(_('Why'))}</h3><ul>")
-            parts += [f"<li><b>{e(content.driver_name(d.name, _))}</b> +{d.points:.0f} pts — {e(content.clean(d.explanation, 300))}</li>"
+            parts += [f"<li><b>{e(content.driver_name(d.name, _))}</b> +{d.points:.0f} pts — {e(content.explanation(d, _))}</li>"
                       for d in drivers]
             parts.append("</ul>")
         posts = content.evidence(alert, evidence_posts, excerpt_chars=500)

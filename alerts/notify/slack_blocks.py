@@ -128,7 +128,7 @@ def blocks(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX, interac
 
     drivers = content.top_drivers(alert)
     if drivers and event != "resolve":
-        why = "\n".join(f"• *{esc(content.driver_name(d.name, _))}* +{d.points:.0f} pts — {esc(content.clean(d.explanation, 300))}"
+        why = "\n".join(f"• *{esc(content.driver_name(d.name, _))}* +{d.points:.0f} pts — {esc(content.explanation(d, _))}"
                         for d in drivers)
         out.append({"type": "section", "text": mrkdwn(_("*Why*") + "\n" + why)})
 

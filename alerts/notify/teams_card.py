@@ -57,7 +57,7 @@ def card(alert: Alert, event: str, evidence_posts: int = 5, _: Translate = EN, m
         drivers = content.top_drivers(alert)
         if drivers:
             body.append({"type": "TextBlock", "weight": "Bolder", "text": _("Why"), "spacing": "Medium"})
-            body += [literal(f"• {content.driver_name(d.name, _)} +{d.points:.0f} pts — {content.clean(d.explanation, 300)}")
+            body += [literal(f"• {content.driver_name(d.name, _)} +{d.points:.0f} pts — {content.explanation(d, _)}")
                      for d in drivers]
         posts = content.evidence(alert, evidence_posts, excerpt_chars=400)
         if posts:

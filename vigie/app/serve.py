@@ -31,9 +31,10 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import parse_qs
 
-from vigie.core import secrets
+from alerts.notify.i18n import LANGUAGES, Translate, translator
+from vigie.core import messages, secrets
 from vigie.core.action_links import BadLink, link_secret, verify
-from vigie.core.actions import ActionRefused, ActionRequest, Allowed
+from vigie.core.actions import ActionRefused, ActionRequest, Allowed, describe
 from vigie.core.config import VigieConfig
 from vigie.core.models import Alert
 from vigie.pipeline.actions import ActionBusy, ActionResult, perform
@@ -203,7 +204,7 @@ class ActionService:
 
 # -- HTML of the one-click pages (every value escaped) ------------------------------------------
 
-PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex">
+PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><meta name="robots" content="noindex">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Vigie · {title}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#222}}
 button{{font-size:1.1rem;padding:.6rem 1.4rem;border:0;border-radius:6px;background:#1d6fdb;color:#fff}}
@@ -211,13 +212,19 @@ button{{font-size:1.1rem;padding:.6rem 1.4rem;border:0;border-radius:6px;backgro
 
 ACTION_LABEL = {"acknowledge": "Acknowledge", "resolve": "Resolve", "false_alarm": "Mark as false alarm",
                 "real_crisis": "Mark as real crisis", "mute_2h": "Mute the topic for 2 hours",
-                "mute_24h": "Mute the topic for 24 hours"}
+                "mute_24h": "Mute the topic for 24 hours"}  # msgids: translated by the page's language
 
 
-def page(title: str, body: str, status: int = 200) -> Any:
+def page_translator(language: str) -> Translate:
+    """The pages speak the language of the channel that sent the link (its `options.language`, carried
+    in the signed link); English when it is unknown."""
+    return translator(language if language in LANGUAGES else "en")
+
+
+def page(title: str, body: str, status: int = 200, lang: str = "en") -> Any:
     from starlette.responses import HTMLResponse
 
-    return HTMLResponse(PAGE.format(title=html.escape(title), body=body), status_code=status,
+    return HTMLResponse(PAGE.format(title=html.escape(title), body=body, lang=html.escape(lang)), status_code=status,
                         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
                                  "X-Frame-Options": "DENY"})
 
@@ -289,30 +296,37 @@ def build_app(config: VigieConfig, service: ActionService) -> Any:
         try:
             claims = verify(links_secret(), token, service.clock())
         except BadLink as exc:
-            return page("Link not valid", f'<p class="error">{html.escape(str(exc))}</p>', 400)
+            _ = page_translator(exc.language)
+            return page(_("Link not valid"), f'<p class="error">{html.escape(messages.text(exc.message, _))}</p>', 400,
+                        lang=exc.language)
         from starlette.concurrency import run_in_threadpool
 
+        lang = claims.language if claims.language in LANGUAGES else "en"
+        _ = page_translator(lang)
+        unknown = _("This alert is not in Vigie's store.")
         alert = await run_in_threadpool(service.alert, claims.alert_id)
         if alert is None:
-            return page("Unknown alert", "<p class=\"error\">This alert is not in Vigie's store.</p>", 404)
-        what = ACTION_LABEL[claims.action]
-        summary = (f"<p><b>{html.escape(alert.level.value.upper())}</b> on topic <b>{html.escape(alert.topic_id)}</b>, "
-                   f"risk {alert.risk:.0f}/100, state {html.escape(alert.state.value)} "
-                   f"(alert <code>{html.escape(alert.id)}</code>).</p>")
+            return page(_("Unknown alert"), f'<p class="error">{html.escape(unknown)}</p>', 404, lang)
+        what = _(ACTION_LABEL[claims.action])
+        e = html.escape
+        summary = "<p>" + _("<b>{level}</b> on topic <b>{topic}</b>, risk {risk}/100, state {state} (alert <code>{id}</code>).",
+                            level=e(_(alert.level.value.upper())), topic=e(alert.topic_id), risk=f"{alert.risk:.0f}",
+                            state=e(_(alert.state.value)), id=e(alert.id)) + "</p>"
         if request.method == "GET":
-            form = (f'<form method="post"><p>{html.escape(what)} as <b>{html.escape(claims.recipient)}</b>?</p>'
-                    f'<button type="submit" id="confirm">{html.escape(what)}</button></form>')
-            return page(f"Confirm: {what}", summary + form)
+            form = ('<form method="post"><p>' + _("{what} as <b>{who}</b>?", what=e(what), who=e(claims.recipient))
+                    + f'</p><button type="submit" id="confirm">{e(what)}</button></form>')
+            return page(_("Confirm: {what}", what=what), summary + form, lang=lang)
         req = ActionRequest(claims.action, claims.alert_id, claims.recipient, "link", service.clock())
         try:
             result = await run_in_threadpool(service.act, req)
         except (ActionRefused, ActionBusy) as exc:
-            return page("Not done", f'<p class="error">{html.escape(str(exc))}</p>', 409)
+            return page(_("Not done"), f'<p class="error">{e(str(exc))}</p>', 409, lang)
         except KeyError:
-            return page("Unknown alert", "<p class=\"error\">This alert is not in Vigie's store.</p>", 404)
+            return page(_("Unknown alert"), f'<p class="error">{e(unknown)}</p>', 404, lang)
+        note = describe(result.outcome.record, _)
         if not result.changed:
-            return page("Already done", summary + f"<p>{html.escape(result.outcome.note)}</p>")
-        return page("Done", summary + f'<p id="done">{html.escape(result.outcome.note)}</p>')
+            return page(_("Already done"), summary + f"<p>{e(note)}</p>", lang=lang)
+        return page(_("Done"), summary + f'<p id="done">{e(note)}</p>', lang=lang)
 
     return Starlette(routes=[
         Route("/healthz", healthz),

@@ -280,7 +280,10 @@ class Driver:
     points: float
     value: float
     baseline: float | None
-    explanation: str
+    explanation: str  # in English
+    # The explanation kept language-neutral (vigie/core/messages.py): the channels write it in their language.
+    # None for a driver that gives only the English text (older stored alerts, a plugin driver).
+    message: list[Any] | None = None
 
 
 @dataclass

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-from alerts.notify import build_notifiers
+from alerts.notify import notifiers_for
 from alerts.policy import acknowledge
 from vigie.core.actions import ActionRefused, ActionRequest, Outcome, apply
 from vigie.core.config import VigieConfig
@@ -85,7 +85,7 @@ def perform(store: Store, config: VigieConfig, notifiers: list[Any], req: Action
 
 def channels(config: VigieConfig) -> list[Any]:
     """The configured channels' notifiers (a missing secret is a configuration error, raised here)."""
-    return build_notifiers(config.channels)
+    return notifiers_for(config)
 
 
 @dataclass

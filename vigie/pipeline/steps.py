@@ -23,7 +23,7 @@ from typing import Any
 from alerts import coverage
 from alerts.detect import Assessment, Detector
 from alerts.feedback import Verdict, verdicts_from_records
-from alerts.notify import build_notifiers
+from alerts.notify import notifiers_for
 from vigie.pipeline import coverage as blindness
 from vigie.pipeline.loop import BucketSink, bucket_floor, bucket_times, run_buckets
 from vigie.pipeline.outbox import DrainReport, OutboxPolicy, drain, plan
@@ -153,7 +153,7 @@ class Runtime:
         console: Any = None,
     ) -> "Runtime":
         # Channels first: a missing secret is a configuration error, found before the store is opened.
-        notifiers = notifiers if notifiers is not None else build_notifiers(config.channels, console=console)
+        notifiers = notifiers if notifiers is not None else notifiers_for(config, console=console)
         return cls(
             config=config,
             store=store if store is not None else open_store(config.store),

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from alerts.notify import content
 from alerts.notify.base import Notifier
+from alerts.notify.i18n import EN, Translate, translator
 from alerts.notify.rules import Rules
 from vigie.core.config import CHANNELS, ChannelConfig
 from vigie.core.models import Alert, Delivery, Level, iso
@@ -29,7 +30,7 @@ class ConsoleConfig(ChannelConfig):
     default_kinds = ("risk", "coverage")
 
     def notifier(self, setup: Any) -> "ConsoleNotifier":
-        return ConsoleNotifier(setup.console, **setup.common())
+        return ConsoleNotifier(setup.console, language=setup.options.language, **setup.common())
 
 
 class ConsoleNotifier(Notifier):
@@ -39,8 +40,9 @@ class ConsoleNotifier(Notifier):
     digest = True
 
     def __init__(self, console: Console | TextIO | None = None, min_level: Level = Level.WATCH, channel: str = "console",
-                 *, rules: Rules | None = None, kinds: Any = None):
+                 *, rules: Rules | None = None, kinds: Any = None, language: str = "en"):
         super().__init__(channel=channel, min_level=min_level, rules=rules, kinds=kinds)
+        self._ = translator(language)
         if console is None:
             console = Console(highlight=False)
         elif not isinstance(console, Console):
@@ -50,7 +52,7 @@ class ConsoleNotifier(Notifier):
 
     def send(self, alert: Alert, event: str) -> Delivery:
         try:
-            self.console.print(render(alert, event))
+            self.console.print(render(alert, event, self._))
         except Exception as exc:  # a closed stream must not stop the other channels
             return Delivery(self.channel, event, "failed", attempts=1, error=f"{type(exc).__name__}: {exc}", at=alert.updated_at)
         return Delivery(self.channel, event, "sent", attempts=1, at=alert.updated_at)
@@ -62,44 +64,46 @@ class ConsoleNotifier(Notifier):
     def send_digest(self, items: list[tuple[Alert, str]]) -> Delivery:
         first = items[0][0]
         try:
-            self.console.print(render_digest(items))
+            self.console.print(render_digest(items, self._))
         except Exception as exc:
             return Delivery(self.channel, "digest", "failed", attempts=1, error=f"{type(exc).__name__}: {exc}", at=first.updated_at)
         return Delivery(self.channel, "digest", "sent", attempts=1, at=first.updated_at)
 
 
-def render(alert: Alert, event: str) -> Text:
+def render(alert: Alert, event: str, _: Translate = EN) -> Text:
+    """The alert as console lines, in the channel's language (`_`, alerts/notify/i18n.py)."""
     style = STYLE.get(alert.level, "bold")
     out = Text()
     when = iso(alert.updated_at) or ""
     if alert.kind == "coverage":  # a blind source (alerts/coverage.py): no risk, no evidence
-        out.append(content.title(alert, event), style="bold green" if event == "resolve" else "bold yellow")
-        out.append(f"  {content.summary_line(alert)}  {when}  [{alert.id}]\n")
+        out.append(content.title(alert, event, _), style="bold green" if event == "resolve" else "bold yellow")
+        out.append(f"  {content.summary_line(alert, _)}  {when}  [{alert.id}]\n")
         return out
     if event == "resolve":
-        out.append(f"✔ RESOLVED · {alert.topic_id}", style="bold green")
-        out.append(f"  peak {alert.peak_risk:.0f}/100 ({(alert.peak_level or alert.level).value}), "
-                   f"now risk {alert.risk:.0f}  {when}  [{alert.id}]\n")
+        out.append("✔ " + _("RESOLVED · {topic}", topic=alert.topic_id), style="bold green")
+        out.append("  " + _("peak {peak}/100 ({level}), now risk {risk}", peak=f"{alert.peak_risk:.0f}",
+                            level=_((alert.peak_level or alert.level).value), risk=f"{alert.risk:.0f}")
+                   + f"  {when}  [{alert.id}]\n")
         return out
-    out.append(f"{content.LEVEL_EMOJI.get(alert.level, '')} {content.title(alert, event)}", style=style)
-    out.append(f"  {content.summary_line(alert)}  {when}  [{alert.id}]\n")
+    out.append(f"{content.LEVEL_EMOJI.get(alert.level, '')} {content.title(alert, event, _)}", style=style)
+    out.append(f"  {content.summary_line(alert, _)}  {when}  [{alert.id}]\n")
     if alert.acknowledged_by:
-        out.append(f"  acknowledged by {content.clean(alert.acknowledged_by, 60)}\n", style="dim")
+        out.append("  " + _("acknowledged by {who}", who=content.clean(alert.acknowledged_by, 60)) + "\n", style="dim")
     trend = content.risk_trend(alert)
     if len(trend) > 1:
-        out.append(f"  trend {content.sparkline(trend)} {trend[0]:.0f}→{trend[-1]:.0f}\n")
+        out.append("  " + _("trend") + f" {content.sparkline(trend)} {trend[0]:.0f}→{trend[-1]:.0f}\n")
     drivers = content.top_drivers(alert)
     if drivers:
-        out.append("  why:\n", style="bold")
+        out.append("  " + _("why:") + "\n", style="bold")
         for d in drivers:
-            out.append(f"    +{d.points:4.1f} {d.name}: {content.clean(d.explanation, 200)}\n")
+            out.append(f"    +{d.points:4.1f} {content.driver_name(d.name, _)}: {content.explanation(d, _, 200)}\n")
     posts = content.evidence(alert, EVIDENCE_POSTS, excerpt_chars=200)
     if posts:
-        out.append("  evidence:\n", style="bold")
+        out.append("  " + _("evidence:") + "\n", style="bold")
         for i, p in enumerate(posts, 1):
             out.append(f"    {i}. @{p.author}", style="bold")
-            out.append(f" ({p.followers} followers, {p.engagement} interactions"
-                       f"{', ' + p.sentiment if p.sentiment else ''})")
+            counts = [_("{n} followers", n=p.followers), _("{n} interactions", n=p.engagement)]
+            out.append(" (" + ", ".join(counts + ([_(p.sentiment)] if p.sentiment else [])) + ")")
             if p.url:
                 out.append(f" {p.url}", style="cyan")
             out.append(f"\n       “{p.excerpt}”\n")
@@ -108,8 +112,8 @@ def render(alert: Alert, event: str) -> Text:
     return out
 
 
-def render_digest(items: list[tuple[Alert, str]]) -> Text:
-    head, lines = content.digest(items)
+def render_digest(items: list[tuple[Alert, str]], _: Translate = EN) -> Text:
+    head, lines = content.digest(items, _)
     out = Text()
     out.append(head + "\n", style="bold")
     for line in lines:

@@ -14,6 +14,7 @@ from alerts.notify import content
 from alerts.notify.base import Notifier, RetryPolicy, SendError, attempt
 from alerts.notify.build import CommonOptions
 from alerts.notify.http import post_json
+from alerts.notify.i18n import translator
 from alerts.notify.rules import Rules
 from vigie.core.config import CHANNELS, ChannelConfig
 from vigie.core.models import Alert, Delivery, Level, iso
@@ -40,7 +41,7 @@ class PagerDutyConfig(ChannelConfig):
     def notifier(self, setup: Any) -> "PagerDutyNotifier":
         key = setup.secret("PagerDuty Events API v2 routing key")
         return PagerDutyNotifier(key, base_url=self.url, retry=setup.retry, timeout=setup.options.timeout_s,
-                                 source=setup.options.source, **setup.common())
+                                 source=setup.options.source, language=setup.options.language, **setup.common())
 
 
 class PagerDutyNotifier(Notifier):
@@ -49,8 +50,9 @@ class PagerDutyNotifier(Notifier):
 
     def __init__(self, routing_key: str, *, min_level: Level = Level.CRISIS, channel: str = "pagerduty",
                  base_url: str | None = None, retry: RetryPolicy | None = None, timeout: float = 10, source: str = "vigie",
-                 rules: Rules | None = None, kinds: Any = None):
+                 rules: Rules | None = None, kinds: Any = None, language: str = "en"):
         super().__init__(channel=channel, min_level=min_level, rules=rules, kinds=kinds)
+        self._ = translator(language)
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
         self.source = source
@@ -63,10 +65,13 @@ class PagerDutyNotifier(Notifier):
         if action != "trigger":
             return body  # acknowledge/resolve only need the key
         drivers = content.top_drivers(alert)
+        _ = self._
+        top = _("; top driver {name}", name=content.driver_name(drivers[0].name, _)) if drivers else ""
         body["payload"] = {
-            # The summary is what the phone call / SMS reads out: no post text in it, only Vigie's words.
-            "summary": content.clean(f"[Vigie] {content.title(alert, event)}: {content.summary_line(alert)}"
-                                     + (f"; top driver {drivers[0].name}" if drivers else ""), SUMMARY_MAX),
+            # The summary is what the phone call / SMS reads out: no post text in it, only Vigie's words
+            # (in the channel's language; the keys and machine values below stay as PagerDuty documents them).
+            "summary": content.clean(f"[Vigie] {content.title(alert, event, _)}: {content.summary_line(alert, _)}"
+                                     + top, SUMMARY_MAX),
             "source": self.source,
             "severity": SEVERITY.get(alert.level, "warning"),
             "timestamp": iso(alert.updated_at),
@@ -79,7 +84,7 @@ class PagerDutyNotifier(Notifier):
                 "risk": round(alert.risk, 1),
                 "peak_risk": round(alert.peak_risk, 1),
                 "state": alert.state.value,
-                "drivers": [f"{d.name} +{d.points:.0f}: {content.clean(d.explanation, 300)}" for d in drivers],
+                "drivers": [f"{content.driver_name(d.name, _)} +{d.points:.0f}: {content.explanation(d, _)}" for d in drivers],
                 "evidence": [
                     {"author": p.author, "followers": p.followers, "text": p.excerpt, "url": p.url}
                     for p in content.evidence(alert, 3, excerpt_chars=280)
@@ -89,7 +94,7 @@ class PagerDutyNotifier(Notifier):
         body["client"] = "Vigie"
         links = content.links(alert)
         if links:
-            body["links"] = [{"href": url, "text": f"Open {name}"} for name, url in links.items()]
+            body["links"] = [{"href": url, "text": _("Open {name}", name=name)} for name, url in links.items()]
             body["client_url"] = next(iter(links.values()))
         return body
 

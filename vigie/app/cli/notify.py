@@ -134,10 +134,10 @@ def test_channels(config_path: str, only: str | None) -> None:
     Example:
       SLACK_WEBHOOK_URL=https://hooks.slack.com/services/... vigie notify test --config vigie.yml
     """
-    from alerts.notify import build_notifiers
+    from alerts.notify import notifiers_for
 
     try:
-        notifiers = build_notifiers(load_config(config_path).channels, strict=True)
+        notifiers = notifiers_for(load_config(config_path), strict=True)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     alert = sample_alert()

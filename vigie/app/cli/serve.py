@@ -20,13 +20,13 @@ def serve(config_path: str, host: str | None, port: int | None) -> None:
 
     \b
     Environment: SLACK_SIGNING_SECRET, SLACK_APP_TOKEN (Socket Mode, with serve.slack_app_token_env),
-    PAGERDUTY_WEBHOOK_SECRET, VIGIE_LINK_SECRET and the channels' own secrets.
+    PAGERDUTY_WEBHOOK_SECRET, VIGIE_LINK_SECRET (serve.link_secret_env) and the channels' own secrets.
     Example:
       vigie serve --config vigie.yml --port 8090
     """
     import uvicorn
 
-    from alerts.notify import build_notifiers
+    from alerts.notify import notifiers_for
     from vigie.core.secrets import install_log_filter, register_config
     from vigie.app.serve import ActionService, build_app, slack_web_client, socket_mode
 
@@ -37,7 +37,7 @@ def serve(config_path: str, host: str | None, port: int | None) -> None:
     install_log_filter()
     register_config(config)
     client = slack_web_client(config)
-    service = ActionService(config, build_notifiers(config.channels), slack_client=client)
+    service = ActionService(config, notifiers_for(config), slack_client=client)
     try:
         handler = socket_mode(config, service, client)
     except ValueError as exc:
