@@ -266,12 +266,22 @@ def _record_health(rt: Runtime, report: SourceReport, query: str | None, now: da
             collection.finish_run(health, now, failed=failed)
 
     try:
-        was, health = collection.update(rt.store, report.source, now, fold)
-        # The update that ended the streak is the only one to see it end: recovery runs once.
-        if done and was.failing and not health.failing:
-            _after_recovery(rt, report.source, utc(was.last_success or was.failing_since), now)
+        _, health = collection.update(rt.store, report.source, now, fold)
     except Exception as exc:
         log.warning("source %s: collection health not saved (%s: %s)", report.source, type(exc).__name__, exc)
+        return
+    if done and health.recovering_from is not None:
+        # The streak ended in this run, or a previous run could not finish this bookkeeping: do it, then
+        # clear the mark (only if still the one we did). Both steps are idempotent (same gap, earliest marker).
+        since = health.recovering_from
+        try:
+            _after_recovery(rt, report.source, utc(since), now)
+            collection.update(rt.store, report.source, now,
+                              lambda h: setattr(h, "recovering_from", None if h.recovering_from == since
+                                                else h.recovering_from))
+        except Exception as exc:
+            log.warning("source %s: backfill bookkeeping not recorded, retried next run (%s: %s)", report.source,
+                        type(exc).__name__, exc)
 
 
 def _after_recovery(rt: Runtime, source_name: str, last_seen: datetime, now: datetime) -> None:

@@ -54,6 +54,10 @@ class SourceHealth:
     last_attempt: str | None = None
     last_success: str | None = None  # the last run in which no query failed
     failing_since: str | None = None  # first failed run of the current failure streak (None: not failing)
+    # A failure streak ended, seen since this time (the last success before it), and its backfill bookkeeping
+    # (permanent gap, re-assessment marker: vigie/pipeline/steps.py) is not recorded yet: kept until it is,
+    # so a store error in between is retried by the next run rather than lost with the streak.
+    recovering_from: str | None = None
     last_error: dict[str, Any] | None = None  # {"kind", "message", "at", "query"}
     quota: dict[str, Any] | None = None  # {"remaining", "reset_at", "at"} as the platform last announced
     quota_prev: dict[str, Any] | None = None  # the sample before (pace forecast)
@@ -159,6 +163,8 @@ def finish_run(health: SourceHealth, now: datetime, failed: bool) -> None:
     if failed:
         health.failing_since = health.failing_since or at
     else:
+        if health.failing_since is not None:
+            health.recovering_from = health.recovering_from or health.last_success or health.failing_since
         health.last_success, health.failing_since = at, None
     oldest = hour_key(now - timedelta(hours=HISTORY_HOURS))
     for key in [k for k in health.hours if k < oldest]:
@@ -171,10 +177,14 @@ def gaps(store: CursorStore, source: str) -> list[Gap]:
 
 
 def add_gap(store: CursorStore, gap: Gap, now: datetime) -> None:
+    """Record a permanent gap; one per outage (its start): recorded again (a re-run, a retried recovery),
+    the gap keeps its widest end."""
     def change(value: dict[str, Any] | None) -> dict[str, Any]:
         known = [Gap.from_dict(g) for g in ((value or {}).get("gaps") or [])]
-        if any(g.start == gap.start and g.end == gap.end for g in known):
-            return {"gaps": [g.to_dict() for g in known]}  # a re-run records it once
+        same = next((g for g in known if g.start == gap.start), None)
+        if same is not None:
+            same.end = max(same.end, gap.end)
+            return {"gaps": [g.to_dict() for g in known]}
         return {"gaps": [g.to_dict() for g in (known + [gap])[-MAX_GAPS:]]}
 
     store.update_cursor(GAPS_CURSOR, gap.source, change, updated_at=now)
