@@ -375,3 +375,38 @@ def test_an_outage_longer_than_the_look_back_leaves_a_permanent_gap(sqlite):
         assert sqlite.get_cursor(REASSESS_CURSOR, TOPIC).value["from"] == "2026-03-09T14:05:00Z"  # within reach
         ingest_source(rt, "x", back + STEP)  # a later success records nothing more
         assert len(collection.gaps(sqlite, "x")) == 1
+
+
+class RefusesReassessOnce:
+    """The SQLite store, refusing the first write of a re-assessment marker (a store hiccup between the
+    health update that ends an outage and the backfill bookkeeping that follows it)."""
+
+    def __init__(self, store):
+        self.store, self.refused = store, 0
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def update_cursor(self, source, query, change, updated_at=None):
+        if source == REASSESS_CURSOR and not self.refused:
+            self.refused += 1
+            raise RuntimeError("store unavailable")
+        return self.store.update_cursor(source, query, change, updated_at)
+
+
+def test_backfill_bookkeeping_lost_to_a_store_error_is_done_by_the_next_run(sqlite):
+    flaky = RefusesReassessOnce(sqlite)
+    with FixtureServer(Mastodon()) as server:
+        rt = runtime(flaky, server.url, io.StringIO())
+        server.app.statuses = [status(i, NOW - timedelta(minutes=30 - i)) for i in range(3)]
+        assert ingest_source(rt, "x", NOW).ok
+        server.app.revoked = True
+        assert not ingest_source(rt, "x", NOW + timedelta(hours=1)).ok
+        server.app.revoked = False
+        assert ingest_source(rt, "x", NOW + timedelta(hours=2)).ok  # recovers; the marker write is refused
+        assert flaky.refused == 1 and sqlite.get_cursor(REASSESS_CURSOR, TOPIC) is None
+        h = collection.load(sqlite, "x")
+        assert not h.failing and h.recovering_from == "2026-03-09T12:00:00Z"  # the outage is not forgotten
+        assert ingest_source(rt, "x", NOW + timedelta(hours=2, minutes=5)).ok
+        assert sqlite.get_cursor(REASSESS_CURSOR, TOPIC).value["from"] == "2026-03-09T12:00:00Z"
+        assert collection.load(sqlite, "x").recovering_from is None

@@ -75,6 +75,7 @@ COMPATIBLE = {
     "query": AGGREGATABLE | {"text"},
     "time": {"date"},
     "control": {"keyword"},
+    "annotation": AGGREGATABLE | {"text"},  # read back per document into the marker's tooltip
 }
 
 
@@ -120,6 +121,12 @@ def field_uses() -> list[tuple[str, str, str, str]]:
                                 uses.append((o["id"], index, f, "query"))
                     if series.get("split_mode") == "terms":
                         uses.append((o["id"], index, series["terms_field"], "terms"))
+                for ann in params.get("annotations", []):  # markers: their own index, time field and query
+                    uses.append((o["id"], ann["index_pattern"], ann["time_field"], "time"))
+                    for f in _kuery_fields(ann["query_string"]["query"]):
+                        uses.append((o["id"], ann["index_pattern"], f, "query"))
+                    for f in ann["fields"].split(","):
+                        uses.append((o["id"], ann["index_pattern"], f, "annotation"))
         if o["type"] == "search":
             for col in attrs["columns"]:
                 uses.append((o["id"], ref_index, col, "column"))
@@ -249,6 +256,29 @@ def test_radar_has_the_panels_the_issue_lists():
     risk = next(o for o in objects() if o["id"] == "vigie-risk-index")
     series = json.loads(risk["attributes"]["visState"])["params"]["series"]
     assert [s["metrics"][0].get("value") for s in series[1:]] == ["55", "75"]
+
+
+def test_risk_chart_marks_blind_intervals_with_the_sources_in_the_tooltip():
+    """Issue 20: where a topic's sources were blind, its risk may be understated; the chart says so."""
+    charts = {o["id"]: json.loads(o["attributes"]["visState"])["params"] for o in objects()
+              if o["type"] == "visualization" and json.loads(o["attributes"]["visState"])["type"] == "metrics"}
+    (blind,) = charts["vigie-risk-index"]["annotations"]
+    assert blind["index_pattern"] == charts["vigie-risk-index"]["index_pattern"] == "vigie-risk"
+    assert blind["query_string"] == {"query": "blind:*", "language": "kuery"}  # KQL `field:*`: the field exists
+    assert not blind["hidden"] and not blind["ignore_global_filters"]  # the topic control narrows it too
+    fields = blind["fields"].split(",")
+    assert "blind" in fields and "topic_id" in fields
+    shown = re.findall(r"{{\s*([\w.]+)\s*}}", blind["template"])
+    assert "blind" in shown and set(shown) <= set(fields)  # a {{var}} not fetched would render empty
+    # TSVB's annotation icons (vis_type_timeseries icon_select): another name renders no marker.
+    assert blind["icon"] in {"fa-asterisk", "fa-bell", "fa-bolt", "fa-bomb", "fa-bug", "fa-comment",
+                             "fa-exclamation-circle", "fa-exclamation-triangle", "fa-fire", "fa-flag", "fa-heart",
+                             "fa-map-marker", "fa-map-pin", "fa-star", "fa-tag"}
+    uses = field_uses()
+    assert ("vigie-risk-index", "vigie-risk", "blind", "annotation") in uses  # the coverage test sees it
+    assert ("vigie-risk-index", "vigie-risk", "blind", "query") in uses
+    board = next(o for o in objects() if o["id"] == "vigie-collection-health")
+    assert "vigie-risk-index" in {r["id"] for r in board["references"]}
 
 
 # -- import against a server answering like Kibana ------------------------------------------------

@@ -403,6 +403,24 @@ def test_cursor_roundtrip_and_update(store):
     assert store.get_cursor("x", "acme OR Acme") is None
 
 
+def test_update_cursor_folds_a_change_into_the_stored_value(store):
+    seen = []
+
+    def count(value):
+        seen.append(value)
+        return {"n": (value or {}).get("n", 0) + 1}
+
+    assert store.update_cursor("health", "reddit", count, updated_at=T0) == {"n": 1}
+    assert seen == [None]  # no cursor yet: the change starts from nothing
+    assert store.update_cursor("health", "reddit", count, updated_at=T0 + MIN) == {"n": 2}
+    got = store.get_cursor("health", "reddit")
+    assert got.value == {"n": 2} and got.updated_at == T0 + MIN
+    assert store.get_cursor("health", "other") is None
+    with pytest.raises(ZeroDivisionError):  # a change that fails writes nothing
+        store.update_cursor("health", "reddit", lambda v: {"n": 1 / 0})
+    assert store.get_cursor("health", "reddit").value == {"n": 2}
+
+
 # -- alerts ---------------------------------------------------------------------------------------
 
 def make_alert(topic: str, opened: datetime, level: Level = Level.WARNING, risk: float = 62.0) -> Alert:

@@ -157,10 +157,22 @@ def _tsvb_series(sid: str, label: str, metric: dict[str, Any], color: str, split
             **split}
 
 
+def _tsvb_annotation(aid: str, index: str, time_field: str, kuery: str, fields: tuple[str, ...], template: str,
+                     color: str, icon: str) -> dict[str, Any]:
+    """A TSVB annotation: a marker on every interval where a document of `index` matches `kuery`, with
+    `template` (`{{field}}` for each of `fields`) in its tooltip. It obeys the dashboard's filters and the
+    panel's (the topic control narrows it as it narrows the series)."""
+    return {"id": aid, "index_pattern": index, "time_field": time_field,
+            "query_string": {"query": kuery, "language": "kuery"}, "fields": ",".join(fields), "template": template,
+            "color": color, "icon": icon, "ignore_global_filters": 0, "ignore_panel_filters": 0, "hidden": False}
+
+
 def _tsvb(vis_id: str, title: str, description: str, index: str, series: list[dict[str, Any]],
-          panel_type: str = "timeseries", time_field: str = "at") -> dict[str, Any]:
+          panel_type: str = "timeseries", time_field: str = "at",
+          annotations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A TSVB panel over `index` (time series: 0-100 axis). TSVB rather than an agg-based chart: it draws
-    constant threshold lines, stacks series, and computes ratios (`filter_ratio`)."""
+    constant threshold lines, stacks series, computes ratios (`filter_ratio`) and marks events
+    (annotations)."""
     params = {
         "id": f"{vis_id}-tsvb",
         "type": panel_type,
@@ -177,6 +189,8 @@ def _tsvb(vis_id: str, title: str, description: str, index: str, series: list[di
         "tooltip_mode": "show_all",
         "series": series,
     }
+    if annotations:
+        params["annotations"] = annotations
     return {
         "type": "visualization",
         "id": vis_id,
@@ -195,11 +209,17 @@ def _tsvb(vis_id: str, title: str, description: str, index: str, series: list[di
 
 def risk_tsvb(vis_id: str, risk_index: str) -> dict[str, Any]:
     """Risk index per topic with the warning and crisis lines, from the risk index (one point per topic and
-    bucket, alerts or not: a quiet topic's flat line is information too)."""
+    bucket, alerts or not: a quiet topic's flat line is information too). Intervals where a source of the
+    topic was blind are marked (the points' `blind`, issue 20): a low curve there is not a calm."""
+    blind = _tsvb_annotation(
+        "blind", risk_index, "at", "blind:*", ("topic_id", "blind"),
+        "{{topic_id}}: blind on {{blind}} (no data from these sources; the risk may be understated)",
+        "#9170B8", "fa-exclamation-triangle")
     return _tsvb(
         vis_id, "Vigie — risk index per topic",
         f"Risk (0-100) of each topic at every detection bucket (max per interval), with the default warning "
-        f"({WARNING_LINE}) and crisis ({CRISIS_LINE}) thresholds.",
+        f"({WARNING_LINE}) and crisis ({CRISIS_LINE}) thresholds. A marker: a source of the topic was blind "
+        f"(its names in the tooltip); the risk there may be understated.",
         risk_index,
         [
             _tsvb_series("risk", "risk", {"type": "max", "field": "risk"}, "#6092C0",
@@ -210,6 +230,7 @@ def risk_tsvb(vis_id: str, risk_index: str) -> dict[str, Any]:
             _tsvb_series("crisis", f"crisis ({CRISIS_LINE})", {"type": "static", "value": str(CRISIS_LINE)},
                          "#E7664C", {"split_mode": "everything"}),
         ],
+        annotations=[blind],
     )
 
 
@@ -453,8 +474,8 @@ COLLECTION_HEALTH_DASHBOARD_ID = "vigie-collection-health"
 
 def collection_health_objects() -> list[dict[str, Any]]:
     """Is Vigie blind? The blind alerts (kind coverage: source, reason, since, until) beside the
-    risk curve, whose points record the sources blind over them (`blind` in the risk index). Kept apart
-    from the other builders so the collection-health part changes alone."""
+    risk curve, whose points record the sources blind over them (`blind` in the risk index, marked on the
+    chart). Kept apart from the other builders so the collection-health part changes alone."""
     blind = saved_search("vigie-blind-alerts", "Vigie — blind sources", ALERTS_VIEW,
                          ["topic_id", "level", "state", "opened_at", "resolved_at"],
                          [["opened_at", "desc"]], "kind:coverage",
@@ -465,8 +486,9 @@ def collection_health_objects() -> list[dict[str, Any]]:
         "Blind sources and the volume they did (not) bring: a gap in mentions with a blind alert over it is "
         "a collection gap, not a calm.",
         [("search", "vigie-blind-alerts", 0, 0, 48, 12),
-         ("visualization", "vigie-mentions-by-sentiment", 0, 12, 24, 14),
-         ("visualization", "vigie-share-by-source", 24, 12, 24, 14)],
+         ("visualization", "vigie-risk-index", 0, 12, 24, 14),
+         ("visualization", "vigie-mentions-by-sentiment", 24, 12, 24, 14),
+         ("visualization", "vigie-share-by-source", 0, 26, 24, 14)],
         "now-7d",
     )
     return [blind, board]

@@ -224,58 +224,64 @@ def ingest_source(
     """
     now = utc(now) if now else datetime.now(timezone.utc)
     report = SourceReport(source=source_name)
-    health = _load_health(rt, source_name)
     try:
         listener = rt.listener(source_name)
         topics = [t for t in rt.config.topics_for_source(source_name) if topic_ids is None or t.id in topic_ids]
         queries = listener.plan(topics)
     except SourceError as exc:
         report.fail(None, getattr(exc, "kind", "internal"), str(exc))
-        _record_health(rt, health, report, None, now, (0, 0, 0, 0), done=True)
+        _record_health(rt, report, None, now, (0, 0, 0, 0), done=True)
         return report
     except Exception as exc:  # building a listener is library code too (a client constructor may raise)
         report.fail(None, "internal", f"{type(exc).__name__}: {exc}")
-        _record_health(rt, health, report, None, now, (0, 0, 0, 0), done=True)
+        _record_health(rt, report, None, now, (0, 0, 0, 0), done=True)
         return report
     for query in queries:
         report.queries += 1
         before = (report.pages, report.fetched, len(report.failures), len(report.info))
         _ingest_query(rt, listener, source_name, query, now, report)
-        _record_health(rt, health, report, query.key, now, before, done=False)
-    _record_health(rt, health, report, None, now, None, done=True)
+        _record_health(rt, report, query.key, now, before, done=False)
+    _record_health(rt, report, None, now, None, done=True)
     return report
 
 
-def _load_health(rt: Runtime, source_name: str) -> collection.SourceHealth | None:
-    try:
-        return collection.load(rt.store, source_name)
-    except Exception as exc:  # health is a report on collection; it never stops collection
-        log.warning("source %s: collection health unreadable (%s: %s)", source_name, type(exc).__name__, exc)
-        return None
+def _record_health(rt: Runtime, report: SourceReport, query: str | None, now: datetime,
+                   before: tuple[int, int, int, int] | None, *, done: bool) -> None:
+    """Fold what one query (or, `done`, the whole run) did into the source's persisted health, in one atomic
+    update of the stored record (another ingest of the same source may be writing it too); after a failure
+    streak ends, record what the platform's look-back could not recover and have detection re-assess the
+    buckets the outage touched. Health is a report on collection: it never stops collection."""
+    failed = bool(report.failures)
+    outcome: dict[str, Any] | None = None
+    if before is not None:
+        pages, fetched, failures, infos = before
+        errors = report.failures[failures:]
+        outcome = dict(pages=report.pages - pages, posts=report.fetched - fetched,
+                       error=(errors[-1].kind, errors[-1].message) if errors else None, infos=report.info[infos:])
 
-
-def _record_health(rt: Runtime, health: collection.SourceHealth | None, report: SourceReport, query: str | None,
-                   now: datetime, before: tuple[int, int, int, int] | None, *, done: bool) -> None:
-    """Fold what one query (or, `done`, the whole run) did into the source's persisted health; after a
-    failure streak ends, record what the platform's look-back could not recover and have detection
-    re-assess the buckets the outage touched."""
-    if health is None:
-        return
-    try:
-        if before is not None:
-            pages, fetched, failures, infos = before
-            failed = report.failures[failures:]
-            collection.record_query(health, query, now, pages=report.pages - pages, posts=report.fetched - fetched,
-                                    error=(failed[-1].kind, failed[-1].message) if failed else None,
-                                    infos=report.info[infos:])
+    def fold(health: collection.SourceHealth) -> None:
+        if outcome is not None:
+            collection.record_query(health, query, now, **outcome)
         if done:
-            was_failing = health.failing_since, health.last_success
-            collection.finish_run(health, now, failed=bool(report.failures))
-            if was_failing[0] is not None and not health.failing:
-                _after_recovery(rt, report.source, utc(was_failing[1] or was_failing[0]), now)
-        collection.save(rt.store, health, now)
+            collection.finish_run(health, now, failed=failed)
+
+    try:
+        _, health = collection.update(rt.store, report.source, now, fold)
     except Exception as exc:
         log.warning("source %s: collection health not saved (%s: %s)", report.source, type(exc).__name__, exc)
+        return
+    if done and health.recovering_from is not None:
+        # The streak ended in this run, or a previous run could not finish this bookkeeping: do it, then
+        # clear the mark (only if still the one we did). Both steps are idempotent (same gap, earliest marker).
+        since = health.recovering_from
+        try:
+            _after_recovery(rt, report.source, utc(since), now)
+            collection.update(rt.store, report.source, now,
+                              lambda h: setattr(h, "recovering_from", None if h.recovering_from == since
+                                                else h.recovering_from))
+        except Exception as exc:
+            log.warning("source %s: backfill bookkeeping not recorded, retried next run (%s: %s)", report.source,
+                        type(exc).__name__, exc)
 
 
 def _after_recovery(rt: Runtime, source_name: str, last_seen: datetime, now: datetime) -> None:
@@ -291,12 +297,16 @@ def _after_recovery(rt: Runtime, source_name: str, last_seen: datetime, now: dat
         collection.add_gap(rt.store, gap, now)
         log.warning("source %s: posts between %s and %s could not be recovered (permanent gap)", source_name,
                     iso(gap.start), iso(gap.end))
+    start = max(last_seen, horizon)
+
+    def earliest(known: dict[str, Any] | None) -> dict[str, Any]:
+        # Atomic: two sources of one topic recovering in parallel tasks both widen the marker.
+        if known and known.get("from"):
+            return {"from": iso(min(start, utc(known["from"])))}
+        return {"from": iso(start)}
+
     for topic in rt.config.topics_for_source(source_name):
-        known = rt.store.get_cursor(REASSESS_CURSOR, topic.id)
-        start = max(last_seen, horizon)
-        if known and known.value.get("from"):
-            start = min(start, utc(known.value["from"]))
-        rt.store.set_cursor(Cursor(source=REASSESS_CURSOR, query=topic.id, value={"from": iso(start)}, updated_at=now))
+        rt.store.update_cursor(REASSESS_CURSOR, topic.id, earliest, updated_at=now)
 
 
 class _StoreFailed(Exception):
@@ -741,8 +751,12 @@ def _reassess(rt: Runtime, topics: list[Topic], next_bucket: dict[str, datetime]
         sink = _Reassessed(rt, blind)
         run_buckets(rt.detector, rt.store, [topic], bucket_times(t, next_bucket[topic.id], step, last_included=False),
                     sink)
-        done = Cursor(source=REASSESS_CURSOR, query=topic.id, value={}, updated_at=next_bucket[topic.id])
-        rt.store.commit_bucket([], [], sink.points, [done], lease=lease)
+        rt.store.commit_bucket([], [], sink.points, [], lease=lease)
+        asked = marker.value["from"]
+        # Cleared only if no ingest widened it meanwhile (a source of this topic recovering in a parallel
+        # task): that request is kept for the next run. A crash before this line re-assesses again (idempotent).
+        rt.store.update_cursor(REASSESS_CURSOR, topic.id, lambda v: {} if (v or {}).get("from") == asked else v or {},
+                               updated_at=next_bucket[topic.id])
 
 
 class _Reassessed(BucketSink):

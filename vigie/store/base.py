@@ -96,6 +96,15 @@ class CursorStore(Protocol):
 
     def set_cursor(self, cursor: Cursor) -> None: ...
 
+    def update_cursor(self, source: str, query: str, change: Callable[[dict[str, Any] | None], dict[str, Any]],
+                      updated_at: datetime | None = None) -> dict[str, Any]:
+        """Read-modify-write one cursor without losing a concurrent writer's change: `change(value)` (None
+        when there is no cursor yet) returns the new value, which is written only if nobody wrote the cursor
+        since it was read. Parallel ingest tasks (one per platform, or `vigie run` next to the DAG) fold
+        into the same records (collection health, re-assessment markers). SQLite: one IMMEDIATE transaction.
+        Elasticsearch: `if_seq_no`/`if_primary_term`, re-read and retried on conflict, so `change` may run
+        more than once and must only compute from its argument. Returns the value written."""
+
 
 @runtime_checkable
 class QuarantineStore(Protocol):

@@ -9,16 +9,21 @@ judges from these records whether a source is blind; `vigie status` and `/metric
 Storage: health is a small JSON document per source, kept through the store's cursor API under reserved
 cursor sources (as detection keeps its cursor there): it is then persisted, and contract-tested, the same
 way on every store (SQLite, Elasticsearch), and one read per source is enough.
+
+Writers fold their change into the stored record (`update`, `add_gap`: `CursorStore.update_cursor`), never
+write back a copy read earlier: Airflow runs one ingest task per platform in parallel and `vigie run` may
+overlap the DAG, and a load-modify-save would drop the other writer's counts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from vigie.core.models import Cursor, iso, utc
-from vigie.store.base import Store
+from vigie.store.base import CursorStore
 
 HEALTH_CURSOR = "health"  # cursor "source" under which each source's health is kept (query = source name)
 GAPS_CURSOR = "gaps"  # ... and its permanent collection gaps
@@ -49,6 +54,10 @@ class SourceHealth:
     last_attempt: str | None = None
     last_success: str | None = None  # the last run in which no query failed
     failing_since: str | None = None  # first failed run of the current failure streak (None: not failing)
+    # A failure streak ended, seen since this time (the last success before it), and its backfill bookkeeping
+    # (permanent gap, re-assessment marker: vigie/pipeline/steps.py) is not recorded yet: kept until it is,
+    # so a store error in between is retried by the next run rather than lost with the streak.
+    recovering_from: str | None = None
     last_error: dict[str, Any] | None = None  # {"kind", "message", "at", "query"}
     quota: dict[str, Any] | None = None  # {"remaining", "reset_at", "at"} as the platform last announced
     quota_prev: dict[str, Any] | None = None  # the sample before (pace forecast)
@@ -91,13 +100,33 @@ class Gap:
         return cls(data["source"], utc(data["start"]), utc(data["end"]), data.get("reason", ""))
 
 
-def load(store: Store, source: str) -> SourceHealth:
+def load(store: CursorStore, source: str) -> SourceHealth:
     cursor = store.get_cursor(HEALTH_CURSOR, source)
     return SourceHealth.from_dict(cursor.value) if cursor else SourceHealth(source=source)
 
 
-def save(store: Store, health: SourceHealth, now: datetime) -> None:
+def save(store: CursorStore, health: SourceHealth, now: datetime) -> None:
+    """Replace the whole record (seeding a store). To change it, `update`: this would drop a concurrent write."""
     store.set_cursor(Cursor(source=HEALTH_CURSOR, query=health.source, value=health.to_dict(), updated_at=now))
+
+
+def update(store: CursorStore, source: str, now: datetime,
+           fold: Callable[[SourceHealth], None]) -> tuple[SourceHealth, SourceHealth]:
+    """Apply `fold` (e.g. `record_query`, `finish_run`) to the source's stored health in one atomic
+    read-modify-write; `fold` may run more than once (a store retries on a conflicting write) and must only
+    change the record it is given. Returns the record as it was before and after the write that went
+    through: a transition (a failure streak ending) is seen by exactly one of two concurrent writers."""
+    seen: list[SourceHealth] = []
+
+    def change(value: dict[str, Any] | None) -> dict[str, Any]:
+        before = SourceHealth.from_dict(value) if value else SourceHealth(source=source)
+        after = SourceHealth.from_dict(before.to_dict())  # a deep copy: `before` stays as read
+        fold(after)
+        seen[:] = [before, after]
+        return after.to_dict()
+
+    store.update_cursor(HEALTH_CURSOR, source, change, updated_at=now)
+    return seen[0], seen[1]
 
 
 def record_query(health: SourceHealth, query: str | None, now: datetime, *, pages: int, posts: int,
@@ -134,20 +163,28 @@ def finish_run(health: SourceHealth, now: datetime, failed: bool) -> None:
     if failed:
         health.failing_since = health.failing_since or at
     else:
+        if health.failing_since is not None:
+            health.recovering_from = health.recovering_from or health.last_success or health.failing_since
         health.last_success, health.failing_since = at, None
     oldest = hour_key(now - timedelta(hours=HISTORY_HOURS))
     for key in [k for k in health.hours if k < oldest]:
         del health.hours[key]
 
 
-def gaps(store: Store, source: str) -> list[Gap]:
+def gaps(store: CursorStore, source: str) -> list[Gap]:
     cursor = store.get_cursor(GAPS_CURSOR, source)
     return [Gap.from_dict(g) for g in (cursor.value.get("gaps") or [])] if cursor else []
 
 
-def add_gap(store: Store, gap: Gap, now: datetime) -> None:
-    known = gaps(store, gap.source)
-    if any(g.start == gap.start and g.end == gap.end for g in known):
-        return  # a re-run records it once
-    kept = [g.to_dict() for g in (known + [gap])[-MAX_GAPS:]]
-    store.set_cursor(Cursor(source=GAPS_CURSOR, query=gap.source, value={"gaps": kept}, updated_at=now))
+def add_gap(store: CursorStore, gap: Gap, now: datetime) -> None:
+    """Record a permanent gap; one per outage (its start): recorded again (a re-run, a retried recovery),
+    the gap keeps its widest end."""
+    def change(value: dict[str, Any] | None) -> dict[str, Any]:
+        known = [Gap.from_dict(g) for g in ((value or {}).get("gaps") or [])]
+        same = next((g for g in known if g.start == gap.start), None)
+        if same is not None:
+            same.end = max(same.end, gap.end)
+            return {"gaps": [g.to_dict() for g in known]}
+        return {"gaps": [g.to_dict() for g in (known + [gap])[-MAX_GAPS:]]}
+
+    store.update_cursor(GAPS_CURSOR, gap.source, change, updated_at=now)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -79,6 +80,9 @@ log = logging.getLogger(__name__)
 RETRYABLE = frozenset({429, 502, 503, 504})
 PAGE = 1000
 PURGE_TIMEOUT_S = 600
+# `update_cursor`: attempts before giving up on a document other writers keep changing. Each conflict means
+# another writer's update went through, so running out takes that many updates of one record in a row.
+CONFLICT_ATTEMPTS = 50
 
 
 class StoreError(RuntimeError):
@@ -663,6 +667,41 @@ class ElasticsearchStore:
             self.es.index(index=self.names.cursors, id=self._cursor_id(cursor.source, cursor.query), document=doc,
                           refresh=False)
 
+    def update_cursor(self, source: str, query: str, change: Callable[[dict[str, Any] | None], dict[str, Any]],
+                      updated_at: datetime | None = None) -> dict[str, Any]:
+        """No transactions here: read with `_seq_no`/`_primary_term`, write only if unchanged (as the lease
+        does), and on a conflict (another writer won) read again and re-apply `change` to its result."""
+        self._ready()
+        doc_id = self._cursor_id(source, query)
+        for attempt in range(CONFLICT_ATTEMPTS):
+            with self._errors("updating a cursor"):
+                got = self.es.options(ignore_status=404).get(index=self.names.cursors, id=doc_id)
+                value = change(got["_source"]["value"] if got.body.get("found") else None)
+                doc = {"source": source, "query": query, "value": value,
+                       "updated_at": iso(updated_at or datetime.now(timezone.utc))}
+                if self._write_if_unchanged(self.names.cursors, doc_id, doc, got):
+                    return value
+            # Jitter: writers that collided do not collide again in lockstep.
+            time.sleep(random.uniform(0, 0.005 * min(attempt + 1, 10)))
+        raise StoreError(f"updating cursor {source!r}/{query!r}: other writers changed it {CONFLICT_ATTEMPTS} times "
+                         "in a row between our read and our write; try again")
+
+    def _write_if_unchanged(self, index: str, doc_id: str, document: dict[str, Any], got: Any) -> bool:
+        """Optimistic concurrency: write `document` only if the document is still what `got` (a GET of it,
+        404 allowed) read: `if_seq_no`/`if_primary_term` when it existed, `op_type=create` when it did not.
+        False when another writer got there first (409): re-read, or give up."""
+        try:
+            if got.body.get("found"):
+                self.es.index(index=index, id=doc_id, document=document, if_seq_no=got["_seq_no"],
+                              if_primary_term=got["_primary_term"], refresh=False)
+            else:
+                self.es.index(index=index, id=doc_id, document=document, op_type="create", refresh=False)
+            return True
+        except ApiError as exc:
+            if exc.meta.status == 409:
+                return False
+            raise
+
     # -- alerts (AlertStore) -------------------------------------------------------------------
     @staticmethod
     def _alert_doc_id(dedup_key: str) -> str:
@@ -784,32 +823,23 @@ class ElasticsearchStore:
 
     def acquire_lease(self, name: str, owner: str, ttl_s: float, now: float | None = None,
                       stale: Callable[[str], bool] | None = None, *, must_hold: bool = False) -> bool:
-        """Optimistic concurrency: read the lease document with its `_seq_no`/`_primary_term`, write it
-        back only if nobody wrote it since (`if_seq_no`/`if_primary_term`), or create it with
-        `op_type=create`. Either way a concurrent writer gets 409 and loses. `must_hold`: renew only."""
+        """Optimistic concurrency (`_write_if_unchanged`): read the lease document, write it back only if
+        nobody wrote it since. A concurrent writer gets 409 and loses (no retry: the lease is theirs now).
+        `must_hold`: renew only."""
         self._ready()
         now = time.time() if now is None else now
         doc = {"name": name, "owner": owner, "expires_at": now + ttl_s}
         with self._errors("taking the detection lease"):
             got = self.es.options(ignore_status=404).get(index=self.names.leases, id=name)
-            try:
-                if not got.body.get("found"):
-                    if must_hold:
-                        return False
-                    self.es.index(index=self.names.leases, id=name, document=doc, op_type="create", refresh=False)
-                    return True
+            if got.body.get("found"):
                 held = got["_source"]
                 theirs = held.get("owner") != owner
                 if theirs and (must_hold or (float(held.get("expires_at") or 0) > now
                                              and not (stale is not None and stale(str(held.get("owner")))))):
                     return False
-                self.es.index(index=self.names.leases, id=name, document=doc, if_seq_no=got["_seq_no"],
-                              if_primary_term=got["_primary_term"], refresh=False)
-                return True
-            except ApiError as exc:
-                if exc.meta.status == 409:  # another process wrote the lease between our read and write
-                    return False
-                raise
+            elif must_hold:
+                return False
+            return self._write_if_unchanged(self.names.leases, name, doc, got)
 
     def release_lease(self, name: str, owner: str) -> None:
         self._ready()
@@ -817,12 +847,8 @@ class ElasticsearchStore:
             got = self.es.options(ignore_status=404).get(index=self.names.leases, id=name)
             if not got.body.get("found") or got["_source"].get("owner") != owner:
                 return
-            try:
-                self.es.index(index=self.names.leases, id=name, document={"name": name, "owner": "", "expires_at": 0},
-                              if_seq_no=got["_seq_no"], if_primary_term=got["_primary_term"], refresh=False)
-            except ApiError as exc:
-                if exc.meta.status != 409:
-                    raise
+            # Lost to a concurrent writer (False): the lease is not ours any more, nothing to give back.
+            self._write_if_unchanged(self.names.leases, name, {"name": name, "owner": "", "expires_at": 0}, got)
 
     # -- quarantine (QuarantineStore) ----------------------------------------------------------
     def quarantine(self, source: str, record: Any, reason: str, context: dict[str, Any] | None = None) -> bool:

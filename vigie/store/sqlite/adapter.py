@@ -460,6 +460,17 @@ class SqliteStore:
         with self._lock:
             self._write_cursor(cursor)
 
+    def update_cursor(self, source: str, query: str, change: Callable[[dict[str, Any] | None], dict[str, Any]],
+                      updated_at: datetime | None = None) -> dict[str, Any]:
+        # IMMEDIATE: the file's write lock is taken before the read, so another connection (an Airflow task
+        # in another process) cannot write the cursor between our read and our write; it waits (busy_timeout).
+        with self._write():
+            row = self._db.execute("SELECT value FROM cursors WHERE source = ? AND query = ?",
+                                   (source, query)).fetchone()
+            value = change(json.loads(row[0]) if row else None)
+            self._write_cursor(Cursor(source=source, query=query, value=value, updated_at=updated_at))
+        return value
+
     def _write_cursor(self, cursor: Cursor) -> None:
         now = cursor.updated_at or datetime.now(timezone.utc)
         self._db.execute(
