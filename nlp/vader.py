@@ -40,7 +40,8 @@ class _SkipsNeutralWords:
     def _lexicon_key(self, word: str) -> str:
         raise NotImplementedError
 
-    def _init_skipping(self) -> None:
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # the library's analyzer: lexicon and emoji read from its files
         # The library rewrites a post's emoji one character at a time: only one-character keys can match.
         single = {key: words for key, words in self.emojis.items() if len(key) == 1}
         self._emoji_chars = frozenset(single)
@@ -103,10 +104,6 @@ def english_vader_class() -> type:
         _library = vader_en
         _checks_but = True
 
-        def __init__(self) -> None:
-            super().__init__()
-            self._init_skipping()
-
         def _lexicon_key(self, word: str) -> str:
             return word.lower()
 
@@ -127,10 +124,6 @@ def french_vader_class() -> type:
     class FrenchVader(_SkipsNeutralWords, vader_fr.SentimentIntensityAnalyzer):  # type: ignore[misc, valid-type]
         _library = vader_fr
         _checks_but = False
-
-        def __init__(self) -> None:
-            super().__init__()
-            self._init_skipping()
 
         def _lexicon_key(self, word: str) -> str:
             return unidecode(word.lower())  # as vader-fr's sentiment_valence
