@@ -94,7 +94,8 @@ def test_model_name_and_labels() -> None:
 
 
 def test_faster_french_negation_check_scores_exactly_like_vader_fr() -> None:
-    """`french_vader_class` (faster negation check, words outside the lexicon skipped): vader-fr's scores, word for word."""
+    """`french_vader_class` (faster negation check, words outside the lexicon skipped): vader-fr's scores, word
+    for word."""
     import warnings
 
     from nlp.vader import french_vader_class
