@@ -70,4 +70,12 @@ class LanguageIdentifier:
 
 
 def _enough(text: str) -> bool:
-    return len(text.split()) >= MIN_WORDS and sum(ch.isalpha() for ch in text) >= MIN_LETTERS
+    if len(text.split()) < MIN_WORDS:
+        return False
+    letters = 0
+    for ch in text:  # stops at the MIN_LETTERS-th letter: a post rarely needs more than its first words
+        if ch.isalpha():
+            letters += 1
+            if letters >= MIN_LETTERS:
+                return True
+    return False

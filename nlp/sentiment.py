@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Protocol
@@ -17,6 +16,7 @@ from typing import Any, Protocol
 import yaml
 
 from nlp import text as T
+from nlp.vader import english_vader_class, french_vader_class
 from vigie.core.models import Sentiment
 from vigie.core.text import fold
 
@@ -125,35 +125,6 @@ class _Vader:
         return self.analyzer.polarity_scores(self.prepare(text))
 
 
-@lru_cache(maxsize=1)
-def _french_vader_class() -> type:
-    """vaderSentiment_fr's analyzer with a faster `_negation_check` that follows the same rule.
-
-    The original lower-cases every word of the post and transliterates its no-negate list again at each
-    sentiment word it checks: about a third of French scoring time. Here the list is transliterated once
-    and only the two words the rule reads are lower-cased; the scores are identical (tested)."""
-    with warnings.catch_warnings():
-        # vaderSentiment_fr imports fuzzywuzzy, which warns about python-Levenshtein on import.
-        warnings.simplefilter("ignore")
-        from unidecode import unidecode
-        from vaderSentiment_fr import vaderSentiment as vader_fr
-
-    no_negate = frozenset(unidecode(word) for word in vader_fr.NO_NEGATE)
-
-    class FrenchVader(vader_fr.SentimentIntensityAnalyzer):  # type: ignore[misc, valid-type]
-        @staticmethod
-        def _negation_check(valence: float, words_and_emoticons: list[str], start_i: int, i: int) -> float:
-            if str(words_and_emoticons[i]).lower() in no_negate:
-                return valence
-            # The word start_i + 1 places before the sentiment word (Python's negative index included, as
-            # in the original) negates it.
-            if start_i in (0, 1, 2) and vader_fr.negated([str(words_and_emoticons[i - (start_i + 1)]).lower()]):
-                return valence * vader_fr.N_SCALAR
-            return valence
-
-    return FrenchVader
-
-
 def _norm_phrase(phrase: str) -> str:
     return re.sub(r"\s+", " ", fold(phrase).replace("’", "'"))
 
@@ -170,10 +141,8 @@ class LexiconSentiment:
     def __init__(self) -> None:
         overlay = load_overlay()
         emoji = overlay["emoji"]
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer as EnglishVader
-
-        self._fr = _Vader("fr", _french_vader_class()(), overlay["fr"], emoji, booster="tellement")
-        self._en = _Vader("en", EnglishVader(), overlay["en"], emoji, booster="so")
+        self._fr = _Vader("fr", french_vader_class()(), overlay["fr"], emoji, booster="tellement")
+        self._en = _Vader("en", english_vader_class()(), overlay["en"], emoji, booster="so")
         self._emoji = {e: _EMO_POS for e in emoji["positive"]} | {e: _EMO_NEG for e in emoji["negative"]}
         self._emoji_re = re.compile("|".join(re.escape(e) for e in sorted(self._emoji, key=len, reverse=True)))
 

@@ -121,18 +121,22 @@ class FeatureSpec:
         """Feature matrix (n × n_features) of `texts` in `lang`; `lexicon` is a `LexiconSentiment`."""
         words, chars = vectorizers or self.vectorizers()
         normalised = [normalise(t, self.drop_placeholders) for t in texts]
-        dense = lexicon_features(texts, lang, lexicon) * self._lexicon_scale()
+        dense = lexicon_features(texts, lang, lexicon, self.lexicon_used) * self._lexicon_scale()
         return sparse.hstack([words.transform(normalised), chars.transform(normalised), sparse.csr_matrix(dense)],
                              format="csr")
 
 
-def lexicon_features(texts: list[str], lang: str, lexicon: Any) -> np.ndarray:
-    """The lexicon's reading of each text (columns in LEXICON_FEATURES order)."""
+def lexicon_features(texts: list[str], lang: str, lexicon: Any, used: tuple[str, ...] = LEXICON_FEATURES
+                     ) -> np.ndarray:
+    """The lexicon's reading of each text (columns in LEXICON_FEATURES order). The share of ALL-CAPS words,
+    the dearest flag (two scans of the text), is left at 0 when not in `used`: a model that does not use a
+    feature multiplies its column by 0 (`FeatureSpec.transform`)."""
     negation = _NEGATION.get(lang, _NEGATION["en"])
+    caps = "caps_share" in used
     out = np.zeros((len(texts), len(LEXICON_FEATURES)), dtype=np.float64)
     for i, text in enumerate(texts):
         vader, with_emoji = lexicon.polarity(text, lang)
-        words = _WORD.findall(text)
+        words = _WORD.findall(text) if caps else ()
         out[i] = (
             vader["compound"], vader["pos"], vader["neg"], vader["neu"],
             "vigieemopos" in with_emoji, "vigieemoneg" in with_emoji,

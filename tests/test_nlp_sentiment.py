@@ -94,16 +94,17 @@ def test_model_name_and_labels() -> None:
 
 
 def test_faster_french_negation_check_scores_exactly_like_vader_fr() -> None:
-    """`_french_vader_class` only speeds up vaderSentiment_fr's negation check: same scores, word for word."""
+    """`french_vader_class` (faster negation check, words outside the lexicon skipped): vader-fr's scores, word
+    for word."""
     import warnings
 
-    from nlp.sentiment import _french_vader_class
+    from nlp.vader import french_vader_class
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from vaderSentiment_fr.vaderSentiment import SentimentIntensityAnalyzer
 
-    original, fast = SentimentIntensityAnalyzer(), _french_vader_class()()
+    original, fast = SentimentIntensityAnalyzer(), french_vader_class()()
     texts = [
         "Je ne suis pas content du tout", "pas bon, jamais satisfait", "Ce n'est pas mal finalement",
         "Rien de bien, aucun plaisir", "Super produit, je recommande", "sans intérêt mais pas nul",
@@ -113,3 +114,34 @@ def test_faster_french_negation_check_scores_exactly_like_vader_fr() -> None:
     for text in texts:
         assert fast.polarity_scores(text) == original.polarity_scores(text), text
     assert any(fast.polarity_scores(t)["compound"] != 0 for t in texts)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_faster_vader_scores_exactly_like_the_library(lang: str) -> None:
+    """nlp.vader's analyzers (rules run only on lexicon words, emoji rewritten by str.translate) give the
+    unmodified libraries' scores, emoji spacing and words added to the lexicon after a first score included."""
+    import warnings
+
+    from nlp.vader import english_vader_class, french_vader_class
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer as English
+        from vaderSentiment_fr.vaderSentiment import SentimentIntensityAnalyzer as French
+
+    original, fast = (French(), french_vader_class()()) if lang == "fr" else (English(), english_vader_class()())
+    texts = [
+        "Je ne suis pas content du tout 😡", "Super produit😍😍 je recommande", "😀 good 😀bad😀", "a😀b", "😀😀",
+        " 😀 ", "\t😀\tnul", "x\x00😀 y", "💘 and 💋 and 😁", "I ♥ it ©", "kind of good", "KIND OF bad, but great",
+        "not bad at all", "the shit", "VADER is VERY SMART, handsome, and FUNNY!!!", "", "   ", "ok", "nuul...",
+        "Le SAV est NUL, jamais content, mais bon", "pas terrible pas terrible ?? !!",
+    ]
+    for text in texts:
+        assert fast.polarity_scores(text) == original.polarity_scores(text), text
+    assert any(fast.polarity_scores(t)["compound"] != 0 for t in texts)
+    # A word added after the analyzer has scored (our overlay adds words) is read as the library reads it.
+    fast.polarity_scores("vigiemotnouveau ok")
+    for analyzer in (original, fast):
+        analyzer.lexicon["vigiemotnouveau"] = -2.0
+    assert fast.polarity_scores("vigiemotnouveau ok") == original.polarity_scores("vigiemotnouveau ok")
+    assert fast.polarity_scores("vigiemotnouveau ok")["compound"] < 0
