@@ -11,4 +11,4 @@ for t in sorted(d):
     th = hashlib.sha1("".join(hs).encode()).hexdigest()
     print(f"{t}\t{len(hs)}\t{th}")
     tot.update((t + th).encode())
-print("TOTAL", len(d), "tests", n, "assessments", tot.hexdigest(), file=sys.stderr)
+print(f"TOTAL {len(d)} test ids, {n} assessments, {tot.hexdigest()}", file=sys.stderr)
