@@ -16,6 +16,8 @@ export VIGIE_CONFIG="$(realpath "${VIGIE_CONFIG:-$ROOT/samples/demo/vigie.yml}")
 # Workers import `vigie`, `listeners`, ... from the repository.
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 cd "$ROOT"
+# The bundled demo's posts are generated on first use, not committed.
+"$(dirname "$AIRFLOW")/python" -c "from vigie.sim.demo import ensure_bundled_demo; ensure_bundled_demo()"
 mkdir -p "$AIRFLOW_HOME"
 "$AIRFLOW" db migrate >/dev/null
 "$AIRFLOW" pools import "$ROOT/dags/pools.json" >/dev/null

@@ -12,3 +12,10 @@ def _forget_registered_secrets():
     from vigie.core.secrets import SCRUBBER
 
     SCRUBBER.clear()
+
+
+def pytest_sessionstart(session):
+    """The bundled demo's posts are generated, not committed: make them before any test (or subprocess) reads them."""
+    from vigie.sim.demo import ensure_bundled_demo
+
+    ensure_bundled_demo()

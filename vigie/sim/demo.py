@@ -22,6 +22,27 @@ from vigie.store import Store, open_store, store_backend
 # fills with simulated posts a store it did not create.
 DEMO_MARK = ("vigie-demo", "store")
 
+# The bundled demo scenario (a checkout's samples/demo). Its posts (2 MB) are not committed: they are generated
+# here, byte for byte the same every time (seed 7; tests/test_scenario.py checks truth.json and the config
+# against the generator), the first time anything needs them.
+BUNDLED_DEMO = Path(__file__).resolve().parents[2] / "samples" / "demo"
+
+
+def ensure_bundled_demo(folder: Path = BUNDLED_DEMO) -> Path | None:
+    """Generate the bundled demo's posts.jsonl if the checkout has the demo folder but not yet its posts (a
+    fresh clone). Returns the posts file, or None when there is no bundled demo (an installed package)."""
+    posts = folder / "posts.jsonl"
+    if posts.exists() or not (folder / "vigie.yml").exists():
+        return posts if posts.exists() else None
+    from vigie.sim.scenario import DEMO_SEED, generate, write
+
+    tmp = folder / ".generating"
+    write(generate(DEMO_SEED), tmp)  # in a side folder, then renamed: a reader never sees half a file
+    (tmp / "posts.jsonl").replace(posts)
+    (tmp / "truth.json").replace(folder / "truth.json")
+    tmp.rmdir()
+    return posts
+
 
 def load_truth(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None

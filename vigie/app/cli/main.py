@@ -39,6 +39,9 @@ def cli(verbose: int) -> None:
     from vigie.core.secrets import install_log_filter
 
     install_log_filter()  # before any log line: every configured secret is masked in every record
+    from vigie.sim.demo import ensure_bundled_demo
+
+    ensure_bundled_demo()  # a fresh checkout: the demo's posts are generated, not committed (a stat otherwise)
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
