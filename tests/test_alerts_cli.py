@@ -61,6 +61,26 @@ def test_ack_unknown_id_or_blank_name_is_a_clear_error(tmp_path):
     assert res.exit_code == 1 and "file not found" in res.output
 
 
+def test_ack_waits_for_the_detection_lease_and_never_writes_without_it(tmp_path):
+    # A detector holding the lease may be rewriting this very alert: `vigie alerts ack` must not commit a copy
+    # it read outside the lease (the detector's update, or the acknowledgement, would be lost).
+    from vigie.pipeline.steps import DETECT_LEASE, new_owner
+
+    cfg, db, alert = setup(tmp_path)
+    cfg.write_text(cfg.read_text() + "delivery:\n  lease_wait_s: 0.3\n")
+    detector = SqliteStore(db)
+    owner = new_owner()
+    assert detector.acquire_lease(DETECT_LEASE, owner, 60)
+    runner = CliRunner()
+    res = runner.invoke(alerts, ["ack", alert.id, "--by", "alice", "--config", str(cfg)])
+    assert res.exit_code == 1 and "busy" in res.output, res.output
+    assert SqliteStore(db).get_alert(alert.id).acknowledged_by is None  # nothing written behind the detector's back
+    detector.release_lease(DETECT_LEASE, owner)
+    detector.close()
+    res = runner.invoke(alerts, ["ack", alert.id, "--by", "alice", "--config", str(cfg)])
+    assert res.exit_code == 0 and "acknowledged by alice" in res.output, res.output
+
+
 def test_acknowledge_is_pure():
     key = Alert.make_dedup_key("acme", T)
     alert = Alert(id=Alert.make_id(key), dedup_key=key, topic_id="acme", level=Level.WARNING, risk=60.0,

@@ -19,7 +19,7 @@ from vigie.sim.sample_alerts import T0, make_alert
 from vigie.core.config import CHANNELS, ChannelConfig, ConfigError, config_from_dict
 from vigie.core.models import Alert, Delivery, Level
 from vigie.pipeline.outbox import OutboxPolicy, drain, plan
-from vigie.pipeline.steps import commit_and_deliver
+from vigie.pipeline.steps import commit_and_deliver, new_owner, store_lease
 
 POLICY = OutboxPolicy(retry_base_s=30, retry_max_s=300, expire_after_s=3600)
 
@@ -106,7 +106,8 @@ def test_built_from_the_config_it_gets_alerts_through_the_outbox(tmp_path, pigeo
     assert pigeon_.rules.max_per_topic_per_hour == 5 and pigeon_.kinds == ("risk",)  # rules given at construction
     store = open_store(tmp_path)
     alert = make_alert(Level.WARNING)
-    report = commit_and_deliver(store, config, [console, pigeon_], alert, "open")
+    with store_lease(store, new_owner(), config.delivery) as lease:
+        report = commit_and_deliver(store, config, [console, pigeon_], alert, "open", lease=lease)
     assert report.delivery.sent == 2 and pigeon_.sent == [(alert.id, "open")]
     [logged] = [d for d in store.get_alert(alert.id).deliveries if d.channel == "pigeon"]
     assert (logged.status, logged.response) == ("sent", "coo-1")

@@ -79,6 +79,18 @@ def test_misspelled_key_is_rejected(tmp_path):
         load_config(path)
 
 
+@pytest.mark.parametrize("name", ["reddit", "feeds", "my_forum"])
+def test_misspelled_key_of_a_source_names_the_source_even_when_named_like_a_platform(tmp_path, name):
+    # A source named after its platform (`sources.reddit: {type: reddit}`) is the common case: the path in
+    # the error must still read sources.<name>.<key>, not lose the name with the union's member tag.
+    body = GOOD.replace("sources: [replay]", f"sources: [{name}]") + (
+        f"  {name}: {{type: reddit, subreddits: [france], subredits: [france]}}\n")
+    path = write(tmp_path, body)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert f"sources.{name}.subredits: unknown key" in str(err.value)
+
+
 def test_inline_secret_is_refused_and_not_echoed(tmp_path):
     secret = "https://hooks.example.invalid/T000/B000/notarealsecret"
     path = write(tmp_path, GOOD + f"channels:\n  - type: slack_webhook\n    webhook_env: {secret}\n")

@@ -409,3 +409,26 @@ def test_collection_gaps_are_shaded_on_the_volume_and_risk_charts(tmp_path):
         assert all(a.kind != "coverage" for a in data.false_alerts)
     finally:
         store.close()
+
+
+def test_peak_drivers_are_the_detectors_not_a_verdict_taken_at_a_higher_risk():
+    # A person marks the alert a real crisis while its risk is at 91: that record carries the risk and the
+    # points they judged, but it is not a detector assessment; the peak's drivers are the 88 update's.
+    from datetime import datetime, timezone
+
+    from vigie.app.report import peak_drivers
+    from vigie.core.models import Alert, HistoryEntry
+
+    t = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
+    key = Alert.make_dedup_key("acme", t)
+    volume = DriverNote(name="negative_volume", points=31.0, explanation="negative volume ×9")
+    alert = Alert(id=Alert.make_id(key), dedup_key=key, topic_id="acme", level=Level.CRISIS, risk=91.0,
+                  opened_at=t, updated_at=t, history=[
+                      HistoryEntry(at=t, event="open", level=Level.WARNING, risk=60.0, drivers=[volume]),
+                      HistoryEntry(at=t + timedelta(minutes=30), event="escalate", level=Level.CRISIS, risk=88.0,
+                                   drivers=[volume]),
+                      HistoryEntry(at=t + timedelta(minutes=40), event="action", action="real_crisis", by="alice",
+                                   via="slack", level=Level.CRISIS, risk=91.0, verdict="real_crisis",
+                                   judged={"negative_volume": 31.0})])
+    drivers, at_peak = peak_drivers(alert)
+    assert at_peak and [d.name for d in drivers] == ["negative_volume"] and drivers[0].points == 31.0

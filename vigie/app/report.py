@@ -179,9 +179,9 @@ def peak_drivers(alert: Alert) -> tuple[list[Driver], bool]:
     last update, which after a resolution can be empty or describe the calm that followed."""
     best = None
     for entry in alert.history:
-        # A verdict's record (`judged`, stored under "drivers" too) takes part as it always has: it can be
-        # the highest entry, and then no driver is shown (kept as is by a behaviour-identical refactor).
-        if (entry.drivers or entry.judged) and entry.risk is not None:
+        # Only detector records: a verdict's record (`judged`, the points when a person judged the alert) is
+        # not a peak, and taking it (it carries the risk at the time of the click) showed no driver at all.
+        if entry.drivers and entry.risk is not None:
             if best is None or float(entry.risk) > float(best.risk):  # type: ignore[arg-type]
                 best = entry
     if best is not None:

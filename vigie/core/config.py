@@ -458,8 +458,7 @@ def format_validation_error(path: Path | str, err: ValidationError) -> str:
     lines = [f"{path}: invalid configuration ({err.error_count()} problem(s))"]
     tags = _union_tags()
     for item in err.errors():
-        # Union members show up as an extra loc element ("replay", "x", ...); keep the user's key path.
-        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p in tags and item["type"] != "union_tag_invalid"))
+        loc = item["loc"] if item["type"] == "union_tag_invalid" else _user_loc(item["loc"], tags)
         key = _loc_to_path(loc)
         ctx = item.get("ctx") or {}
         error = ctx.get("error")
@@ -484,6 +483,17 @@ def format_validation_error(path: Path | str, err: ValidationError) -> str:
         else:
             lines.append(f"  - {key}: {item['msg']}; found {_describe_found(item.get('input'))}.")
     return "\n".join(lines)
+
+
+def _user_loc(loc: tuple[Any, ...], tags: set[str]) -> tuple[Any, ...]:
+    """`loc` as the user wrote it: pydantic adds the chosen union member's tag right after the union's own
+    position (`sources.<name>.<platform>...`, `store.<backend>...`). Only that element is dropped: a source
+    *named* like a platform (`sources.reddit`) keeps its name in the path."""
+    for i in range(1, len(loc)):
+        at_union = loc[:i] == ("store",) or (i == 2 and loc[0] == "sources")
+        if at_union and isinstance(loc[i], str) and loc[i] in tags:
+            return loc[:i] + loc[i + 1:]
+    return loc
 
 
 def _union_tags() -> set[str]:

@@ -96,20 +96,25 @@ class AckResult:
 
 
 def acknowledge_alert(store: Store, config: VigieConfig, alert_id: str, by: str, at: datetime,
-                      notifiers: list[Any] | None = None) -> AckResult:
+                      notifiers: list[Any] | None = None, wait_s: float | None = None) -> AckResult:
     """`vigie alerts ack`: record who acknowledged the alert (it stops repeat paging, not updates), commit it
     with the messages it owes the channels that carried it (PagerDuty acknowledge, a note in the Slack
     thread) and deliver them; through the outbox, so a channel that is down gets them at the next run.
-    Raises KeyError (no such alert) or ActionRefused (no name). `notifiers`: default, the configured channels."""
-    alert = store.get_alert(alert_id)
-    if alert is None:
-        raise KeyError(alert_id)
-    if alert.acknowledged_by:
-        return AckResult(alert, already=True)
-    try:
-        acked = acknowledge(alert, by, at)
-    except ValueError as exc:  # no name: refused like any bad action
-        raise ActionRefused(str(exc)) from None
+    Read, acknowledged and committed under the detect-and-deliver lease, like every other action: a detector
+    updating the alert at the same moment cannot lose the acknowledgement, nor the acknowledgement its update.
+    Raises KeyError (no such alert), ActionRefused (no name) or ActionBusy. `notifiers`: default, the
+    configured channels."""
     notifiers = channels(config) if notifiers is None else notifiers
-    return AckResult(acked, report=commit_and_deliver(store, config, notifiers, acked, "acknowledge"))
-
+    with store_lease(store, new_owner(), config.delivery, wait_s) as lease:
+        if lease is None:
+            raise ActionBusy("the store is busy (another process holds its lease); try again in a few seconds")
+        alert = store.get_alert(alert_id)
+        if alert is None:
+            raise KeyError(alert_id)
+        if alert.acknowledged_by:
+            return AckResult(alert, already=True)
+        try:
+            acked = acknowledge(alert, by, at)
+        except ValueError as exc:  # no name: refused like any bad action
+            raise ActionRefused(str(exc)) from None
+        return AckResult(acked, report=commit_and_deliver(store, config, notifiers, acked, "acknowledge", lease=lease))

@@ -591,22 +591,16 @@ def detection_lease(rt: Runtime, wait_s: float | None = None):  # noqa: ANN201 (
     return store_lease(rt.store, rt.owner, rt.config.delivery, wait_s)
 
 
-def commit_and_deliver(store: Store, config: VigieConfig, notifiers: list[Any], alert: Alert,
-                       event: str) -> DetectReport:
-    """An alert change made outside detection (`vigie alerts ack`): committed with the messages it owes,
-    then delivered under the lease. If a detector holds the lease, the change and its messages are still
-    committed, and that detector's delivery pass sends them."""
+def commit_and_deliver(store: Store, config: VigieConfig, notifiers: list[Any], alert: Alert, event: str, *,
+                       lease: Lease) -> DetectReport:
+    """An alert change made outside detection (`vigie alerts ack`), committed with the messages it owes and
+    delivered. The caller read the alert under `lease` (the detect-and-deliver lease) and still holds it:
+    committing without it could overwrite an update a detector made in between."""
     policy = OutboxPolicy.from_config(config.delivery)
     entries = plan([(alert, event)], notifiers, store, policy)
-    owner = new_owner()
-    with store_lease(store, owner, config.delivery) as lease:
-        if lease is None:
-            store.commit_bucket([alert], entries, [], [])
-            return DetectReport(skipped="another process holds the detect-and-deliver lease: it will deliver "
-                                        f"the {len(entries)} message(s) this change owes")
-        store.commit_bucket([alert], entries, [], [], lease=lease)
-        return DetectReport(delivery=drain(store, notifiers, policy, keep_lease=lambda: store.acquire_lease(
-            lease.name, lease.owner, lease.ttl_s)))
+    store.commit_bucket([alert], entries, [], [], lease=lease)
+    return DetectReport(delivery=drain(store, notifiers, policy, keep_lease=lambda: store.acquire_lease(
+        lease.name, lease.owner, lease.ttl_s)))
 
 
 def deliver_outbox(rt: Runtime, lease: Lease | None = None) -> DrainReport:

@@ -78,7 +78,7 @@ def ack(alert_id: str, by: str, config_path: str) -> None:
       vigie alerts ack 3f2a9c1b7d0e --by alice --config samples/demo/vigie.yml
     """
     from vigie.core.actions import ActionRefused
-    from vigie.pipeline.actions import acknowledge_alert
+    from vigie.pipeline.actions import ActionBusy, acknowledge_alert
 
     config = _config(config_path)
     store = open_store(config.store)
@@ -87,15 +87,13 @@ def ack(alert_id: str, by: str, config_path: str) -> None:
             result = acknowledge_alert(store, config, alert_id, by, datetime.now(timezone.utc))
         except KeyError:
             raise click.ClickException(f"no alert with id {alert_id!r} in the store (see `vigie alerts list`)") from None
-        except ActionRefused as exc:
+        except (ActionRefused, ActionBusy) as exc:
             raise click.ClickException(str(exc)) from None
         acked = result.alert
         if result.already:
             click.echo(f"alert {acked.id} was already acknowledged by {acked.acknowledged_by} "
                        f"at {iso(acked.acknowledged_at)}; nothing changed")
             return
-        if result.report.skipped:
-            click.echo(f"  {result.report.skipped}")
         for d in result.report.delivery.deliveries:
             click.echo(f"  {d.channel}: {d.status}{' - ' + d.error if d.error else ''}")
         note = " (it is already resolved)" if acked.resolved_at else ""
