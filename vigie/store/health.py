@@ -3,7 +3,7 @@
 `vigie/pipeline/steps.py ingest_source` records every query it runs here (`record_query`): when it was tried, when
 it last succeeded, the last error with its kind (`listeners.base.KINDS`), the quota the platform announced
 (`Page.info` quota_remaining / quota_reset_at, read from X-Rate-Limit-*, X-RateLimit-* headers by
-`listeners.http.Retrier.observe`), and how many pages and posts each hour brought. `alerts/coverage.py`
+`listeners.http.Retrier.observe`; Reddit's X-Ratelimit-* through praw's session), and how many pages and posts each hour brought. `alerts/coverage.py`
 judges from these records whether a source is blind; `vigie status` and `/metrics` show them.
 
 Storage: health is a small JSON document per source, kept through the store's cursor API under reserved
