@@ -7,6 +7,7 @@ permanent gap and re-assessed risk points without a second page. The sources are
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -432,14 +433,19 @@ def real_now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def test_reddit_quota_falling_to_zero_is_a_blind_alert_and_the_source_stops_spending(sqlite, monkeypatch):
+@contextmanager
+def reddit_window(store, monkeypatch, quota: int, reset_s: float = 120):
+    """A Reddit stand-in whose window has `quota` requests left, and a runtime reading it as source "r"."""
     from vigie.sim.standins.reddit import FakeReddit, link
 
-    fake = FakeReddit([link(i) for i in range(3)], quota=2, reset_s=120)
+    fake = FakeReddit([link(i) for i in range(3)], quota=quota, reset_s=reset_s)
     fake.used = 0
     with FixtureServer(fake) as server:
-        rt = reddit_runtime(sqlite, server.url, monkeypatch)
-        t = real_now()
+        yield server, reddit_runtime(store, server.url, monkeypatch), real_now()
+
+
+def test_reddit_quota_falling_to_zero_is_a_blind_alert_and_the_source_stops_spending(sqlite, monkeypatch):
+    with reddit_window(sqlite, monkeypatch, quota=2) as (server, rt, t):
         assert ingest_source(rt, "r", t).ok
         h = collection.load(sqlite, "r")
         assert h.quota["remaining"] == 1 and 110 <= (collection.utc(h.quota["reset_at"]) - t).total_seconds() <= 121
@@ -457,13 +463,7 @@ def test_reddit_quota_falling_to_zero_is_a_blind_alert_and_the_source_stops_spen
 
 
 def test_reddit_quota_forecast_to_run_out_before_the_reset(sqlite, monkeypatch):
-    from vigie.sim.standins.reddit import FakeReddit, link
-
-    fake = FakeReddit([link(i) for i in range(3)], quota=40, reset_s=120)
-    fake.used = 0
-    with FixtureServer(fake) as server:
-        rt = reddit_runtime(sqlite, server.url, monkeypatch)
-        t = real_now()
+    with reddit_window(sqlite, monkeypatch, quota=40) as (_server, rt, t):
         assert ingest_source(rt, "r", t).ok
         # 1 request in 2 s, 38 left: spent in ~76 s, before the reset in ~120 s (a warning, still collecting).
         assert ingest_source(rt, "r", t + timedelta(seconds=2)).ok

@@ -17,6 +17,9 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from detect_fixtures import make_post
+from test_health_concurrency import health_run
+
 from vigie.core.models import Cursor, OutboxEntry
 from vigie.store import health as collection
 from vigie.store.base import Lease
@@ -34,18 +37,14 @@ def _entry(entry_id: str) -> OutboxEntry:
 # -- the workers (top-level: a spawned process imports this module to find them) -------------------
 
 def health_runs(store: SqliteStore, n: int, runs: int) -> list[int]:
-    """Returns the run count each of its committed updates started from."""
+    """The thread test's runs (writer 1 fails every third); returns the run count each update started from.
+    Between two runs a pause, as a real run fetches pages between its writes: SQLite's busy handler is not
+    fair, and a process committing in a tight loop keeps a waiting one out (seen here: 150 updates in a
+    row while the other slept in its busy handler)."""
     befores = []
     for i in range(runs):
-        failed = n == 1 and i % 3 == 0
-
-        def fold(h: collection.SourceHealth) -> None:
-            collection.record_query(h, f"q{n}", NOW, pages=1, posts=n + 2,
-                                    error=("network", "timed out") if failed else None, infos=[])
-            collection.finish_run(h, NOW, failed=failed)
-
-        was, _ = collection.update(store, "mastodon", NOW, fold)
-        befores.append((was.hours.get(collection.hour_key(NOW)) or [0])[0])
+        befores.append(health_run(store, n, i))
+        time.sleep(0.001)
     return befores
 
 
@@ -77,8 +76,6 @@ def enqueues(store: SqliteStore, n: int, runs: int) -> int:
 
 def upserts(store: SqliteStore, n: int, runs: int) -> int:
     """Ingest tasks storing posts at once: each its own posts and posts both fetched (a cross-posted story)."""
-    from detect_fixtures import make_post
-
     inserted = 0
     for i in range(runs):
         at = NOW - timedelta(minutes=i)

@@ -74,6 +74,7 @@ from vigie.store.elasticsearch.schema import (
     posts_mappings,
     single_indices,
 )
+from vigie.store.health import HEALTH_CURSOR, indexed_view
 
 log = logging.getLogger(__name__)
 
@@ -674,10 +675,17 @@ class ElasticsearchStore:
         src = resp["_source"]
         return Cursor(source=source, query=query, value=src["value"], updated_at=utc(src["updated_at"]))
 
+    @staticmethod
+    def _cursor_doc(source: str, query: str, value: dict[str, Any], updated_at: datetime | None) -> dict[str, Any]:
+        doc = {"source": source, "query": query, "value": value,
+               "updated_at": iso(updated_at or datetime.now(timezone.utc))}
+        if source == HEALTH_CURSOR:  # a source's collection health: its fields indexed for Kibana
+            doc["health"] = indexed_view(query, value)
+        return doc
+
     def set_cursor(self, cursor: Cursor) -> None:
         self._ready()
-        doc = {"source": cursor.source, "query": cursor.query, "value": cursor.value,
-               "updated_at": iso(cursor.updated_at or datetime.now(timezone.utc))}
+        doc = self._cursor_doc(cursor.source, cursor.query, cursor.value, cursor.updated_at)
         with self._errors("saving a cursor"):
             # No refresh wait: cursors are only read back by id, and a GET by id is real-time in
             # Elasticsearch. Detection writes one per topic and bucket; waiting for a refresh each time
@@ -695,8 +703,7 @@ class ElasticsearchStore:
             with self._errors("updating a cursor"):
                 got = self.es.options(ignore_status=404).get(index=self.names.cursors, id=doc_id)
                 value = change(got["_source"]["value"] if got.body.get("found") else None)
-                doc = {"source": source, "query": query, "value": value,
-                       "updated_at": iso(updated_at or datetime.now(timezone.utc))}
+                doc = self._cursor_doc(source, query, value, updated_at)
                 if self._write_if_unchanged(self.names.cursors, doc_id, doc, got):
                     return value
             # Jitter: writers that collided do not collide again in lockstep.
