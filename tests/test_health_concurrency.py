@@ -45,7 +45,7 @@ def open_store(request, tmp_path) -> Callable[[], Store]:
     def opener() -> Store:
         opened.append(request.param(request, tmp_path)())
         # First use installs the indices (Elasticsearch auto-setup): done here, one store after the other,
-        # so the writers race on the record only (two first uses of a fresh cluster at once is another matter).
+        # so the writers race on the record only (first uses at once: tests/test_store_es_first_use.py).
         opened[-1].get_cursor("warm-up", "-")
         return opened[-1]
 
