@@ -43,7 +43,7 @@ def data_view(view_id: str, title: str, name: str, time_field: str | None,
         attributes["timeFieldName"] = time_field
     formats: dict[str, Any] = {f: {"id": "url", "params": {"labelTemplate": "open"}} for f in link_fields}
     formats.update({f: {"id": "relative_date", "params": {}} for f in relative_dates})
-    if formats:  # links: clickable in tables (the post, the crisis room)
+    if formats:  # links clickable in tables (the post, the crisis room); dates as ages
         attributes["fieldFormatMap"] = _j(formats)
     return {
         "type": "index-pattern",
@@ -283,9 +283,6 @@ def negative_share_tsvb(vis_id: str, posts_index: str) -> dict[str, Any]:
     state["params"]["time_range_mode"] = "entire_time_range"  # one figure for the range, not the last bucket
     vis["attributes"]["visState"] = _j(state)
     return vis
-
-
-SENTIMENT_COLORS = {"neg": "#E7664C", "neu": "#B9A888", "pos": "#54B399"}
 
 
 def mentions_tsvb(vis_id: str, posts_index: str, risk_index: str) -> dict[str, Any]:
