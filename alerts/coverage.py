@@ -159,9 +159,17 @@ def assess(health: SourceHealth, now: datetime, cfg: Any) -> list[Reason]:
     return out
 
 
+# Two quota samples belong to the same window when their resets are this close. Reddit announces its reset
+# as whole seconds still to wait, not as a time: the reset time derived from two answers of one window can
+# differ by a second or two. A new window moves the reset by a whole window (10 min on Reddit, 15 on X).
+SAME_WINDOW = timedelta(seconds=30)
+
+
 def _quota_runs_out(health: SourceHealth) -> datetime | None:
     cur, prev = health.quota, health.quota_prev
-    if not cur or not prev or prev.get("reset_at") != cur.get("reset_at"):
+    if not cur or not prev or not cur.get("reset_at") or not prev.get("reset_at"):
+        return None
+    if abs(utc(cur["reset_at"]) - utc(prev["reset_at"])) > SAME_WINDOW or cur["remaining"] > prev["remaining"]:
         return None  # a new window: no pace yet
     spent = prev["remaining"] - cur["remaining"]
     elapsed = (utc(cur["at"]) - utc(prev["at"])).total_seconds()

@@ -7,6 +7,7 @@ permanent gap and re-assessed risk points without a second page. The sources are
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -410,3 +411,70 @@ def test_backfill_bookkeeping_lost_to_a_store_error_is_done_by_the_next_run(sqli
         assert ingest_source(rt, "x", NOW + timedelta(hours=2, minutes=5)).ok
         assert sqlite.get_cursor(REASSESS_CURSOR, TOPIC).value["from"] == "2026-03-09T12:00:00Z"
         assert collection.load(sqlite, "x").recovering_from is None
+
+
+# -- Reddit's quota headers (X-Ratelimit-Used / -Remaining / -Reset), through praw ------------------
+
+def reddit_runtime(store, url: str, monkeypatch) -> Runtime:
+    monkeypatch.setenv("R_COV_ID", "id")
+    monkeypatch.setenv("R_COV_SECRET", "secret")
+    cfg = config_from_dict({
+        "topics": [{"id": "brivolle", "name": "Brivolle", "query": "brivolle", "sources": ["r"]}],
+        "sources": {"r": {"type": "reddit", "client_id_env": "R_COV_ID", "client_secret_env": "R_COV_SECRET",
+                          "oauth_url": url, "reddit_url": url, "retries": 0, "timeout_s": 2, "max_wait_s": 0}},
+        "channels": [{"type": "console", "min_level": "watch", "options": {"name": "ops"}}],
+    })
+    return Runtime.from_config(cfg, store=store, console=io.StringIO())
+
+
+def real_now() -> datetime:
+    # Reddit announces its reset as seconds to wait: the reset time is read off the real clock, so the runs'
+    # times are real times too (what a forecast compares).
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@contextmanager
+def reddit_window(store, monkeypatch, quota: int, reset_s: float = 120):
+    """A Reddit stand-in whose window has `quota` requests left, and a runtime reading it as source "r"."""
+    from vigie.sim.standins.reddit import FakeReddit, link
+
+    fake = FakeReddit([link(i) for i in range(3)], quota=quota, reset_s=reset_s)
+    fake.used = 0
+    with FixtureServer(fake) as server:
+        yield server, reddit_runtime(store, server.url, monkeypatch), real_now()
+
+
+def test_reddit_quota_falling_to_zero_is_a_blind_alert_and_the_source_stops_spending(sqlite, monkeypatch):
+    with reddit_window(sqlite, monkeypatch, quota=2) as (server, rt, t):
+        assert ingest_source(rt, "r", t).ok
+        h = collection.load(sqlite, "r")
+        assert h.quota["remaining"] == 1 and 110 <= (collection.utc(h.quota["reset_at"]) - t).total_seconds() <= 121
+        detect_and_deliver(rt, t)
+        assert sqlite.last_alert(coverage.alert_topic("r")) is None  # 1 left: not blind
+        assert ingest_source(rt, "r", t + timedelta(seconds=10)).ok
+        assert collection.load(sqlite, "r").quota["remaining"] == 0
+        detect_and_deliver(rt, t + timedelta(seconds=10))
+        blind = sqlite.last_alert(coverage.alert_topic("r"))
+        assert blind is not None and blind.kind == "coverage" and blind.coverage["kinds"] == ["quota"]
+        # The next run stops on the announced 0 (reset beyond max_wait_s): no request spent on a certain 429.
+        asked = len(server.paths("/r/all/search"))
+        report = ingest_source(rt, "r", t + timedelta(seconds=20))
+        assert [f.kind for f in report.failures] == ["rate_limit"] and len(server.paths("/r/all/search")) == asked
+
+
+def test_reddit_quota_forecast_to_run_out_before_the_reset(sqlite, monkeypatch):
+    with reddit_window(sqlite, monkeypatch, quota=40) as (_server, rt, t):
+        assert ingest_source(rt, "r", t).ok
+        # 1 request in 2 s, 38 left: spent in ~76 s, before the reset in ~120 s (a warning, still collecting).
+        assert ingest_source(rt, "r", t + timedelta(seconds=2)).ok
+        h = collection.load(sqlite, "r")
+        assert (h.quota_prev["remaining"], h.quota["remaining"]) == (39, 38)
+        [reason] = coverage.assess(h, t + timedelta(seconds=2), CFG)
+        assert reason.kind == "forecast" and not reason.blind
+        detect_and_deliver(rt, t + timedelta(seconds=2))
+        warning = sqlite.last_alert(coverage.alert_topic("r"))
+        assert warning is not None and warning.coverage["kinds"] == ["forecast"] and warning.level.value == "warning"
+        # At a slower pace the same window lasts past its reset: no warning.
+        slow = collection.SourceHealth.from_dict(h.to_dict())
+        slow.quota_prev = {**slow.quota_prev, "at": collection.iso(t - timedelta(minutes=10))}
+        assert coverage.assess(slow, t + timedelta(seconds=2), CFG) == []

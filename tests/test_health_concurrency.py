@@ -45,7 +45,7 @@ def open_store(request, tmp_path) -> Callable[[], Store]:
     def opener() -> Store:
         opened.append(request.param(request, tmp_path)())
         # First use installs the indices (Elasticsearch auto-setup): done here, one store after the other,
-        # so the writers race on the record only (two first uses of a fresh cluster at once is another matter).
+        # so the writers race on the record only (first uses at once: tests/test_store_es_first_use.py).
         opened[-1].get_cursor("warm-up", "-")
         return opened[-1]
 
@@ -75,20 +75,26 @@ def hammer(stores: list[Store], work: Callable[[Store, int, int], None]) -> None
     assert not any(t.is_alive() for t in threads)
 
 
+def health_run(store: Store, n: int, i: int) -> int:
+    """Writer `n`'s run `i` of source "mastodon", folded into its stored health (writer 1 fails every third
+    run: a network error on its query, 2 + n posts a run). Returns the run count the update started from."""
+    failed = n == 1 and i % 3 == 0
+
+    def fold(h: collection.SourceHealth) -> None:
+        collection.record_query(h, f"q{n}", NOW, pages=1, posts=n + 2,
+                                error=("network", "timed out") if failed else None, infos=[])
+        collection.finish_run(h, NOW, failed=failed)
+
+    was, _ = collection.update(store, "mastodon", NOW, fold)
+    return (was.hours.get(collection.hour_key(NOW)) or [0])[0]
+
+
 def test_concurrent_runs_of_one_source_lose_no_count(open_store):
     stores = [open_store() for _ in range(WRITERS)]
     befores = []  # the run count each committed update started from
 
     def one_run(store: Store, n: int, i: int) -> None:
-        failed = n == 1 and i % 3 == 0  # writer 1 fails every third run (a network error on its query)
-
-        def fold(h: collection.SourceHealth) -> None:
-            collection.record_query(h, f"q{n}", NOW, pages=1, posts=n + 2,
-                                    error=("network", "timed out") if failed else None, infos=[])
-            collection.finish_run(h, NOW, failed=failed)
-
-        was, _ = collection.update(store, "mastodon", NOW, fold)
-        befores.append((was.hours.get(collection.hour_key(NOW)) or [0])[0])
+        befores.append(health_run(store, n, i))
 
     hammer(stores, one_run)
 

@@ -17,7 +17,7 @@ from vigie.app.cli.kibana import kibana
 from vigie.app.kibana_objects import ndjson
 from vigie.core.links import crisis_room_link, crisis_room_url
 from vigie.core.models import Alert, Level
-from vigie.store.elasticsearch.schema import alerts_mappings, field_types, posts_mappings, risk_mappings
+from vigie.store.elasticsearch.schema import alerts_mappings, cursors_mappings, field_types, posts_mappings, risk_mappings
 
 ROOT = Path(__file__).resolve().parents[1]
 NDJSON = ROOT / "dashboards" / "vigie.ndjson"
@@ -54,7 +54,7 @@ def test_ndjson_parses_and_references_only_contained_objects():
     titles = {o["attributes"]["title"] for o in objs if o["type"] == "dashboard"}
     assert titles == {"Vigie — radar", "Vigie — crisis room", "Vigie — posts explorer", "Vigie — collection health"}
     views = {o["attributes"]["title"] for o in objs if o["type"] == "index-pattern"}
-    assert views == {"vigie-posts", "vigie-alerts", "vigie-risk"}
+    assert views == {"vigie-posts", "vigie-alerts", "vigie-risk", "vigie-cursors"}
 
 
 # -- field coverage -----------------------------------------------------------------------------
@@ -79,6 +79,10 @@ COMPATIBLE = {
 }
 
 
+MAPPED = {"vigie-posts": field_types(posts_mappings()), "vigie-alerts": field_types(alerts_mappings()),
+          "vigie-risk": field_types(risk_mappings()), "vigie-cursors": field_types(cursors_mappings())}
+
+
 def _kuery_fields(query: str) -> list[str]:
     return re.findall(r"([A-Za-z_][\w.]*)\s*:", query)
 
@@ -91,7 +95,8 @@ def field_uses() -> list[tuple[str, str, str, str]]:
     for o in objs:
         attrs = o["attributes"]
         if o["type"] == "index-pattern":
-            uses.append((o["id"], attrs["title"], attrs["timeFieldName"], "time"))
+            if "timeFieldName" in attrs:  # a snapshot view (the cursors) has none
+                uses.append((o["id"], attrs["title"], attrs["timeFieldName"], "time"))
             for f in json.loads(attrs.get("fieldFormatMap", "{}")):
                 uses.append((o["id"], attrs["title"], f, "column"))
             continue
@@ -113,6 +118,8 @@ def field_uses() -> list[tuple[str, str, str, str]]:
                 index = params["index_pattern"]
                 uses.append((o["id"], index, params["time_field"], "time"))
                 for series in params["series"]:
+                    for f in _kuery_fields((series.get("filter") or {}).get("query", "")):  # a series' own filter
+                        uses.append((o["id"], index, f, "query"))
                     for metric in series["metrics"]:
                         if "field" in metric:
                             uses.append((o["id"], index, metric["field"], metric["type"]))
@@ -140,8 +147,7 @@ def field_uses() -> list[tuple[str, str, str, str]]:
 
 
 def test_every_field_a_visualisation_uses_is_mapped_with_a_compatible_type():
-    mapped = {"vigie-posts": field_types(posts_mappings()), "vigie-alerts": field_types(alerts_mappings()),
-              "vigie-risk": field_types(risk_mappings())}
+    mapped = MAPPED
     uses = field_uses()
     assert len(uses) > 30  # the extraction sees the objects (guards against a vacuous pass)
     problems = []
@@ -158,12 +164,15 @@ def test_every_field_a_visualisation_uses_is_mapped_with_a_compatible_type():
 
 
 def panel_indices(obj: dict, view_index: dict[str, str]) -> set[str]:
-    """The indices a dashboard panel reads: its data view's, or the one a TSVB panel names."""
+    """The indices a dashboard panel reads: its data view's, or the ones a TSVB panel names (its series', and
+    its annotations' unless they ignore the dashboard's filters)."""
     indices = {view_index[r["id"]] for r in obj["references"] if r["type"] == "index-pattern"}
     if obj["type"] == "visualization":
         state = json.loads(obj["attributes"]["visState"])
         if state["type"] == "metrics":
             indices.add(state["params"]["index_pattern"])
+            indices |= {a["index_pattern"] for a in state["params"].get("annotations", [])
+                        if not a["ignore_global_filters"]}
     return indices
 
 
@@ -174,8 +183,7 @@ def dashboard_filter_coverage(objs: list[dict] | None = None) -> list[str]:
     objs = objs if objs is not None else objects()
     by_id = {(o["type"], o["id"]): o for o in objs}
     view_index = {o["id"]: o["attributes"]["title"] for o in objs if o["type"] == "index-pattern"}
-    mapped = {"vigie-posts": field_types(posts_mappings()), "vigie-alerts": field_types(alerts_mappings()),
-              "vigie-risk": field_types(risk_mappings())}
+    mapped = MAPPED
     start = datetime(2026, 3, 2, tzinfo=timezone.utc)
     app_state = unquote(crisis_room_url("https://k", "acme", start, start).split("_a=", 1)[1])
     link_kuery = re.search(r",query:'(.*)'\)\)$", app_state).group(1)  # (query:(language:kuery,query:'...'))
@@ -212,6 +220,8 @@ def test_controls_cover_topic_everywhere_and_source_language_on_posts():
     for dash in (o for o in objects() if o["type"] == "dashboard"):
         panels = json.loads(dash["attributes"]["controlGroupInput"]["panelsJSON"]).values()
         controls[dash["id"]] = {c["explicitInput"]["fieldName"] for c in panels}
+    # Collection health has none: its panels are per source, from the cursors index, which has no topic.
+    assert controls.pop("vigie-collection-health") == set()
     assert all("topics" in fields for fields in controls.values())
     assert {"source", "analysis.lang"} <= controls["vigie-posts-explorer"]
 
@@ -250,7 +260,7 @@ def test_dashboard_filter_coverage_catches_a_posts_only_control():
 def test_radar_has_the_panels_the_issue_lists():
     radar = next(o for o in objects() if o["id"] == "vigie-radar")
     ids = {r["id"] for r in radar["references"]}
-    assert {"vigie-mentions-by-sentiment", "vigie-risk-index", "vigie-open-alerts", "vigie-top-negative-posts",
+    assert {"vigie-mentions-volume", "vigie-risk-index", "vigie-open-alerts", "vigie-top-negative-posts",
             "vigie-share-by-source", "vigie-share-by-language", "vigie-top-authors", "vigie-near-duplicates",
             "vigie-crisis-categories", "vigie-posts"} <= ids
     risk = next(o for o in objects() if o["id"] == "vigie-risk-index")
@@ -391,7 +401,7 @@ def test_import_a_file_for_another_prefix(fake_kibana, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     sent = [json.loads(line) for line in server.seen[0]["content"].splitlines()]
     titles = {o["attributes"]["title"] for o in sent if o["type"] == "index-pattern"}
-    assert titles == {"prod-posts", "prod-alerts", "prod-risk"}
+    assert titles == {"prod-posts", "prod-alerts", "prod-risk", "prod-cursors"}
     tsvb = next(o for o in sent if o["id"] == "vigie-risk-index")
     assert json.loads(tsvb["attributes"]["visState"])["params"]["index_pattern"] == "prod-risk"
 

@@ -7,6 +7,12 @@ read as raw JSON (`Reddit.request`) so that one malformed child is quarantined, 
 prawcore handles the token, paces requests from `x-ratelimit-*` headers and retries 5xx/timeouts
 itself; on top of that a 429 waits for the reset (capped) and a failure that survives prawcore's
 retries is retried by our `Retrier`.
+
+Quota: each listing answer's `X-Ratelimit-Remaining` / `X-Ratelimit-Reset` (seconds to the end of the
+window) is handed to `Retrier.observe`, so the page reports the quota to collection health
+(vigie/store/health.py) as X's does, and a window used up stops the source (`max_wait_s`) instead of
+letting prawcore sleep blindly. The headers are read off our own requests session (a response hook):
+praw 8's `reddit.auth.limits` gives `remaining` and `used` but no longer the reset.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ class RedditListener:
         self.policy = policy or RetryPolicy()
         self.retrier = Retrier(f"Reddit source {name!r}", self.policy, sleep=sleep, clock=clock)
         self._reddit: praw.Reddit | None = None
+        self._last_headers: Any = None  # of the last HTTP answer prawcore received (token or listing)
 
     @classmethod
     def from_config(cls, name: str, cfg: Any, **kwargs: Any) -> "RedditListener":
@@ -95,6 +102,7 @@ class RedditListener:
                 raise SourceError(str(exc), "auth") from None
             # prawcore ignores praw's `timeout` setting: our adapter on its requests session enforces ours.
             session = requests.Session()
+            session.hooks["response"].append(self._seen)
             adapter = TimeoutAdapter(self.policy.timeout_s)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
@@ -109,6 +117,9 @@ class RedditListener:
             )
             self._reddit.read_only = True
         return self._reddit
+
+    def _seen(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._last_headers = response.headers
 
     def plan(self, topics: list[Any]) -> list[Query]:
         queries = [Query(key=f"search:{q.text}", text=q.text, topic_ids=q.topic_ids) for q in native_queries(topics, "reddit")]
@@ -134,8 +145,11 @@ class RedditListener:
             path = f"/r/{query.text}/comments"
 
         def once() -> Any:
+            self._last_headers = None
             try:
-                return reddit.request(method="GET", path=path, params=params)
+                body = reddit.request(method="GET", path=path, params=params)
+                self.retrier.observe(self._last_headers)
+                return body
             except prawcore.exceptions.TooManyRequests as exc:
                 raise RateLimited(reset_wait(exc.response.headers, self.retrier.clock()), "Reddit: HTTP 429") from None
             except (prawcore.exceptions.Forbidden, prawcore.exceptions.InvalidToken, prawcore.exceptions.OAuthException) as exc:

@@ -89,3 +89,24 @@ def test_reddit_resume_after_deleted_item_rescans(reddit_env):
         cursor = drain(reddit(server), reddit(server).plan([T()])[0], cursor, NOW, store)
         assert sorted(store) == sorted(f"reddit:t3_{_b36(1000 + i)}" for i in (2, 3, 4)) and cursor == {"floor": [BASE + 9, 9999]}
         assert [r.arg("after") for r in server.paths("/r/all/search")][:2] == ["t3_gone", None]
+
+
+def test_reddit_quota_headers_reach_the_page_and_a_spent_window_stops_the_source(reddit_env):
+    # X-Ratelimit-Remaining falls 2 -> 1 -> 0 (reset in 100 s, longer than the 60 s this source may wait).
+    clock = FakeClock()
+    fake = FakeReddit([link(i) for i in range(9)], quota=3, reset_s=100)
+    fake.used = 0
+    with FixtureServer(fake) as server:
+        listener = RedditListener(client_id_env="R_TEST_ID", client_secret_env="R_TEST_SECRET", oauth_url=server.url,
+                                  reddit_url=server.url, page_size=2, max_pages=10, sleep=clock.sleep, clock=clock.time,
+                                  policy=RetryPolicy(retries=0, timeout_s=2, max_wait_s=60))
+        pages = listener.fetch(listener.plan([T()])[0], None, NOW)
+        seen = [next(pages).info for _ in range(3)]
+        assert [i["quota_remaining"] for i in seen] == [2, 1, 0]
+        # The reset is announced as seconds to wait; the page reports it as a time (epoch seconds).
+        assert all(clock.time() + 95 <= i["quota_reset_at"] <= clock.time() + 100 for i in seen)
+        with pytest.raises(SourceError, match="more than the maximum wait") as err:
+            next(pages)
+        assert err.value.kind == "rate_limit"
+        # Stopped on the announced 0: no request spent on a certain 429, no sleep (ours or prawcore's).
+        assert len(server.paths("/r/all/search")) == 3 and clock.sleeps == []

@@ -19,6 +19,7 @@ from vigie.store.elasticsearch.schema import Names
 POSTS_VIEW = "vigie-posts"
 ALERTS_VIEW = "vigie-alerts"
 RISK_VIEW = "vigie-risk"
+HEALTH_VIEW = "vigie-cursors"
 # Counted as posts everywhere (series, KPIs): a repost is amplification of its original, not a post.
 NOT_REPOST = "not relation:repost"
 MIGRATED_FROM = "8.0.0"
@@ -33,11 +34,17 @@ def _meta(obj_type: str) -> dict[str, Any]:
     return {"coreMigrationVersion": MIGRATED_FROM, "migrationVersion": {obj_type: MIGRATED_FROM}}
 
 
-def data_view(view_id: str, title: str, name: str, time_field: str,
-              link_fields: tuple[str, ...] = ()) -> dict[str, Any]:
-    attributes: dict[str, Any] = {"title": title, "name": name, "timeFieldName": time_field}
-    if link_fields:  # rendered as clickable links in tables (the post, the crisis room)
-        attributes["fieldFormatMap"] = _j({f: {"id": "url", "params": {"labelTemplate": "open"}} for f in link_fields})
+def data_view(view_id: str, title: str, name: str, time_field: str | None,
+              link_fields: tuple[str, ...] = (), relative_dates: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`time_field` None: a snapshot (one document per thing, updated in place), which the dashboard's time
+    range must not filter. `relative_dates` are shown as ages ("12 minutes ago", "in 5 minutes")."""
+    attributes: dict[str, Any] = {"title": title, "name": name}
+    if time_field is not None:
+        attributes["timeFieldName"] = time_field
+    formats: dict[str, Any] = {f: {"id": "url", "params": {"labelTemplate": "open"}} for f in link_fields}
+    formats.update({f: {"id": "relative_date", "params": {}} for f in relative_dates})
+    if formats:  # links clickable in tables (the post, the crisis room); dates as ages
+        attributes["fieldFormatMap"] = _j(formats)
     return {
         "type": "index-pattern",
         "id": view_id,
@@ -169,21 +176,23 @@ def _tsvb_annotation(aid: str, index: str, time_field: str, kuery: str, fields: 
 
 def _tsvb(vis_id: str, title: str, description: str, index: str, series: list[dict[str, Any]],
           panel_type: str = "timeseries", time_field: str = "at",
-          annotations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A TSVB panel over `index` (time series: 0-100 axis). TSVB rather than an agg-based chart: it draws
-    constant threshold lines, stacks series, computes ratios (`filter_ratio`) and marks events
-    (annotations)."""
+          annotations: list[dict[str, Any]] | None = None, axis_max: str = "100",
+          interval: str = "auto") -> dict[str, Any]:
+    """A TSVB panel over `index` (time series: a 0-100 axis unless `axis_max` says otherwise, "" for none).
+    TSVB rather than an agg-based chart: it draws constant threshold lines, stacks series, computes ratios
+    (`filter_ratio`), shifts a series in time (`offset_time`) and marks events from another index
+    (annotations), which an agg-based chart cannot."""
     params = {
         "id": f"{vis_id}-tsvb",
         "type": panel_type,
         "index_pattern": index,
         "use_kibana_indexes": False,
         "time_field": time_field,
-        "interval": "auto",
+        "interval": interval,
         "axis_position": "left",
         "axis_formatter": "number",
         "axis_min": "0",
-        "axis_max": "100",
+        "axis_max": axis_max,
         "show_legend": 1,
         "show_grid": 1,
         "tooltip_mode": "show_all",
@@ -207,14 +216,20 @@ def _tsvb(vis_id: str, title: str, description: str, index: str, series: list[di
     }
 
 
+def blind_annotation(risk_index: str, consequence: str) -> dict[str, Any]:
+    """Where a topic's sources were blind (the risk points' `blind`, issue 20). Posts carry no such field:
+    every chart marks blind intervals from the risk index, narrowed by the topic control as its series are."""
+    return _tsvb_annotation(
+        "blind", risk_index, "at", "blind:*", ("topic_id", "blind"),
+        "{{topic_id}}: blind on {{blind}} (no data from these sources; " + consequence + ")",
+        "#9170B8", "fa-exclamation-triangle")
+
+
 def risk_tsvb(vis_id: str, risk_index: str) -> dict[str, Any]:
     """Risk index per topic with the warning and crisis lines, from the risk index (one point per topic and
     bucket, alerts or not: a quiet topic's flat line is information too). Intervals where a source of the
     topic was blind are marked (the points' `blind`, issue 20): a low curve there is not a calm."""
-    blind = _tsvb_annotation(
-        "blind", risk_index, "at", "blind:*", ("topic_id", "blind"),
-        "{{topic_id}}: blind on {{blind}} (no data from these sources; the risk may be understated)",
-        "#9170B8", "fa-exclamation-triangle")
+    blind = blind_annotation(risk_index, "the risk may be understated")
     return _tsvb(
         vis_id, "Vigie — risk index per topic",
         f"Risk (0-100) of each topic at every detection bucket (max per interval), with the default warning "
@@ -270,12 +285,46 @@ def negative_share_tsvb(vis_id: str, posts_index: str) -> dict[str, Any]:
     return vis
 
 
+def mentions_tsvb(vis_id: str, posts_index: str, risk_index: str) -> dict[str, Any]:
+    """Mentions over time by sentiment (reposts excluded, as in detection), stacked, with blind intervals
+    marked: a dip under a marker is a collection gap, not a calm. The agg-based chart of the same counts
+    cannot carry a marker from another index; it stays on the posts explorer, whose source and language
+    controls a risk-index marker could not follow."""
+    series = [{**_tsvb_series("mentions", "posts", {"type": "count"}, "#6092C0",
+                              {"split_mode": "terms", "terms_field": "sentiment", "terms_size": "3",
+                               "terms_order_by": "_count"}, stacked="stacked", fill=0.5),
+               "chart_type": "bar", "filter": {"query": NOT_REPOST, "language": "kuery"}}]
+    return _tsvb(vis_id, "Vigie — mentions over time (blind intervals marked)",
+                 "Posts per interval by sentiment (reposts excluded). A marker: a source of the topic was blind "
+                 "then (its names in the tooltip); fewer mentions there may only mean less was collected.",
+                 posts_index, series, time_field="created_at", axis_max="",
+                 annotations=[blind_annotation(risk_index, "mentions may be missing")])
+
+
+def posts_per_hour_tsvb(vis_id: str, posts_index: str, risk_index: str) -> dict[str, Any]:
+    """What each source brought per hour (ingestion time, reposts included: what collection fetched),
+    against the same hour a week earlier for all sources together (a reference line; the blind-alert
+    baseline itself is computed per source by alerts/coverage.py and not stored)."""
+    series = [
+        _tsvb_series("by-source", "posts fetched", {"type": "count"}, "#6092C0",
+                     {"split_mode": "terms", "terms_field": "source", "terms_size": "20", "terms_order_by": "_count"}),
+        {**_tsvb_series("week-before", "all sources, 7 days earlier", {"type": "count"}, "#98A2B3",
+                        {"split_mode": "everything"}), "offset_time": "7d", "line_width": 1},
+    ]
+    return _tsvb(vis_id, "Vigie — posts fetched per hour by source",
+                 "Posts each source brought per hour (by fetch time), and all sources a week earlier for "
+                 "reference. A source falling to zero under a blind marker is a collection gap.",
+                 posts_index, series, time_field="fetched_at", axis_max="", interval="1h",
+                 annotations=[blind_annotation(risk_index, "its posts are missing")])
+
+
 def visualisations(names: Names) -> list[dict[str, Any]]:
     count = _metric("count", label="posts")
     return [
         agg_vis("vigie-mentions-by-sentiment", "Vigie — mentions over time by sentiment", "histogram",
                 [count, _date_histogram("created_at"), _terms("sentiment", "group", 3)],
                 _xy_params("histogram", True, "posts"), query=NOT_REPOST),
+        mentions_tsvb("vigie-mentions-volume", names.posts, names.risk),
         risk_tsvb("vigie-risk-index", names.risk),
         drivers_tsvb("vigie-risk-drivers", names.risk),
         agg_vis("vigie-share-by-source", "Vigie — share by source", "pie",
@@ -402,7 +451,7 @@ def dashboards() -> list[dict[str, Any]]:
         [
             (V, "vigie-kpis", 0, 0, 36, 6),
             (V, "vigie-negative-share", 36, 0, 12, 6),
-            (V, "vigie-mentions-by-sentiment", 0, 6, 24, 14),
+            (V, "vigie-mentions-volume", 0, 6, 24, 14),
             (V, "vigie-risk-index", 24, 6, 24, 14),
             (S, "vigie-open-alerts", 0, 20, 24, 12),
             (S, "vigie-top-negative-posts", 24, 20, 24, 12),
@@ -421,7 +470,7 @@ def dashboards() -> list[dict[str, Any]]:
         "One alert's window: open it from the alert's Kibana link (topic and time are set by the link).",
         [
             (V, "vigie-risk-index", 0, 0, 24, 12),
-            (V, "vigie-mentions-by-sentiment", 24, 0, 24, 12),
+            (V, "vigie-mentions-volume", 24, 0, 24, 12),
             (V, "vigie-risk-drivers", 0, 12, 48, 12),
             (S, "vigie-top-negative-posts", 0, 24, 48, 14),
             (V, "vigie-crisis-categories", 0, 38, 24, 12),
@@ -465,33 +514,86 @@ def saved_objects(prefix: str = "vigie") -> list[dict[str, Any]]:
         data_view(POSTS_VIEW, names.posts, "Vigie — posts", "created_at", ("url",)),
         data_view(ALERTS_VIEW, names.alerts, "Vigie — alerts", "updated_at", ("links.kibana",)),
         data_view(RISK_VIEW, names.risk, "Vigie — risk index", "at"),
+        # Cursors and collection health: one document per source, updated in place, so no time field.
+        data_view(HEALTH_VIEW, names.cursors, "Vigie — collection health (cursors)", None,
+                  relative_dates=tuple(f"health.{f}" for f in ("last_success", "last_attempt", "failing_since",
+                                                                "quota_reset_at"))),
     ]
-    return [*views, *visualisations(names), *searches(), *dashboards(), *collection_health_objects()]
+    return [*views, *visualisations(names), *searches(), *dashboards(), *collection_health_objects(names)]
 
 
 COLLECTION_HEALTH_DASHBOARD_ID = "vigie-collection-health"
 
 
-def collection_health_objects() -> list[dict[str, Any]]:
-    """Is Vigie blind? The blind alerts (kind coverage: source, reason, since, until) beside the
-    risk curve, whose points record the sources blind over them (`blind` in the risk index, marked on the
-    chart). Kept apart from the other builders so the collection-health part changes alone."""
+HEALTH_ONLY = "source:health"  # the cursors that are a source's collection health (vigie/store/health.py)
+
+
+def _terms_by_name(field: str, schema: str = "bucket") -> dict[str, Any]:
+    """One row (or bar) per value of `field`, in name order: a list of sources reads best alphabetically."""
+    return {"type": "terms", "schema": schema,
+            "params": {"field": field, "size": 50, "order": "asc", "orderBy": "_key",
+                       "otherBucket": False, "missingBucket": False}}
+
+
+def collection_health_objects(names: Names | None = None) -> list[dict[str, Any]]:
+    """Is Vigie blind? Per source, from its collection health (the `health` fields of the cursors index):
+    when it last succeeded (as an age), how it fails (errors by kind), its quota, what it brought per hour;
+    the blind alerts (kind coverage) beside the mentions and risk charts, where blind intervals are marked.
+    Kept apart from the other builders so the collection-health part changes alone."""
+    from vigie.store.health import ERROR_KINDS
+
+    names = names or Names("vigie")
     blind = saved_search("vigie-blind-alerts", "Vigie — blind sources", ALERTS_VIEW,
                          ["topic_id", "level", "state", "opened_at", "resolved_at"],
                          [["opened_at", "desc"]], "kind:coverage",
                          "Sources Vigie could not see (auth revoked, quota spent, failing, volume collapse) and "
                          "for how long; `vigie status` tells the details.")
+    sources = agg_vis(
+        "vigie-health-sources", "Vigie — sources: last success, errors, quota", "table",
+        [_metric("max", "health.last_success", "last success"), _terms_by_name("health.source"),
+         _metric("max", "health.last_attempt", "last attempt"),
+         _metric("max", "health.failing_since", "failing since"),
+         _metric("top_hits", "health.last_error_kind", "last error", aggregate="concat", size=1,
+                 sortField="health.last_attempt", sortOrder="desc"),
+         _metric("min", "health.quota_remaining", "quota remaining"),
+         _metric("max", "health.quota_reset_at", "quota resets"),
+         _metric("sum", "health.posts_hour", "posts this hour"),
+         _metric("sum", "health.posts_24h", "posts, 24 h")],
+        _table_params(20), view_id=HEALTH_VIEW, query=HEALTH_ONLY,
+        description="One row per source, as its last run left it: ages are relative to now (a last success "
+                    "an hour old on a source that runs every 5 minutes is a blind source).")
+    errors = agg_vis(
+        "vigie-health-errors", "Vigie — failed queries by kind", "table",
+        [_metric("sum", "health.errors_total", "all"), _terms_by_name("health.source"),
+         *[_metric("sum", f"health.errors.{kind}", kind) for kind in ERROR_KINDS]],
+        _table_params(20), view_id=HEALTH_VIEW, query=HEALTH_ONLY,
+        description="Failed queries of each source by kind since it was added (auth: credentials refused; "
+                    "quota: a usage cap spent; rate_limit: waited out; network, parse, schema...).")
+    quota = agg_vis(
+        "vigie-health-quota", "Vigie — quota remaining by source", "histogram",
+        [_metric("min", "health.quota_remaining", "quota remaining"), _terms_by_name("health.source", "segment")],
+        {**_xy_params("histogram", False, "quota remaining"), "addLegend": False},
+        view_id=HEALTH_VIEW, query=HEALTH_ONLY,
+        description="Requests (or posts) the platform says are left before its reset; sources that announce "
+                    "no quota have no bar.")
+    per_hour = posts_per_hour_tsvb("vigie-posts-per-hour", names.posts, names.risk)
+    # No control: every health panel is per source and the cursors index has no `topics` (a topic control
+    # would blank them); the source names are the rows.
     board = dashboard(
         COLLECTION_HEALTH_DASHBOARD_ID, "Vigie — collection health",
-        "Blind sources and the volume they did (not) bring: a gap in mentions with a blind alert over it is "
-        "a collection gap, not a calm.",
-        [("search", "vigie-blind-alerts", 0, 0, 48, 12),
-         ("visualization", "vigie-risk-index", 0, 12, 24, 14),
-         ("visualization", "vigie-mentions-by-sentiment", 24, 12, 24, 14),
-         ("visualization", "vigie-share-by-source", 0, 26, 24, 14)],
+        "Is Vigie blind? Each source's last success, failures by kind, quota and volume; the blind alerts; "
+        "mentions and risk with blind intervals marked: a dip under a marker is a collection gap, not a calm.",
+        [("visualization", "vigie-health-sources", 0, 0, 48, 10),
+         ("visualization", "vigie-health-errors", 0, 10, 30, 10),
+         ("visualization", "vigie-health-quota", 30, 10, 18, 10),
+         ("visualization", "vigie-posts-per-hour", 0, 20, 48, 12),
+         ("search", "vigie-blind-alerts", 0, 32, 48, 10),
+         ("visualization", "vigie-mentions-volume", 0, 42, 24, 14),
+         ("visualization", "vigie-risk-index", 24, 42, 24, 14)],
         "now-7d",
+        controls=(),
     )
-    return [blind, board]
+    return [blind, sources, errors, quota, per_hour, board]
 
 
 def ndjson(prefix: str = "vigie") -> str:

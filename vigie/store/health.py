@@ -3,7 +3,7 @@
 `vigie/pipeline/steps.py ingest_source` records every query it runs here (`record_query`): when it was tried, when
 it last succeeded, the last error with its kind (`listeners.base.KINDS`), the quota the platform announced
 (`Page.info` quota_remaining / quota_reset_at, read from X-Rate-Limit-*, X-RateLimit-* headers by
-`listeners.http.Retrier.observe`), and how many pages and posts each hour brought. `alerts/coverage.py`
+`listeners.http.Retrier.observe`; Reddit's X-Ratelimit-* through praw's session), and how many pages and posts each hour brought. `alerts/coverage.py`
 judges from these records whether a source is blind; `vigie status` and `/metrics` show them.
 
 Storage: health is a small JSON document per source, kept through the store's cursor API under reserved
@@ -188,3 +188,49 @@ def add_gap(store: CursorStore, gap: Gap, now: datetime) -> None:
         return {"gaps": [g.to_dict() for g in (known + [gap])[-MAX_GAPS:]]}
 
     store.update_cursor(GAPS_CURSOR, gap.source, change, updated_at=now)
+
+
+# -- what a dashboard can aggregate ------------------------------------------------------------------
+
+# The failure kinds a source's health counts (`errors`): `listeners.base.KINDS`, repeated here because the
+# store may not import listeners (tests/test_kibana_health.py keeps the two equal). Each gets its own
+# numeric field in the indexed view, so a dashboard sums errors by kind without a script.
+ERROR_KINDS = ("auth", "quota", "rate_limit", "network", "parse", "schema", "config", "store", "internal")
+
+
+def indexed_view(source: str, value: dict[str, Any]) -> dict[str, Any]:
+    """The flat, typed fields of a source's health that a search engine can filter, sort and aggregate on
+    (the Elasticsearch adapter stores them beside the record, under `health`, for the Kibana
+    collection-health dashboard). The record itself stays the truth; this is derived from it on every write.
+
+    Volume: posts fetched in the hour of the last run and over the 24 hours before it (ingestion time). The
+    expected volume is not here: `alerts/coverage.py` computes it when it assesses (the store does not
+    import detection). A value that is not a health record (another version's shape) gives the source
+    alone: this derived view never stands in the way of storing the record."""
+    try:
+        h = SourceHealth.from_dict({**value, "source": value.get("source") or source})
+        return _indexed(h, source)
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+        return {"source": source}
+
+
+def _indexed(h: SourceHealth, source: str) -> dict[str, Any]:
+    err = h.last_error or {}
+    quota = h.quota or {}
+    last = utc(h.last_attempt) if h.last_attempt else None
+    recent = {hour_key(last - timedelta(hours=i)) for i in range(24)} if last else set()
+    return {
+        "source": source,
+        "last_attempt": h.last_attempt,
+        "last_success": h.last_success,
+        "failing": h.failing,
+        "failing_since": h.failing_since,
+        "last_error_kind": err.get("kind"),
+        "last_error_at": err.get("at"),
+        "quota_remaining": quota.get("remaining"),
+        "quota_reset_at": quota.get("reset_at"),
+        "errors": {kind: h.errors.get(kind, 0) for kind in ERROR_KINDS},
+        "errors_total": sum(h.errors.values()),
+        "posts_hour": h.hours.get(hour_key(last), [0, 0, 0])[2] if last else 0,
+        "posts_24h": sum(v[2] for k, v in h.hours.items() if k in recent),
+    }

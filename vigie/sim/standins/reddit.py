@@ -3,6 +3,7 @@ from the public API reference, and `link(n)` / `comment(n)` to make the things i
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from vigie.sim.standins.server import Reply, Req
@@ -35,9 +36,26 @@ def _b36(n: int) -> str:
 
 
 class FakeReddit:
-    def __init__(self, things):
+    """Listings under a rate-limit window as Reddit announces it: every listing answer carries
+    `X-Ratelimit-Used`, `X-Ratelimit-Remaining` (a float, as Reddit sends it) and `X-Ratelimit-Reset`
+    (whole seconds to the end of the window); a listing asked for with nothing left is a 429. The window
+    (`quota` requests per `reset_s` seconds, real time) renews when it ends. A test lowers `quota` (or
+    raises `used`) to watch the quota fall to 0."""
+
+    def __init__(self, things, quota: int = 1000, reset_s: float = 300):
         self.things = things
         self.tokens = 0
+        self.quota = quota
+        self.used = 5
+        self.reset_s = reset_s
+        self.window_end = time.time() + reset_s
+
+    def _limits(self) -> dict[str, str]:
+        now = time.time()
+        if now >= self.window_end:
+            self.used, self.window_end = 0, now + self.reset_s
+        return {"x-ratelimit-remaining": f"{max(0, self.quota - self.used):.1f}", "x-ratelimit-used": str(self.used),
+                "x-ratelimit-reset": str(int(self.window_end - now))}
 
     def __call__(self, req: Req) -> Reply:
         if req.path == "/api/v1/access_token":
@@ -49,6 +67,11 @@ class FakeReddit:
             return Reply(200, {"access_token": "tok", "token_type": "bearer", "expires_in": 86400, "scope": "*"})
         if req.headers.get("authorization") != "bearer tok":
             return Reply(401, {"message": "Unauthorized", "error": 401})
+        self._limits()  # a window that ended is renewed first
+        if self.used >= self.quota:
+            return Reply(429, {"message": "Too Many Requests", "error": 429}, self._limits())
+        self.used += 1
+        headers = self._limits()
         size, after = int(req.arg("limit")), req.arg("after")
         rows = sorted(self.things, key=lambda t: -t["data"]["created_utc"])
         if req.path.endswith("/comments"):
@@ -58,5 +81,4 @@ class FakeReddit:
         start = next((i + 1 for i, t in enumerate(rows) if after and t["data"].get("name") == after), len(rows) if after else 0)  # unknown after: empty
         page = rows[start : start + size]
         nxt = page[-1]["data"].get("name") if start + size < len(rows) and page else None
-        headers = {"x-ratelimit-remaining": "995", "x-ratelimit-used": "5", "x-ratelimit-reset": "300"}
         return Reply(200, {"kind": "Listing", "data": {"after": nxt, "before": None, "dist": len(page), "children": page}}, headers)

@@ -74,6 +74,7 @@ from vigie.store.elasticsearch.schema import (
     posts_mappings,
     single_indices,
 )
+from vigie.store.health import HEALTH_CURSOR, indexed_view
 
 log = logging.getLogger(__name__)
 
@@ -295,36 +296,54 @@ class ElasticsearchStore:
             for name, body in index_templates(n).items():
                 self.es.indices.put_index_template(name=name, **body)
                 done.append(f"index template {name}")
+            done.append(self._posts_alias())
+            for index, mappings in single_indices(n):
+                # An index another process creates between our check and our create is an existing one.
+                if self.es.indices.exists(index=index).body or not self._create(index):
+                    self._update_mapping(index, mappings)
+                    done.append(f"index {index}: exists, mapping updated")
+                else:
+                    done.append(f"index {index}")
+        return done
+
+    def _posts_alias(self) -> str:
+        """The posts write alias over `P-posts-000001`, created or brought up to date.
+
+        First use is concurrent (Airflow starts one ingest task per platform, each opening the store on a
+        fresh cluster): every step tolerates another process doing the same step at the same moment. A
+        create that finds the index already there is success, and what exists is read again; only a
+        `P-posts` that stays a concrete index on a second reading is an error (another process's alias,
+        seen half-made or between our two checks, is not)."""
+        n = self.names
+        for attempt in range(3):
             if self.es.indices.exists_alias(name=n.posts).body:
                 # `text` is left out: an existing index keeps the analyzers it was created with (they
                 # cannot change on an open index); the next rollover index gets the template's.
                 mappings = posts_mappings()
                 self._update_mapping(n.posts, {**mappings, "properties": {
                     k: v for k, v in mappings["properties"].items() if k != "text"}})
-                done.append(f"write alias {n.posts}: exists, mapping updated")
-            elif self.es.indices.exists(index=n.posts).body:
-                raise StoreError(
-                    f"setup: {n.posts} exists as a concrete index, not as the write alias Vigie expects. "
-                    f"Reindex it into {n.posts_first} with the alias, or choose another store.prefix."
-                )
-            else:
-                self._create(n.posts_first, aliases={n.posts: {"is_write_index": True}})
-                done.append(f"index {n.posts_first} with write alias {n.posts}")
-            for index, mappings in single_indices(n):
-                if self.es.indices.exists(index=index).body:
-                    self._update_mapping(index, mappings)
-                    done.append(f"index {index}: exists, mapping updated")
-                else:
-                    self._create(index)
-                    done.append(f"index {index}")
-        return done
+                return f"write alias {n.posts}: exists, mapping updated"
+            if self.es.indices.exists(index=n.posts).body:
+                if attempt:
+                    raise StoreError(
+                        f"setup: {n.posts} exists as a concrete index, not as the write alias Vigie expects. "
+                        f"Reindex it into {n.posts_first} with the alias, or choose another store.prefix."
+                    )
+                continue  # maybe the alias another process just made: read again
+            if self._create(n.posts_first, aliases={n.posts: {"is_write_index": True}}):
+                return f"index {n.posts_first} with write alias {n.posts}"
+        raise StoreError(f"setup: {n.posts_first} exists but the write alias {n.posts} never appeared; "
+                         f"run `vigie es setup` again or check the cluster's aliases")
 
-    def _create(self, index: str, **kwargs: Any) -> None:
+    def _create(self, index: str, **kwargs: Any) -> bool:
+        """Create `index`; False when it already exists (another process created it: not an error)."""
         try:
             self.es.indices.create(index=index, **kwargs)
-        except ApiError as exc:  # another deploy created it between our check and now
-            if _error_type(exc) != "resource_already_exists_exception":
-                raise
+            return True
+        except ApiError as exc:
+            if _already_exists(exc):
+                return False
+            raise
 
     def _update_mapping(self, index: str, mappings: dict[str, Any]) -> None:
         """Additive mapping changes reach existing indices; a type change is refused by Elasticsearch and
@@ -656,10 +675,17 @@ class ElasticsearchStore:
         src = resp["_source"]
         return Cursor(source=source, query=query, value=src["value"], updated_at=utc(src["updated_at"]))
 
+    @staticmethod
+    def _cursor_doc(source: str, query: str, value: dict[str, Any], updated_at: datetime | None) -> dict[str, Any]:
+        doc = {"source": source, "query": query, "value": value,
+               "updated_at": iso(updated_at or datetime.now(timezone.utc))}
+        if source == HEALTH_CURSOR:  # a source's collection health: its fields indexed for Kibana
+            doc["health"] = indexed_view(query, value)
+        return doc
+
     def set_cursor(self, cursor: Cursor) -> None:
         self._ready()
-        doc = {"source": cursor.source, "query": cursor.query, "value": cursor.value,
-               "updated_at": iso(cursor.updated_at or datetime.now(timezone.utc))}
+        doc = self._cursor_doc(cursor.source, cursor.query, cursor.value, cursor.updated_at)
         with self._errors("saving a cursor"):
             # No refresh wait: cursors are only read back by id, and a GET by id is real-time in
             # Elasticsearch. Detection writes one per topic and bucket; waiting for a refresh each time
@@ -677,8 +703,7 @@ class ElasticsearchStore:
             with self._errors("updating a cursor"):
                 got = self.es.options(ignore_status=404).get(index=self.names.cursors, id=doc_id)
                 value = change(got["_source"]["value"] if got.body.get("found") else None)
-                doc = {"source": source, "query": query, "value": value,
-                       "updated_at": iso(updated_at or datetime.now(timezone.utc))}
+                doc = self._cursor_doc(source, query, value, updated_at)
                 if self._write_if_unchanged(self.names.cursors, doc_id, doc, got):
                     return value
             # Jitter: writers that collided do not collide again in lockstep.
@@ -892,6 +917,14 @@ def _error_type(exc: ApiError) -> str:
     body = exc.body if isinstance(exc.body, dict) else {}
     err = body.get("error")
     return err.get("type", "") if isinstance(err, dict) else ""
+
+
+def _already_exists(exc: ApiError) -> bool:
+    """Elasticsearch says `resource_already_exists_exception` (400); other servers (OpenSearch-likes,
+    proxies) may send a 400 whose reason only says so."""
+    if _error_type(exc) == "resource_already_exists_exception":
+        return True
+    return exc.meta.status == 400 and "already exists" in _reason(exc).lower()
 
 
 def _reason(exc: ApiError) -> str:

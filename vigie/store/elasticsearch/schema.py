@@ -21,6 +21,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from vigie.store.health import ERROR_KINDS
+
 SCHEMA_VERSION = 1
 
 # Derived fields added to each post document (removed again when a Post is read back).
@@ -200,9 +202,19 @@ def risk_mappings() -> dict[str, Any]:
 
 
 def cursors_mappings() -> dict[str, Any]:
+    """Cursors are opaque values read back by id; collection health records (vigie/store/health.py) also
+    carry `health`, their indexed view, for the Kibana collection-health dashboard."""
+    health = {
+        "source": _KEYWORD, "last_attempt": _DATE, "last_success": _DATE, "failing": {"type": "boolean"},
+        "failing_since": _DATE, "last_error_kind": _KEYWORD, "last_error_at": _DATE,
+        "quota_remaining": _LONG, "quota_reset_at": _DATE,
+        "errors": {"properties": {kind: _LONG for kind in ERROR_KINDS}}, "errors_total": _LONG,
+        "posts_hour": _LONG, "posts_24h": _LONG,
+    }
     return {
         "dynamic": False,
-        "properties": {"source": _KEYWORD, "query": _KEYWORD, "value": _OPAQUE, "updated_at": _DATE},
+        "properties": {"source": _KEYWORD, "query": _KEYWORD, "value": _OPAQUE, "updated_at": _DATE,
+                       "health": {"properties": health}},
     }
 
 

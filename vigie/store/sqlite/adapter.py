@@ -216,9 +216,11 @@ class SqliteStore:
         for post in posts:  # the last version of a post in a batch wins, as it would on re-fetch
             latest[post.id] = post
         with self._lock:
-            existing = self._existing_docs(list(latest))
-            self._db.execute("BEGIN")
+            # IMMEDIATE, and the stored versions read inside it: another process (a parallel ingest task)
+            # storing the same post between our read and our write would otherwise make both count it new.
+            self._db.execute("BEGIN IMMEDIATE")
             try:
+                existing = self._existing_docs(list(latest))
                 changed = []
                 for post in latest.values():
                     doc = json.dumps(post.to_dict(), ensure_ascii=False, sort_keys=True)
