@@ -1,0 +1,185 @@
+"""Copy clusters live in the store (issue 18): the same posts get the same clusters whether one process
+ingests a replay, or one process per bucket, or two processes taking turns on one SQLite file; reposts never
+form or enlarge a cluster; a future-dated post cannot stop eviction; the stored state stays bounded."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from nlp.dedup import NearDuplicateIndex
+from vigie.core.models import Author, Post, utc
+from vigie.core.neardup import NearDupEntry
+
+T0 = datetime(2026, 3, 2, 8, tzinfo=timezone.utc)
+RAID = "Brivolle vend des bouilloires dangereuses qui prennent feu, boycott immédiat, partagez partout"
+OTHER = "Une toute autre histoire de livraison ratée chez un voisin de palier hier soir"
+
+
+def post(n: int, text: str, author: str, minutes: float = 0, relation: str = "original") -> Post:
+    return Post(id=f"x:{n}", source="x", text=text, created_at=T0 + timedelta(minutes=minutes),
+                author=Author(id=author), relation=relation, ref_id="x:1" if relation != "original" else None)
+
+
+@pytest.fixture(params=["sqlite", "elasticsearch"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        from vigie.store.sqlite import SqliteStore
+
+        s = SqliteStore(tmp_path / "x.db")
+    else:
+        from es_fixtures import osmem_client
+
+        from vigie.store.elasticsearch import ElasticsearchStore
+
+        s = ElasticsearchStore(osmem_client(request.getfixturevalue("es_osmem").url),
+                               prefix=request.getfixturevalue("es_prefix"))
+    yield s
+    s.close()
+
+
+# -- the store's side (NearDupStore), both backends ---------------------------------------------------------
+
+def entry(n: int, minutes: float, cluster: int = 1, sig: bytes | None = None) -> NearDupEntry:
+    return NearDupEntry(f"x:{n}", T0 + timedelta(minutes=minutes), f"x:u{n}", f"x:{cluster}", T0, "sketch/1", sig)
+
+
+def test_entries_are_kept_once_read_back_by_window_and_by_write_order_and_pruned(store):
+    first = [entry(1, 0, sig=bytes(range(256))), entry(2, 5), entry(3, 60 * 30)]
+    assert store.save_near_dups(first) == 3
+    assert store.save_near_dups([entry(2, 5, cluster=9)]) == 0  # the first analysis decides
+    assert store.near_dup_newest() == T0 + timedelta(minutes=60 * 30)
+    got, mark = store.near_dups(T0 + timedelta(minutes=1))
+    assert [e.post_id for e in got] == ["x:2", "x:3"] and got[0].cluster_id == "x:1"
+    everything, _ = store.near_dups(T0)
+    assert everything[0] == first[0] and everything[0].signature == bytes(range(256))  # bytes survive
+    store.save_near_dups([entry(4, 60 * 30 + 1), entry(5, 1)])
+    later, mark2 = store.near_dups(T0 + timedelta(minutes=2), after=mark)
+    assert {e.post_id for e in later} - {"x:1", "x:2", "x:3"} == {"x:4"}  # x:5 is before `since`
+    again, _ = store.near_dups(T0 + timedelta(minutes=2), after=mark2)
+    assert "x:4" not in {e.post_id for e in again} or store.__class__.__name__ == "ElasticsearchStore"
+    assert store.prune_near_dups(T0 + timedelta(minutes=10)) == 3  # x:1, x:2, x:5
+    assert [e.post_id for e in store.near_dups(T0)[0]] == ["x:3", "x:4"]
+    store.purge(T0 + timedelta(days=3))  # retention removes them with the posts
+    assert store.near_dups(T0)[0] == [] and store.near_dup_newest() is None
+
+
+# -- the index's side ----------------------------------------------------------------------------------------
+
+def test_a_repost_wave_forms_no_cluster_and_quotes_keep_their_own_text():
+    index = NearDuplicateIndex()
+    index.record()
+    wave = [post(1, RAID, "a")] + [post(i, RAID, f"u{i}", i, relation="repost") for i in range(2, 40)]
+    assert index.assign(wave) == [None] * len(wave)
+    assert [e.post_id for e in index.take_entries()] == ["x:1"]  # reposts never enter the index
+    quotes = [post(50, RAID + " vraiment honteux", "q1", 50, relation="quote"),
+              post(51, RAID + " vraiment honteux", "q2", 51, relation="quote")]
+    assert index.assign(quotes) == ["x:1", "x:1"]  # quotes are posts with their own words: copies of x:1
+    assert index.labelled_late() == ["x:1"]
+
+
+def test_a_future_dated_post_neither_stops_eviction_nor_blinds_the_index():
+    clock_rule = NearDuplicateIndex()
+    unguarded = NearDuplicateIndex()
+    texts = [f"{RAID} numero {i} " + " ".join(f"mot{i}x{k}" for k in range(8)) for i in range(6 * 24)]
+    future = post(0, OTHER, "z", minutes=60 * 24 * 365)  # a platform bug: dated next year
+    clock_rule.latest = T0 + timedelta(days=7)  # what the clock rules accept (the pipeline sets it)
+    for index in (clock_rule, unguarded):
+        index.assign([future])
+    for hour, text in enumerate(texts):  # six days, one distinct post an hour, and a copy of it by someone else
+        batch = [post(1000 + 2 * hour, text, "a", 60 * hour), post(1001 + 2 * hour, text, "b", 60 * hour + 1)]
+        out = clock_rule.assign(batch)
+        assert out == [batch[0].id] * 2
+        unguarded.assign(batch)
+        assert clock_rule.members <= 2 * 25  # one window of posts (24 h), never more
+    assert unguarded.members <= 2  # heap eviction: the future post cannot hold old posts in...
+    assert clock_rule.newest == T0 + timedelta(minutes=60 * (6 * 24 - 1) + 1)  # ...and never moved this window
+
+
+def test_the_index_rebuilt_from_its_entries_assigns_like_the_one_that_made_them():
+    """What one process per bucket does: each batch starts from the stored entries of the window."""
+    batches = [[post(1, RAID, "a", 0), post(2, OTHER, "z", 1)], [post(3, RAID + " !", "a", 30)],
+               [post(4, RAID, "b", 60), post(5, OTHER + " encore", "y", 61)], [post(6, OTHER, "w", 26 * 60)],
+               [post(7, RAID, "c", 26 * 60 + 5)]]
+    one = NearDuplicateIndex()
+    one.record()
+    stored: list[NearDupEntry] = []
+    for batch in batches:
+        fresh = NearDuplicateIndex()
+        fresh.load([e for e in stored if fresh.horizon(max(x.created_at for x in stored)) <= e.created_at]
+                   if stored else [])
+        fresh.record()
+        assert fresh.assign(batch) == one.assign(batch)
+        assert sorted(fresh.labelled_late()) == sorted(one.labelled_late())
+        stored += fresh.take_entries()
+        one.take_entries()
+    assert one.assign([post(8, RAID, "d", 26 * 60 + 6)]) == ["x:7"]  # x:1..x:4 left the window
+
+
+# -- through the pipeline: one process, one process per bucket, two processes taking turns ------------------
+
+def _scenario(tmp_path: Path):
+    from vigie.core.config import load_config
+    from vigie.sim.scenario import OutageSpec, config_yaml, generate, write
+
+    # A bot raid (copy-pasted posts by many accounts) with an X collector outage in the middle: X's posts of
+    # the gap arrive late, out of time order, as they do live.
+    scenario = generate(5, days=1, shapes=("bot_raid",), outages=(OutageSpec("x", 20, 30),))
+    write(scenario, tmp_path, malformed=0)
+    (tmp_path / "vigie.yml").write_text(config_yaml(scenario, db_path=str(tmp_path / "unused.db")), encoding="utf-8")
+    onset = utc(scenario.truth["events"][0]["onset"])
+    return load_config(tmp_path / "vigie.yml"), onset - timedelta(hours=1), onset + timedelta(hours=2)
+
+
+def _replay(config, store_factory, start, end, caches: int | None) -> dict[str, str | None]:
+    """Ingest bucket by bucket as `vigie run --now T` does. `caches`: None = one process; 0 = a new process
+    per bucket (new store connection, empty near-duplicate cache); n = n processes taking turns."""
+    from vigie.pipeline.loop import bucket_times
+    from vigie.pipeline.steps import Runtime, ingest_all
+
+    step = timedelta(minutes=config.detection.bucket_minutes)
+    rt = Runtime.from_config(config, store=store_factory(), notifiers=[])
+    stores = [rt.store] + [store_factory() for _ in range(max(0, (caches or 0) - 1))]
+    indexes = [rt.analyzer.dedup] + [NearDuplicateIndex() for _ in range(max(0, (caches or 0) - 1))]
+    try:
+        for k, t in enumerate(bucket_times(start, end, step)):
+            if caches == 0:
+                rt.store.close()
+                rt.store, rt.analyzer.dedup = store_factory(), NearDuplicateIndex()
+            elif caches:
+                rt.store, rt.analyzer.dedup = stores[k % caches], indexes[k % caches]
+            reports = ingest_all(rt, t)
+            assert not [r.errors for r in reports if r.errors and "outage" not in " ".join(r.errors)]
+        return {p.id: p.analysis.near_dup_cluster for p in rt.store.iter_posts(None)}
+    finally:
+        for s in {id(s): s for s in stores + [rt.store]}.values():
+            s.close()
+        rt.analyzer.close()
+
+
+def test_one_process_and_one_process_per_bucket_give_the_same_clusters(tmp_path):
+    from vigie.store.sqlite import SqliteStore
+
+    config, start, end = _scenario(tmp_path)
+    one = _replay(config, lambda: SqliteStore(tmp_path / "one.db"), start, end, None)
+    per_bucket = _replay(config, lambda: SqliteStore(tmp_path / "per-bucket.db"), start, end, 0)
+    turns = _replay(config, lambda: SqliteStore(tmp_path / "turns.db"), start, end, 2)
+    clustered = [c for c in one.values() if c]
+    assert len(clustered) >= 50 and max(clustered.count(c) for c in set(clustered)) >= 20  # the raid is found
+    assert per_bucket == one
+    assert turns == one  # two processes taking turns on one SQLite file see each other's entries
+
+
+def test_per_bucket_clusters_on_elasticsearch(tmp_path, es_osmem, es_prefix):
+    from es_fixtures import osmem_client
+
+    from vigie.store.elasticsearch import ElasticsearchStore
+    from vigie.store.sqlite import SqliteStore
+
+    config, start, end = _scenario(tmp_path)
+    end = start + timedelta(minutes=150)  # the raid's rise and peak: enough to prove the state round-trips
+    es = _replay(config, lambda: ElasticsearchStore(osmem_client(es_osmem.url), prefix=es_prefix), start, end, 0)
+    sqlite = _replay(config, lambda: SqliteStore(tmp_path / "one.db"), start, end, None)
+    assert es == sqlite and sum(1 for c in es.values() if c) >= 20
