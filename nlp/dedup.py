@@ -60,7 +60,12 @@ class _Cluster:
     id: str
     first_at: datetime
     authors: Counter[str] = field(default_factory=Counter)  # live members per author
-    live: int = 0  # members in the window
+    posts: set[str] = field(default_factory=set)  # ids of the live members
+
+    @property
+    def live(self) -> int:  # members in the window
+        return len(self.posts)
+
     representatives: int = 0  # members in the LSH index
     qualified: bool = False  # whether it qualified at the end of the last change (late labels)
 
@@ -149,13 +154,15 @@ class NearDuplicateIndex:
         changed: set[_Cluster] = set()
         before: dict[int, bool] = {}
         loaded = 0
-        for entry in sorted(entries, key=lambda e: (utc(e.created_at), e.post_id)):
-            if entry.post_id in self._members or entry.sketch != self._sketch_id():
-                continue
-            created = utc(entry.created_at)
+        sketch = self._sketch_id()
+        members = self._members
+        # Stored entries carry aware UTC times (`NearDupEntry`): compared as they are.
+        for entry in sorted((e for e in entries if e.post_id not in members and e.sketch == sketch),
+                            key=lambda e: (e.created_at, e.post_id)):
+            created = entry.created_at
             cluster = self._clusters.get(entry.cluster_id)
             if cluster is None:
-                cluster = self._clusters[entry.cluster_id] = _Cluster(entry.cluster_id, utc(entry.cluster_at))
+                cluster = self._clusters[entry.cluster_id] = _Cluster(entry.cluster_id, entry.cluster_at)
             before.setdefault(id(cluster), cluster.qualified)
             mh = None
             if entry.signature is not None:
@@ -167,8 +174,8 @@ class NearDuplicateIndex:
             loaded += 1
         self._evict(changed)
         for cluster in changed:
-            if report_late and cluster.qualifies and not before.get(id(cluster), False) and cluster.live:
-                self._late.extend(pid for pid, m in self._members.items() if m.cluster is cluster)
+            if report_late and cluster.qualifies and not before.get(id(cluster), False):
+                self._late.extend(sorted(cluster.posts))
             cluster.qualified = cluster.qualifies
         return loaded
 
@@ -231,8 +238,7 @@ class NearDuplicateIndex:
         batch_ids = {p.id for p in posts}
         for cluster, was in touched.values():
             if cluster.qualifies and not was:
-                self._late.extend(pid for pid, m in self._members.items()
-                                  if m.cluster is cluster and pid not in batch_ids)
+                self._late.extend(sorted(cluster.posts - batch_ids))
         for cluster in changed:
             cluster.qualified = cluster.qualifies
         return out
@@ -248,7 +254,7 @@ class NearDuplicateIndex:
 
     def _join(self, post_id: str, created: datetime, author: str, cluster: _Cluster, mh: Any,
               changed: set[_Cluster]) -> None:
-        cluster.live += 1
+        cluster.posts.add(post_id)
         cluster.authors[author] += 1
         if mh is not None:
             cluster.representatives += 1
@@ -292,7 +298,7 @@ class NearDuplicateIndex:
                 self._lsh.remove(key)
                 del self._hashes[key]
                 cluster.representatives -= 1
-            cluster.live -= 1
+            cluster.posts.discard(key)
             cluster.authors[member.author] -= 1
             if not cluster.authors[member.author]:
                 del cluster.authors[member.author]

@@ -22,7 +22,7 @@ class NearDupEntry:
     `signature`: the MinHash hash values (little-endian uint32) when the post is one of the few members of its
     cluster kept in the LSH index (a representative); None for the other members, which only count (size,
     distinct authors). `sketch` says how the signature was computed (index version, permutations, seed,
-    permutation scheme): entries of another sketch are ignored, never compared."""
+    permutation scheme): entries of another sketch are ignored, never compared. Times are aware (UTC)."""
 
     post_id: str
     created_at: datetime

@@ -40,7 +40,8 @@ def sync(store: Any, index: Any, latest: datetime | None = None) -> int:
     many entries were loaded."""
     index.latest = utc(latest) if latest is not None else None
     if not index.loaded:
-        index.reset()
+        if index.members or index.newest is not None:
+            index.reset()  # what it holds may not be the store's (used before, or a failed page)
         newest = store.near_dup_newest()
         since = index.horizon(newest) if newest is not None else _EPOCH
         entries, mark = store.near_dups(since)
