@@ -22,49 +22,6 @@ def post(n: int, text: str, author: str, minutes: float = 0, relation: str = "or
                 author=Author(id=author), relation=relation, ref_id="x:1" if relation != "original" else None)
 
 
-@pytest.fixture(params=["sqlite", "elasticsearch"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        from vigie.store.sqlite import SqliteStore
-
-        s = SqliteStore(tmp_path / "x.db")
-    else:
-        from es_fixtures import osmem_client
-
-        from vigie.store.elasticsearch import ElasticsearchStore
-
-        s = ElasticsearchStore(osmem_client(request.getfixturevalue("es_osmem").url),
-                               prefix=request.getfixturevalue("es_prefix"))
-    yield s
-    s.close()
-
-
-# -- the store's side (NearDupStore), both backends ---------------------------------------------------------
-
-def entry(n: int, minutes: float, cluster: int = 1, sig: bytes | None = None) -> NearDupEntry:
-    return NearDupEntry(f"x:{n}", T0 + timedelta(minutes=minutes), f"x:u{n}", f"x:{cluster}", T0, "sketch/1", sig)
-
-
-def test_entries_are_kept_once_read_back_by_window_and_by_write_order_and_pruned(store):
-    first = [entry(1, 0, sig=bytes(range(256))), entry(2, 5), entry(3, 60 * 30)]
-    assert store.save_near_dups(first) == 3
-    assert store.save_near_dups([entry(2, 5, cluster=9)]) == 0  # the first analysis decides
-    assert store.near_dup_newest() == T0 + timedelta(minutes=60 * 30)
-    got, mark = store.near_dups(T0 + timedelta(minutes=1))
-    assert [e.post_id for e in got] == ["x:2", "x:3"] and got[0].cluster_id == "x:1"
-    everything, _ = store.near_dups(T0)
-    assert everything[0] == first[0] and everything[0].signature == bytes(range(256))  # bytes survive
-    store.save_near_dups([entry(4, 60 * 30 + 1), entry(5, 1)])
-    later, mark2 = store.near_dups(T0 + timedelta(minutes=2), after=mark)
-    assert {e.post_id for e in later} - {"x:1", "x:2", "x:3"} == {"x:4"}  # x:5 is before `since`
-    again, _ = store.near_dups(T0 + timedelta(minutes=2), after=mark2)
-    assert "x:4" not in {e.post_id for e in again} or store.__class__.__name__ == "ElasticsearchStore"
-    assert store.prune_near_dups(T0 + timedelta(minutes=10)) == 3  # x:1, x:2, x:5
-    assert [e.post_id for e in store.near_dups(T0)[0]] == ["x:3", "x:4"]
-    store.purge(T0 + timedelta(days=3))  # retention removes them with the posts
-    assert store.near_dups(T0)[0] == [] and store.near_dup_newest() is None
-
-
 # -- the index's side ----------------------------------------------------------------------------------------
 
 def test_a_repost_wave_forms_no_cluster_and_quotes_keep_their_own_text():
