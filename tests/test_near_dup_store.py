@@ -150,3 +150,43 @@ def test_per_bucket_clusters_on_elasticsearch(raid, tmp_path, es_osmem, es_prefi
     es = _replay(rt, lambda: ElasticsearchStore(osmem_client(es_osmem.url), prefix=es_prefix), start, end, 0)
     sqlite = _replay(rt, lambda: SqliteStore(tmp_path / "one.db"), start, end, None)
     assert es == sqlite and sum(1 for c in es.values() if c) >= 20
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "elasticsearch"])
+def test_the_stored_state_stays_bounded_and_a_future_post_cannot_hold_it(backend, request, tmp_path):
+    """Six simulated days, one page every two hours, through the pipeline's load/save: the store keeps at most two
+    windows of entries, the cache one, and a post dated next year (which the clock rules would quarantine
+    before analysis; here it reaches the index directly) neither stops eviction nor ends the window."""
+    from vigie.pipeline import near_dups
+
+    if backend == "sqlite":
+        from vigie.store.sqlite import SqliteStore
+
+        store = SqliteStore(tmp_path / "x.db")
+    else:
+        from es_fixtures import osmem_client
+
+        from vigie.store.elasticsearch import ElasticsearchStore
+
+        store = ElasticsearchStore(osmem_client(request.getfixturevalue("es_osmem").url),
+                                   prefix=request.getfixturevalue("es_prefix"))
+    try:
+        index = NearDuplicateIndex()
+        for hour in range(0, 6 * 24, 2):
+            now = T0 + timedelta(hours=hour + 1)
+            if hour % 36 == 0:
+                index = NearDuplicateIndex()  # a new process now and then: loaded from the store
+            near_dups.sync(store, index, latest=now + timedelta(minutes=10))
+            text = f"{RAID} numero {hour} " + " ".join(f"mot{hour}x{k}" for k in range(8))
+            batch = [post(10 * hour, text, "a", 60 * hour), post(10 * hour + 1, text, "b", 60 * hour + 1)]
+            if hour == 30:  # after the first new process
+                batch.append(post(9_999_999, OTHER, "z", 60 * 24 * 365))  # dated next year
+            assert index.assign(batch)[:2] == [batch[0].id] * 2
+            near_dups.save(store, index)
+            assert index.members <= 2 * 13  # one window (24 h) of posts
+        kept, _ = store.near_dups(T0 - timedelta(days=1))
+        assert "x:9999999" not in {e.post_id for e in kept}  # never indexed, never stored
+        assert 2 * 24 <= len(kept) <= 2 * (24 + 2)  # two windows of entries (pruned hourly), not six days
+        assert store.near_dup_newest() == T0 + timedelta(minutes=60 * (6 * 24 - 2) + 1)
+    finally:
+        store.close()
