@@ -738,3 +738,31 @@ def test_commit_bucket_refuses_a_process_that_lost_its_lease(store):
     with pytest.raises(LeaseLost):
         store.commit_bucket([alert], [_entry(alert, "open", "console")], [], [], lease=Lease("detect", "me", 600))
     assert store.outbox_entries(alert.id) == []
+
+
+# -- near-duplicate index state (NearDupStore; issue 18) ------------------------------------------------------
+
+def near_dup(n: int, minutes: float, cluster: int = 1, sig: bytes | None = None):
+    from vigie.core.neardup import NearDupEntry
+
+    return NearDupEntry(f"x:{n}", T0 + timedelta(minutes=minutes), f"x:u{n}", f"x:{cluster}", T0, "sketch/1", sig)
+
+
+def test_entries_are_kept_once_read_back_by_window_and_by_write_order_and_pruned(store):
+    first = [near_dup(1, 0, sig=bytes(range(256))), near_dup(2, 5), near_dup(3, 60 * 30)]
+    assert store.save_near_dups(first) == 3
+    assert store.save_near_dups([near_dup(2, 5, cluster=9)]) == 0  # the first analysis decides
+    assert store.near_dup_newest() == T0 + timedelta(minutes=60 * 30)
+    got, mark = store.near_dups(T0 + timedelta(minutes=1))
+    assert [e.post_id for e in got] == ["x:2", "x:3"] and got[0].cluster_id == "x:1"
+    everything, _ = store.near_dups(T0)
+    assert everything[0] == first[0] and everything[0].signature == bytes(range(256))  # bytes survive
+    store.save_near_dups([near_dup(4, 60 * 30 + 1), near_dup(5, 1)])
+    later, mark2 = store.near_dups(T0 + timedelta(minutes=2), after=mark)
+    assert {e.post_id for e in later} - {"x:1", "x:2", "x:3"} == {"x:4"}  # x:5 is before `since`
+    again, _ = store.near_dups(T0 + timedelta(minutes=2), after=mark2)
+    assert {e.post_id for e in again} <= {"x:2", "x:3", "x:4"}  # nothing new (a backend may re-read a few)
+    assert store.prune_near_dups(T0 + timedelta(minutes=10)) == 3  # x:1, x:2, x:5
+    assert [e.post_id for e in store.near_dups(T0)[0]] == ["x:3", "x:4"]
+    store.purge(T0 + timedelta(days=3))  # retention removes them with the posts
+    assert store.near_dups(T0)[0] == [] and store.near_dup_newest() is None

@@ -25,6 +25,7 @@ from alerts.detect import Assessment, Detector
 from alerts.feedback import Verdict, verdicts_from_records
 from alerts.notify import notifiers_for
 from vigie.pipeline import coverage as blindness
+from vigie.pipeline import near_dups
 from vigie.pipeline.loop import BucketSink, bucket_floor, bucket_times, run_buckets
 from vigie.pipeline.outbox import DrainReport, OutboxPolicy, drain, plan
 from alerts.policy import AlertEvent, AlertPolicy
@@ -334,7 +335,16 @@ def _store_page(rt: Runtime, source_name: str, query: Any, page: Any, now: datet
             future += 1
         else:
             keep.append(post)
-    result = _stored("storing the page", rt.store.upsert_posts, analyze_posts(rt, keep))
+    index = rt.analyzer.dedup
+    try:
+        # Copy clusters are the store's (vigie/pipeline/near_dups.py): load what other processes added, analyse,
+        # store the posts, then the index entries they made.
+        _stored("loading the near-duplicate index", near_dups.sync, rt.store, index, limit)
+        result = _stored("storing the page", rt.store.upsert_posts, analyze_posts(rt, keep))
+        _stored("storing the near-duplicate index", near_dups.save, rt.store, index)
+    except BaseException:
+        near_dups.forget(index)  # it may hold entries the store does not: reloaded before the next page
+        raise
     _stored("relabelling late clusters", relabel_late_clusters, rt)
     for rejected in page.rejected:
         _stored("quarantining", rt.store.quarantine, source_name, rejected.record, rejected.reason, rejected.context)

@@ -6,7 +6,7 @@ SQLite file and on an Elasticsearch cluster.
 The protocol is split by the kind of data it keeps, so an adapter's surface reads concern by concern and a
 caller can say which part it needs (`PostStore` for an export, `CursorStore` for collection health):
 posts (and the detection inputs read from them), alerts, risk points, cursors, quarantine, the outbox
-and lease of the detect-and-deliver step, and maintenance. `Store` is all of them: what an adapter
+and lease of the detect-and-deliver step, the near-duplicate index's state, and maintenance. `Store` is all of them: what an adapter
 implements and what `vigie.store.open_store` returns.
 """
 
@@ -27,6 +27,7 @@ from vigie.core.models import (
     RiskPoint,
     UpsertResult,
 )
+from vigie.core.neardup import NearDupEntry
 
 RankBy = Literal["engagement", "reach", "negative", "crisis", "recent"]
 
@@ -156,10 +157,34 @@ class LeaseStore(Protocol):
 
 
 @runtime_checkable
+class NearDupStore(Protocol):
+    """The near-duplicate index's state (`vigie.core.neardup.NearDupEntry`, one per recent post that could be a
+    copy), so that copy clusters do not depend on which process analysed which post. The NLP step keeps the
+    index in memory as a cache; the pipeline (vigie/pipeline/steps.py) loads it from here before a batch and
+    saves the batch's new entries right after its posts. The entries are read back by `created_at` (the
+    window) and by write order (what other processes added since the last read)."""
+
+    def save_near_dups(self, entries: Sequence[NearDupEntry]) -> int:
+        """Add entries; an entry whose post already has one is kept as it was (the first analysis decides the
+        cluster: a re-run changes nothing). Returns how many were added."""
+
+    def near_dups(self, since: datetime, after: Any = None) -> tuple[list[NearDupEntry], Any]:
+        """Entries of posts created at or after `since`, oldest first; with `after` (the mark a previous call
+        returned), only those written since that call (they may include a few already read: the caller skips
+        the posts it holds). Returns the entries and the mark to pass next time."""
+
+    def near_dup_newest(self) -> datetime | None:
+        """The newest `created_at` among the entries (None when there is none): where the window ends."""
+
+    def prune_near_dups(self, before: datetime) -> int:
+        """Remove the entries of posts created before `before` (out of every window); how many."""
+
+
+@runtime_checkable
 class MaintenanceStore(Protocol):
     def purge(self, before: datetime) -> int:
-        """Retention: remove the posts created before `before` (and their topic links) and the risk points
-        assessed before it. Alerts, cursors and quarantine are kept (audit trail). Returns how many posts
+        """Retention: remove the posts created before `before` (and their topic links, their near-duplicate
+        entries) and the risk points assessed before it. Alerts, cursors and quarantine are kept (audit trail). Returns how many posts
         were removed; a second call, 0."""
 
     def close(self) -> None: ...
@@ -167,7 +192,7 @@ class MaintenanceStore(Protocol):
 
 @runtime_checkable
 class Store(PostStore, AlertStore, RiskStore, CursorStore, QuarantineStore, OutboxStore, LeaseStore,
-            MaintenanceStore, Protocol):
+            NearDupStore, MaintenanceStore, Protocol):
     """The whole contract: what every adapter implements (tests/test_store_contract.py runs it on each)."""
 
 

@@ -25,6 +25,7 @@ above it. Dates are indexed with millisecond precision (the `_source` keeps micr
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -63,6 +64,7 @@ from vigie.core.models import (
     iso,
     utc,
 )
+from vigie.core.neardup import NearDupEntry
 from vigie.store.base import Lease, LeaseLost, RankBy, bucket_starts, iter_batches, quarantine_fingerprint, record_text
 from vigie.store.elasticsearch.schema import (
     DERIVED_FIELDS,
@@ -81,6 +83,10 @@ log = logging.getLogger(__name__)
 RETRYABLE = frozenset({429, 502, 503, 504})
 PAGE = 1000
 PURGE_TIMEOUT_S = 600
+# `near_dups(after=...)`: entries written up to this long before the last one read are read again, so a
+# writer whose clock is a little behind, or whose refresh came late, is not missed (re-read entries are
+# skipped by the caller).
+NEAR_DUP_OVERLAP_MS = 120_000
 # `update_cursor`: attempts before giving up on a document other writers keep changing. Each conflict means
 # another writer's update went through, so running out takes that many updates of one record in a row.
 CONFLICT_ATTEMPTS = 50
@@ -259,7 +265,8 @@ class ElasticsearchStore:
                 # them here.
                 present = (self.es.indices.exists_alias(name=self.names.posts).body
                            and self.es.indices.exists(index=self.names.risk).body
-                           and self.es.indices.exists(index=self.names.leases).body)
+                           and self.es.indices.exists(index=self.names.leases).body
+                           and self.es.indices.exists(index=self.names.near_dups).body)
             if not present:
                 log.info("Elasticsearch: %s or %s missing, running setup", self.names.posts, self.names.risk)
                 self.setup()
@@ -360,7 +367,8 @@ class ElasticsearchStore:
     def refresh(self) -> None:
         with self._errors("refresh"):
             self.es.indices.refresh(index=",".join([self.names.posts, self.names.alerts, self.names.risk,
-                                                    self.names.cursors, self.names.quarantine, self.names.outbox]))
+                                                    self.names.cursors, self.names.quarantine, self.names.outbox,
+                                                    self.names.near_dups]))
 
     # -- posts (PostStore) ---------------------------------------------------------------------
     def upsert_posts(self, posts: Sequence[Post]) -> UpsertResult:
@@ -631,6 +639,70 @@ class ElasticsearchStore:
         with self._errors("purging old risk points"):
             client.delete_by_query(index=self.names.risk, conflicts="proceed", refresh=self.refresh_mode is not False,
                                    query={"range": {"at": {"lt": _ms(before), "format": "epoch_millis"}}})
+        self.prune_near_dups(before)
+        return int(resp.get("deleted", 0))
+
+    # -- near-duplicate index state (NearDupStore) ---------------------------------------------
+    def save_near_dups(self, entries: Sequence[NearDupEntry]) -> int:
+        if not entries:
+            return 0
+        self._ready()
+        written = int(time.time() * 1000)
+        added = 0
+        for chunk in iter_batches(list(entries), self.chunk_size):
+            operations: list[dict[str, Any]] = []
+            for e in chunk:
+                operations += [{"create": {"_index": self.names.near_dups, "_id": e.post_id}}, {
+                    "post_id": e.post_id, "created_at": iso(e.created_at), "author": e.author,
+                    "cluster_id": e.cluster_id, "cluster_at": iso(e.cluster_at), "sketch": e.sketch,
+                    "signature": base64.b64encode(e.signature).decode() if e.signature is not None else None,
+                    "written_at": written}]
+            with self._errors("saving near-duplicate entries"):
+                resp = self.es.bulk(operations=operations, refresh=False)
+            for item in resp["items"]:
+                outcome = item.get("create") or next(iter(item.values()))
+                status = int(outcome.get("status", 500))
+                if 200 <= status < 300:
+                    added += 1
+                elif status != 409:  # 409: the post has its entry already (a re-run), kept as is
+                    raise StoreError(f"saving near-duplicate entries: rejected ({status} "
+                                     f"{_describe(outcome.get('error') or {})})")
+        if self.refresh_mode:  # the other processes' next read must see them
+            with self._errors("refresh"):
+                self.es.indices.refresh(index=self.names.near_dups)
+        return added
+
+    def near_dups(self, since: datetime, after: Any = None) -> tuple[list[NearDupEntry], Any]:
+        self._ready()
+        filters: list[dict[str, Any]] = [{"range": {"created_at": {"gte": _ms(since), "format": "epoch_millis"}}}]
+        if after is not None:
+            filters.append({"range": {"written_at": {"gte": int(after) - NEAR_DUP_OVERLAP_MS}}})
+        mark = int(after) if after is not None else int(time.time() * 1000) - NEAR_DUP_OVERLAP_MS
+        out = []
+        for hit in self._scan(self.names.near_dups, {"bool": {"filter": filters}},
+                              [{"created_at": "asc"}, {"post_id": "asc"}], None, "reading near-duplicate entries"):
+            src = hit["_source"]
+            mark = max(mark, int(src.get("written_at") or 0))
+            sig = src.get("signature")
+            out.append(NearDupEntry(src["post_id"], utc(src["created_at"]), src["author"], src["cluster_id"],
+                                    utc(src["cluster_at"]), src["sketch"], base64.b64decode(sig) if sig else None))
+        return out, mark
+
+    def near_dup_newest(self) -> datetime | None:
+        self._ready()
+        with self._errors("reading near-duplicate entries"):
+            resp = self.es.search(index=self.names.near_dups, size=1, sort=[{"created_at": "desc"}],
+                                  source=["created_at"])
+        hits = resp["hits"]["hits"]
+        return utc(hits[0]["_source"]["created_at"]) if hits else None
+
+    def prune_near_dups(self, before: datetime) -> int:
+        self._ready()
+        with self._errors("pruning near-duplicate entries"):
+            resp = self.es.delete_by_query(index=self.names.near_dups, conflicts="proceed",
+                                           refresh=self.refresh_mode is not False,
+                                           query={"range": {"created_at": {"lt": _ms(before),
+                                                                           "format": "epoch_millis"}}})
         return int(resp.get("deleted", 0))
 
     # -- risk points (RiskStore) ---------------------------------------------------------------

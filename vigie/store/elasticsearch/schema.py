@@ -10,6 +10,9 @@ Layout for a prefix `P` (default `vigie`):
   analysis is re-run): data streams are append-only.
 - `P-alerts`, `P-risk`, `P-cursors`, `P-quarantine`, `P-outbox`, `P-leases`: single indices, never rolled over (small, kept for
   audit; `P-risk` holds one small document per topic and bucket, purged by date by `Store.purge`).
+- `P-neardups`: the near-duplicate index's state (one small document per recent post that could be a copy,
+  `vigie.core.neardup.NearDupEntry`), a single index too: the pipeline prunes it to the last two windows as
+  it goes (`prune_near_dups`), so it stays small whatever the retention of posts.
 
 Post documents are `Post.to_dict()` plus a few derived top-level fields (`DERIVED_FIELDS`) that detection
 aggregates and sorts on, so every query is a plain field access (no scripts: cheaper, and they run on
@@ -241,6 +244,17 @@ def leases_mappings() -> dict[str, Any]:
             "properties": {"name": _KEYWORD, "owner": _KEYWORD, "expires_at": {"type": "double"}}}
 
 
+def near_dups_mappings() -> dict[str, Any]:
+    """One document per post of the near-duplicate index (id = post id, written with `op_type=create`: the
+    first analysis decides). `signature`: base64 MinHash values of a representative, kept, never indexed;
+    `written_at`: epoch ms when written, how a process finds what the others added since its last read."""
+    return {
+        "dynamic": False,
+        "properties": {"post_id": _KEYWORD, "created_at": _DATE, "author": _KEYWORD, "cluster_id": _KEYWORD,
+                       "cluster_at": _DATE, "sketch": _KEYWORD, "signature": _STORED_ONLY, "written_at": _LONG},
+    }
+
+
 def quarantine_mappings() -> dict[str, Any]:
     # The record is kept verbatim and never indexed: whatever it holds, it cannot be rejected again.
     return {
@@ -289,6 +303,7 @@ class Names:
         self.quarantine = f"{prefix}-quarantine"
         self.outbox = f"{prefix}-outbox"
         self.leases = f"{prefix}-leases"
+        self.near_dups = f"{prefix}-neardups"
         self.policy = f"{prefix}-posts-policy"
 
     def component(self, what: str) -> str:
@@ -336,7 +351,7 @@ def single_indices(names: Names) -> list[tuple[str, dict[str, Any]]]:
     """The indices that are never rolled over, with their mappings."""
     return [(names.alerts, alerts_mappings()), (names.risk, risk_mappings()), (names.cursors, cursors_mappings()),
             (names.quarantine, quarantine_mappings()), (names.outbox, outbox_mappings()),
-            (names.leases, leases_mappings())]
+            (names.leases, leases_mappings()), (names.near_dups, near_dups_mappings())]
 
 
 def index_templates(names: Names) -> dict[str, dict[str, Any]]:

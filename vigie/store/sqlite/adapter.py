@@ -31,6 +31,7 @@ from vigie.core.models import (
     UpsertResult,
     utc,
 )
+from vigie.core.neardup import NearDupEntry
 from vigie.store.base import Lease, LeaseLost, RankBy, bucket_starts, quarantine_fingerprint, record_text
 
 # models.negative_band(sentiment) in SQL, read from the stored document (no column to migrate).
@@ -105,6 +106,20 @@ CREATE TABLE IF NOT EXISTS leases (
     owner TEXT NOT NULL,
     expires_at REAL NOT NULL
 );
+-- The near-duplicate index's state (vigie/core/neardup.py): one row per recent post that could be a copy.
+-- `seq` is the write order (AUTOINCREMENT: never reused), so a process reads what others added since its
+-- last read; `signature` only for the cluster's representatives (MinHash values, 256 bytes).
+CREATE TABLE IF NOT EXISTS near_dups (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    post_id TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL,
+    author TEXT NOT NULL,
+    cluster_id TEXT NOT NULL,
+    cluster_at REAL NOT NULL,
+    sketch TEXT NOT NULL,
+    signature BLOB
+);
+CREATE INDEX IF NOT EXISTS near_dups_created ON near_dups(created_at);
 CREATE TABLE IF NOT EXISTS quarantine (
     fingerprint TEXT PRIMARY KEY,
     source TEXT NOT NULL,
@@ -402,8 +417,9 @@ class SqliteStore:
             removed += n
             if n < batch:
                 break
-        with self._lock:  # one statement: its own transaction (autocommit connection)
+        with self._lock:  # one statement each: its own transaction (autocommit connection)
             self._db.execute("DELETE FROM risk WHERE at < ?", (cutoff,))
+            self._db.execute("DELETE FROM near_dups WHERE created_at < ?", (cutoff,))
         return removed
 
     def _purge_batch(self, cutoff: float, batch: int) -> int:
@@ -422,6 +438,43 @@ class SqliteStore:
             self._db.execute("ROLLBACK")
             raise
         return len(ids)
+
+    # -- near-duplicate index state (NearDupStore) -------------------------------------------
+    def save_near_dups(self, entries: Sequence[NearDupEntry]) -> int:
+        if not entries:
+            return 0
+        rows = [(e.post_id, e.created_at.timestamp(), e.author, e.cluster_id, e.cluster_at.timestamp(), e.sketch,
+                 e.signature) for e in entries]  # entries' times are aware (nlp/dedup.py): no utc() per row
+        with self._write():
+            before = self._db.total_changes
+            self._db.executemany(
+                """INSERT OR IGNORE INTO near_dups (post_id, created_at, author, cluster_id, cluster_at, sketch,
+                       signature) VALUES (?,?,?,?,?,?,?)""", rows)
+            return self._db.total_changes - before
+
+    def near_dups(self, since: datetime, after: Any = None) -> tuple[list[NearDupEntry], Any]:
+        sql = "SELECT seq, post_id, created_at, author, cluster_id, cluster_at, sketch, signature FROM near_dups"
+        with self._lock:
+            if after is None:
+                mark = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM near_dups").fetchone()[0]
+                rows = self._db.execute(sql + " WHERE created_at >= ? AND seq <= ? ORDER BY created_at, post_id",
+                                        (_epoch(since), mark)).fetchall()
+            else:
+                rows = self._db.execute(sql + " WHERE seq > ? AND created_at >= ? ORDER BY seq",
+                                        (int(after), _epoch(since))).fetchall()
+                mark = max([int(after)] + [r[0] for r in rows])
+        at = datetime.fromtimestamp  # epoch seconds → aware UTC datetime (utc() costs twice as much per row)
+        return [NearDupEntry(pid, at(created, timezone.utc), author, cluster, at(cluster_at, timezone.utc), sketch, sig)
+                for _, pid, created, author, cluster, cluster_at, sketch, sig in rows], mark
+
+    def near_dup_newest(self) -> datetime | None:
+        with self._lock:
+            row = self._db.execute("SELECT MAX(created_at) FROM near_dups").fetchone()
+        return utc(row[0]) if row and row[0] is not None else None
+
+    def prune_near_dups(self, before: datetime) -> int:
+        with self._write():
+            return self._db.execute("DELETE FROM near_dups WHERE created_at < ?", (_epoch(before),)).rowcount
 
     # -- risk points (RiskStore) -------------------------------------------------------------
     def save_risk(self, points: Sequence[RiskPoint]) -> None:
