@@ -62,6 +62,11 @@ LEVEL_LIMITS = (0.33, 3.0)
 MIN_BLOCK_POSTS = 20  # a 6-hour block with fewer posts says nothing about the topic's usual mix
 
 
+def week_slot(t: datetime) -> int:
+    """Hour of the week of `t` (0 = Monday 00:00-01:00): the seasonal slot an expectation depends on."""
+    return t.weekday() * 24 + t.hour
+
+
 @dataclass
 class Baseline:
     """Summary of a topic's history before the window: expectations per bucket, by seasonal slot."""
@@ -87,9 +92,12 @@ class Baseline:
     alpha: dict[tuple[str, int], float] = field(default_factory=dict)
     median_count: float = 0.0
     week_min_samples: int = 24  # an hour-of-week slot is used once it holds this many buckets (2 visits)
-    # expected() memo: the look-back drivers ask for the same (feature, bucket) many times per assessment,
-    # and a Baseline lives for an hour of assessments (bounded: look-back + one hour of buckets).
-    _memo: dict[tuple[str, datetime], float] = field(default_factory=dict, repr=False, compare=False)
+    # expected() memo: an expectation depends on the hour of the week only (seasonal slot, level and
+    # cold-start trust are fixed for the Baseline's hour of life), so each feature keeps one value per slot;
+    # the drivers ask for the same few slots hundreds of times per assessment.
+    _memo: dict[str, list[float | None]] = field(default_factory=dict, repr=False, compare=False)
+    _alpha_seen: dict | None = field(default=None, repr=False, compare=False)
+    _alpha_memo: dict[tuple[str, int], float] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def cold(self) -> bool:
@@ -102,19 +110,39 @@ class Baseline:
 
     def dispersion(self, feature: str, span: int) -> float:
         """NB alpha of a sum of `feature` over `span` buckets (the nearest learnt span at or above it)."""
-        spans = sorted(s for f, s in self.alpha if f == feature)
-        if not spans:
-            return ALPHA_PRIOR
-        best = next((s for s in spans if s >= span), spans[-1])
-        return self.alpha[(feature, best)]
+        if self._alpha_seen is not self.alpha:  # memo of the answers below, for this `alpha` table
+            self._alpha_seen, self._alpha_memo = self.alpha, {}
+        key = (feature, span)
+        value = self._alpha_memo.get(key)
+        if value is None:
+            spans = sorted(s for f, s in self.alpha if f == feature)
+            if not spans:
+                value = ALPHA_PRIOR
+            else:
+                value = self.alpha[(feature, next((s for s in spans if s >= span), spans[-1]))]
+            self._alpha_memo[key] = value
+        return value
 
     def expected(self, feature: str, t: datetime) -> float:
         """Expected value of `feature` in the bucket starting at `t`."""
-        key = (feature, t)
-        value = self._memo.get(key)
-        if value is None:
-            value = self._memo[key] = self._expected(feature, t)
-        return value
+        return self.expected_in(feature, [t])[0]
+
+    def expected_in(self, feature: str, starts: list[datetime]) -> list[float]:
+        """Expected values of `feature` in the buckets starting at `starts` (what `expected` gives for each)."""
+        return self.expected_at(feature, starts, [week_slot(t) for t in starts])
+
+    def expected_at(self, feature: str, starts: list[datetime], slots: list[int]) -> list[float]:
+        """`expected_in` when the caller has the hours of the week of `starts` already (`week_slot`)."""
+        table = self._memo.get(feature)
+        if table is None:
+            table = self._memo[feature] = [None] * 168
+        out = []
+        for t, slot in zip(starts, slots):
+            value = table[slot]
+            if value is None:
+                value = table[slot] = self._expected(feature, t)
+            out.append(value)
+        return out
 
     def seasonal(self, feature: str, t: datetime) -> float:
         """Seasonal expectation before the level and cold-start adjustments."""
@@ -155,15 +183,25 @@ def _slot_means(matrix: np.ndarray, groups: dict[int, list[int]],
         slot_of_mean = uniq // 100_000
         for slot in groups:
             visit_means[slot] = means[slot_of_mean == slot]
+    # Slots with the same number of visits (or of rows) are reduced together, stacked: the same medians and
+    # trimmed means as slot by slot, in a few numpy calls instead of one per slot.
+    medians: dict[int, list[int]] = {}
+    trimmed: dict[int, list[int]] = {}
     for slot, rows in groups.items():
         per_visit = visit_means.get(slot)
         if per_visit is not None and len(per_visit) >= 3:
-            out[slot] = dict(zip(FEATURES, np.median(per_visit, axis=0).tolist()))
-            continue
-        block = np.sort(matrix[rows], axis=0)
-        keep = max(1, len(rows) - int(len(rows) * 0.1))
-        out[slot] = dict(zip(FEATURES, block[:keep].mean(axis=0).tolist()))
-    return out
+            medians.setdefault(len(per_visit), []).append(slot)
+        else:
+            trimmed.setdefault(len(rows), []).append(slot)
+    for slots in medians.values():
+        values = np.median(np.stack([visit_means[slot] for slot in slots]), axis=1).tolist()
+        out.update((slot, dict(zip(FEATURES, v))) for slot, v in zip(slots, values))
+    for n, slots in trimmed.items():
+        keep = max(1, n - int(n * 0.1))
+        block = np.sort(np.stack([matrix[groups[slot]] for slot in slots]), axis=1)
+        values = block[:, :keep].mean(axis=1).tolist()
+        out.update((slot, dict(zip(FEATURES, v))) for slot, v in zip(slots, values))
+    return {slot: out[slot] for slot in groups}
 
 
 def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -> Baseline:
@@ -173,9 +211,10 @@ def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -
     history_hours = (end - history[0].start).total_seconds() / 3600 if history else 0.0
     by_day: dict[int, list[int]] = {}
     by_week: dict[int, list[int]] = {}
-    for i, b in enumerate(history):
-        by_day.setdefault(b.start.hour, []).append(i)
-        by_week.setdefault(b.start.weekday() * 24 + b.start.hour, []).append(i)
+    slots = [week_slot(b.start) for b in history]  # hour of the week of each bucket
+    for i, slot in enumerate(slots):
+        by_day.setdefault(slot % 24, []).append(i)
+        by_week.setdefault(slot, []).append(i)
     # One row per bucket, the columns in the order of FEATURES.
     matrix = np.array([(b.count, b.negative, b.negative_reach, b.negative_engagement, b.crisis_terms, b.authors)
                        for b in history], dtype=float).reshape(-1, len(FEATURES))
@@ -190,12 +229,9 @@ def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -
     neg = sum(b.negative for b in typical)
     share = neg / total if total >= 20 else PRIOR_NEGATIVE_SHARE
     per_source: dict[str, int] = {}
-    per_category: dict[str, int] = {}
     for b in typical:
         for source, n in b.sources.items():
             per_source[source] = per_source.get(source, 0) + n
-        for cat, n in b.crisis_categories.items():
-            per_category[cat] = per_category.get(cat, 0) + n
     net = (neg - sum(b.positive for b in typical)) / total if total >= 20 else PRIOR_NET_NEGATIVITY
     base = Baseline(
         end=end,
@@ -218,8 +254,8 @@ def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -
         week_min_samples=2 * per_hour,
     )
     if history:
-        base.level = _level(history, base, per_hour)
-        base.alpha = _dispersions(history, matrix, base, cfg.window_buckets)
+        base.level = _level(history, slots, base, per_hour)
+        base.alpha = _dispersions(history, slots, matrix, base, cfg.window_buckets)
     return base
 
 
@@ -253,16 +289,25 @@ def _category_rates(history: list[Bucket], per_hour: int) -> dict[str, float]:
     return {c: median(v + [0.0] * (counted - len(v))) for c, v in rates.items()}
 
 
-def _level(history: list[Bucket], base: Baseline, per_hour: int) -> float:
+def _level(history: list[Bucket], slots: list[int], base: Baseline, per_hour: int) -> float:
     """The topic's level over its seasonal expectation when the last LEVEL_BLOCKS blocks all agree on the
     side (then the median block's ratio); 1 otherwise. A burst moves one or two blocks, not all of them."""
     size = LEVEL_BLOCK_HOURS * per_hour
     if len(history) < size * LEVEL_BLOCKS:
         return 1.0
     ratios = []
+    seasonal: dict[int, float] = {}  # one value per hour of the week
+
+    def expected(i: int) -> float:
+        value = seasonal.get(slots[i])
+        if value is None:
+            value = seasonal[slots[i]] = base.seasonal("count", history[i].start)
+        return value
+
     for k in range(LEVEL_BLOCKS):
-        block = history[len(history) - (k + 1) * size: len(history) - k * size]
-        exp = sum(base.seasonal("count", b.start) for b in block)
+        lo, hi = len(history) - (k + 1) * size, len(history) - k * size
+        block = history[lo:hi]
+        exp = sum(expected(i) for i in range(lo, hi))
         obs = sum(b.count for b in block)
         if exp < 10 or obs < 10:  # too few posts to tell a level from luck
             return 1.0
@@ -273,12 +318,12 @@ def _level(history: list[Bucket], base: Baseline, per_hour: int) -> float:
     return min(LEVEL_LIMITS[1], max(LEVEL_LIMITS[0], level))
 
 
-def _dispersions(history: list[Bucket], matrix: np.ndarray, base: Baseline, window: int) -> dict[tuple[str, int], float]:
+def _dispersions(history: list[Bucket], slot_list: list[int], matrix: np.ndarray, base: Baseline,
+                 window: int) -> dict[tuple[str, int], float]:
     """NB alpha per (feature, span) from non-overlapping blocks of the history, ending at its end."""
-    slots = np.array([b.start.weekday() * 24 + b.start.hour for b in history])
-    firsts = {}
-    for i, slot in enumerate(slots.tolist()):
-        firsts.setdefault(slot, history[i].start)
+    slots = np.array(slot_list)
+    uniq, first_rows = np.unique(slots, return_index=True)
+    firsts = {int(slot): history[int(i)].start for slot, i in zip(uniq, first_rows)}
     sources = sorted(base.source_share)
     obs_by: dict[str, np.ndarray] = {}
     exp_by: dict[str, np.ndarray] = {}
@@ -288,8 +333,16 @@ def _dispersions(history: list[Bucket], matrix: np.ndarray, base: Baseline, wind
             table[slot] = base.seasonal(f, t) * base.level
         exp_by[f] = table[slots]
         obs_by[f] = matrix[:, FEATURES.index(f)]
-    for src in sources:
-        obs_by["source:" + src] = np.array([b.sources.get(src, 0) for b in history], dtype=float)
+    if sources:  # each source's posts per bucket, in one pass over the history
+        column = {src: j for j, src in enumerate(sources)}
+        per_source = np.zeros((len(sources), len(history)))
+        for i, b in enumerate(history):
+            for src, n in b.sources.items():
+                j = column.get(src)
+                if j is not None:
+                    per_source[j, i] = n
+    for j, src in enumerate(sources):
+        obs_by["source:" + src] = per_source[j]
         exp_by["source:" + src] = exp_by["count"] * base.source_share[src]
     out: dict[tuple[str, int], float] = {}
     n = len(history)

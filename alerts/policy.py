@@ -23,6 +23,7 @@ Rules (all in buckets of the detector, times are the assessment's `at`):
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,8 +46,19 @@ def threshold(topic: Topic, level: Level) -> float:
 
 
 def _copy(alert: Alert) -> Alert:
-    # The caller's object (often straight from the store) is never mutated: the event carries the new state.
-    return Alert.from_dict(alert.to_dict())
+    """The caller's object (often straight from the store) is never mutated: the event carries the new state.
+
+    A copy of the alert and of each element of its lists (history entries, evidence, deliveries: later
+    steps append to them or edit a delivery), not a JSON round trip: that cost ~3 ms per step of an open
+    alert, more than the rest of an assessment."""
+    out = copy.copy(alert)
+    out.drivers = list(alert.drivers)  # replaced, never edited, by the policy
+    out.evidence = [copy.copy(e) for e in alert.evidence]
+    out.history = [copy.copy(h) for h in alert.history]
+    out.deliveries = [copy.copy(d) for d in alert.deliveries]
+    out.links = dict(alert.links)
+    out.coverage = copy.deepcopy(alert.coverage)
+    return out
 
 
 class AlertPolicy:

@@ -241,3 +241,24 @@ def test_series_score_grows_with_the_evidence_without_a_cap():
         got.append(score_series(times, bumped)[at])
     assert got == sorted(got) and got[0] < 0.99 < got[-1]
     assert len(set(got)) == len(got)
+
+
+def test_expectations_are_one_value_per_hour_of_the_week_and_dispersion_follows_its_table():
+    """The baseline memoises expectations per hour of the week (what they depend on) and dispersion lookups per
+    alpha table: asking for many buckets at once, or again, gives what the seasonal formula gives bucket by bucket."""
+    rng = np.random.default_rng(8)
+    n = 864
+    end = T0 + STEP * n
+    base = build_baseline(buckets_from(nb_counts(rng, daily(n), 1.0)), end, CFG)
+    starts = [end + STEP * i for i in range(-40, 400)]
+    for feature in ("count", "negative", "authors"):
+        direct = [base.seasonal(feature, t) * base.level for t in starts]
+        assert base.expected_in(feature, starts) == direct
+        assert [base.expected(feature, t) for t in starts] == direct
+    hour = [end.replace(minute=0) + timedelta(hours=5) + STEP * i for i in range(12)]
+    assert len({base.expected("count", t) for t in hour}) == 1  # one hour: one slot
+    learnt = base.dispersion("count", 6)
+    base.alpha = {("count", 6): learnt + 1.0}
+    assert base.dispersion("count", 6) == learnt + 1.0 and base.dispersion("count", 1) == learnt + 1.0
+    base.alpha = {}
+    assert base.dispersion("count", 6) == 0.3  # the prior

@@ -124,3 +124,27 @@ def test_every_weight_has_its_driver_and_every_driver_its_weight():
     assert all(d.compute.__name__ == name and d.compute.__module__ == f"alerts.drivers.{name}"
                for name, d in DRIVERS.items())
     assert list(Weights().model_dump()) == DRIVERS.names()
+
+
+def test_drivers_read_the_window_the_same_whether_or_not_it_is_the_look_back_tail(store):
+    """The drivers read sums and expectations once per assessment from the look-back (`Signals`) when the window is its
+    tail, as the Detector reads them; a caller passing a window made of other (equal) bucket objects takes the
+    bucket-by-bucket path. Both must give the same drivers, to the explanation."""
+    import copy
+
+    from alerts.drivers import compute_drivers
+    from alerts.drivers.signals import LONGER_SCALES
+
+    store.upsert_posts(burst(NOON, [6, 9, 12, 14, 16, 18], categories=["safety"], first_id=100_000))
+    cfg = DetectionConfig()
+    now = NOON + timedelta(minutes=30)
+    detector = Detector(cfg)
+    detector.assess(TOPIC_CFG, store, now)  # builds the baseline
+    width = timedelta(minutes=cfg.bucket_minutes)
+    recent = store.series(TOPIC_CFG.id, now - width * cfg.window_buckets * max(LONGER_SCALES), now, width)
+    base = detector.baseline(TOPIC_CFG.id, store, now - width * cfg.window_buckets)
+    tail = compute_drivers(recent[-cfg.window_buckets:], base, cfg, recent)
+    apart = compute_drivers(copy.deepcopy(recent[-cfg.window_buckets:]), base, cfg, recent)
+    assert [d.points for d in tail] and max(d.points for d in tail) > 5
+    assert [(d.name, d.points, d.value, d.baseline, d.explanation) for d in tail] == \
+        [(d.name, d.points, d.value, d.baseline, d.explanation) for d in apart]

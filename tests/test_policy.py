@@ -180,3 +180,23 @@ def test_a_choppy_tail_is_persisted_not_delivered_until_it_reaches_the_level_aga
     assert [e.notify for e in events] == [False, False]
     (back,) = run.feed(58)  # a material rise that takes the alert back to its level is told
     assert back.kind == "update" and back.notify and back.alert.level == Level.WARNING
+
+
+def test_the_event_alert_shares_no_list_or_delivery_with_the_callers_alert():
+    """The policy copies the alert it steps (not a JSON round trip): appending to the event's history or editing
+    one of its deliveries, as the outbox does, leaves the caller's alert as it was."""
+    from vigie.core.models import Delivery
+
+    run = Run()
+    (opened,) = run.feed(60)
+    stored = opened.alert
+    stored.deliveries.append(Delivery(channel="slack", event="open", status="failed", attempts=1))
+    stored.links["slack"] = "https://example.invalid/1"
+    snapshot = stored.to_dict()
+    (esc,) = run.feed(90)
+    assert esc.alert == Alert.from_dict(esc.alert.to_dict())  # a plain, complete alert
+    esc.alert.deliveries[0].status, esc.alert.deliveries[0].error = "sent", None
+    esc.alert.history.append(esc.alert.history[-1])
+    esc.alert.links["pagerduty"] = "x"
+    assert stored.to_dict() == snapshot
+    assert esc.alert.deliveries[0] is not stored.deliveries[0] and esc.alert.level == Level.CRISIS

@@ -56,7 +56,8 @@ def compute_drivers(
     recent = recent if recent is not None else window
     spans = [len(window)] + [k * len(window) for k in LONGER_SCALES if k * len(window) <= len(recent)]
     gate, damped = negativity_gate(window, base)
-    signals = Signals(window=window, recent=recent, base=base, cfg=cfg,
-                      exp={f: sum(base.expected(f, b.start) for b in window) for f in FEATURES},
-                      gate=gate, damped=damped, spans=spans)
+    tail = len(recent) >= len(window) and all(a is b for a, b in zip(recent[len(recent) - len(window):], window))
+    signals = Signals(window=window, recent=recent, base=base, cfg=cfg, exp={}, gate=gate, damped=damped,
+                      spans=spans, window_is_tail=tail)
+    signals.exp.update((f, sum(signals.expectations(f, len(window)))) for f in FEATURES)
     return [d for d in (spec.compute(signals) for _, spec in DRIVERS.items()) if d is not None]

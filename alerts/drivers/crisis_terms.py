@@ -27,7 +27,7 @@ def crisis_terms(s: Signals) -> Driver | None:
     window_cats: dict[str, int] = {}
     for span in s.spans:
         part = s.part(span)
-        posts = max(sum(b.count for b in part), sum(s.base.expected("count", b.start) for b in part))
+        posts = max(s.total("count", span), sum(s.expectations("count", span)))
         active = 1.0 if span == len(s.window) else s.fade(span)[0]
         cats: dict[str, int] = {}
         for b in part:

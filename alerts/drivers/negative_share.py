@@ -17,9 +17,8 @@ def negative_share(s: Signals) -> Driver | None:
     best: tuple[float, float, int, int] = (0.0, sum(b.negative for b in s.window) / count if count else 0.0,
                                            count, len(s.window))
     for span in s.spans:
-        part = s.part(span)
-        n = sum(b.count for b in part)
-        neg = sum(b.negative for b in part)
+        n = s.total("count", span)
+        neg = s.total("negative", span)
         share = neg / n if n else 0.0
         # The excess must also be significant given the posts: negatives against what the volume alone
         # predicts (n x usual share). Given the volume, the mix is far less bursty than the counts (a

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from alerts.drivers.signals import count_strength, driver, MIN_EXPECTED_PER_WINDOW, negativity_gate, shown, Signals
+from alerts.drivers.signals import count_strength, driver, MIN_EXPECTED_PER_WINDOW, shown, Signals
 from vigie.core.drivers import risk_driver
 from vigie.core.messages import N_
 from vigie.core.models import Driver
@@ -16,14 +16,13 @@ def negative_volume(s: Signals) -> Driver | None:
     best: tuple[float, int, float, int, list] = (0.0, sum(b.negative for b in s.window), s.exp["negative"],
                                                 len(s.window), s.damped)
     for span in s.spans:
-        part = s.part(span)
-        n_obs = sum(b.negative for b in part)
-        n_exp = sum(s.base.expected("negative", b.start) for b in part)
+        n_obs = s.total("negative", span)
+        n_exp = sum(s.expectations("negative", span))
         strength, _ = count_strength(n_obs, n_exp, s.base.dispersion("negative", span))
         if span == len(s.window):
             g, note = s.gate, s.damped
         else:
-            g, note = negativity_gate(part, s.base)
+            g, note = s.gate_of(span)
             active, fading = s.fade(span)
             g, note = g * active, note + fading
         if strength * g > best[0] + 1e-9:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from alerts.baseline import SPAN_SCALES, Baseline
+from alerts.baseline import SPAN_SCALES, Baseline, week_slot
 from alerts.stats import nb_log10_sf, ramp
 from vigie.core.config import DetectionConfig
 from vigie.core.messages import Message, N_, text as message_text
@@ -82,36 +82,41 @@ def human(n: float) -> str:
     return f"{n:.1f}" if n != int(n) else f"{int(n)}"
 
 
-def negativity_gate(buckets: list[Bucket], base: Baseline) -> tuple[float, Message]:
+def negativity_gate(buckets: list[Bucket], base: Baseline,
+                    totals: tuple[int, int, int] | None = None) -> tuple[float, Message]:
     """Factor in [0.25, 1] for drivers that grow with any traffic, and the note that explains damping.
 
     It follows the net balance (negative - positive) / posts over `buckets`: 0.25 at or below the topic's
     usual balance, 1 when it is 25 points above. A positive surge carries some complaints too (on a small
     topic its negative share may even rise) but its balance tips positive; a bad buzz tips it negative.
+    `totals`: (posts, negatives, positives) of `buckets` when the caller has summed them already.
     """
-    count = sum(b.count for b in buckets)
+    count, negative, positive = totals if totals is not None else (
+        sum(b.count for b in buckets), sum(b.negative for b in buckets), sum(b.positive for b in buckets))
     if not count:
         return 1.0, []
-    net = (sum(b.negative for b in buckets) - sum(b.positive for b in buckets)) / count
+    net = (negative - positive) / count
     gate = 0.25 + 0.75 * ramp(net - base.net_negativity, 0.0, 0.25)
     note = [] if gate >= 0.999 else N_(", damped: net negativity {net} vs usual {usual}", net=f"{net:+.0%}",
                                        usual=f"{base.net_negativity:+.0%}")
     return gate, note
 
 
-def negative_cusum(buckets: list[Bucket], base: Baseline) -> tuple[float, int]:
+def negative_cusum(buckets: list[Bucket], base: Baseline, expected: list[float] | None = None) -> tuple[float, int]:
     """One-sided CUSUM of standardised negative-post excess over the buckets (oldest first).
 
     S = max(0, S + (x - e) / sqrt(e + alpha e^2 + 0.25) - allowance) with the topic's per-bucket
     overdispersion alpha: one extra complaint now and then decays away,
     a steady excess (a slow burn, or 1 angry post per bucket on a topic that usually has 2 a day) builds
     up. Recomputed from the look-back at every call, so it stays a pure function of the store and `now`.
-    Returns (S, negatives in the run that built S).
+    Returns (S, negatives in the run that built S). `expected`: the buckets' expected negatives, when the
+    caller already has them (`Signals.expectations`).
     """
     s, run = 0.0, 0
     alpha = base.dispersion("negative", 1)
-    for b in buckets:
-        e = base.expected("negative", b.start)
+    if expected is None:
+        expected = [base.expected("negative", b.start) for b in buckets]
+    for b, e in zip(buckets, expected):
         s = max(0.0, s + (b.negative - e) / math.sqrt(e + alpha * e * e + 0.25) - CUSUM_ALLOWANCE)
         run = run + b.negative if s > 0 else 0
     return s, run
@@ -130,15 +135,60 @@ class Signals:
     damped: Message  # the note that explains the gate, empty when it is 1
     spans: list[int]  # lengths (in buckets) of the window and of the longer spans that fit in `recent`
 
+    # Per-assessment memos: several drivers read the same spans (sums, expectations, gates, fades), and the
+    # look-back holds 36 buckets; reading each once keeps an assessment well under a millisecond.
     _fades: dict[int, tuple[float, Message]] = field(default_factory=dict, repr=False)
+    _expect: dict[tuple[str, bool], list[float]] = field(default_factory=dict, repr=False)
+    _totals: dict[tuple[str, int], int] = field(default_factory=dict, repr=False)
+    _gates: dict[int, tuple[float, Message]] = field(default_factory=dict, repr=False)
+    _slots: dict[bool, tuple[list, list[int]]] = field(default_factory=dict, repr=False)  # (starts, hours of week)
+    _columns: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    window_is_tail: bool = True  # the window is the last buckets of `recent` (as the Detector reads them)
 
     def part(self, span: int) -> list[Bucket]:
         return self.window if span == len(self.window) else self.recent[-span:]
 
+    def expectations(self, feature: str, span: int) -> list[float]:
+        """The baseline's expectation of `feature` for each bucket of `part(span)`, oldest first (the same
+        values, in the same order, as asking the baseline bucket by bucket)."""
+        in_window = span == len(self.window) and not self.window_is_tail
+        key = (feature, in_window)
+        values = self._expect.get(key)
+        if values is None:
+            buckets = self.window if in_window else self.recent
+            if in_window not in self._slots:
+                starts = [b.start for b in buckets]
+                self._slots[in_window] = (starts, [week_slot(t) for t in starts])
+            values = self._expect[key] = self.base.expected_at(feature, *self._slots[in_window])
+        return values if in_window else values[len(values) - span:]
+
+    def total(self, attr: str, span: int) -> int:
+        """Sum of a bucket attribute (count, negative, positive...) over `part(span)`."""
+        key = (attr, span)
+        value = self._totals.get(key)
+        if value is None:
+            if span == len(self.window) and not self.window_is_tail:
+                value = sum(getattr(b, attr) for b in self.window)
+            else:
+                column = self._columns.get(attr)
+                if column is None:
+                    column = self._columns[attr] = [getattr(b, attr) for b in self.recent]
+                value = sum(column[len(column) - span:])
+            self._totals[key] = value
+        return value
+
+    def gate_of(self, span: int) -> tuple[float, Message]:
+        """`negativity_gate` of `part(span)` (the window's is `gate`)."""
+        if span not in self._gates:
+            self._gates[span] = negativity_gate(self.part(span), self.base, (
+                self.total("count", span), self.total("negative", span), self.total("positive", span)))
+        return self._gates[span]
+
     def fade(self, span: int) -> tuple[float, Message]:
         """`still_active` for the last `span` buckets, computed once per assessment (several drivers ask)."""
         if span not in self._fades:
-            self._fades[span] = still_active(self.window, self.recent[-span:], self.base, self.cfg.bucket_minutes)
+            self._fades[span] = still_active(self.window, self.recent[-span:], self.base, self.cfg.bucket_minutes,
+                                             self.expectations("negative", span) if span != len(self.window) else None)
         return self._fades[span]
 
     def over(self, span: int) -> Message:
@@ -219,11 +269,15 @@ def composition_cap(drivers: list[Driver], cfg: DetectionConfig, warning: float,
     return round(cap, 1)
 
 
-def excess_per_bucket(buckets: list[Bucket], base: Baseline) -> float:
-    return sum(b.negative - base.expected("negative", b.start) for b in buckets) / max(len(buckets), 1)
+def excess_per_bucket(buckets: list[Bucket], base: Baseline, expected: list[float] | None = None) -> float:
+    """Mean negative excess per bucket; `expected`: the buckets' expected negatives if already known."""
+    if expected is None:
+        expected = [base.expected("negative", b.start) for b in buckets]
+    return sum(b.negative - e for b, e in zip(buckets, expected)) / max(len(buckets), 1)
 
 
-def still_active(window: list[Bucket], span: list[Bucket], base: Baseline, bucket_minutes: int) -> tuple[float, Message]:
+def still_active(window: list[Bucket], span: list[Bucket], base: Baseline, bucket_minutes: int,
+                 expected: list[float] | None = None) -> tuple[float, Message]:
     """Factor in [0, 1] for a look-back driver over `span`: how much of the span's negative excess per bucket
     its recent part still carries (see ACTIVE_SHARE), and the note that says the signal is fading.
 
@@ -232,11 +286,14 @@ def still_active(window: list[Bucket], span: list[Bucket], base: Baseline, bucke
     from them alone would swing the risk up and down from one bucket to the next."""
     if len(span) <= len(window):
         return 1.0, []
-    past = excess_per_bucket(span, base)
+    if expected is None:
+        expected = [base.expected("negative", b.start) for b in span]
+    past = excess_per_bucket(span, base, expected)
     if past <= 0:
         return 1.0, []
-    recent = span[-max(len(window), len(span) // 3):]
-    share = excess_per_bucket(recent, base) / past
+    tail = max(len(window), len(span) // 3)
+    recent = span[-tail:]
+    share = excess_per_bucket(recent, base, expected[-tail:]) / past
     factor = ramp(share, *ACTIVE_SHARE)
     if factor >= 0.999:
         return 1.0, []

@@ -13,8 +13,9 @@ from vigie.core.models import Driver
 def sustained(s: Signals) -> Driver | None:
     """The sequential detector: a CUSUM of the negative excess over the look-back (slow burns, low-volume
     topics), gated by the look-back's balance and faded once the last hour no longer carries its pace."""
-    cusum, run = negative_cusum(s.recent, s.base)
-    g, note = negativity_gate(s.recent, s.base)
+    span = len(s.recent)
+    cusum, run = negative_cusum(s.recent, s.base, s.expectations("negative", span) if span != len(s.window) else None)
+    g, note = s.gate_of(span) if span != len(s.window) else negativity_gate(s.recent, s.base)
     active, fading = s.fade(len(s.recent))
     return driver("sustained", s.cfg.weights.sustained, ramp(cusum, 5.0, 20.0) * g * active, cusum, None,
                   N_("sustained negative excess over the last {hours} h (CUSUM {cusum}, {run} negative posts)",
