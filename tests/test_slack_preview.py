@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from alerts.notify import slack_blocks
+from test_report import Page as ReportPage
 from vigie.app.browser import find_chromium
 from vigie.app.slack_preview import main, mrkdwn_html, png_size, render_html
 from vigie.core.models import Level
@@ -19,27 +19,11 @@ from vigie.sim.sample_alerts import HOSTILE, make_alert
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class Page(HTMLParser):
-    """Tags (with their classes and hrefs) and visible text, as a browser's parser sees them."""
-
-    def __init__(self, html: str):
-        super().__init__(convert_charrefs=True)
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
+class Page(ReportPage):
+    """The report tests' parsed page, plus the elements of a class."""
 
     def classes(self, name: str) -> list[dict[str, str | None]]:
         return [a for _, a in self.tags if name in (a.get("class") or "").split()]
-
-    @property
-    def visible(self) -> str:
-        return "".join(self.text)
 
 
 def hostile_payload() -> dict:
