@@ -139,7 +139,8 @@ class Detector:
                 notes.append(f"no rare crisis category or negative copies yet: risk {risk:.0f} held at {cap:.1f}")
             risk = cap
         if verdicts:
-            risk, why = adjusted_risk(topic.id, verdicts, {d.name: d.points for d in drivers}, risk, end)
+            risk, why = adjusted_risk(topic.id, verdicts, {d.name: d.points for d in drivers}, risk, end,
+                                      crisis=th.crisis)
             if why:
                 notes.append(why)
         if base.sparse and risk > 0:

@@ -8,13 +8,14 @@ topic is trusted less *on that topic*: its points are scaled down by a factor in
   their points (the driver that pushed the risk most learns most).
 - Real-crisis marks push back with the same weight: a driver that also carried real crises is not muted.
 - Decaying: a mark's weight halves every `half_life_days`, so a topic's behaviour can change back.
-- Bounded twice: no driver loses more than `max_discount` of its points, and the topic's risk never drops
-  by more than `max_risk_drop` points, whatever the number of marks: a crisis at risk 90 stays above the
-  crisis threshold (75) however many false alarms its drivers carried.
+- Bounded three times: no driver loses more than `max_discount` of its points, the topic's risk never drops
+  by more than `max_risk_drop` points whatever the number of marks, and a reading at or above the topic's
+  crisis threshold is never taken below it: feedback turns repeated warnings into watches, it never
+  silences a crisis (nor delays its first crisis-level reading).
 
-Pure functions (no store, no I/O). Wiring into `vigie backtest` / `bench/detection.py --feedback` (a
-simulated analyst marking the suite's false alarms, then re-running) is left to integration with the
-detection code.
+Pure functions (no store, no I/O). `Detector.assess(..., verdicts=...)` applies them; `vigie backtest`
+replays stored marks; `bench/detection.py --suite feedback --feedback` measures the effect with a simulated
+analyst on scenarios whose false alarms recur (alerts/DETECTION.md, "Feedback from analysts").
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ class Verdict:
 
 @dataclass(frozen=True)
 class FeedbackPolicy:
-    step: float = 0.25  # discount one false alarm spreads over its drivers
-    max_discount: float = 0.4  # a driver keeps at least 60% of its points
-    max_risk_drop: float = 12.0  # risk points the adaptation may remove at most
+    # Measured on the feedback suite (alerts/DETECTION.md): with 0.25 / 12 points two marks took a typical
+    # repeated false alarm (risk 75, held there by the composition cap) to 63, still a warning.
+    step: float = 0.5  # discount one false alarm spreads over its drivers
+    max_discount: float = 0.5  # a driver keeps at least half of its points
+    max_risk_drop: float = 20.0  # risk points the adaptation may remove at most
     half_life_days: float = 14.0
 
 
@@ -102,11 +105,12 @@ def explain(adaptation: Adaptation, verdicts: Iterable[Verdict], drivers: dict[s
 
 
 def adjusted_risk(topic_id: str, verdicts: list[Verdict], drivers: dict[str, float], risk: float, now: datetime,
-                  policy: FeedbackPolicy = FeedbackPolicy()) -> tuple[float, str | None]:
+                  policy: FeedbackPolicy = FeedbackPolicy(), crisis: float | None = None) -> tuple[float, str | None]:
     """The risk after the topic's feedback, and the note that says why (None when nothing changed).
 
     The drop is computed on the drivers' points (`Adaptation.risk`, bounded by `max_risk_drop`) and taken
-    off the assessed risk (which may already be held by the composition cap), never below 0."""
+    off the assessed risk (which may already be held by the composition cap), never below 0, and never
+    below `crisis` (the topic's crisis threshold) when the risk had reached it."""
     if not verdicts:
         return risk, None
     adaptation = adapt(topic_id, verdicts, now, policy)
@@ -114,6 +118,8 @@ def adjusted_risk(topic_id: str, verdicts: list[Verdict], drivers: dict[str, flo
         return risk, None
     drop = min(100.0, sum(drivers.values())) - adaptation.risk(drivers)
     drop = min(drop, risk)
+    if crisis is not None and risk >= crisis:
+        drop = min(drop, risk - crisis)  # a crisis-level reading stays a crisis-level reading
     if drop < 0.05:
         return risk, None
     return round(risk - drop, 1), explain(adaptation, verdicts, drivers, now, drop, policy)

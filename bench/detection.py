@@ -22,7 +22,13 @@ who marks every warning+ alert 30 min after it reaches warning: false alarm outs
 real crisis during one; the marks feed the per-topic adaptation (`alerts.feedback`) causally. Printed:
 false warning+ per topic-week and crisis leads before / after, per event shape, and crises caught.
 
-Then, unless --no-blind, the blind-alert figures of bench/coverage.py on the same scenarios: false blind
+`--suite feedback`: the feedback suite instead (`vigie.sim.scenario.feedback_suite`, seeds 5000+i by default):
+the brand's outage-complaint waves recur every day or two, at no fixed hour (organic, max level watch), beside
+one true event (bad buzz, flash viral, night, weekend, bot raid in turn). Use it with --feedback:
+
+    .venv/bin/python bench/detection.py --suite feedback --n 20 --split all --analysis oracle --variants default --feedback
+
+Then, unless --no-blind (always skipped with --suite feedback), the blind-alert figures of bench/coverage.py on the same scenarios: false blind
 alerts per source-week (goal 0) and the time to a blind alert after an injected failure, in 5-minute
 buckets beyond the configured tolerance (goal <= 2).
 """
@@ -38,7 +44,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vigie.sim.evaluation import FEEDBACK_SUFFIX, VARIANTS, Tally, run_scenario  # noqa: E402
+from vigie.sim.evaluation import FEEDBACK_SUFFIX, SUITES, VARIANTS, Tally, run_scenario  # noqa: E402
 from bench import coverage as blind_bench  # noqa: E402
 
 def is_tune(i: int) -> bool:
@@ -57,7 +63,9 @@ def pct(values: list[float], q: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=50, help="scenarios in the suite")
-    parser.add_argument("--base-seed", type=int, default=1000)
+    parser.add_argument("--suite", choices=tuple(SUITES), default="default",
+                        help="feedback: scenarios whose false alarms recur on one topic (for --feedback)")
+    parser.add_argument("--base-seed", type=int, default=None, help="default 1000 (5000 for --suite feedback)")
     parser.add_argument("--split", choices=("tune", "test", "all"), default="test")
     parser.add_argument("--analysis", choices=("nlp", "oracle"), default="nlp")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, among: " + ", ".join(VARIANTS))
@@ -71,6 +79,8 @@ def main() -> None:
                         help="skip the blind-alert figures (false blind alerts per source-week, time to a blind "
                              "alert after an injected failure: bench/coverage.py over the same scenarios)")
     args = parser.parse_args()
+    if args.base_seed is None:
+        args.base_seed = 5000 if args.suite == "feedback" else 1000
     variants = [v for v in args.variants.split(",") if v]
     unknown = [v for v in variants if v.removesuffix(FEEDBACK_SUFFIX) not in VARIANTS]
     if unknown:
@@ -80,13 +90,13 @@ def main() -> None:
     indices = [i for i in range(args.n) if args.split == "all" or is_tune(i) == (args.split == "tune")]
     began = time.perf_counter()
     totals = {v: Tally() for v in variants}
-    jobs = [(i, args.base_seed, args.analysis, variants, args.background) for i in indices]
+    jobs = [(i, args.base_seed, args.analysis, variants, args.background, args.suite) for i in indices]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for result in pool.map(run_scenario, jobs):
             for name, tally in result.items():
                 totals[name].add(tally)
     wall = time.perf_counter() - began
-    print(f"{len(indices)} scenarios ({args.split} split of {args.n}, seeds {args.base_seed}+i), "
+    print(f"{len(indices)} scenarios of the {args.suite} suite ({args.split} split of {args.n}, seeds {args.base_seed}+i), "
           f"analysis={args.analysis}, background={args.background}, {wall:.0f} s wall on {args.jobs} process(es)")
     print("| config | caught ≥warning | caught at severity | lead warning median / p10 (min) | "
           "lead crisis median / p10 (min, crisis-severity events) | false alerts / topic-week (warning+ / crisis) | "
@@ -122,7 +132,7 @@ def main() -> None:
         per = ", ".join(f"{s} {v[0]}/{v[1]}/{v[2]}" for s, v in sorted(t.organic_by_shape.items()))
         watch = sum(v[2] for v in t.organic_by_shape.values())
         print(f"| {name} | {t.organic} | {t.organic_warning} | {t.organic_crisis} | {watch} | {per} |")
-    if not args.no_blind:
+    if not args.no_blind and args.suite == "default":
         # Collection health on the same scenarios: goal 0 false blind alerts per source-week and a
         # blind alert at most 2 buckets after the configured tolerance.
         print()

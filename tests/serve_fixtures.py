@@ -84,9 +84,10 @@ def delivered_alert():
 
 class ServeRig:
     """A config + store + running `vigie serve` app. `extra` is YAML appended under `serve:`, `channels`
-    YAML appended to the `channels:` list."""
+    YAML appended to the `channels:` list, `language` the Slack channel's `options.language`."""
 
-    def __init__(self, tmp_path: Path, receiver, monkeypatch, extra: str = "", socket: bool = False, channels: str = ""):
+    def __init__(self, tmp_path: Path, receiver, monkeypatch, extra: str = "", socket: bool = False, channels: str = "",
+                 language: str = "en"):
         self.receiver = receiver
         self.db = tmp_path / "serve.db"
         self.config_path = tmp_path / "vigie.yml"
@@ -95,7 +96,7 @@ class ServeRig:
             f"store:\n  type: sqlite\n  path: {self.db}\n"
             "channels:\n"
             f"  - type: slack_bot\n    channel: C0VIGIE\n    url: {receiver.url}/api/\n"
-            "    options: {retry_attempts: 1, timeout_s: 2, interactive: true}\n"
+            f"    options: {{retry_attempts: 1, timeout_s: 2, interactive: true, language: {language}}}\n"
             f"  - type: pagerduty\n    url: {receiver.url}\n    options: {{retry_attempts: 1, timeout_s: 2}}\n"
             f"{channels}"
             "delivery: {retry_base_s: 0, retry_max_s: 0, lease_wait_s: 20}\n"

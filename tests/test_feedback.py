@@ -33,7 +33,8 @@ def test_a_false_alarm_lowers_a_similar_burst_below_its_level():
 
 def test_a_false_alarm_discounts_its_drivers_in_proportion_to_their_points():
     a = adapt("acme", [fa(0)], NOW)
-    assert a.factor("negative_volume") == 1 - 0.25 * 0.75 and a.factor("reach") == 1 - 0.25 * 0.25
+    step = FeedbackPolicy().step
+    assert a.factor("negative_volume") == 1 - step * 0.75 and a.factor("reach") == 1 - step * 0.25
     assert a.factor("crisis_terms") == 1.0  # a driver that did not fire is untouched
     assert adapt("other", [fa(0)], NOW).factors == {}  # per topic
 
@@ -42,16 +43,18 @@ def test_bounded_decaying_causal_and_countered_by_real_crises():
     many = adapt("acme", [fa(0)] * 50, NOW)
     assert many.factor("negative_volume") == 1 - FeedbackPolicy().max_discount
     old = adapt("acme", [fa(14)], NOW)  # one half-life ago: half the effect
-    assert abs((1 - old.factor("negative_volume")) - 0.5 * 0.25 * 0.75) < 1e-9
+    assert abs((1 - old.factor("negative_volume")) - 0.5 * FeedbackPolicy().step * 0.75) < 1e-9
     assert adapt("acme", [fa(-1)], NOW).factors == {}  # a verdict given after `now` is not used
     both = adapt("acme", [fa(0), fa(0, verdict="real_crisis")], NOW)
     assert both.factors == {}
 
 
-def test_a_crisis_still_reaches_the_crisis_threshold_with_the_maximum_discount():
+def test_the_drop_is_bounded_whatever_the_number_of_marks():
+    policy = FeedbackPolicy()
     a = adapt("acme", [fa(0, {"negative_volume": 1.0})] * 100, NOW)
-    crisis = {"negative_volume": 40, "crisis_terms": 20, "reach": 15, "negative_share": 15}
-    assert a.factor("negative_volume") == 0.6 and a.risk(crisis) == 90 - 12 >= 75  # the crisis threshold
+    crisis = {"negative_volume": 60, "crisis_terms": 20, "reach": 10, "negative_share": 10}
+    assert a.factor("negative_volume") == 1 - policy.max_discount
+    assert a.risk(crisis) == 100 - policy.max_risk_drop  # 30 points off by the factor, held at the bound
 
 
 def test_verdicts_come_from_the_action_records():

@@ -9,12 +9,13 @@ from detect_fixtures import T0, TOPIC, background, burst
 
 from vigie.sim.backtest import backtest_posts
 from alerts.detect import Detector
-from alerts.feedback import Verdict, adjusted_risk
+from alerts.feedback import FeedbackPolicy, Verdict, adjusted_risk
 from vigie.sim.evaluation import truth_analyst
 from vigie.core.config import config_from_dict
 from vigie.store.sqlite import SqliteStore
 
 NOW = datetime(2026, 3, 20, tzinfo=timezone.utc)
+MAX_DROP = FeedbackPolicy().max_risk_drop
 DRIVERS = {"negative_volume": 30.0, "negative_share": 20.0, "reach": 10.0}
 
 
@@ -24,12 +25,22 @@ def mark(hours_ago: float, verdict: str = "false_alarm", drivers=None) -> Verdic
 
 def test_false_alarms_take_points_off_the_drivers_that_fired_and_say_so():
     risk, why = adjusted_risk("acme", [mark(2)] * 3, DRIVERS, 60.0, NOW)
-    assert 60.0 - 12.0 <= risk < 60.0  # fewer points, never more than 12 fewer
+    assert 60.0 - MAX_DROP <= risk < 60.0  # fewer points, never more than the bound fewer
     assert why is not None and why.startswith(f"-{60 - risk:.0f} points: 3 false alarms marked on negative_volume")
     assert "in the last 14 days" in why
     # A driver that did not fire on the false alarms keeps its points.
     other, note = adjusted_risk("acme", [mark(2, drivers={"reach": 10.0})] * 3, {"crisis_terms": 40.0}, 40.0, NOW)
     assert (other, note) == (40.0, None)
+
+
+def test_a_crisis_level_reading_is_never_taken_below_the_crisis_threshold():
+    crisis = {"negative_volume": 45.0, "negative_share": 25.0, "reach": 10.0}  # 80: a crisis at threshold 75
+    lowered, why = adjusted_risk("acme", [mark(2, drivers=crisis)] * 5, crisis, 80.0, NOW, crisis=75.0)
+    assert lowered == 75.0 and why is not None and why.startswith("-5 points")
+    unbounded, _ = adjusted_risk("acme", [mark(2, drivers=crisis)] * 5, crisis, 80.0, NOW)
+    assert unbounded == 80.0 - MAX_DROP < 75.0  # what the floor prevents
+    warning, _ = adjusted_risk("acme", [mark(2, drivers=crisis)] * 5, crisis, 70.0, NOW, crisis=75.0)
+    assert warning == 70.0 - MAX_DROP  # below the crisis threshold the usual bound applies
 
 
 def test_marks_are_causal_a_mark_given_later_changes_nothing():
@@ -70,7 +81,7 @@ def test_detector_applies_marks_given_before_the_assessment_only(tmp_path):
     assert plain.risk > 20
     marks = [Verdict(TOPIC, at - timedelta(days=1), "false_alarm", fired)] * 3
     adjusted = Detector(cfg.detection).assess(topic, store, at, verdicts=marks)
-    assert plain.risk - 12 <= adjusted.risk < plain.risk
+    assert plain.risk - MAX_DROP <= adjusted.risk < plain.risk
     assert any("false alarms marked on" in n for n in adjusted.notes)
     later = [Verdict(TOPIC, at + timedelta(minutes=5), "false_alarm", fired)] * 3
     assert Detector(cfg.detection).assess(topic, store, at, verdicts=later).risk == plain.risk
@@ -93,7 +104,10 @@ def test_backtest_replays_marks_causally_and_loses_no_crisis(tmp_path):
     pairs = list(zip(risks["plain"], risks["marked"]))
     assert all(p.risk == m.risk for p, m in pairs if p.at < given)  # before the mark: untouched
     assert any(m.risk < p.risk for p, m in pairs if p.at >= given)  # after it: fewer points
-    assert all(p.risk - m.risk <= 12.0 + 1e-9 for p, m in pairs)
+    assert all(p.risk - m.risk <= MAX_DROP + 1e-9 for p, m in pairs)
+    # A crisis-level reading stays one: the first crisis comes at the same time.
+    assert all(m.risk >= 75 for p, m in pairs if p.risk >= 75)
+    assert marked.metrics["lead_crisis_min"] == plain.metrics["lead_crisis_min"]
     assert marked.metrics["detected_crisis"] == 1 and marked.metrics["lead_crisis_min"][0] > 0
     # The simulated analyst marks this alert as a real crisis: nothing is discounted.
     analysed = backtest_posts(cfg, store, start, end, truth=truth, analyst=truth_analyst(truth))

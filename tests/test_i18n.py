@@ -22,6 +22,7 @@ def used_msgids() -> set[str]:
     found: set[str] = set()
     for path in [*ROOT.joinpath("alerts", "notify").rglob("*.py"), *ROOT.joinpath("alerts", "drivers").rglob("*.py"),
                  ROOT / "vigie" / "core" / "actions.py", ROOT / "vigie" / "core" / "action_links.py",
+                 ROOT / "vigie" / "pipeline" / "actions.py",
                  ROOT / "vigie" / "app" / "serve.py"]:
         found |= {m.group(2) for m in LITERAL.finditer(path.read_text(encoding="utf-8"))}
     found |= {lvl.value.upper() for lvl in Level} | {s.value for s in AlertState} | set(content.EVENT_VERB.values())

@@ -172,3 +172,89 @@ def test_vigie_serve_pages_speak_the_language_of_the_channel_that_sent_the_link(
         assert '<html lang="en">' in r.text and "Confirm: Resolve" in r.text
     finally:
         rig.stop()
+
+
+# -- French numbers ---------------------------------------------------------------------------------
+
+DECIMAL_POINT = re.compile(r"\d\.\d")
+
+
+def test_numbers_are_written_the_french_way_in_french_and_unchanged_in_english(drivers):
+    from alerts.notify import slack_blocks
+    from alerts.notify.i18n import local_number
+
+    assert [local_number(v, "fr") for v in ("10.8", "12,500", "12500", "42%", "+35%", "1.2k", "82")] == \
+        ["10,8", "12\u202f500", "12\u202f500", "42\u00a0%", "+35\u00a0%", "1,2k", "82"]
+    # Not numbers, or identifiers: left alone.
+    for value in ("2026-03-10T14:05:00Z", "c0c8f77b7ea3", "123456789012", "≤1", "user1", "v1.2.3"):
+        assert local_number(value, "fr") == value
+    assert local_number("10.8", "en") == "10.8"
+    english = [content.explanation(d) for d in drivers]
+    french = [content.explanation(d, FR) for d in drivers]
+    assert any(DECIMAL_POINT.search(t) for t in english)  # the English texts carry decimals...
+    assert not any(DECIMAL_POINT.search(t) for t in french), french  # ... written with a comma in French
+    assert any(re.search(r"×\d+,\d", t) for t in french)
+    alert = alert_with(drivers)
+    fr_msg = json.dumps(slack_blocks.message(alert, "open", _=FR), ensure_ascii=False)
+    en_msg = json.dumps(slack_blocks.message(alert, "open"), ensure_ascii=False)
+    assert "120\u202f000 abonnés" in fr_msg and "4\u202f000 interactions" in fr_msg
+    assert "120,000 followers" in en_msg and "4,000 interactions" in en_msg
+    assert content.title(alert, "resolve", FR) == "RÉSOLUE · acme — pic CRISE 82/100"
+
+
+# -- vigie serve: what the clicking Slack user reads --------------------------------------------------
+
+def test_vigie_serve_slack_replies_in_the_channels_language(tmp_path, receiver, monkeypatch):
+    from serve_fixtures import block_actions
+    from test_serve import post_slack, wait_requests
+    from vigie.core.actions import records
+
+    alert_id = make_alert().id
+    rig = ServeRig(tmp_path, receiver, monkeypatch, extra="  allowed: {slack_users: [U0BOB]}\n", language="fr").start()
+    respond = receiver.url + "/respond"
+    try:
+        post_slack(rig, block_actions(alert_id, "acknowledge", user="U0MALLORY", response_url=respond))
+        [refused] = wait_requests(receiver, "/respond")
+        assert refused.json["text"] == ("Refusé : <@U0MALLORY> n’est pas autorisé·e à agir sur les alertes Vigie "
+                                        "(autorisé·es : serve.allowed.slack_users, serve.allowed.slack_groups, "
+                                        "serve.allowed.slack_channels).")
+        post_slack(rig, block_actions(alert_id, "acknowledge", user="U0BOB"))
+        rig.wait_for(lambda a: records(a))
+        post_slack(rig, block_actions(alert_id, "acknowledge", user="U0BOB", response_url=respond))
+        again = wait_requests(receiver, "/respond", n=2)[1].json["text"]
+        assert again.startswith("Déjà fait : Prise en compte par U0BOB via slack le "), again
+        post_slack(rig, block_actions(alert_id, "sentiment_wrong:9", user="U0BOB", selected=f"{alert_id}|9|positive",
+                                      response_url=respond))
+        gone = wait_requests(receiver, "/respond", n=3)[2].json["text"]
+        assert gone == "Refusé : cette publication ne fait plus partie des preuves de l’alerte."
+    finally:
+        rig.stop()
+
+
+def test_the_reply_language_is_the_clicked_channels(tmp_path, receiver, monkeypatch):
+    from serve_fixtures import block_actions
+
+    rig = ServeRig(tmp_path, receiver, monkeypatch, language="fr",
+                   channels="  - type: slack_bot\n    channel: C0ENGLISH\n    token_env: SLACK_BOT_TOKEN\n"
+                            "    options: {language: en, name: slack_global}\n")
+    payload = block_actions(make_alert().id, "resolve")
+    assert rig.service.slack_language(payload) == "fr"  # C0VIGIE, the French channel
+    payload["channel"] = {"id": "C0ENGLISH", "name": "global"}
+    assert rig.service.slack_language(payload) == "en"
+    payload["channel"] = {"id": "C0ELSEWHERE", "name": "other"}
+    assert rig.service.slack_language(payload) == "en"  # two languages, neither channel: English
+    assert rig.service.slack_failure(block_actions(make_alert().id, "resolve")).startswith("Non effectué : Vigie n’a pas")
+
+
+def test_refusals_keep_their_english_text_for_the_cli():
+    from vigie.core.actions import ActionRefused, ActionRequest, Allowed, apply
+
+    refused = Allowed(slack_users=["U1"]).refusal("slack", "U2")
+    assert refused == ("<@U2> is not allowed to act on Vigie alerts (allowed: serve.allowed.slack_users, "
+                       "serve.allowed.slack_groups, serve.allowed.slack_channels)")
+    with pytest.raises(ActionRefused) as exc:
+        apply(make_alert(), ActionRequest("sentiment_wrong", make_alert().id, "alice", "slack", T0, post_id="x:1",
+                                          label="positive"))
+    assert str(exc.value) == f"post 'x:1' is not evidence of alert {make_alert().id}"
+    from vigie.core.messages import text
+    assert text(exc.value.message, FR) == f"la publication 'x:1' n’est pas une preuve de l’alerte {make_alert().id}"

@@ -16,7 +16,7 @@ from listeners.replay import ReplayListener
 from vigie.app.cli.samples import samples
 from vigie.core.config import load_config
 from vigie.core.models import utc
-from vigie.sim.scenario import DEMO_SEED, SHAPES, config_yaml, generate, scenario_suite, suite_shapes, write
+from vigie.sim.scenario import BACKGROUND_SHAPES, DEMO_SEED, SHAPES, feedback_suite, config_yaml, generate, scenario_suite, suite_shapes, write
 from vigie.sim.scenario.events import SPREAD, spread_factor
 from vigie.sim.scenario.organic import ORGANIC_ROLES
 from vigie.sim.scenario.rhythm import LOCAL_OFFSET
@@ -288,7 +288,7 @@ def shaped():
 def test_every_shape_has_consistent_truth(shaped):
     for shape, sc in shaped.items():
         start, end = utc(sc.truth["start"]), utc(sc.truth["end"])
-        if shape == "seasonal_noise":
+        if shape in BACKGROUND_SHAPES:
             assert sc.truth["events"] == []
             continue
         (ev,) = sc.truth["events"]
@@ -320,6 +320,25 @@ def test_shapes_tell_their_story(shaped):
     low = shaped["low_volume"]
     per_day = len([p for p in low.posts if "cuivrelle" not in p["text"].lower()]) / 7
     assert per_day < 40
+
+
+def test_feedback_suite_recurring_complaint_waves_are_organic():
+    """The feedback suite: outage-complaint waves recur on the brand (organic, max level watch, at varying
+    hours) beside one true event; the default suite's shapes never include them."""
+    scenarios = list(feedback_suite(2))
+    assert [sc.truth["shapes"] for sc in scenarios] == [["recurring_complaints", "bad_buzz"],
+                                                        ["recurring_complaints", "flash_viral"]]
+    for sc in scenarios:
+        waves = [o for o in sc.truth["organic"] if o["shape"] == "recurring_complaints"]
+        assert len(waves) >= 3 and {o["topic_id"] for o in waves} == {"brivolle"}
+        assert all(o["max_level"] == "watch" and o["posts"] > 50 for o in waves)
+        assert len({(utc(o["onset"]) + LOCAL_OFFSET).hour for o in waves}) > 1  # no fixed hour to learn
+        assert len({utc(o["onset"]).date() for o in waves}) == len(waves)  # at most one a day
+        [event] = sc.truth["events"]
+        assert event["kind"] == "bad_buzz"
+        wave_roles = [r for p, r in zip(sc.posts, sc.roles) if r == "complaint"]
+        assert len(wave_roles) >= sum(o["posts"] for o in waves)
+    assert not any("recurring_complaints" in suite_shapes(i) for i in range(50))
 
 
 # -- spill-over: a story starts on one platform and reaches the others later ------------------------------
@@ -363,7 +382,7 @@ def test_bad_buzz_starts_on_x_and_spills_over_to_the_other_platforms(demo):
 
 def test_every_shape_follows_its_spread_schedule(shaped):
     for shape, sc in shaped.items():
-        if shape == "seasonal_noise":
+        if shape in BACKGROUND_SHAPES:
             continue
         (ev,) = sc.truth["events"]
         joins = _minutes_after_onset(ev)

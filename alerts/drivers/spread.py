@@ -19,7 +19,10 @@ def spread(s: Signals) -> Driver | None:
     if not rising:
         return None
     value = sum(strength for _, strength, _ in rising[1:])
-    listed = ", ".join(f"{src} ×{r:.1f}" for src, strength, r in rising if strength >= 0.25)
+    listed: list = []  # a nested message, so each ratio is written in the channel's language ("×9,3" in French)
+    for src, strength, r in rising:
+        if strength >= 0.25:
+            listed += ([[", ", {}]] if listed else []) + N_("{source} ×{ratio}", source=src, ratio=f"{r:.1f}")
     return driver("spread", s.cfg.weights.spread, ramp(value, 0.5, 2.0) * s.gate, value, None,
                   N_("rising on {n} sources at once ({sources})", n=sum(st >= 0.25 for _, st, _ in rising), sources=listed)
                   + s.damped)

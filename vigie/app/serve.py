@@ -33,6 +33,7 @@ from urllib.parse import parse_qs
 
 from alerts.notify.i18n import LANGUAGES, Translate, translator
 from vigie.core import messages, secrets
+from vigie.core.messages import N_
 from vigie.core.action_links import BadLink, link_secret, verify
 from vigie.core.actions import ActionRefused, ActionRequest, Allowed, describe
 from vigie.core.config import VigieConfig
@@ -139,31 +140,51 @@ class ActionService:
             index, _, label = rest.partition("|")
             alert = self.alert(alert_id)
             if alert is None or not index.isdigit() or int(index) >= len(alert.evidence):
-                raise ActionRefused("this post is no longer part of the alert's evidence")
+                raise ActionRefused(N_("this post is no longer part of the alert's evidence"))
             post_id = alert.evidence[int(index)].id
             return ActionRequest(name, alert_id, user, "slack", at, post_id=post_id, label=label)
         return ActionRequest(name, str(act.get("value") or ""), user, "slack", at)
 
+    def slack_language(self, payload: dict[str, Any]) -> str:
+        """The `options.language` of the Slack channel the click came from: the `slack_bot` channel whose
+        `channel` is the payload's channel (id or #name); else the one language all Slack channels share;
+        else English."""
+        where = payload.get("channel") or {}
+        ids = {str(where.get("id") or ""), "#" + str(where.get("name") or "")} - {"", "#"}
+        slack = [ch for ch in self.config.channels if ch.type == "slack_bot"]
+        languages = {str(ch.options.get("language") or "en") for ch in slack}
+        here = [ch for ch in slack if ch.channel in ids]
+        if here:
+            languages = {str(here[0].options.get("language") or "en")}
+        lang = languages.pop() if len(languages) == 1 else "en"
+        return lang if lang in LANGUAGES else "en"
+
     def handle_slack(self, payload: dict[str, Any]) -> str | None:
         """Do what a Slack payload asks; returns the message to show the clicking user only (refusals,
-        errors), or None when the message update in place says it all."""
+        errors), in the channel's language, or None when the message update in place says it all."""
+        _ = translator(self.slack_language(payload))
         try:
             req = self.slack_request(payload)
             if req is None:
                 return None
-            refusal = self.allowed.refusal("slack", req.actor, member_of=self.member_of(req.actor))
+            refusal = self.allowed.refusal_message("slack", req.actor, member_of=self.member_of(req.actor))
             if refusal:
-                return f"Refused: {refusal}."
+                return _("Refused: {reason}.", reason=messages.text(refusal, _))
             result = self.act(req)
         except ActionRefused as exc:
-            return f"Refused: {exc}."
+            return _("Refused: {reason}.", reason=messages.text(exc.message, _))
         except KeyError:
-            return "This alert is not in Vigie's store (was the store reset?)."
+            return _("This alert is not in Vigie's store (was the store reset?).")
         except ActionBusy as exc:
-            return f"Not done: {exc}."
+            return _("Not done: {reason}.", reason=messages.text(exc.message, _))
         if not result.changed:
-            return f"Already done: {result.outcome.note}."
+            return _("Already done: {note}.", note=describe(result.outcome.record, _))
         return None
+
+    def slack_failure(self, payload: dict[str, Any]) -> str:
+        """What the clicking user reads when the action failed unexpectedly (after Slack got its 200)."""
+        _ = translator(self.slack_language(payload))
+        return _("Not done: Vigie could not record this action (see the `vigie serve` log); try again.")
 
     def reply_ephemeral(self, payload: dict[str, Any], text: str) -> None:
         """Show `text` to the clicking user only, through the payload's response_url."""
@@ -265,7 +286,7 @@ def build_app(config: VigieConfig, service: ActionService) -> Any:
                 message = service.handle_slack(payload)
             except Exception as exc:  # after the 200: tell the person rather than fail silently
                 log.error("Slack action failed: %s", type(exc).__name__)
-                message = "Not done: Vigie could not record this action (see the `vigie serve` log); try again."
+                message = service.slack_failure(payload)
             if message:
                 service.reply_ephemeral(payload, message)
 
@@ -320,7 +341,7 @@ def build_app(config: VigieConfig, service: ActionService) -> Any:
         try:
             result = await run_in_threadpool(service.act, req)
         except (ActionRefused, ActionBusy) as exc:
-            return page(_("Not done"), f'<p class="error">{e(str(exc))}</p>', 409, lang)
+            return page(_("Not done"), f'<p class="error">{e(messages.text(exc.message, _))}</p>', 409, lang)
         except KeyError:
             return page(_("Unknown alert"), f'<p class="error">{e(unknown)}</p>', 404, lang)
         note = describe(result.outcome.record, _)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from vigie.core.messages import Message, N_, text
 from vigie.core.models import Alert, AlertState, HistoryEntry, iso, utc
 
 ACTIONS = ("acknowledge", "resolve", "false_alarm", "real_crisis", "mute_2h", "mute_24h", "sentiment_wrong")
@@ -34,7 +35,13 @@ EVENT = {"acknowledge": "acknowledge", "resolve": "resolve"}
 
 
 class ActionRefused(ValueError):
-    """The action cannot be done (unknown action, bad label, unknown post, actor not allowed)."""
+    """The action cannot be done (unknown action, bad label, unknown post, actor not allowed). `message` says
+    why language-neutrally (vigie/core/messages.py): `vigie serve` answers in the channel's language, the
+    exception's own text (the CLI's) is English."""
+
+    def __init__(self, message: Message | str):
+        self.message = N_(message) if isinstance(message, str) else message
+        super().__init__(text(self.message))
 
 
 @dataclass(frozen=True)
@@ -49,16 +56,19 @@ class ActionRequest:
 
     def check(self) -> None:
         if self.action not in ACTIONS:
-            raise ActionRefused(f"unknown action {self.action!r} (one of: {', '.join(ACTIONS)})")
+            raise ActionRefused(N_("unknown action {action} (one of: {choices})", action=repr(self.action),
+                                   choices=", ".join(ACTIONS)))
         if self.via not in SOURCES:
-            raise ActionRefused(f"unknown origin {self.via!r} (one of: {', '.join(SOURCES)})")
+            raise ActionRefused(N_("unknown origin {via} (one of: {choices})", via=repr(self.via),
+                                   choices=", ".join(SOURCES)))
         if not self.actor.strip():
-            raise ActionRefused("an action needs the name of who does it")
+            raise ActionRefused(N_("an action needs the name of who does it"))
         if self.action == "sentiment_wrong":
             if self.label not in LABELS:
-                raise ActionRefused(f"'sentiment wrong' needs a label in {', '.join(LABELS)}, got {self.label!r}")
+                raise ActionRefused(N_("'sentiment wrong' needs a label in {labels}, got {label}",
+                                       labels=", ".join(LABELS), label=repr(self.label)))
             if not self.post_id:
-                raise ActionRefused("'sentiment wrong' needs the id of an evidence post")
+                raise ActionRefused(N_("'sentiment wrong' needs the id of an evidence post"))
 
 
 @dataclass
@@ -118,7 +128,7 @@ def apply(alert: Alert, req: ActionRequest) -> Outcome:
     if req.action == "sentiment_wrong":
         post = next((p for p in out.evidence if p.id == req.post_id), None)
         if post is None:
-            raise ActionRefused(f"post {req.post_id!r} is not evidence of alert {alert.id}")
+            raise ActionRefused(N_("post {post} is not evidence of alert {alert}", post=repr(req.post_id), alert=alert.id))
         rec.post_id, rec.label, rec.was, rec.text = req.post_id, req.label, post.sentiment, post.text
     out.history.append(rec)
     event = EVENT.get(req.action, "note")
@@ -174,16 +184,22 @@ class Allowed:
 
     def refusal(self, via: str, actor: str, *, member_of: set[str] | frozenset[str] = frozenset(),
                 service: str | None = None) -> str | None:
-        """Why `actor` may not act from `via`, or None when allowed."""
+        """Why `actor` may not act from `via` (English), or None when allowed."""
+        why = self.refusal_message(via, actor, member_of=member_of, service=service)
+        return None if why is None else text(why)
+
+    def refusal_message(self, via: str, actor: str, *, member_of: set[str] | frozenset[str] = frozenset(),
+                        service: str | None = None) -> Message | None:
+        """`refusal` as a language-neutral message (translated by `vigie serve` for the channel)."""
         if via == "slack":
             if not (self.slack_users or self.slack_groups or self.slack_channels):
                 return None
             if actor in self.slack_users or member_of & set(self.slack_groups + self.slack_channels):
                 return None
-            return (f"<@{actor}> is not allowed to act on Vigie alerts (allowed: serve.allowed.slack_users, "
-                    "members of serve.allowed.slack_groups / slack_channels)")
+            return N_("{who} is not allowed to act on Vigie alerts (allowed: {settings})", who=f"<@{actor}>",
+                      settings="serve.allowed.slack_users, serve.allowed.slack_groups, serve.allowed.slack_channels")
         if via == "pagerduty":
             if not self.pagerduty_services or service in self.pagerduty_services:
                 return None
-            return f"PagerDuty service {service!r} is not in serve.allowed.pagerduty_services"
+            return N_("PagerDuty service {service} is not in serve.allowed.pagerduty_services", service=repr(service))
         return None

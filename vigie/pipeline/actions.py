@@ -21,6 +21,7 @@ from alerts.notify import notifiers_for
 from alerts.policy import acknowledge
 from vigie.core.actions import ActionRefused, ActionRequest, Outcome, apply
 from vigie.core.config import VigieConfig
+from vigie.core.messages import Message, N_, text
 from vigie.core.models import Alert
 from vigie.pipeline.outbox import DrainReport, OutboxPolicy, drain, plan, told
 from vigie.pipeline.steps import DetectReport, commit_and_deliver, new_owner, store_lease
@@ -31,7 +32,12 @@ __all__ = ["AckResult", "ActionBusy", "ActionResult", "acknowledge_alert", "chan
 
 
 class ActionBusy(RuntimeError):
-    """Another process held the store's lease for longer than `delivery.lease_wait_s`: try again."""
+    """Another process held the store's lease for longer than `delivery.lease_wait_s`: try again. `message`
+    is the language-neutral text (vigie/core/messages.py) `vigie serve` translates."""
+
+    def __init__(self, message: Message | str):
+        self.message = N_(message) if isinstance(message, str) else message
+        super().__init__(text(self.message))
 
 
 @dataclass
@@ -67,7 +73,7 @@ def perform(store: Store, config: VigieConfig, notifiers: list[Any], req: Action
     owner = new_owner()
     with store_lease(store, owner, config.delivery, wait_s) as lease:
         if lease is None:
-            raise ActionBusy("the store is busy (another process holds its lease); try again in a few seconds")
+            raise ActionBusy(N_("the store is busy (another process holds its lease); try again in a few seconds"))
         alert = store.get_alert(req.alert_id)
         if alert is None:
             raise KeyError(req.alert_id)

@@ -25,7 +25,7 @@ from vigie.sim.backtest import backtest_posts
 from alerts.feedback import Verdict
 from vigie.core.config import VigieConfig, config_from_dict
 from vigie.core.models import Alert, Analysis, Crisis, Level, Sentiment, utc
-from vigie.sim.scenario import Scenario, generate, suite_shapes
+from vigie.sim.scenario import Scenario, feedback_shapes, generate, suite_shapes
 from vigie.sim.truth import MATCH_BEFORE_ONSET
 from vigie.store import Store, open_file_store
 
@@ -195,13 +195,20 @@ def truth_analyst(truth: dict[str, Any], delay: timedelta = ANALYST_DELAY) -> Ca
     return judge
 
 
+# Suites a benchmark can run: the shapes of scenario i. "feedback": false alarms that recur on one topic
+# (`vigie.sim.scenario.feedback_suite`), what per-topic feedback can learn from.
+SUITES: dict[str, Callable[[int], tuple[str, ...]]] = {"default": suite_shapes, "feedback": feedback_shapes}
+
+
 def run_scenario(args: tuple) -> dict[str, Tally]:
     """Suite scenario `index` (seed base_seed + index) under each named variant; an optional fifth item
-    names the background ("realistic", the default, or "poisson"); a variant named "NAME+feedback" is NAME
-    replayed with the simulated analyst's marks (`truth_analyst`)."""
+    names the background ("realistic", the default, or "poisson") and a sixth the suite (SUITES, default
+    "default"); a variant named "NAME+feedback" is NAME replayed with the simulated analyst's marks
+    (`truth_analyst`)."""
     index, base_seed, mode, variants = args[:4]
     background = args[4] if len(args) > 4 else "realistic"
-    return evaluate(generate(base_seed + index, shapes=suite_shapes(index), background=background), mode, variants)
+    shapes = SUITES[args[5] if len(args) > 5 else "default"](index)
+    return evaluate(generate(base_seed + index, shapes=shapes, background=background), mode, variants)
 
 
 def evaluate(scenario: Scenario, mode: str, variants: list[str]) -> dict[str, Tally]:

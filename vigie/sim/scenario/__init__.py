@@ -29,8 +29,8 @@ from vigie.core.models import Post, iso, utc
 from vigie.sim.scenario import texts
 from vigie.sim.scenario.authors import AuthorPool, Ids, engagement, url_for
 from vigie.sim.scenario.events import BAD, POSITIVE, Draft, EventSpec, EventWriter, draw_spread
-from vigie.sim.scenario.organic import (BACKGROUNDS, OrganicWriter, bucket_factors, draw_dispersion, place_organic,
-                                    truth_record)
+from vigie.sim.scenario.organic import (BACKGROUNDS, RECURRING_SHAPE, OrganicWriter, bucket_factors, draw_dispersion,
+                                       place_organic, place_recurring, truth_record)
 from vigie.sim.scenario.rhythm import LOCAL_OFFSET, activity, day_factors, sample_times
 
 DEMO_SEED = 7
@@ -69,7 +69,9 @@ class OutageSpec:
 # buzz (during its rise, before the first warning), then back, with the posts of the gap caught up.
 DEMO_OUTAGES = (OutageSpec("x", 150, 45),)
 SHAPES = ("bad_buzz", "positive_viral", "slow_burn", "flash_viral", "bot_raid", "night_event",
-          "weekend_event", "media_spike", "seasonal_noise", "low_volume")
+          "weekend_event", "media_spike", "seasonal_noise", "low_volume", RECURRING_SHAPE)
+# Shapes that add no event to the truth: a busier background, a recurring organic pattern.
+BACKGROUND_SHAPES = ("seasonal_noise", RECURRING_SHAPE)
 
 
 @dataclass(frozen=True)
@@ -153,9 +155,16 @@ def generate(seed: int, start: datetime = DEFAULT_START, days: int = 7,
                            if start <= d.t < end]
                 drafts += [(topic.id, d) for d in written]
                 organic.append(truth_record(ospec, len(written), end))
-        organic.sort(key=lambda e: (e["onset"], e["topic_id"]))
+    if RECURRING_SHAPE in shapes:  # drawn only for the feedback suite: the default suite keeps its bytes
+        owriter = OrganicWriter(rng, pool, Draft, texts.BRAND_HANDLE)
+        for ospec in place_recurring(rng, brand.id, start, days, brand.per_day / 1440):
+            written = [d for d in owriter.write(ospec, end, brand.competitor, brand.moods, brand.fr_share)
+                       if start <= d.t < end]
+            drafts += [(brand.id, d) for d in written]
+            organic.append(truth_record(ospec, len(written), end))
+    organic.sort(key=lambda e: (e["onset"], e["topic_id"]))
 
-    specs = [_place(shape, rng, start, days, brand.id) for shape in shapes if shape != "seasonal_noise"]
+    specs = [_place(shape, rng, start, days, brand.id) for shape in shapes if shape not in BACKGROUND_SHAPES]
     specs = [replace(s, spread=draw_spread(s.shape, s.onset, rng)) for s in specs]  # where the story travels
     specs = [s for s in specs if s.onset < end - timedelta(minutes=30)]  # too late to tell anything
     writer = EventWriter(rng, pool, brand_account)
@@ -470,3 +479,24 @@ def scenario_suite(n: int = 50, base_seed: int = 1000, start: datetime = DEFAULT
     `base_seed + i` and `suite_shapes(i)`. Deterministic: the same arguments give the same suite."""
     for i in range(n):
         yield generate(base_seed + i, start=start, days=days, shapes=suite_shapes(i), background=background)
+
+
+# -- feedback suite ----------------------------------------------------------------------------------
+
+# The feedback suite's true events: one per scenario, cycling (crises, and a warning-severity bot raid).
+FEEDBACK_EVENTS = ("bad_buzz", "flash_viral", "night_event", "weekend_event", "bot_raid")
+
+
+def feedback_shapes(i: int) -> tuple[str, ...]:
+    """Shapes of the i-th feedback-suite scenario: the brand's recurring outage-complaint waves (organic,
+    `organic.RECURRING_SHAPE`) and one true negative event that must still be caught once analysts have
+    marked the waves as false alarms."""
+    return (RECURRING_SHAPE, FEEDBACK_EVENTS[i % len(FEEDBACK_EVENTS)])
+
+
+def feedback_suite(n: int = 10, base_seed: int = 5000, start: datetime = DEFAULT_START,
+                   days: int = 7, background: str = "realistic") -> Iterator[Scenario]:
+    """`n` seeded scenarios where false alarms recur on one topic (`feedback_shapes`): what per-topic
+    feedback can learn from. Separate from `scenario_suite`, whose scenarios it leaves unchanged."""
+    for i in range(n):
+        yield generate(base_seed + i, start=start, days=days, shapes=feedback_shapes(i), background=background)

@@ -106,6 +106,31 @@ ORGANIC_SHAPES: dict[str, tuple[float, tuple[float, float], tuple[float, float],
 }
 
 
+# A topic's *recurring* non-crisis pattern (the feedback suite, `vigie.sim.scenario.feedback_suite`): the
+# brand's connected-appliance app goes down every day or two (saturated servers, a botched update), at no
+# fixed hour, and a wave of outage complaints follows for a few hours. Bigger and longer than a complaint
+# micro-burst (it holds a negative share for hours) and irregular (no hour-of-day baseline can learn it),
+# so the detector raises it to warning again and again; an analyst who has marked it twice knows better.
+RECURRING_SHAPE = "recurring_complaints"
+RECURRING_DESCRIPTION = ("Vague de plaintes récurrente : l'appli Brivolle Connect tombe en panne un jour sur "
+                         "deux environ, les clients râlent quelques heures ; rien de nouveau ni de grave.")
+
+
+def place_recurring(rng: random.Random, topic_id: str, start: datetime, days: int,
+                    mean_per_minute: float) -> list[OrganicSpec]:
+    """Outage-complaint waves every 1-2 days, at a daytime or evening hour drawn each time."""
+    out, day = [], rng.randrange(2)
+    while day < days:
+        local_midnight = (start + LOCAL_OFFSET).replace(hour=0, minute=0, second=0) + timedelta(days=day)
+        onset = local_midnight - LOCAL_OFFSET + timedelta(seconds=round(rng.uniform(8, 21) * 3600))
+        out.append(OrganicSpec(topic_id=topic_id, shape=RECURRING_SHAPE, onset=onset,
+                               rise_minutes=rng.uniform(20, 40), decay_minutes=rng.uniform(90, 150),
+                               peak_rate=max(0.4, mean_per_minute * rng.uniform(6, 10)),
+                               description=RECURRING_DESCRIPTION))
+        day += rng.choice((1, 2, 2))
+    return out
+
+
 def place_organic(rng: random.Random, topic_id: str, start: datetime, days: int, per_week: float,
                   mean_per_minute: float) -> list[OrganicSpec]:
     """Organic spikes for a topic: about `per_week` of them, at plausible local hours, shapes drawn."""
@@ -164,7 +189,7 @@ class OrganicWriter:
                     if spec.shape == "spam" else self.pool.pick(key[1])
                 drafts.append(self.Draft(t, person, text, key[1], spec.shape, 0.3))
                 continue
-            if spec.shape == "complaints":
+            if spec.shape in ("complaints", RECURRING_SHAPE):
                 mood = "neg"
                 role = "complaint"
             else:
