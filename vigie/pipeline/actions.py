@@ -113,7 +113,7 @@ def acknowledge_alert(store: Store, config: VigieConfig, alert_id: str, by: str,
     notifiers = channels(config) if notifiers is None else notifiers
     with store_lease(store, new_owner(), config.delivery, wait_s) as lease:
         if lease is None:
-            raise ActionBusy("the store is busy (another process holds its lease); try again in a few seconds")
+            raise ActionBusy(N_("the store is busy (another process holds its lease); try again in a few seconds"))
         alert = store.get_alert(alert_id)
         if alert is None:
             raise KeyError(alert_id)
