@@ -8,29 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from alerts import story
+from test_store_contract import store  # noqa: F401 (the fixture: a real SQLite file, and Elasticsearch on osmem)
 from vigie.core.entities import from_text
 from vigie.core.models import Alert, Analysis, Author, Engagement, Level, Post, Sentiment, Story
 from vigie.sim.sample_alerts import make_alert
 
 T = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
 TOPIC = "acme"
-
-
-@pytest.fixture(params=["sqlite", "elasticsearch"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        from vigie.store.sqlite import SqliteStore
-
-        s = SqliteStore(tmp_path / "story.db")
-    else:
-        from es_fixtures import osmem_client
-
-        from vigie.store.elasticsearch import ElasticsearchStore
-
-        osmem = request.getfixturevalue("es_osmem")
-        s = ElasticsearchStore(osmem_client(osmem.url), prefix=request.getfixturevalue("es_prefix"))
-    yield s
-    s.close()
 
 
 def post(native: str, at: datetime, text: str, *, label: str = "neg", source: str = "x", followers: int = 100,
