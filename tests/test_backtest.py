@@ -218,6 +218,13 @@ def test_cli_posts_replays_through_nlp_and_detection_against_the_truth(tmp_path)
     m = out["metrics"]
     assert m["events"] == 1 and m["detected_crisis"] == 1 and m["lead_crisis_min"][0] > 0
     assert any(a["peak_level"] == "crisis" for a in out["alerts"])
+    # Each alert carries its story and evidence, told as live detection tells them (alerts/story.py): the
+    # crisis names the scenario's amplifier (its generator role), whose post leads the evidence.
+    crisis = next(a for a in out["alerts"] if a["peak_level"] == "crisis")
+    amplifier = next(p for p, role in zip(scenario.posts, scenario.roles) if role == "amplifier")
+    assert crisis["story"]["amplifiers"][0]["id"] == f"{amplifier['source']}:{amplifier['id']}"
+    assert crisis["evidence"][0]["id"] == crisis["story"]["amplifiers"][0]["id"]
+    assert all(a["story"] is not None for a in out["alerts"])
     res = runner.invoke(backtest, args + ["--truth", str(tmp_path / "missing.json")])
     assert res.exit_code == 1 and "missing.json: file not found" in res.output
     res = runner.invoke(backtest, ["--posts", str(tmp_path / "posts.jsonl")])

@@ -143,3 +143,49 @@ def test_collector_outage_raises_one_blind_alert_resolved_and_shaded_in_the_repo
     assert "False alerts (warning or above, outside any true event): 0" in out
     html = demo_run["report"].read_text(encoding="utf-8")
     assert 'class="gap"' in html and "x blind 2026-03-06" in html
+
+
+def test_the_crisis_alert_tells_the_story_the_ground_truth_tells(demo_run):
+    """Issue 18's "done when", one process: the crisis alert's story names the 250k-follower post as amplifier,
+    the copy cluster (size, authors), the rising hashtag and the first report of the story. Every expected fact
+    is read from the scenario's own ground truth (the generator's role of each post), not written here."""
+    from vigie.core.entities import from_text
+    from vigie.core.models import utc
+    from vigie.sim.scenario import DEMO_SEED, generate
+
+    buzz = next(e for e in demo_run["truth"]["events"] if e["kind"] == "bad_buzz")
+    onset, end = utc(buzz["onset"]), utc(buzz["end"])
+    scenario = generate(DEMO_SEED)
+    records = [(p, r, utc(p["created_at"])) for p, r in zip(scenario.posts, scenario.roles)]
+    event = [(p, r) for p, r, at in records if onset <= at <= end and r not in ("ordinary", "praise", "question",
+                                                                                "giveaway", "complaint", "mild")]
+    ids = {r: [f"{p['source']}:{p['id']}" for p, role in event if role == r] for r in {role for _, role in event}}
+    amplifier = next(p for p, r in event if r == "amplifier")
+    first_report = min((p for p, r in event), key=lambda p: p["created_at"])
+    before = {t for p, _r, at in records if at < onset for t in from_text(p["text"]).hashtags}
+    tags = [t for p, r in event if r in ("amplifier", "angry", "copy") for t in from_text(p["text"]).hashtags]
+    new_tags = [t for t in dict.fromkeys(sorted(tags, key=tags.count, reverse=True)) if t not in before]
+
+    crisis = [a for a in demo_run["alerts"] if a.topic_id == buzz["topic_id"] and (a.peak_level or a.level) == Level.CRISIS
+              and onset - timedelta(hours=1) <= a.opened_at <= end]
+    assert len(crisis) == 1
+    story = crisis[0].story
+    assert story is not None
+    # The amplifier: the 250k-follower post (the largest audience of the whole event), first.
+    assert amplifier["author"]["followers"] == max(p["author"]["followers"] for p, r in event if r != "media") == 250_000
+    assert story.amplifiers[0].id == f"{amplifier['source']}:{amplifier['id']}"
+    assert story.amplifiers[0].followers == 250_000
+    # The copy campaign: the largest cluster is made of the generator's copies, with its size and authors.
+    cluster = story.clusters[0]
+    assert cluster.representative_id in ids["copy"] and 5 <= cluster.size <= len(ids["copy"])
+    assert 2 <= cluster.authors <= cluster.size and cluster.young_or_small >= 0.8  # copies come from new 0-40 follower accounts
+    # The hashtag the story brought (absent before its onset, the most used in its angry posts and copies).
+    rising = {t.key: t for t in story.rising if t.kind == "hashtags"}
+    assert new_tags and new_tags[0] in rising and rising[new_tags[0]].baseline == 0 and rising[new_tags[0]].window > 0
+    # The first report: the story's earliest post, before any hashtag or campaign.
+    assert story.first_post is not None and story.first_post.id == f"{first_report['source']}:{first_report['id']}"
+    # Its evidence starts with what explains the drivers: the amplifier's post.
+    assert crisis[0].evidence[0].id == story.amplifiers[0].id
+    # And the crisis message printed by the demo's console channel tells it.
+    out = demo_run["first"].output
+    assert "story:" in out and f"@{amplifier['author']['handle']}" in out and f"#{new_tags[0]}" in out

@@ -237,7 +237,7 @@ def test_webhook_is_signed_and_the_delivery_id_is_stable_across_retries(server):
     assert not verify_signature("sh4red-s3cret", "1773151500", first.body, first.headers["x-vigie-signature"],
                                 now=1_773_151_500 + 301)  # replayed too late
     body = first.json
-    assert body["schema"] == "vigie.alert/1" and body["event"] == "escalate"
+    assert body["schema"] == "vigie.alert/2" and body["event"] == "escalate"
     assert body["alert"]["level"] == "crisis" and body["alert"]["risk"] == 81.0
     assert body["alert"]["evidence"][0]["text"].startswith("<!channel> <!here>")  # data, not markup: the receiver escapes
     assert "sh4red-s3cret" not in first.body.decode()

@@ -32,11 +32,13 @@ other module of the package after them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from alerts.baseline import FEATURES, Baseline
 from alerts.drivers.signals import LONGER_SCALES, Signals, negativity_gate
 from vigie.core.config import DetectionConfig
 from vigie.core.drivers import DRIVERS
-from vigie.core.models import Bucket, Driver
+from vigie.core.models import Bucket, Driver, Post
 
 # The built-in drivers, in the registry's order (each registers itself on import).
 from alerts.drivers import (  # noqa: E402,F401  (isort: skip)
@@ -47,17 +49,19 @@ __all__ = ["compute_drivers"]
 
 
 def compute_drivers(
-    window: list[Bucket], base: Baseline, cfg: DetectionConfig, recent: list[Bucket] | None = None
+    window: list[Bucket], base: Baseline, cfg: DetectionConfig, recent: list[Bucket] | None = None,
+    posts: Callable[[], Sequence[Post]] | None = None,
 ) -> list[Driver]:
     """Each signal's contribution in points (max = its weight); only contributing drivers are returned,
     in the registry's order.
 
-    `recent` (the window plus a few hours before it, oldest first) feeds the look-back drivers."""
+    `recent` (the window plus a few hours before it, oldest first) feeds the look-back drivers; `posts` reads
+    the posts of that span, for the drivers that need more than counts (read only if one asks)."""
     recent = recent if recent is not None else window
     spans = [len(window)] + [k * len(window) for k in LONGER_SCALES if k * len(window) <= len(recent)]
     gate, damped = negativity_gate(window, base)
     tail = len(recent) >= len(window) and all(a is b for a, b in zip(recent[len(recent) - len(window):], window))
     signals = Signals(window=window, recent=recent, base=base, cfg=cfg, exp={}, gate=gate, damped=damped,
-                      spans=spans, window_is_tail=tail)
+                      spans=spans, window_is_tail=tail, posts=posts)
     signals.exp.update((f, sum(signals.expectations(f, len(window)))) for f in FEATURES)
     return [d for d in (spec.compute(signals) for _, spec in DRIVERS.items()) if d is not None]

@@ -5,13 +5,14 @@ The drivers themselves are the other modules of this package (see its `__init__`
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from alerts.baseline import SPAN_SCALES, Baseline, week_slot
 from alerts.stats import nb_log10_sf, ramp
 from vigie.core.config import DetectionConfig
 from vigie.core.messages import Message, N_, text as message_text
-from vigie.core.models import Bucket, Driver
+from vigie.core.models import Bucket, Driver, Post
 
 MIN_EXPECTED_PER_WINDOW = 1.0  # floor on any expected count over the window (Poisson tails on ~0 are meaningless)
 LONGER_SCALES = SPAN_SCALES[1:]  # negative volume is also judged over 2 and 6 windows (1 h and 3 h by default)
@@ -134,6 +135,10 @@ class Signals:
     gate: float  # negativity gate of the window (see negativity_gate)
     damped: Message  # the note that explains the gate, empty when it is 1
     spans: list[int]  # lengths (in buckets) of the window and of the longer spans that fit in `recent`
+    # The posts of the `recent` span, read from the store only when a driver asks (oldest first; None when the
+    # caller has no store, e.g. a driver test on buckets): drivers that need more than counts, such as
+    # `entity_spread`, gate their reading on the buckets first.
+    posts: Callable[[], Sequence[Post]] | None = None
 
     # Per-assessment memos: several drivers read the same spans (sums, expectations, gates, fades), and the
     # look-back holds 36 buckets; reading each once keeps an assessment well under a millisecond.

@@ -202,3 +202,58 @@ def digest(items: list[tuple[Alert, str]], _: Translate = EN) -> tuple[str, list
                                                + _("risk {risk}/100", risk=f"{alert.risk:.0f}") + why,
                                 posts[0] if posts else None))
     return head, lines
+
+
+@dataclass
+class StoryLine:
+    """One line of an alert's story (alerts/story.py) in the channel's language: a label, Vigie's text with
+    the story's data in it (handles, terms: untrusted, cleaned here, still escaped by each channel), an
+    optional quoted excerpt of a post, and a link when the post has a safe one."""
+
+    label: str
+    text: str
+    quote: str = ""
+    url: str | None = None
+
+
+def _when(value: Any) -> str:
+    return clean((iso(value) or "")[:16].replace("T", " "), 20)
+
+
+def story_lines(alert: Alert, _: Translate = EN, excerpt_chars: int = 200, per_part: int = 3) -> list[StoryLine]:
+    """What the alert is about, as lines: the first report, the amplifiers, the copy clusters, what is rising,
+    the sources and the press pickup. Empty when the alert has no story (older alerts, coverage alerts)."""
+    story = alert.story
+    if story is None:
+        return []
+    out: list[StoryLine] = []
+    first = story.first_post
+    if first is not None:
+        out.append(StoryLine(_("First report"), _("@{author} ({source}, {followers} followers) at {time} UTC",
+                                                  author=clean(first.author or "?", 60), source=clean(first.source, 30),
+                                                  followers=fmt_int(first.followers), time=_when(first.created_at)),
+                             clean(first.text, excerpt_chars), safe_url(first.url)))
+    for amp in story.amplifiers[:per_part]:
+        text = _(
+            "@{author} ({source}) · {followers} followers · {interactions} interactions · {reposts} reposts seen",
+            author=clean(amp.author or "?", 60), source=clean(amp.source, 30), followers=fmt_int(amp.followers),
+            interactions=fmt_int(amp.engagement), reposts=fmt_int(amp.reposts))
+        out.append(StoryLine(_("Amplifier"), text, clean(amp.text, excerpt_chars), safe_url(amp.url)))
+    for c in story.clusters[:per_part]:
+        text = _(
+            "{size} posts by {authors} accounts ({share} % young or under 50 followers), first seen {time} UTC",
+            size=fmt_int(c.size), authors=fmt_int(c.authors), share=f"{100 * c.young_or_small:.0f}",
+            time=_when(c.first_seen))
+        out.append(StoryLine(_("Copy cluster"), text, clean(c.text, excerpt_chars)))
+    if story.rising:
+        sign = {"hashtags": "#", "mentions": "@"}
+        items = [_("{key} ({window} vs {baseline} usual)", key=clean(sign.get(t.kind, "") + t.key, 60),
+                   window=fmt_int(t.window), baseline=fmt_int(t.baseline)) for t in story.rising[:8]]
+        out.append(StoryLine(_("Rising"), ", ".join(items)))
+    if story.sources:
+        out.append(StoryLine(_("Sources"), ", ".join(f"{clean(src, 30)} {fmt_int(n)}" for src, n in story.sources.items())))
+    for item in story.press[:per_part]:
+        out.append(StoryLine(_("Press"), _("{outlet} at {time} UTC", outlet=clean(item.author or item.source or "?", 60),
+                                           time=_when(item.created_at)), clean(item.text, excerpt_chars),
+                             safe_url(item.url)))
+    return out

@@ -34,6 +34,14 @@ def plain_text(alert: Alert, event: str, evidence_posts: int = 5, _: Translate =
             lines.append(_("Why:"))
             lines += [f"  + {d.points:.0f} pts {content.driver_name(d.name, _)}: {content.explanation(d, _)}" for d in drivers]
             lines.append("")
+        story = content.story_lines(alert, _, excerpt_chars=300)
+        if story:
+            lines.append(_("Story:"))
+            for line in story:
+                lines.append(f"  {line.label}: {line.text}" + (f" {line.url}" if line.url else ""))
+                if line.quote:
+                    lines.append(f"     \"{line.quote}\"")
+            lines.append("")
         posts = content.evidence(alert, evidence_posts, excerpt_chars=500)
         if posts:
             lines.append(_("Evidence:"))
@@ -72,6 +80,14 @@ def html_body(alert: Alert, event: str, evidence_posts: int = 5, _: Translate = 
             parts.append(f"<h3>{e(_('Why'))}</h3><ul>")
             parts += [f"<li><b>{e(content.driver_name(d.name, _))}</b> +{d.points:.0f} pts — {e(content.explanation(d, _))}</li>"
                       for d in drivers]
+            parts.append("</ul>")
+        story = content.story_lines(alert, _, excerpt_chars=300)
+        if story:
+            parts.append(f"<h3>{e(_('Story'))}</h3><ul>")
+            for line in story:
+                link = f" · <a href=\"{e(line.url, quote=True)}\">{e(_('open post'))}</a>" if line.url else ""
+                quote = f"<br><q>{e(line.quote)}</q>" if line.quote else ""
+                parts.append(f"<li><b>{e(line.label)}</b> {e(line.text)}{link}{quote}</li>")
             parts.append("</ul>")
         posts = content.evidence(alert, evidence_posts, excerpt_chars=500)
         if posts:

@@ -102,6 +102,16 @@ def note_message(alert: Alert, note: str, _: Translate = EN) -> dict[str, Any]:
     return {"text": _cap(text, 3000), "blocks": [{"type": "context", "elements": [mrkdwn(text, CONTEXT_MAX)]}]}
 
 
+def story_text(line: content.StoryLine, _: Translate = EN) -> str:
+    """A story line in mrkdwn: every piece of data escaped, the excerpt quoted with our own `>`."""
+    text = f"• *{esc(line.label)}* {esc(line.text)}"
+    if line.url:
+        text += " " + link(line.url, _("Open post"))
+    if line.quote:
+        text += f"\n>{esc(line.quote)}"
+    return text
+
+
 def blocks(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX, interactive: bool = False,
            _: Translate = EN, mention: str | None = None) -> list[dict[str, Any]]:
     emoji = "✅" if event == "resolve" else content.LEVEL_EMOJI.get(alert.level, "")
@@ -131,6 +141,10 @@ def blocks(alert: Alert, event: str, evidence_posts: int = EVIDENCE_MAX, interac
         why = "\n".join(f"• *{esc(content.driver_name(d.name, _))}* +{d.points:.0f} pts — {esc(content.explanation(d, _))}"
                         for d in drivers)
         out.append({"type": "section", "text": mrkdwn(_("*Why*") + "\n" + why)})
+
+    story = content.story_lines(alert, _, excerpt_chars=200, per_part=2)
+    if story and event != "resolve":
+        out.append({"type": "section", "text": mrkdwn(_("*Story*") + "\n" + "\n".join(story_text(line, _) for line in story))})
 
     posts = content.evidence(alert, max(EVIDENCE_MIN, min(EVIDENCE_MAX, evidence_posts)), excerpt_chars=500)
     if posts and event != "resolve":

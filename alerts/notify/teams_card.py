@@ -59,6 +59,17 @@ def card(alert: Alert, event: str, evidence_posts: int = 5, _: Translate = EN, m
             body.append({"type": "TextBlock", "weight": "Bolder", "text": _("Why"), "spacing": "Medium"})
             body += [literal(f"• {content.driver_name(d.name, _)} +{d.points:.0f} pts — {content.explanation(d, _)}")
                      for d in drivers]
+        story = content.story_lines(alert, _, excerpt_chars=200, per_part=2)
+        if story:
+            body.append({"type": "TextBlock", "weight": "Bolder", "text": _("Story"), "spacing": "Medium", "separator": True})
+        for line in story:
+            items: list[dict[str, Any]] = [literal(f"{line.label}: {line.text}")]
+            if line.quote:
+                items.append(literal(line.quote, italic=True))
+            block: dict[str, Any] = {"type": "Container", "items": items, "spacing": "Small"}
+            if line.url:
+                block["selectAction"] = {"type": "Action.OpenUrl", "url": line.url, "title": _("Open post")}
+            body.append(block)
         posts = content.evidence(alert, evidence_posts, excerpt_chars=400)
         if posts:
             body.append({"type": "TextBlock", "weight": "Bolder", "text": _("Evidence"), "spacing": "Medium", "separator": True})

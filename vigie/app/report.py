@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from alerts.notify.content import story_lines
 from vigie.pipeline.coverage import blind_periods
 from vigie.store import health as collection
 from vigie.core.config import Topic, VigieConfig
@@ -569,6 +570,19 @@ def _evidence(alert: Alert) -> str:
     return f'<ol class="posts">{"".join(items)}</ol>'
 
 
+def _story(alert: Alert) -> str:
+    """What the alert is about (alerts/story.py), told at its last open, escalation or peak."""
+    lines = story_lines(alert, excerpt_chars=240)
+    if not lines:
+        return ""
+    items = []
+    for line in lines:
+        quote = f"<blockquote>{esc(line.quote)}</blockquote>" if line.quote else ""
+        items.append(f'<li class="story"><strong>{esc(line.label)}</strong> {esc(line.text)}'
+                     f"{_open_link(line.url)}{quote}</li>")
+    return f"<h4>The story</h4><ul class=\"story\">{''.join(items)}</ul>"
+
+
 def _p_neg(value: object) -> str:
     """" (P(neg) 0.93)" when the evidence item carries the model's probability (a number, never markup)."""
     return f" (P(neg) {value:.2f})" if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
@@ -600,7 +614,7 @@ def _alerts_section(data: ReportData) -> str:
             f"<summary>{_badge(peak, a.peak_risk or a.risk)} <strong>{esc(names.get(a.topic_id, a.topic_id))}</strong>"
             f" · opened {_when(a.opened_at)} UTC · {esc(state)}</summary>"
             f'<div class="alert-body"><p class="muted">Alert {esc(a.id)} · dedup key <code>{esc(a.dedup_key)}</code>'
-            f"{links}</p><h4>What drove the risk</h4>{_drivers(a)}{_peak_posts(a, posts_at_peak.get(a.id, []))}"
+            f"{links}</p>{_story(a)}<h4>What drove the risk</h4>{_drivers(a)}{_peak_posts(a, posts_at_peak.get(a.id, []))}"
             f"<h4>Evidence recorded at the alert's last update</h4>{_evidence(a)}</div></details>"
         )
     return _section("alerts", f"Alerts ({len(alerts)})", "\n".join(blocks))

@@ -354,6 +354,134 @@ class EvidenceItem:
                    crisis_categories=list(known["crisis_categories"] or []), created_at=_time(created), extra=extra)
 
 
+def _int(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
+class StoryPost:
+    """A post the story names (its first report, an amplifier, a press item), as snapshotted when the story was
+    computed. `reposts` and `reach` count the reposts seen in the story's window (amplification of this post:
+    its author's followers plus the reposters')."""
+
+    id: str
+    source: str | None = None
+    author: str | None = None
+    followers: int | None = None
+    text: str = ""  # the first 280 characters
+    url: str | None = None
+    created_at: datetime | None = None
+    engagement: int | None = None
+    sentiment: str | None = None
+    reposts: int = 0
+    reach: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["created_at"] = iso(self.created_at)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StoryPost":
+        return cls(id=str(data.get("id") or ""), source=data.get("source"), author=data.get("author"),
+                   followers=_int(data.get("followers")), text=str(data.get("text") or ""), url=data.get("url"),
+                   created_at=_time(data.get("created_at")), engagement=_int(data.get("engagement")),
+                   sentiment=data.get("sentiment"), reposts=_int(data.get("reposts")) or 0,
+                   reach=_int(data.get("reach")) or 0)
+
+
+@dataclass
+class StoryCluster:
+    """A copy cluster (near-duplicate texts by several authors) seen in the story's window."""
+
+    id: str
+    size: int  # posts of the cluster in the window
+    authors: int  # distinct authors among them
+    young_or_small: float  # share of those authors with a young account or few followers (0..1)
+    first_seen: datetime | None = None
+    text: str = ""  # the representative: the cluster's first post
+    representative_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["first_seen"] = iso(self.first_seen)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StoryCluster":
+        return cls(id=str(data.get("id") or ""), size=_int(data.get("size")) or 0, authors=_int(data.get("authors")) or 0,
+                   young_or_small=float(data.get("young_or_small") or 0.0), first_seen=_time(data.get("first_seen")),
+                   text=str(data.get("text") or ""), representative_id=data.get("representative_id"))
+
+
+@dataclass
+class StoryTrend:
+    """A term, hashtag, domain or mention rising against the topic's baseline (alerts/trends.py log-odds)."""
+
+    kind: str  # "terms" | "hashtags" | "domains" | "mentions"
+    key: str
+    window: int  # posts of the story's window that carry it
+    baseline: int  # posts of the baseline that carry it
+    z: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "StoryTrend":
+        return cls(kind=str(data.get("kind") or ""), key=str(data.get("key") or ""), window=_int(data.get("window")) or 0,
+                   baseline=_int(data.get("baseline")) or 0, z=float(data.get("z") or 0.0))
+
+
+@dataclass
+class Story:
+    """What an alert is about (alerts/story.py computes it when the alert opens, escalates or peaks): who
+    started it, who carries it, whether it is organised, which words spread, where, and whether the press has it.
+    Stored with the alert as a JSON object; `from_dict` tolerates missing keys (older alerts have no story)."""
+
+    start: datetime  # the story's window: from a little before the alert opened to the assessment
+    end: datetime
+    computed_at: datetime | None = None
+    posts: int = 0  # posts in the window (reposts not counted)
+    negative: int = 0
+    reposts: int = 0
+    first_post: StoryPost | None = None
+    first_by: str | None = None  # what the first post was found by: "terms" | "hashtag" | "cluster"
+    first_key: list[str] = field(default_factory=list)  # the term set, hashtag or cluster id it carries
+    amplifiers: list[StoryPost] = field(default_factory=list)
+    clusters: list[StoryCluster] = field(default_factory=list)
+    rising: list[StoryTrend] = field(default_factory=list)
+    sources: dict[str, int] = field(default_factory=dict)  # posts per source in the window
+    press: list[StoryPost] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. the window was read partially (a cap)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": iso(self.start), "end": iso(self.end), "computed_at": iso(self.computed_at),
+                "posts": self.posts, "negative": self.negative, "reposts": self.reposts,
+                "first_post": self.first_post.to_dict() if self.first_post else None, "first_by": self.first_by,
+                "first_key": list(self.first_key), "amplifiers": [a.to_dict() for a in self.amplifiers],
+                "clusters": [c.to_dict() for c in self.clusters], "rising": [r.to_dict() for r in self.rising],
+                "sources": dict(self.sources), "press": [p.to_dict() for p in self.press], "notes": list(self.notes)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Story":
+        first = data.get("first_post")
+        return cls(start=utc(data["start"]), end=utc(data["end"]), computed_at=_time(data.get("computed_at")),
+                   posts=_int(data.get("posts")) or 0, negative=_int(data.get("negative")) or 0,
+                   reposts=_int(data.get("reposts")) or 0,
+                   first_post=StoryPost.from_dict(first) if isinstance(first, dict) else None,
+                   first_by=data.get("first_by"), first_key=[str(k) for k in data.get("first_key") or []],
+                   amplifiers=[StoryPost.from_dict(a) for a in data.get("amplifiers") or [] if isinstance(a, dict)],
+                   clusters=[StoryCluster.from_dict(c) for c in data.get("clusters") or [] if isinstance(c, dict)],
+                   rising=[StoryTrend.from_dict(r) for r in data.get("rising") or [] if isinstance(r, dict)],
+                   sources={str(k): int(v) for k, v in (data.get("sources") or {}).items()},
+                   press=[StoryPost.from_dict(p) for p in data.get("press") or [] if isinstance(p, dict)],
+                   notes=[str(n) for n in data.get("notes") or []])
+
+
 @dataclass
 class DriverNote:
     """A driver as an alert's history keeps it at a lifecycle event or a new peak (alerts.policy)."""
@@ -485,6 +613,8 @@ class Alert:
     # Which sources were blind while this alert's risk was assessed ({source: since iso}), or, for a
     # coverage alert, the blind episode (reasons, since, until): vigie/store/health.py.
     coverage: dict[str, Any] = field(default_factory=dict)
+    # What the alert is about (alerts/story.py), computed when it opens, escalates or peaks; None before.
+    story: Story | None = None
 
     @staticmethod
     def make_dedup_key(topic_id: str, opened_at: datetime) -> str:
@@ -505,6 +635,7 @@ class Alert:
         # Typed in memory, plain JSON objects once stored (same keys as ever: see HistoryEntry, EvidenceItem).
         data["evidence"] = [e.to_dict() for e in self.evidence]
         data["history"] = [h.to_dict() for h in self.history]
+        data["story"] = self.story.to_dict() if self.story is not None else None
         for d, delivery in zip(data["deliveries"], self.deliveries):
             d["at"] = iso(delivery.at)
             # What a provider answered is stored: never with a secret in it (vigie.core.secrets), whichever
@@ -539,7 +670,18 @@ class Alert:
             links=dict(data.get("links") or {}),
             kind=data.get("kind") or "risk",
             coverage=dict(data.get("coverage") or {}),
+            story=_story(data.get("story")),
         )
+
+
+def _story(data: Any) -> Story | None:
+    """A stored story, or None (none yet, or a record this version cannot read: the alert still loads)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Story.from_dict(data)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 # Outbox statuses: `pending` and `sending` are still to do; the others are final.

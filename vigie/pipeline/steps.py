@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from alerts import coverage
+from alerts import coverage, story
 from alerts.detect import Assessment, Detector
 from alerts.feedback import Verdict, verdicts_from_records
 from alerts.notify import notifiers_for
@@ -36,7 +36,7 @@ from nlp.pipeline import Analyzer
 from vigie.core.actions import muted_until, records as action_records
 from vigie.core.clock import check_now, future_reason, latest_allowed
 from vigie.core.config import Topic, VigieConfig
-from vigie.core.models import Alert, AlertState, Cursor, EvidenceItem, Level, Post, iso, utc
+from vigie.core.models import Alert, AlertState, Cursor, Level, Post, iso, utc
 from vigie.core.links import crisis_room_link
 from vigie.core.faults import crash_point
 from vigie.store import health as collection
@@ -391,36 +391,26 @@ def ingest_all(rt: Runtime, now: datetime | None = None) -> list[SourceReport]:
 
 # -- detection and alerting -------------------------------------------------------------------
 
-def _evidence(rt: Runtime, topic: Topic, a: Assessment) -> list[EvidenceItem]:
-    """The posts a crisis team should read first: confidently negative posts that travel (ranked by P(neg)
-    band, then reach), then the most engaging."""
-    width = timedelta(minutes=rt.config.detection.bucket_minutes)
-    start = a.window[0].start if a.window else a.at - width * rt.config.detection.window_buckets
+def _top_negatives(rt: Runtime, topic: Topic, start: datetime, end: datetime) -> list[Post]:
+    """The posts a crisis team should read after those that explain the story: confidently negative posts
+    that travel (ranked by P(neg) band, then reach), then crisis posts, then the most engaging."""
     chosen: dict[str, Post] = {}
     for by in ("negative", "crisis", "engagement"):
-        for post in rt.store.top_posts(topic.id, start, a.at, by=by, limit=EVIDENCE_POSTS):
+        for post in rt.store.top_posts(topic.id, start, end, by=by, limit=EVIDENCE_POSTS):
             chosen.setdefault(post.id, post)
         if len(chosen) >= EVIDENCE_POSTS:
             break
-    return [evidence_item(p) for p in list(chosen.values())[:EVIDENCE_POSTS]]
+    return list(chosen.values())
 
 
-def evidence_item(post: Post) -> EvidenceItem:
-    analysis = post.analysis
-    return EvidenceItem(
-        id=post.id,
-        url=post.url,
-        source=post.source,
-        author=post.author.handle or post.author.name or post.author.id,
-        followers=post.author.followers,
-        text=post.text[:500],
-        engagement=post.engagement.total,
-        sentiment=analysis.sentiment.label if analysis else None,
-        # P(negative) from the sentiment model (None when the backend has no probabilities, e.g. the lexicon).
-        p_neg=round(analysis.sentiment.probs["neg"], 3) if analysis and analysis.sentiment.probs else None,
-        crisis_categories=list(analysis.crisis.categories) if analysis else [],
-        created_at=post.created_at,
-    )
+def _tell_story(rt: Runtime, topic: Topic, a: Assessment, alert: Alert) -> None:
+    """The alert's story and evidence (alerts/story.py) from the store's posts of the story's window."""
+    reading, window_start = story.story_at(rt.store, rt.config, alert, a)
+    alert.story = reading.story
+    alert.evidence = story.choose_evidence(reading, _top_negatives(rt, topic, window_start, a.at), EVIDENCE_POSTS)
+
+
+evidence_item = story.evidence_item  # kept importable from here
 
 
 def _current_and_last_resolved(store: Store, topic_id: str) -> tuple[Alert | None, Alert | None]:
@@ -541,8 +531,8 @@ def _live_event(rt: Runtime, topic: Topic, assessment: Assessment, event: AlertE
             event.notify = False
     alert = event.alert
     alert.coverage = {"blind": {s: iso(since) for s, since in sorted(blind.items())}} if blind else {}
-    if event.kind in ("open", "escalate", "update") or not alert.evidence:
-        alert.evidence = _evidence(rt, topic, assessment)
+    if story.story_due(event.kind, alert, alerts[0]) or not alert.evidence:
+        _tell_story(rt, topic, assessment, alert)
     if rt.config.report.kibana_url:
         alert.links.setdefault("kibana", crisis_room_link(rt.config.report.kibana_url, alert))
     return event

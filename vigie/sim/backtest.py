@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from alerts import story
 from alerts.feedback import Verdict
 from alerts.policy import AlertEvent, AlertPolicy
 from alerts.stats import nb_tail
@@ -404,8 +405,10 @@ class _Replay(BucketSink):
     a simulated analyst who may mark an alert when it first reaches warning."""
 
     def __init__(self, config: VigieConfig, verdicts: list[Verdict] | None, on_assessment: Any,
-                 analyst: Callable[[Alert, datetime], Verdict | None] | None):
+                 analyst: Callable[[Alert, datetime], Verdict | None] | None, store: Store | None = None):
         self.on_assessment, self.analyst = on_assessment, analyst
+        # Stories (alerts/story.py) are told when a store is given: the same moments as live detection.
+        self.store, self.config = store, config
         self.state: dict[str, tuple[Alert | None, Alert | None]] = {t.id: (None, None) for t in config.topics}
         self.opened: dict[str, Alert] = {}  # every alert of the run, by id, in its last state
         self.events: list[AlertEvent] = []
@@ -429,6 +432,9 @@ class _Replay(BucketSink):
             self.on_assessment(a)
         if ev is None:
             return
+        current, last = self.state[topic.id]
+        if self.store is not None and story.story_due(ev.kind, ev.alert, current):
+            self._tell_story(topic, a, ev.alert)
         self.opened[ev.alert.id] = ev.alert
         if (self.analyst is not None and ev.alert.id not in self.judged
                 and (ev.alert.peak_level or ev.alert.level).rank >= Level.WARNING.rank):
@@ -436,10 +442,20 @@ class _Replay(BucketSink):
             mark = self.analyst(ev.alert, t)
             if mark is not None:
                 self.marks.setdefault(topic.id, []).append(mark)
-        current, last = self.state[topic.id]
         self.state[topic.id] = (None, ev.alert) if ev.alert.state == AlertState.RESOLVED else (ev.alert, last)
         if ev.notify:
             self.events.append(ev)
+
+
+    def _tell_story(self, topic: Topic, a: Assessment, alert: Alert) -> None:
+        assert self.store is not None
+        reading, window_start = story.story_at(self.store, self.config, alert, a)
+        alert.story = reading.story
+        top = self.store.top_posts(topic.id, window_start, a.at, by="negative", limit=EVIDENCE_POSTS)
+        alert.evidence = story.choose_evidence(reading, top, EVIDENCE_POSTS)
+
+
+EVIDENCE_POSTS = 5
 
 
 def backtest_posts(
@@ -451,16 +467,19 @@ def backtest_posts(
     on_assessment: Any = None,
     verdicts: list[Verdict] | None = None,
     analyst: Callable[[Alert, datetime], Verdict | None] | None = None,
+    stories: bool = False,
 ) -> BacktestResult:
     """Run detection and the alert policy at every bucket boundary in (start, end], in memory.
 
     The store is only read (alerts are kept in the result, not saved), so a backtest never disturbs the
-    alerts of a live or demo store. Deterministic: same store and config, same result.
+    alerts of a live or demo store. Deterministic: same store and config, same result. `stories`: tell each
+    alert's story and choose its evidence when it opens, escalates or peaks, as live detection does (off for
+    the benchmarks, which measure detection).
     """
     cfg = config.detection
     detector, policy = new_detector(config), AlertPolicy(cfg)
     width = timedelta(minutes=cfg.bucket_minutes)
-    replay = _Replay(config, verdicts, on_assessment, analyst)
+    replay = _Replay(config, verdicts, on_assessment, analyst, store if stories else None)
     began = time.perf_counter()
     end = utc(end)
     first = bucket_floor(utc(start), cfg.bucket_minutes) + width

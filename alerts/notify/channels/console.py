@@ -70,8 +70,9 @@ class ConsoleNotifier(Notifier):
         return Delivery(self.channel, "digest", "sent", attempts=1, at=first.updated_at)
 
 
-def render(alert: Alert, event: str, _: Translate = EN) -> Text:
-    """The alert as console lines, in the channel's language (`_`, alerts/notify/i18n.py)."""
+def render(alert: Alert, event: str, _: Translate = EN, evidence_posts: int = EVIDENCE_POSTS, story_part: int = 2) -> Text:
+    """The alert as console lines, in the channel's language (`_`, alerts/notify/i18n.py). `vigie alerts show`
+    prints it too, with every evidence post and more of the story."""
     style = STYLE.get(alert.level, "bold")
     out = Text()
     when = iso(alert.updated_at) or ""
@@ -97,7 +98,15 @@ def render(alert: Alert, event: str, _: Translate = EN) -> Text:
         out.append("  " + _("why:") + "\n", style="bold")
         for d in drivers:
             out.append(f"    +{d.points:4.1f} {content.driver_name(d.name, _)}: {content.explanation(d, _, 200)}\n")
-    posts = content.evidence(alert, EVIDENCE_POSTS, excerpt_chars=200)
+    story = content.story_lines(alert, _, excerpt_chars=160, per_part=story_part)
+    if story:
+        out.append("  " + _("story:") + "\n", style="bold")
+        for line in story:
+            out.append(f"    {line.label}: ", style="bold")
+            out.append(line.text + (f" {line.url}" if line.url else "") + "\n")
+            if line.quote:
+                out.append(f"       “{line.quote}”\n")
+    posts = content.evidence(alert, evidence_posts, excerpt_chars=200)
     if posts:
         out.append("  " + _("evidence:") + "\n", style="bold")
         for i, p in enumerate(posts, 1):

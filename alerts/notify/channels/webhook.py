@@ -34,7 +34,8 @@ from vigie.core.config import CHANNELS, ChannelConfig
 from vigie.core.models import Alert, Delivery, Level, iso
 
 TOLERANCE_S = 300
-SCHEMA = "vigie.alert/1"
+# 2: `alert.story` (what the alert is about: alerts/story.py; null when none was told, e.g. a coverage alert).
+SCHEMA = "vigie.alert/2"
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -78,6 +79,7 @@ def payload(alert: Alert, event: str, evidence_posts: int = 5) -> dict[str, Any]
             ],
             "links": dict(alert.links),
             "trend": content.risk_trend(alert),
+            "story": alert.story.to_dict() if alert.story is not None else None,
         },
     }
 

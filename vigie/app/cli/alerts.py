@@ -31,11 +31,12 @@ def _store(config_path: str):
 @COMMANDS.decorator("alerts")
 @click.group("alerts")
 def alerts() -> None:
-    """List and acknowledge alerts; show each topic's risk.
+    """List, show and acknowledge alerts; show each topic's risk.
 
     \b
     Examples:
       vigie alerts list --config samples/demo/vigie.yml
+      vigie alerts show 3f2a9c1b7d0e --config samples/demo/vigie.yml
       vigie alerts ack 3f2a9c1b7d0e --by alice --config samples/demo/vigie.yml
       vigie alerts risk --until 2026-03-06T13:00:00Z --config samples/demo/vigie.yml
     """
@@ -64,6 +65,43 @@ def list_alerts(config_path: str, topic: str | None, only_open: bool) -> None:
                        f"risk {a.risk:5.1f}  opened {iso(a.opened_at)}{ack}")
     finally:
         store.close()
+
+
+@alerts.command("show")
+@click.argument("alert_id")
+@_CONFIG
+@click.option("--json", "as_json", is_flag=True, help="The stored alert as JSON (story and evidence included).")
+@click.option("--language", default="en", show_default=True, type=click.Choice(["en", "fr"]),
+              help="Language of the text output.")
+def show(alert_id: str, config_path: str, as_json: bool, language: str) -> None:
+    """One alert in full: level, risk, drivers, what it is about (its story: first report, amplifiers, copy
+    clusters, rising terms and hashtags, sources, press) and its evidence posts.
+
+    \b
+    Examples:
+      vigie alerts show 3f2a9c1b7d0e --config samples/demo/vigie.yml
+      vigie alerts show 3f2a9c1b7d0e --json --config samples/demo/vigie.yml
+    """
+    import json
+
+    from alerts.notify.channels.console import render
+    from alerts.notify.i18n import translator
+
+    store = _store(config_path)
+    try:
+        alert = store.get_alert(alert_id)
+    finally:
+        store.close()
+    if alert is None:
+        raise click.ClickException(f"no alert with id {alert_id!r} in the store (see `vigie alerts list`)")
+    if as_json:
+        click.echo(json.dumps(alert.to_dict(), indent=2, ensure_ascii=False, default=str))
+        return
+    # The console channel's rendering (post text printed as the characters it is, never as markup), with
+    # every evidence post and the whole story; a resolved alert is shown in full too (its summary says resolved).
+    event = {"open": "open", "escalated": "escalate"}.get(alert.state.value, "update")
+    text = render(alert, event, translator(language), evidence_posts=len(alert.evidence), story_part=3)
+    click.echo(text.plain, nl=False)
 
 
 @alerts.command("ack")

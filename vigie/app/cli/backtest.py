@@ -131,7 +131,8 @@ def _posts(posts_path: Path, config_path: str, truth_path: str | None, db_path: 
             first, last, stored, rejected = _load_posts(ReplayListener(posts_path), config, store)
             if first is None:
                 raise click.ClickException(f"{posts_path}: no readable post")
-            result = backtest_posts(config, store, first, last, truth=truth, verdicts=verdicts, analyst=analyst)
+            result = backtest_posts(config, store, first, last, truth=truth, verdicts=verdicts, analyst=analyst,
+                                    stories=as_json)
         finally:
             store.close()
     if as_json:
@@ -169,7 +170,10 @@ def _as_dict(result: BacktestResult, stored: int, rejected: int) -> dict:
         "alerts": [
             {"id": a.id, "topic_id": a.topic_id, "opened_at": iso(a.opened_at),
              "peak_level": (a.peak_level or a.level).value, "peak_risk": a.peak_risk, "state": a.state.value,
-             "history": [h.to_dict() for h in a.history]}
+             "history": [h.to_dict() for h in a.history],
+             # What the alert is about, as told at its last open / escalation / peak (alerts/story.py).
+             "story": a.story.to_dict() if a.story else None,
+             "evidence": [e.to_dict() for e in a.evidence]}
             for a in result.alerts
         ],
         "max_risk": result.max_risk,
