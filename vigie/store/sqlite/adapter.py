@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vigie.core.faults import crash_point
+from vigie.core.gc_pause import collector_paused
 from vigie.core.models import (
     OUTBOX_OPEN,
     Alert,
@@ -215,7 +216,7 @@ class SqliteStore:
         latest: dict[str, Post] = {}
         for post in posts:  # the last version of a post in a batch wins, as it would on re-fetch
             latest[post.id] = post
-        with self._lock:
+        with self._lock, collector_paused():  # a batch of rows, all alive until written (vigie.core.gc_pause)
             existing = self._existing_docs(list(latest))
             self._db.execute("BEGIN")
             try:
