@@ -11,7 +11,9 @@ the NLP step does: language id, sentiment, crisis lexicon, topic queries and nea
 i.e. the pipeline's ingest path end to end. Worker processes start before the timing (a one-off cost, printed).
 The goal is >= 5,000 posts/s for both on the 2-core reference machine; the load average is printed because
 other jobs on the machine lower the wall-clock figures (posts per CPU-second counts
-the CPU of this process and of the worker processes: a figure less sensitive to the load than wall time).
+the CPU of this process and of the worker processes: a figure less sensitive to the load than wall time). The
+1-minute load average is printed before and after each run: "before" says how busy the machine was (the run
+itself adds about 2-3 to "after"); wall figures mean something only when "before" is well under 1.
 """
 
 from __future__ import annotations
@@ -121,6 +123,7 @@ def main() -> None:
         for batch_size in args.batch_size:
             for with_store in (False,) if args.no_store else (False, True):
                 analyzer.dedup = type(analyzer.dedup)()  # fresh index per run: same work for each run
+                load_before = os.getloadavg()[0]
                 with tempfile.TemporaryDirectory() as tmp:
                     store = open_file_store(Path(tmp) / "bench.db") if with_store else None
                     t0, c0, w0 = time.perf_counter(), time.process_time(), _workers_cpu(analyzer)
@@ -146,7 +149,8 @@ def main() -> None:
                 per_cpu = f"{len(posts) / cpu_all:8.0f} posts/CPU-s (all processes)  "
                 print(f"backend={args.backend}{' +spacy' if args.spacy else ''} {what:<18} batch={batch_size:5d} "
                       f"posts={len(posts)} workers={analyzer.workers}  {len(posts) / elapsed:8.0f} posts/s wall  "
-                      f"{per_cpu}({elapsed:.2f} s, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+                      f"{per_cpu}({elapsed:.2f} s, load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, "
+                      f"on {os.cpu_count()} cores)")
     finally:
         analyzer.close()
 

@@ -21,6 +21,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -32,6 +33,7 @@ from nlp.langid import VERSION as LANGID_VERSION
 from nlp.query import Document
 from nlp.sentiment import create_backend
 from nlp.topics import TopicMatcher
+from vigie.core.gc_pause import collector_paused
 from vigie.core.models import Analysis, Crisis, Post, Sentiment
 
 log = logging.getLogger(__name__)
@@ -90,12 +92,16 @@ class Analyzer:
         if pending.ticket != self._collected + 1:
             raise RuntimeError("analyses must be collected in the order they were submitted (near-duplicate index)")
         self._collected += 1
+        with collector_paused():  # a batch's analyses, all alive: nothing for the collector (vigie.core.gc_pause)
+            return self._collect(pending)
+
+    def _collect(self, pending: "PendingAnalysis") -> list[Analysis]:
         posts = pending.posts
         signatures = None
         if pending.chunks is None:
             analyses = self.analyze_rows(pending.rows)
         else:
-            results = [chunk.get() for chunk in pending.chunks]
+            results = [_unpack(chunk.get()) for chunk in pending.chunks]
             analyses = [a for chunk_analyses, _ in results for a in chunk_analyses]
             parts = [part for _, part in results]
             if all(part is not None and part.num_perm == self.dedup.num_perm for part in parts):
@@ -166,7 +172,8 @@ class Analyzer:
         pending = self._submit(rows)
         if pending is None:
             return self.analyze_rows(rows)
-        return [a for chunk in pending for a in chunk.get()[0]]
+        with collector_paused():
+            return [a for chunk in pending for a in _unpack(chunk.get())[0]]
 
     def _tag(self, analysis: Analysis, text: object, handle: str | None, source: str | None) -> None:
         """Topics (boolean queries) and brand entities, from one tokenisation of the post."""
@@ -287,15 +294,23 @@ def _freeze_long_lived() -> None:
     gc.freeze()
 
 
-def _worker_analyze(rows: list[Any], num_perm: int | None) -> tuple[list[Analysis], Signatures | None]:
+def _worker_analyze(rows: list[Any], num_perm: int | None) -> bytes:
     """The chunk's analyses and, with `num_perm`, its near-duplicate signatures (None if they failed: the
-    parent then computes them, and reports the failure, itself)."""
+    parent then computes them, and reports the failure, itself), pickled here (see `_unpack`)."""
     assert _WORKER is not None, "worker not initialised"
-    analyses = _WORKER.analyze_rows(rows)
-    signatures = None
-    if num_perm is not None:
-        try:
-            signatures = Signatures.of([r[0] for r in rows], num_perm)
-        except Exception:  # noqa: BLE001 - the parent retries and reports
-            log.warning("near-duplicate signatures failed in a worker", exc_info=True)
-    return analyses, signatures
+    with collector_paused():
+        analyses = _WORKER.analyze_rows(rows)
+        signatures = None
+        if num_perm is not None:
+            try:
+                signatures = Signatures.of([r[0] for r in rows], num_perm)
+            except Exception:  # noqa: BLE001 - the parent retries and reports
+                log.warning("near-duplicate signatures failed in a worker", exc_info=True)
+        return pickle.dumps((analyses, signatures), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack(payload: bytes) -> tuple[list[Analysis], Signatures | None]:
+    """A worker's result, unpickled by the caller of `result()` with the collector paused. Returned as one
+    bytes object, the pool's result thread only passes it on: unpickled there, the analyses were built at any
+    moment (while the parent stored the previous batch, say), outside the pause."""
+    return pickle.loads(payload)  # noqa: S301 - our own worker processes' output, never outside data

@@ -148,3 +148,30 @@ def test_worker_processes_give_the_same_analyses_and_clusters_as_one_process() -
     finally:
         parallel.close()
     assert parallel._pool is None
+
+
+def test_analysing_restores_the_garbage_collector_as_it_found_it() -> None:
+    """Batches run with the cyclic collector paused (vigie.core.gc_pause); the caller's setting comes back,
+    in one process and with workers (whose pickled results are unpacked under the pause)."""
+    import gc
+
+    topics = [Topic(id="brivolle", name="Brivolle", query="brivolle")]
+    parallel = Analyzer(NlpConfig(workers=2, parallel_min_batch=4), topics)
+    single = Analyzer(NlpConfig(workers=1), topics)
+    posts = [post(i, f"Brivolle numéro {i} est en panne depuis ce matin", author=f"u{i}", minutes=i) for i in range(8)]
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            try:
+                pending = parallel.submit(posts[:4])
+                following = parallel.submit(posts[4:])
+                assert gc.isenabled() is enabled
+                assert [a.__dict__ for a in pending.result() + following.result()] == [
+                    a.__dict__ for a in single.analyze(posts[:4]) + single.analyze(posts[4:])]
+                assert gc.isenabled() is enabled
+                assert parallel.analyze_texts(["Brivolle en panne"] * 4)[0].topic_ids == ["brivolle"]
+                assert gc.isenabled() is enabled
+            finally:
+                gc.enable()
+    finally:
+        parallel.close()

@@ -86,3 +86,26 @@ def test_a_file_from_before_relations_gets_the_column_and_keeps_its_posts(tmp_pa
         assert store.get_post("x:old").relation == "original"
     finally:
         store.close()
+
+
+def test_upsert_restores_the_garbage_collector_as_it_found_it(tmp_path):
+    """A batch is written with the cyclic collector paused (vigie.core.gc_pause), also when the write fails."""
+    import gc
+
+    import pytest
+
+    store = SqliteStore(tmp_path / "gc.db")
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            try:
+                assert store.upsert_posts([make_post(f"{enabled}-1", T0)]).inserted == 1
+                assert gc.isenabled() is enabled
+                with pytest.raises(AttributeError):  # not a post: the batch is refused, nothing half-written
+                    store.upsert_posts([make_post(f"{enabled}-2", T0), object()])
+                assert gc.isenabled() is enabled
+                assert store.get_post(f"x:{enabled}-2") is None
+            finally:
+                gc.enable()
+    finally:
+        store.close()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vigie.core.faults import crash_point
+from vigie.core.gc_pause import collector_paused
 from vigie.core.models import (
     OUTBOX_OPEN,
     Alert,
@@ -230,7 +231,7 @@ class SqliteStore:
         latest: dict[str, Post] = {}
         for post in posts:  # the last version of a post in a batch wins, as it would on re-fetch
             latest[post.id] = post
-        with self._lock:
+        with self._lock, collector_paused():  # a batch of rows, all alive until written (vigie.core.gc_pause)
             # IMMEDIATE, and the stored versions read inside it: another process (a parallel ingest task)
             # storing the same post between our read and our write would otherwise make both count it new.
             self._db.execute("BEGIN IMMEDIATE")
