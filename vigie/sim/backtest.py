@@ -34,6 +34,7 @@ from scipy import special
 from vigie.core.config import Topic, VigieConfig
 from vigie.core.models import Alert, AlertState, Level, iso, utc
 from vigie.pipeline.loop import Assessment, BucketSink, bucket_floor, bucket_times, new_detector, run_buckets
+from vigie.sim.series_calibration import calibrated_counts
 from vigie.store.base import Store
 
 # -- series scoring ---------------------------------------------------------------------------------
@@ -128,11 +129,34 @@ def calibrated(p: float) -> float:
 
 
 def score_series(timestamps: list[datetime], values: list[float]) -> list[float]:
-    """Calibrated anomaly score in [0, 1] per point (see `series_p_values`), strictly causal, O(n)."""
-    return [round(min(1.0, max(0.0, calibrated(p))), 6) for p in series_p_values(timestamps, values)]
+    """Calibrated anomaly score in [0, 1] per point (see `series_scan`), strictly causal, O(n).
+
+    Count series: 1 - F0(p_min | expected count, overdispersion), F0 the null distribution of p_min for
+    points the scan saw with that expected count and dispersion (vigie/sim/series_calibration.py), so a
+    Poisson series and a very bursty one are both calibrated; other series: the pooled table CALIBRATION."""
+    scan = series_scan(timestamps, values)
+    if scan.counts and scan.p_min:
+        scores = calibrated_counts(np.array(scan.p_min), np.array(scan.level), np.array(scan.alpha[0]))
+        return [round(min(1.0, max(0.0, float(s))), 6) for s in scores]
+    return [round(min(1.0, max(0.0, calibrated(p))), 6) for p in scan.p_min]
 
 
 def series_p_values(timestamps: list[datetime], values: list[float]) -> list[float]:
+    """The smallest two-sided p-value over SCALES at each point (1 during the warm-up), strictly causal."""
+    return series_scan(timestamps, values).p_min
+
+
+@dataclass
+class SeriesScan:
+    """What the causal scan knows at each point, before that point updates any state."""
+
+    p_min: list[float]  # smallest two-sided p-value over SCALES (1 during the warm-up)
+    level: list[float]  # expected value of the point
+    alpha: list[list[float]]  # NB overdispersion per scale in use at the point (counts; 0 otherwise)
+    counts: bool  # judged as counts (non-negative integers throughout)
+
+
+def series_scan(timestamps: list[datetime], values: list[float]) -> SeriesScan:
     """The smallest two-sided p-value over SCALES at each point (1 during the warm-up), strictly causal.
 
     The expectation at t is the robust running mean of its seasonal slot: hour of the week once that slot
@@ -149,8 +173,10 @@ def series_p_values(timestamps: list[datetime], values: list[float]) -> list[flo
         raise ValueError(f"{len(timestamps)} timestamps but {len(values)} values")
     n = len(values)
     pvals = [1.0] * n
+    levels = [0.0] * n
+    alpha_seen = [[0.0] * n for _ in SCALES]
     if n == 0:
-        return pvals
+        return SeriesScan(pvals, levels, alpha_seen, True)
     fast = float(values[0])  # fast global level, for slots not learnt yet
     slot_mean: dict[int, float] = {}
     slot_seen: dict[int, int] = {}
@@ -192,6 +218,10 @@ def series_p_values(timestamps: list[datetime], values: list[float]) -> list[flo
         seen = slot_seen.get(slot, 0)
         learnt = seen >= (per_hour if slot >= 0 else WARMUP)
         pred = max(slot_mean[slot] if learnt else fast, 0.0 if integers else -math.inf)
+        levels[i] = pred
+        if integers:
+            for j, k in enumerate(SCALES):
+                alpha_seen[j][i] = alphas[k]
         cum_x[i + 1] = cum_x[i] + x
         cum_e[i + 1] = cum_e[i] + pred
         p_min, p_hour = 1.0, 1.0
@@ -282,7 +312,7 @@ def series_p_values(timestamps: list[datetime], values: list[float]) -> list[flo
         best = np.ones(n)
         np.minimum.at(best, points, p_counts)
         pvals = np.minimum(np.array(pvals), best).tolist()
-    return pvals
+    return SeriesScan(pvals, levels, alpha_seen, integers)
 
 
 class SeriesFormatError(ValueError):
