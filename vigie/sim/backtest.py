@@ -3,7 +3,8 @@
 `score_series` is the detector's little sibling for plain `timestamp,value` series (e.g. public labelled
 benchmarks): a robust seasonal level (hour of week / hour of day, clipped updates), negative-binomial
 tails with overdispersion learnt from the series' own residuals at several time scales, and a calibrated
-score (1 - the smallest p-value, corrected for the number of scales). It is strictly causal (the score at t is computed before the value
+score (1 - F0 of the smallest p-value over the scales, F0 its null distribution given the point's expected
+count and dispersion: vigie/sim/series_calibration.py). It is strictly causal (the score at t is computed before the value
 at t updates any state, from values <= t only; the sampling step is inferred from the first timestamps
 only) and linear in the series length.
 
@@ -55,7 +56,8 @@ CLIP_SD = 8.0  # residuals beyond 8 model sds are clipped before they update any
 # A rise that lasts longer than FREEZE_MAX_POINTS is a new normal: the levels re-learn at full speed.
 EXCURSION_P = 1e-5
 FREEZE_MAX_POINTS = 288
-# Calibration: the score is 1 - F0(p_min), where p_min is the smallest two-sided p-value over SCALES and
+# Calibration of non-count series (count series use the conditional table of vigie/sim/series_calibration.py):
+# the score is 1 - F0(p_min), where p_min is the smallest two-sided p-value over SCALES and
 # F0 its distribution on null traffic, tabulated as (p_min, F0) anchors: the median over 27 simulated null
 # series (9 settings of mean and index of dispersion from 1 to 375, 3 seeds, daily rhythm, 8 days, the
 # first day left out) of the p_min quantile at each F0 level (`bench/series_scoring.py` prints the
