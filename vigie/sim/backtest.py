@@ -4,9 +4,9 @@
 benchmarks): a robust seasonal level (hour of week / hour of day, clipped updates), negative-binomial
 tails with overdispersion learnt from the series' own residuals at several time scales, and a calibrated
 score (1 - F0 of the smallest p-value over the scales, F0 its null distribution given the point's expected
-count and dispersion: vigie/sim/series_calibration.py). It is strictly causal (the score at t is computed before the value
-at t updates any state, from values <= t only; the sampling step is inferred from the first timestamps
-only) and linear in the series length.
+count and dispersion: vigie/sim/series_calibration.py). It is strictly causal (the score at t is computed
+before the value at t updates any state, from values <= t only; the sampling step is inferred from the
+first timestamps only) and linear in the series length.
 
 `backtest_posts` runs `Detector` + `AlertPolicy` bucket by bucket over a store filled by a replay and,
 given the ground truth, measures lead time before the peak, false alerts and alerts on positive events.
@@ -137,10 +137,13 @@ def score_series(timestamps: list[datetime], values: list[float]) -> list[float]
     points the scan saw with that expected count and dispersion (vigie/sim/series_calibration.py), so a
     Poisson series and a very bursty one are both calibrated; other series: the pooled table CALIBRATION."""
     scan = series_scan(timestamps, values)
-    if scan.counts and scan.p_min:
-        scores = calibrated_counts(np.array(scan.p_min), np.array(scan.level), np.array(scan.alpha[0]))
-        return [round(min(1.0, max(0.0, float(s))), 6) for s in scores]
-    return [round(min(1.0, max(0.0, calibrated(p))), 6) for p in scan.p_min]
+    scores = [calibrated(p) for p in scan.p_min] if not all(scan.counts) else [0.0] * len(scan.p_min)
+    at = [i for i, c in enumerate(scan.counts) if c]  # judged as counts so far (decided causally, point by point)
+    if at:
+        conditional = calibrated_counts(np.array(scan.p_min)[at], np.array(scan.level)[at], np.array(scan.alpha[0])[at])
+        for i, s in zip(at, conditional.tolist()):
+            scores[i] = s
+    return [round(min(1.0, max(0.0, s)), 6) for s in scores]
 
 
 def series_p_values(timestamps: list[datetime], values: list[float]) -> list[float]:
@@ -155,7 +158,7 @@ class SeriesScan:
     p_min: list[float]  # smallest two-sided p-value over SCALES (1 during the warm-up)
     level: list[float]  # expected value of the point
     alpha: list[list[float]]  # NB overdispersion per scale in use at the point (counts; 0 otherwise)
-    counts: bool  # judged as counts (non-negative integers throughout)
+    counts: list[bool]  # judged as counts (every value up to the point a non-negative integer)
 
 
 def series_scan(timestamps: list[datetime], values: list[float]) -> SeriesScan:
@@ -177,8 +180,9 @@ def series_scan(timestamps: list[datetime], values: list[float]) -> SeriesScan:
     pvals = [1.0] * n
     levels = [0.0] * n
     alpha_seen = [[0.0] * n for _ in SCALES]
+    as_count = [True] * n
     if n == 0:
-        return SeriesScan(pvals, levels, alpha_seen, True)
+        return SeriesScan(pvals, levels, alpha_seen, [])
     fast = float(values[0])  # fast global level, for slots not learnt yet
     slot_mean: dict[int, float] = {}
     slot_seen: dict[int, int] = {}
@@ -206,6 +210,7 @@ def series_scan(timestamps: list[datetime], values: list[float]) -> SeriesScan:
     for i, x in enumerate(values):
         x = float(x)
         integers = integers and x == int(x) and x >= 0
+        as_count[i] = integers
         if step is None and i == STEP_SAMPLE:
             diffs = [b - a for a, b in zip(epochs[:i], epochs[1 : i + 1]) if b > a]
             med = statistics.median(diffs) if diffs else 0.0
@@ -314,7 +319,7 @@ def series_scan(timestamps: list[datetime], values: list[float]) -> SeriesScan:
         best = np.ones(n)
         np.minimum.at(best, points, p_counts)
         pvals = np.minimum(np.array(pvals), best).tolist()
-    return SeriesScan(pvals, levels, alpha_seen, integers)
+    return SeriesScan(pvals, levels, alpha_seen, as_count)
 
 
 class SeriesFormatError(ValueError):
