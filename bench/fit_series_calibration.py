@@ -1,7 +1,7 @@
 """Fit the conditional calibration table of `score_series` (vigie/sim/series_calibration.py) and print it.
 
 Null traffic: `bench/series_scoring.py`'s generator (5-minute counts, daily rhythm, gamma-Poisson), on a grid
-of 7 means (0.1 to 100 posts per 5 min) x 6 overdispersions alpha (0 = Poisson to 6; index of dispersion
+of 7 means (0.1 to 100 posts per 5 min) x 7 overdispersions alpha (0 = Poisson to 6; index of dispersion
 1 + alpha * mean, so 1 to 601), 8 days each, the first day left out. Seeds 5,000,000 + 1000 s + 10 i + j
 (s < --seeds): disjoint from the seeds `bench/series_scoring.py` evaluates on (1000 s + int(10 mean + D),
 all below 1,000,000), and the grid is not the evaluation's settings either.
@@ -31,7 +31,7 @@ from vigie.sim.backtest import series_scan  # noqa: E402
 from vigie.sim.series_calibration import ALPHA_NODES, F0_LEVELS, LEVEL_NODES, grid_position, log_anchors  # noqa: E402
 
 MEANS = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
-ALPHAS = (0.0, 0.05, 0.2, 0.6, 2.0, 6.0)
+ALPHAS = (0.0, 0.05, 0.2, 0.6, 1.0, 2.0, 6.0)
 SEED_BASE = 5_000_000
 TAIL_PRIOR = 10.0
 ROUNDS = 4  # backfitting rounds: a point's anchors mix 4 nodes, so each node is corrected until they fit

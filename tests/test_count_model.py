@@ -261,7 +261,7 @@ def test_conditional_calibration_hits_its_anchors_and_is_monotone_and_continuous
     p = np.geomspace(1e-12, 1.0, 200)
     for level, alpha in ((0.05, 0.0), (4.0, 0.7), (70.0, 3.0), (500.0, 20.0)):
         s = calibrated_counts(p, np.full(len(p), level), np.full(len(p), alpha))
-        assert np.all(np.diff(s) <= 0) and s[-1] == 0.0 and s[0] > 0.9999
+        assert np.all(np.diff(s) <= 0) and s[-1] == 0.0 and s[0] > 0.999  # beyond the last anchor: still growing
     levels = np.geomspace(0.05, 200.0, 2000)
     for alpha in (0.0, 0.3, 4.0):
         s = calibrated_counts(np.full(len(levels), 0.01), levels, np.full(len(levels), alpha))
