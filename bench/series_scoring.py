@@ -11,7 +11,7 @@
    − 1 h and its end; prints catches, median lead before the peak, and the share of points outside events
    (and outside organic spikes) with a score ≥ THRESHOLD.
 
-    .venv/bin/python bench/series_scoring.py [--n 20] [--seeds 3]
+    .venv/bin/python bench/series_scoring.py [--n 20] [--seeds 3] [--first-seed 0] [--calibration-only]
 """
 
 from __future__ import annotations
@@ -70,15 +70,16 @@ def null_series(n: int, mean: float, dispersion: float, seed: int) -> tuple[list
     return times, [float(v) for v in rng.poisson(mu * mix)]
 
 
-def calibration(seeds: int, days: int = 8) -> None:
+def calibration(seeds: int, days: int = 8, first_seed: int = 0) -> None:
     levels = (0.5, 0.9, 0.99, 0.999)
-    print(f"calibration on null backgrounds ({seeds} seeds x {days} days each, first day not counted):")
+    print(f"calibration on null backgrounds (seeds {first_seed}..{first_seed + seeds - 1} x {days} days each, "
+          "first day not counted):")
     print("| mean / 5 min | index of dispersion | " + " | ".join(f"P(score ≥ {q})" for q in levels) + " |")
     print("|---|---|" + "---|" * len(levels))
     pooled = {q: [] for q in levels}
     for mean, disp in NULLS:
         shares = {q: [] for q in levels}
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             times, values = null_series(days * 288, mean, disp, seed=1000 * seed + int(10 * mean + disp))
             scores = score_series(times, values)[288:]
             for q in levels:
@@ -114,9 +115,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--seeds", type=int, default=3, help="null series per dispersion setting")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="first null seed (the series' seed is 1000 x seed + int(10 x mean + dispersion); "
+                             "bench/fit_series_calibration.py fits on seeds from 5,000,000, so any value below "
+                             "999 evaluates on series the table never saw)")
+    parser.add_argument("--calibration-only", action="store_true", help="skip the cost and the suite")
     args = parser.parse_args()
-    print(f"cost: 16,000 points scored in {cost():.3f} s (best of 3)")
-    calibration(args.seeds)
+    if not args.calibration_only:
+        print(f"cost: 16,000 points scored in {cost():.3f} s (best of 3)")
+    calibration(args.seeds, first_seed=args.first_seed)
+    if args.calibration_only:
+        return
     caught = {"bad": [0, 0], "positive": [0, 0], "organic": [0, 0]}
     leads: list[float] = []
     outside = flagged = 0

@@ -59,6 +59,8 @@ def test_scores_are_causal_appending_the_future_changes_nothing():
     # A wild future (a huge spike, a different step) does not leak into past scores either.
     future_t = times + [times[-1] + timedelta(seconds=s) for s in (1, 2, 3)]
     assert score_series(future_t, values + [1e9, 0, 1e9])[:1500] == full
+    # Nor does a future value that makes it a non-count series (the kind of series is decided point by point).
+    assert score_series(future_t, values + [0.5, 2.25, 1e9])[:1500] == full
 
 
 def test_scores_are_deterministic_and_linear_in_cost():

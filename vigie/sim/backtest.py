@@ -3,9 +3,10 @@
 `score_series` is the detector's little sibling for plain `timestamp,value` series (e.g. public labelled
 benchmarks): a robust seasonal level (hour of week / hour of day, clipped updates), negative-binomial
 tails with overdispersion learnt from the series' own residuals at several time scales, and a calibrated
-score (1 - the smallest p-value, corrected for the number of scales). It is strictly causal (the score at t is computed before the value
-at t updates any state, from values <= t only; the sampling step is inferred from the first timestamps
-only) and linear in the series length.
+score (1 - F0 of the smallest p-value over the scales, F0 its null distribution given the point's expected
+count and dispersion: vigie/sim/series_calibration.py). It is strictly causal (the score at t is computed
+before the value at t updates any state, from values <= t only; the sampling step is inferred from the
+first timestamps only) and linear in the series length.
 
 `backtest_posts` runs `Detector` + `AlertPolicy` bucket by bucket over a store filled by a replay and,
 given the ground truth, measures lead time before the peak, false alerts and alerts on positive events.
@@ -34,6 +35,7 @@ from scipy import special
 from vigie.core.config import Topic, VigieConfig
 from vigie.core.models import Alert, AlertState, Level, iso, utc
 from vigie.pipeline.loop import Assessment, BucketSink, bucket_floor, bucket_times, new_detector, run_buckets
+from vigie.sim.series_calibration import calibrated_counts
 from vigie.store.base import Store
 
 # -- series scoring ---------------------------------------------------------------------------------
@@ -54,7 +56,8 @@ CLIP_SD = 8.0  # residuals beyond 8 model sds are clipped before they update any
 # A rise that lasts longer than FREEZE_MAX_POINTS is a new normal: the levels re-learn at full speed.
 EXCURSION_P = 1e-5
 FREEZE_MAX_POINTS = 288
-# Calibration: the score is 1 - F0(p_min), where p_min is the smallest two-sided p-value over SCALES and
+# Calibration of non-count series (count series use the conditional table of vigie/sim/series_calibration.py):
+# the score is 1 - F0(p_min), where p_min is the smallest two-sided p-value over SCALES and
 # F0 its distribution on null traffic, tabulated as (p_min, F0) anchors: the median over 27 simulated null
 # series (9 settings of mean and index of dispersion from 1 to 375, 3 seeds, daily rhythm, 8 days, the
 # first day left out) of the p_min quantile at each F0 level (`bench/series_scoring.py` prints the
@@ -128,11 +131,37 @@ def calibrated(p: float) -> float:
 
 
 def score_series(timestamps: list[datetime], values: list[float]) -> list[float]:
-    """Calibrated anomaly score in [0, 1] per point (see `series_p_values`), strictly causal, O(n)."""
-    return [round(min(1.0, max(0.0, calibrated(p))), 6) for p in series_p_values(timestamps, values)]
+    """Calibrated anomaly score in [0, 1] per point (see `series_scan`), strictly causal, O(n).
+
+    Count series: 1 - F0(p_min | expected count, overdispersion), F0 the null distribution of p_min for
+    points the scan saw with that expected count and dispersion (vigie/sim/series_calibration.py), so a
+    Poisson series and a very bursty one are both calibrated; other series: the pooled table CALIBRATION."""
+    scan = series_scan(timestamps, values)
+    scores = [calibrated(p) for p in scan.p_min] if not all(scan.counts) else [0.0] * len(scan.p_min)
+    at = [i for i, c in enumerate(scan.counts) if c]  # judged as counts so far (decided causally, point by point)
+    if at:
+        conditional = calibrated_counts(np.array(scan.p_min)[at], np.array(scan.level)[at], np.array(scan.alpha[0])[at])
+        for i, s in zip(at, conditional.tolist()):
+            scores[i] = s
+    return [round(min(1.0, max(0.0, s)), 6) for s in scores]
 
 
 def series_p_values(timestamps: list[datetime], values: list[float]) -> list[float]:
+    """The smallest two-sided p-value over SCALES at each point (1 during the warm-up), strictly causal."""
+    return series_scan(timestamps, values).p_min
+
+
+@dataclass
+class SeriesScan:
+    """What the causal scan knows at each point, before that point updates any state."""
+
+    p_min: list[float]  # smallest two-sided p-value over SCALES (1 during the warm-up)
+    level: list[float]  # expected value of the point
+    alpha: list[list[float]]  # NB overdispersion per scale in use at the point (counts; 0 otherwise)
+    counts: list[bool]  # judged as counts (every value up to the point a non-negative integer)
+
+
+def series_scan(timestamps: list[datetime], values: list[float]) -> SeriesScan:
     """The smallest two-sided p-value over SCALES at each point (1 during the warm-up), strictly causal.
 
     The expectation at t is the robust running mean of its seasonal slot: hour of the week once that slot
@@ -149,8 +178,11 @@ def series_p_values(timestamps: list[datetime], values: list[float]) -> list[flo
         raise ValueError(f"{len(timestamps)} timestamps but {len(values)} values")
     n = len(values)
     pvals = [1.0] * n
+    levels = [0.0] * n
+    alpha_seen = [[0.0] * n for _ in SCALES]
+    as_count = [True] * n
     if n == 0:
-        return pvals
+        return SeriesScan(pvals, levels, alpha_seen, [])
     fast = float(values[0])  # fast global level, for slots not learnt yet
     slot_mean: dict[int, float] = {}
     slot_seen: dict[int, int] = {}
@@ -178,6 +210,7 @@ def series_p_values(timestamps: list[datetime], values: list[float]) -> list[flo
     for i, x in enumerate(values):
         x = float(x)
         integers = integers and x == int(x) and x >= 0
+        as_count[i] = integers
         if step is None and i == STEP_SAMPLE:
             diffs = [b - a for a, b in zip(epochs[:i], epochs[1 : i + 1]) if b > a]
             med = statistics.median(diffs) if diffs else 0.0
@@ -192,6 +225,10 @@ def series_p_values(timestamps: list[datetime], values: list[float]) -> list[flo
         seen = slot_seen.get(slot, 0)
         learnt = seen >= (per_hour if slot >= 0 else WARMUP)
         pred = max(slot_mean[slot] if learnt else fast, 0.0 if integers else -math.inf)
+        levels[i] = pred
+        if integers:
+            for j, k in enumerate(SCALES):
+                alpha_seen[j][i] = alphas[k]
         cum_x[i + 1] = cum_x[i] + x
         cum_e[i + 1] = cum_e[i] + pred
         p_min, p_hour = 1.0, 1.0
@@ -282,7 +319,7 @@ def series_p_values(timestamps: list[datetime], values: list[float]) -> list[flo
         best = np.ones(n)
         np.minimum.at(best, points, p_counts)
         pvals = np.minimum(np.array(pvals), best).tolist()
-    return pvals
+    return SeriesScan(pvals, levels, alpha_seen, as_count)
 
 
 class SeriesFormatError(ValueError):
