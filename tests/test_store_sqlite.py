@@ -109,3 +109,66 @@ def test_upsert_restores_the_garbage_collector_as_it_found_it(tmp_path):
                 gc.enable()
     finally:
         store.close()
+
+
+# -- series memo (vigie/store/sqlite/bucket_memo.py): whole buckets kept while the file is unchanged ------------
+
+W5 = timedelta(minutes=5)
+
+
+def _fresh_series(path, start, end):
+    other = SqliteStore(path)
+    try:
+        return other.series("acme", start, end, W5)
+    finally:
+        other.close()
+
+
+def test_consecutive_look_backs_equal_fresh_reads_and_count_a_late_post(tmp_path):
+    store = SqliteStore(tmp_path / "x.db")
+    try:
+        store.upsert_posts([make_post(str(i), T0 + i * 2 * MIN, label="neg" if i % 3 else "pos", source="xr"[i % 2],
+                                      categories=("safety",) if i % 4 == 0 else (), dup="c1" if i % 5 == 0 else None,
+                                      author=f"a{i % 7}") for i in range(60)])
+        for k in range(6):  # a detection walk: each window one bucket later, 35 of 36 buckets already read
+            start, end = T0 + k * W5, T0 + (k + 12) * W5
+            assert store.series("acme", start, end, W5) == _fresh_series(tmp_path / "x.db", start, end)
+        start, end = T0 + 5 * W5, T0 + 17 * W5
+        before = store.series("acme", start, end, W5)
+        # A late post for a bucket the memo holds (the third of the window) must be counted at the next read.
+        store.upsert_posts([make_post("late", start + 2 * W5 + MIN, label="neg", source="bsky")])
+        after = store.series("acme", start, end, W5)
+        assert after[2].count == before[2].count + 1 and after[2].sources.get("bsky") == 1
+        assert after == _fresh_series(tmp_path / "x.db", start, end)
+    finally:
+        store.close()
+
+
+def test_a_post_written_by_another_connection_is_counted(tmp_path):
+    store, writer = SqliteStore(tmp_path / "x.db"), SqliteStore(tmp_path / "x.db")
+    try:
+        store.upsert_posts([make_post(str(i), T0 + i * MIN) for i in range(30)])
+        start, end = T0, T0 + 6 * W5
+        assert [b.count for b in store.series("acme", start, end, W5)] == [5, 5, 5, 5, 5, 5]
+        writer.upsert_posts([make_post("other-process", T0 + 2 * W5, label="neg")])
+        assert [b.count for b in store.series("acme", start, end, W5)] == [5, 5, 6, 5, 5, 5]
+        writer.purge(T0 + 5 * MIN)  # deletes by another connection too
+        assert [b.count for b in store.series("acme", start, end, W5)] == [0, 5, 6, 5, 5, 5]
+    finally:
+        store.close()
+        writer.close()
+
+
+def test_a_bucket_cut_short_is_not_kept_and_callers_cannot_change_the_memo(tmp_path):
+    store = SqliteStore(tmp_path / "x.db")
+    try:
+        store.upsert_posts([make_post(str(i), T0 + i * MIN) for i in range(15)])
+        cut = store.series("acme", T0, T0 + 7 * MIN, W5)  # the second bucket holds 2 minutes only
+        assert [b.count for b in cut] == [5, 2]
+        whole = store.series("acme", T0, T0 + 2 * W5, W5)
+        assert [b.count for b in whole] == [5, 5]
+        whole[0].count, whole[0].sources["x"] = 99, 99
+        again = store.series("acme", T0, T0 + 2 * W5, W5)
+        assert [b.count for b in again] == [5, 5] and again[0].sources == {"x": 5}
+    finally:
+        store.close()

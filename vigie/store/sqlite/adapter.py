@@ -33,6 +33,7 @@ from vigie.core.models import (
     utc,
 )
 from vigie.core.neardup import NearDupEntry
+from vigie.store.sqlite.bucket_memo import BucketMemo, copy_bucket
 from vigie.store.base import Lease, LeaseLost, RankBy, bucket_starts, quarantine_fingerprint, record_text
 
 # models.negative_band(sentiment) in SQL, read from the stored document (no column to migrate).
@@ -215,6 +216,7 @@ class SqliteStore:
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(SCHEMA)
         self._migrate()
+        self._memo = BucketMemo()  # buckets `series` aggregated while the file is unchanged
 
     def _migrate(self) -> None:
         """Additive columns for files created by older versions (CREATE TABLE IF NOT EXISTS keeps the old
@@ -367,12 +369,33 @@ class SqliteStore:
     def series(self, topic_id: str, start: datetime, end: datetime, bucket: timedelta) -> list[Bucket]:
         start, end = utc(start), utc(end)
         starts = bucket_starts(start, end, bucket)
-        buckets = [Bucket(topic_id=topic_id, start=s) for s in starts]
-        if not buckets:
-            return buckets
-        args = {"topic": topic_id, "lo": start.timestamp(), "hi": end.timestamp(), "width": bucket.total_seconds()}
+        if not starts:
+            return []
+        lo, hi, width = start.timestamp(), end.timestamp(), bucket.total_seconds()
         with self._lock:
-            rows = self._db.execute(SERIES_SQL, args).fetchall()
+            if lo != int(lo) or width != int(width):  # off the integer grid: no memo (bucket_memo.py)
+                return self._read_series(topic_id, starts, lo, hi, width)
+            lo_s, width_s = int(lo), int(width)
+            memo = self._memo.buckets(self._db, topic_id, width_s)
+            whole = int((hi - lo) // width)  # the last bucket may be cut short by `end`: never memoised
+            out: list[Bucket | None] = []
+            for i, s in enumerate(starts):
+                b = memo.get(lo_s + i * width_s) if i < whole else None
+                out.append(None if b is None else copy_bucket(b, s))
+            missing = [i for i, b in enumerate(out) if b is None]
+            if missing:  # one read from the first missing bucket to the last (usually just the newest)
+                first, last = missing[0], missing[-1]
+                fresh = self._read_series(topic_id, starts[first : last + 1], lo + first * width,
+                                          min(hi, lo + (last + 1) * width), width)
+                for i, b in enumerate(fresh, first):
+                    out[i] = b
+                    if i < whole:
+                        self._memo.put(memo, lo_s + i * width_s, b)
+        return out  # type: ignore[return-value]
+
+    def _read_series(self, topic_id: str, starts: list[datetime], lo: float, hi: float, width: float) -> list[Bucket]:
+        buckets = [Bucket(topic_id=topic_id, start=s) for s in starts]
+        rows = self._db.execute(SERIES_SQL, {"topic": topic_id, "lo": lo, "hi": hi, "width": width}).fetchall()
         for kind, b, key, *values in rows:
             _fill_bucket(buckets[b], kind, key, values)
         return buckets
