@@ -7,7 +7,6 @@ notifiers serialise them the same way. Times are timezone-aware UTC `datetime`s 
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -201,7 +200,7 @@ class Post:
         return self.author.followers or 0
 
     def to_dict(self) -> dict[str, Any]:
-        data = as_plain(self)  # = dataclasses.asdict(self), faster: the store serialises every post it writes
+        data = as_plain(self)  # = as_plain(self), faster: the store serialises every post it writes
         data["created_at"] = iso(self.created_at)
         data["fetched_at"] = iso(self.fetched_at)
         data["author"]["created_at"] = iso(self.author.created_at)
@@ -381,7 +380,7 @@ class StoryPost:
     reach: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = as_plain(self)
         data["created_at"] = iso(self.created_at)
         return data
 
@@ -407,7 +406,7 @@ class StoryCluster:
     representative_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = as_plain(self)
         data["first_seen"] = iso(self.first_seen)
         return data
 
@@ -429,7 +428,7 @@ class StoryTrend:
     z: float
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return as_plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "StoryTrend":
@@ -627,7 +626,7 @@ class Alert:
         return hashlib.sha1(dedup_key.encode()).hexdigest()[:12]
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = as_plain(self)
         data["level"] = self.level.value
         data["state"] = self.state.value
         data["peak_level"] = self.peak_level.value if self.peak_level else None
@@ -729,7 +728,7 @@ class OutboxEntry:
         return self.status in OUTBOX_OPEN
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = as_plain(self)
         for key in ("bucket_at", "enqueued_at", "next_attempt_at", "expires_at", "done_at"):
             data[key] = iso(getattr(self, key))
         return data
