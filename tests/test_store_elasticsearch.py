@@ -16,7 +16,7 @@ from elasticsearch import Elasticsearch
 from test_store_contract import T0, make_post
 
 from vigie.core.config import ConfigError
-from vigie.core.models import Alert, Level, RiskPoint
+from vigie.core.models import Alert, Level, RiskPoint, Story, StoryCluster, StoryPost, StoryTrend
 from vigie.sim.osmem import OsmemNode, osmem_client
 from vigie.store.elasticsearch import ElasticsearchConfig, ElasticsearchStore, StoreError, post_document, redact_url
 from vigie.store.elasticsearch.schema import DERIVED_FIELDS, Names, export, field_types, posts_mappings
@@ -75,6 +75,33 @@ def test_alerts_and_risk_points_carry_topics_for_dashboard_filters(es_store, es_
         hits = es_client.search(index=index, query={"term": {"topics": "acme"}})["hits"]["hits"]
         assert len(hits) == 1 and hits[0]["_source"]["topics"] == ["acme"]
     assert es_store.get_alert("a1") == alert  # the extra field does not leak into the model
+
+
+def test_an_alerts_story_is_searchable(es_store, es_client):
+    """Which alerts named this account as amplifier, carried this hashtag, had a copy cluster this large."""
+    def alert(i, author, hashtag, size):
+        a = Alert(id=f"a{i}", dedup_key=f"vigie:acme:{i}", topic_id="acme", level=Level.CRISIS, risk=80.0,
+                  opened_at=T0, updated_at=T0)
+        a.story = Story(start=T0, end=T0, posts=50, negative=40, sources={"x": 30, "bluesky": 20},
+                        first_post=StoryPost(id=f"x:{i}", source="x", author="first_one", created_at=T0),
+                        amplifiers=[StoryPost(id=f"x:a{i}", source="x", author=author, followers=250_000)],
+                        clusters=[StoryCluster(id=f"c{i}", size=size, authors=size - 2, young_or_small=0.9, first_seen=T0)],
+                        rising=[StoryTrend("hashtags", hashtag, 25, 0, 4.2)])
+        return a
+
+    es_store.save_alert(alert(1, "loud_account", "boycottacme", 43))
+    es_store.save_alert(alert(2, "other_account", "acmelaunch", 3))
+    es_store.refresh()
+
+    def ids(query):
+        return sorted(h["_id"] for h in es_client.search(index=es_store.names.alerts, query=query)["hits"]["hits"])
+
+    first, second = (es_store._alert_doc_id(f"vigie:acme:{i}") for i in (1, 2))
+    assert ids({"term": {"story.amplifiers.author": "loud_account"}}) == [first]
+    assert ids({"term": {"story.rising.key": "acmelaunch"}}) == [second]
+    assert ids({"range": {"story.clusters.size": {"gte": 10}}}) == [first]
+    assert ids({"term": {"story.first_post.author": "first_one"}}) == sorted([first, second])
+    assert es_store.get_alert("a1").story.sources == {"x": 30, "bluesky": 20}  # kept in _source, not mapped
 
 
 def test_mapping_rejection_goes_to_quarantine_with_reason(es_store):

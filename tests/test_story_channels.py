@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from alerts.notify import content, email_message, slack_blocks, teams_card
 from alerts.notify.channels.console import ConsoleNotifier
+from alerts.notify.channels.pagerduty import PagerDutyNotifier
 from alerts.notify.channels.webhook import WebhookNotifier
 from alerts.notify.i18n import translator
 from alerts.notify.receiver import LocalReceiver
@@ -74,6 +75,16 @@ def test_teams_email_and_console_tell_the_story_in_french():
     assert "Presse: Le Quotidien le" in printed
 
 
+def test_story_counts_are_written_in_the_channels_language():
+    alert = story_alert()
+    alert.story.sources = {"x": 12_500, "reddit": 15}
+    lines = {line.label: line.text for line in content.story_lines(alert, translator("fr"))}
+    assert lines["Sources"] == "x 12\u202f500, reddit 15"  # French groups thousands with a narrow no-break space
+    assert "250\u202f000 abonnés" in lines["Amplificateur"]
+    english = {line.label: line.text for line in content.story_lines(alert)}
+    assert english["Sources"] == "x 12,500, reddit 15"
+
+
 def test_webhook_payload_carries_the_story_schema_2():
     alert = story_alert()
     with LocalReceiver() as server:
@@ -88,6 +99,24 @@ def test_webhook_payload_carries_the_story_schema_2():
     assert story["rising"][0] == {"kind": "hashtags", "key": "boycottacme", "window": 25, "baseline": 0, "z": 4.2}
     assert story["first_post"]["created_at"] == "2026-03-10T10:00:00Z"
     assert Story.from_dict(story) == alert.story
+
+
+def test_pagerduty_incident_details_carry_the_story_but_the_spoken_summary_does_not():
+    alert = story_alert()
+    with LocalReceiver() as server:
+        retry, _sleeps = fast_retry()
+        pd = PagerDutyNotifier("R0UTINGKEY0000000000000000000000", base_url=server.url, retry=retry, language="fr")
+        assert pd.send(alert, "escalate").status == "sent"
+        assert pd.send(make_alert(), "escalate").status == "sent"  # an alert without a story
+        with_story, without = (r.json["payload"] for r in server.to("/v2/enqueue"))
+    story = with_story["custom_details"]["story"]
+    assert story[0].startswith("Premier signalement: @victime_01 (x, 86 abonnés)")
+    assert story[0].endswith("— “mon couvercle a explosé”")
+    assert any(line.startswith("Amplificateur: @<!channel>") and line.endswith("https://x.example/status/2")
+               for line in story)  # JSON string, not markup: PagerDuty shows it as text
+    assert any(line.startswith("Copies: 43 publications par 38 comptes") for line in story)
+    assert "couvercle" not in with_story["summary"] and "channel" not in with_story["summary"]
+    assert "story" not in without["custom_details"]
 
 
 def test_story_lines_are_empty_without_a_story():

@@ -251,7 +251,9 @@ def story_lines(alert: Alert, _: Translate = EN, excerpt_chars: int = 200, per_p
                    window=fmt_int(t.window), baseline=fmt_int(t.baseline)) for t in story.rising[:8]]
         out.append(StoryLine(_("Rising"), ", ".join(items)))
     if story.sources:
-        out.append(StoryLine(_("Sources"), ", ".join(f"{clean(src, 30)} {fmt_int(n)}" for src, n in story.sources.items())))
+        # each count goes through the translator so it is written in the channel's language ("1 234" in French)
+        out.append(StoryLine(_("Sources"), ", ".join(_("{source} {count}", source=clean(src, 30), count=fmt_int(n))
+                                                     for src, n in story.sources.items())))
     for item in story.press[:per_part]:
         out.append(StoryLine(_("Press"), _("{outlet} at {time} UTC", outlet=clean(item.author or item.source or "?", 60),
                                            time=_when(item.created_at)), clean(item.text, excerpt_chars),

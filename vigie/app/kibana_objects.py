@@ -375,10 +375,14 @@ def searches() -> list[dict[str, Any]]:
                      [["negative_rank", "desc"]], f"sentiment:neg and {NOT_REPOST}",
                      "Negative posts that travel most (engagement + followers/100), as the crisis team reads them."),
         saved_search("vigie-open-alerts", "Vigie — open alerts", ALERTS_VIEW,
-                     ["topic_id", "level", "state", "risk", "peak_risk", "opened_at", "links.kibana"],
-                     [["risk", "desc"]], "not state:resolved"),
+                     ["topic_id", "level", "state", "risk", "peak_risk", "opened_at", "story.first_post.author",
+                      "story.amplifiers.author", "story.rising.key", "links.kibana"],
+                     [["risk", "desc"]], "not state:resolved",
+                     "What each open alert is about: its first report, amplifiers and rising terms (the story; "
+                     "`vigie alerts show ID` prints it whole)."),
         saved_search("vigie-alert-history", "Vigie — alert history", ALERTS_VIEW,
-                     ["topic_id", "level", "state", "peak_risk", "opened_at", "resolved_at"],
+                     ["topic_id", "level", "state", "peak_risk", "opened_at", "resolved_at", "story.first_post.author",
+                      "story.rising.key"],
                      [["opened_at", "desc"]], ""),
     ]
 

@@ -91,6 +91,13 @@ class PagerDutyNotifier(Notifier):
                 ],
             },
         }
+        story = content.story_lines(alert, _, excerpt_chars=280)
+        if story:
+            # What the incident is about (first report, amplifiers, copy clusters, what is rising), one line per
+            # fact as PagerDuty shows custom details: plain JSON strings, never in the summary that is read out.
+            body["payload"]["custom_details"]["story"] = [
+                f"{line.label}: {line.text}" + (f" — “{line.quote}”" if line.quote else "") + (f" {line.url}" if line.url else "")
+                for line in story]
         body["client"] = "Vigie"
         links = content.links(alert)
         if links:

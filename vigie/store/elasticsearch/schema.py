@@ -178,8 +178,34 @@ def alerts_mappings() -> dict[str, Any]:
             # Issue 20: "risk" or "coverage" (a blind source); which sources were blind (kept, not indexed).
             "kind": _KEYWORD,
             "coverage": _OPAQUE,
+            "story": story_mappings(),
         },
     }
+
+
+def _story_post() -> dict[str, Any]:
+    return {"properties": {
+        "id": _KEYWORD, "source": _KEYWORD, "author": _KEYWORD, "followers": _LONG, "text": {"type": "text"},
+        "url": {"type": "keyword", "index": False}, "created_at": _DATE, "engagement": _LONG,
+        "sentiment": _KEYWORD, "reposts": _LONG, "reach": _LONG,
+    }}
+
+
+def story_mappings() -> dict[str, Any]:
+    """An alert's story (`vigie.core.models.Story`), searchable: which alerts named this account as first report
+    or amplifier, which carried a rising hashtag or domain, how large their copy clusters were. `sources` (one key
+    per source) and `notes` stay in `_source` only (the alerts mapping is `dynamic: false`)."""
+    return {"properties": {
+        "start": _DATE, "end": _DATE, "computed_at": _DATE,
+        "posts": _LONG, "negative": _LONG, "reposts": _LONG,
+        "first_post": _story_post(), "first_by": _KEYWORD, "first_key": _KEYWORD,
+        "amplifiers": _story_post(), "press": _story_post(),
+        "clusters": {"properties": {
+            "id": _KEYWORD, "size": _LONG, "authors": _LONG, "young_or_small": _FLOAT, "first_seen": _DATE,
+            "text": {"type": "text"}, "representative_id": _KEYWORD,
+        }},
+        "rising": {"properties": {"kind": _KEYWORD, "key": _KEYWORD, "window": _LONG, "baseline": _LONG, "z": _FLOAT}},
+    }}
 
 
 def risk_mappings() -> dict[str, Any]:
