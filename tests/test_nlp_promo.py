@@ -155,3 +155,18 @@ def test_stores_count_the_storm_out_of_negative_posts(analysed, backend, tmp_pat
         assert [(b.count, b.negative) for b in buckets] == [(len(spam) + len(angry), len(angry))]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("text", PROMOS + COMPLAINTS + ORDINARY)
+def test_the_anchor_prefilter_never_hides_a_promotion(text: str) -> None:
+    """The reading skips patterns whose anchor substrings are absent (speed): it must decide as every pattern would."""
+    import re
+
+    from nlp import promo
+    from vigie.core.text import fold
+
+    folded = fold(text).lower()
+    kinds = [name for name, (_, pattern) in promo._MARKERS.items() if re.search(pattern, folded)]
+    score = sum(promo._MARKERS[name][0] for name in kinds)
+    score += promo.CODE_VALUE_WEIGHT if "code" in kinds and "code value" in SIGNAL.read(text).markers else 0.0
+    assert SIGNAL.read(text).promotional == (score >= promo.THRESHOLD)
