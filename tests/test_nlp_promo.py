@@ -13,6 +13,8 @@ from nlp.promo import VERSION, PromoSignal, neutral_sentiment
 from vigie.core.config import NlpConfig, Topic
 from vigie.core.models import Author, Post, Sentiment
 
+from test_store_contract import store  # noqa: F401 - the contract's fixture: every store adapter
+
 SIGNAL = PromoSignal()
 
 PROMOS = [
@@ -135,26 +137,12 @@ def test_the_lexicon_backend_gets_the_same_rule() -> None:
     assert analyses[-1].sentiment.label == "neg"
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "elasticsearch"])
-def test_stores_count_the_storm_out_of_negative_posts(analysed, backend, tmp_path, request) -> None:
+def test_stores_count_the_storm_out_of_negative_posts(analysed, store) -> None:
+    """Both adapters (the store contract's fixture: SQLite file, Elasticsearch through osmem)."""
     _, spam, angry = analysed
-    if backend == "sqlite":
-        from vigie.store.sqlite import SqliteStore
-
-        store = SqliteStore(tmp_path / "x.db")
-    else:
-        from es_fixtures import osmem_client
-
-        from vigie.store.elasticsearch import ElasticsearchStore
-
-        store = ElasticsearchStore(osmem_client(request.getfixturevalue("es_osmem").url),
-                                   prefix=request.getfixturevalue("es_prefix"))
-    try:
-        store.upsert_posts(spam + angry)
-        buckets = store.series("brivolle", T0, T0 + timedelta(minutes=15), timedelta(minutes=15))
-        assert [(b.count, b.negative) for b in buckets] == [(len(spam) + len(angry), len(angry))]
-    finally:
-        store.close()
+    store.upsert_posts(spam + angry)
+    buckets = store.series("brivolle", T0, T0 + timedelta(minutes=15), timedelta(minutes=15))
+    assert [(b.count, b.negative) for b in buckets] == [(len(spam) + len(angry), len(angry))]
 
 
 @pytest.mark.parametrize("text", PROMOS + COMPLAINTS + ORDINARY)
