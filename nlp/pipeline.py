@@ -1,8 +1,8 @@
 """The NLP step of the pipeline: one `Analysis` per post, in batches, never raising out of a batch.
 
 Components (each in its own module): language id (nlp.langid), sentiment (nlp.sentiment backends),
-crisis signals (nlp.crisis), topic queries (nlp.topics / nlp.query) and near-duplicate clusters
-(nlp.dedup). A component that fails on a post leaves that post's field at its neutral default and says
+crisis signals (nlp.crisis), promotional posts read as negative made neutral (nlp.promo), topic queries
+(nlp.topics / nlp.query) and near-duplicate clusters (nlp.dedup). A component that fails on a post leaves that post's field at its neutral default and says
 why in `Analysis.notes`; the rest of the batch is unaffected.
 
 Large batches (`nlp.parallel_min_batch` posts or more) use every core: the per-post work (language,
@@ -30,6 +30,7 @@ from nlp.crisis import CrisisLexicon
 from nlp.dedup import NearDuplicateIndex, Signatures
 from nlp.langid import UND, LanguageIdentifier
 from nlp.langid import VERSION as LANGID_VERSION
+from nlp.promo import PromoSignal, neutral_sentiment
 from nlp.query import Document
 from nlp.sentiment import create_backend
 from nlp.topics import TopicMatcher
@@ -56,6 +57,7 @@ class Analyzer:
         self.langid = LanguageIdentifier(self.languages)
         self.sentiment = create_backend(nlp_config)
         self.crisis = CrisisLexicon()
+        self.promo = PromoSignal()
         self.topics = TopicMatcher(topics)
         self.dedup = NearDuplicateIndex()
         self.spacy = None
@@ -67,6 +69,7 @@ class Analyzer:
             "langid": LANGID_VERSION,
             "sentiment": self.sentiment.name,
             "crisis": self.crisis.version,
+            "promo": self.promo.version,
             "topics": "boolean-query/1",
             "dedup": self.dedup.version,
         }
@@ -223,10 +226,27 @@ class Analyzer:
         )
         for analysis, crisis in zip(analyses, crises):
             analysis.crisis = crisis
+        self._promotional_not_negative(texts, analyses)
         for analysis, p in zip(analyses, parsed):
             if p is not None:
                 analysis.entities = list(p.entities)
         return analyses
+
+    def _promotional_not_negative(self, texts: list[str], analyses: list[Analysis]) -> None:
+        """A post read as negative that is promotional (promo code, discount, giveaway, spam link: nlp.promo) and
+        carries no complaint of its own (no complaint words, no crisis term) becomes neutral, so spam and giveaway
+        copy storms never count as negative posts. Only posts read negative are read (the rule changes nothing else)."""
+        for text, analysis in zip(texts, analyses):
+            if analysis.sentiment.label != "neg" or analysis.crisis.terms:
+                continue
+            try:
+                reading = self.promo.read(text)
+            except Exception as exc:  # noqa: BLE001 - one post must not break the batch
+                analysis.notes.append(f"promo signal failed: {type(exc).__name__}")
+                continue
+            if reading.neutral_promo:
+                analysis.sentiment, note = neutral_sentiment(reading, analysis.sentiment)
+                analysis.notes.append(note)
 
     def _parse_french(self, texts: list[str], langs: list[str], analyses: list[Analysis]) -> list[Any]:
         """spaCy entities and lemmas for French posts (None elsewhere, or when spaCy is off)."""
