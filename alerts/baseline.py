@@ -35,6 +35,7 @@ from operator import attrgetter, methodcaller
 import numpy as np
 
 from alerts.stats import median, nb_dispersion, quantile
+from vigie.core.gc_pause import collector_paused
 from vigie.core.config import DetectionConfig
 from vigie.core.models import Bucket
 
@@ -240,7 +241,12 @@ class _Columns:
 
     @classmethod
     def of(cls, rows: list[tuple]) -> "_Columns":
-        return cls(*(list(c) for c in zip(*rows))) if rows else cls(*([] for _ in range(13)))
+        if not rows:
+            return cls(*([] for _ in range(13)))
+        # zip(*rows) makes one short-lived iterator per row: hundreds of tracked objects that would set off
+        # a young collection at every build (vigie.core.gc_pause); none of them is garbage.
+        with collector_paused():
+            return cls(*(list(c) for c in zip(*rows)))
 
     def __len__(self) -> int:
         return len(self.count)

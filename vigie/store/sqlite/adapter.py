@@ -355,23 +355,30 @@ class SqliteStore:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         if topic_id is None or start is None or end is None:
-            yield from self._post_pages(topic_id, _epoch(start) if start else float("-inf"),
-                                        _epoch(end) if end else float("inf"), page_size)
+            for page in self._post_pages(topic_id, _epoch(start) if start else float("-inf"),
+                                         _epoch(end) if end else float("inf"), page_size):
+                for _created, post in page:
+                    yield post
             return
         with self._lock:
             read = self._post_memo.start(self._db, topic_id, _epoch(start), _epoch(end))
-        for post in read.posts:
-            yield copy_post(post)
+        with collector_paused():  # hundreds of live copies, no garbage (vigie.core.gc_pause)
+            copies = [copy_post(post) for post in read.posts]
+        yield from copies
         if read.read_from < read.hi:
-            for created, post in self._post_pages(topic_id, read.read_from, read.hi, page_size, with_time=True):
-                yield read.add(created, post)
+            for page in self._post_pages(topic_id, read.read_from, read.hi, page_size):
+                with collector_paused():
+                    for created, post in page:
+                        read.add(created, post)
+                for _created, post in page:
+                    yield post
         with self._lock:
             self._post_memo.finish(self._db, read)
 
-    def _post_pages(self, topic_id: str | None, lo: float, hi: float, page_size: int,
-                    with_time: bool = False) -> Iterator[Any]:
-        """The posts with lo <= created_at < hi in (created_at, id) order (with their created_at column
-        when `with_time`), read page by page."""
+    def _post_pages(self, topic_id: str | None, lo: float, hi: float, page_size: int
+                    ) -> Iterator[list[tuple[float, Post]]]:
+        """The posts with lo <= created_at < hi in (created_at, id) order, with their created_at column,
+        page by page."""
         after: tuple[float, str] = (lo, "")
         first = True
         while True:
@@ -387,9 +394,9 @@ class SqliteStore:
                         f"""SELECT t.created_at, t.post_id, p.doc FROM post_topics t JOIN posts p ON p.id = t.post_id
                             WHERE t.topic_id = ? AND (t.created_at, t.post_id) {op} (?, ?) AND t.created_at < ?
                             ORDER BY t.created_at, t.post_id LIMIT ?""", (topic_id, *after, hi, page_size)).fetchall()
-            for created, _pid, doc in rows:
-                post = Post.from_dict(json.loads(doc))
-                yield (created, post) if with_time else post
+            with collector_paused():  # a page of live posts, no garbage (vigie.core.gc_pause)
+                page = [(created, Post.from_dict(json.loads(doc))) for created, _pid, doc in rows]
+            yield page
             if len(rows) < page_size:
                 return
             after, first = (rows[-1][0], rows[-1][1]), False

@@ -108,8 +108,7 @@ class PostRead:
     posts: list[Post]  # the memo's own objects: hand out copies
     read_from: float  # the store reads [read_from, hi); when read_from >= hi the memo had everything
 
-    def add(self, created_at: float, post: Post) -> Post:
-        """A post the store read: kept (a copy) and handed back to be given to the caller."""
+    def add(self, created_at: float, post: Post) -> None:
+        """A post the store read for this range (the memo keeps a copy; the caller gets `post`)."""
         self.at.append(created_at)
         self.posts.append(copy_post(post))
-        return post
