@@ -29,8 +29,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import compress
-from operator import attrgetter, methodcaller
+from itertools import compress, repeat
+from operator import attrgetter
 
 import numpy as np
 
@@ -139,12 +139,14 @@ class Baseline:
         table = self._memo.get(feature)
         if table is None:
             table = self._memo[feature] = [None] * 168
-        out = []
-        for t, slot in zip(starts, slots):
-            value = table[slot]
-            if value is None:
-                value = table[slot] = self._expected(feature, t)
-            out.append(value)
+        out = [table[slot] for slot in slots]
+        if None in out:  # slots not asked for yet (a few per hour of the Baseline's life)
+            for i, (t, slot) in enumerate(zip(starts, slots)):
+                if out[i] is None:
+                    value = table[slot]
+                    if value is None:
+                        value = table[slot] = self._expected(feature, t)
+                    out[i] = value
         return out
 
     def seasonal(self, feature: str, t: datetime) -> float:
@@ -397,8 +399,9 @@ def _dispersions(cols: _Columns, slots: np.ndarray, matrix: np.ndarray, base: Ba
         exp_by[f] = table[slots]
         obs_by[f] = matrix[:, FEATURES.index(f)]
     for src in sources:  # each source's posts per bucket
-        obs_by["source:" + src] = np.fromiter(map(methodcaller("get", src, 0), cols.sources), dtype=float,
-                                              count=len(cols))
+        n = len(cols)
+        obs_by["source:" + src] = np.fromiter(map(dict.get, cols.sources, repeat(src, n), repeat(0, n)), dtype=float,
+                                              count=n)
         exp_by["source:" + src] = exp_by["count"] * base.source_share[src]
     out: dict[tuple[str, int], float] = {}
     n = len(cols)
