@@ -29,10 +29,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import compress, repeat
+from operator import attrgetter
 
 import numpy as np
 
 from alerts.stats import median, nb_dispersion, quantile
+from vigie.core.gc_pause import collector_paused
 from vigie.core.config import DetectionConfig
 from vigie.core.models import Bucket
 
@@ -136,12 +139,14 @@ class Baseline:
         table = self._memo.get(feature)
         if table is None:
             table = self._memo[feature] = [None] * 168
-        out = []
-        for t, slot in zip(starts, slots):
-            value = table[slot]
-            if value is None:
-                value = table[slot] = self._expected(feature, t)
-            out.append(value)
+        out = [table[slot] for slot in slots]
+        if None in out:  # slots not asked for yet (a few per hour of the Baseline's life)
+            for i, (t, slot) in enumerate(zip(starts, slots)):
+                if out[i] is None:
+                    value = table[slot]
+                    if value is None:
+                        value = table[slot] = self._expected(feature, t)
+                    out[i] = value
         return out
 
     def seasonal(self, feature: str, t: datetime) -> float:
@@ -204,111 +209,172 @@ def _slot_means(matrix: np.ndarray, groups: dict[int, list[int]],
     return {slot: out[slot] for slot in groups}
 
 
+# The bucket fields a build reads, extracted once per bucket (`BucketRows`): the build then works on columns.
+_ROW = attrgetter("count", "negative", "positive", "negative_reach", "negative_engagement", "crisis_terms", "authors",
+                  "max_dup_cluster", "sources", "crisis_categories", "start")
+
+
+def bucket_row(b: Bucket) -> tuple:
+    """What a baseline build reads of one bucket: its fields (`_ROW`), then its hour of the week and its day
+    (the `toordinal` of its start, as the slot medians group visits)."""
+    t = b.start
+    return (*_ROW(b), t.weekday() * 24 + t.hour, t.toordinal())
+
+
+@dataclass
+class _Columns:
+    """The history as columns (one list per bucket field, oldest first): the build sums and slices these
+    instead of walking the Bucket objects once per figure. Values are the buckets' own (same types, same
+    order), so every sum below adds the same numbers in the same order as a walk over the buckets would."""
+
+    count: list
+    negative: list
+    positive: list
+    negative_reach: list
+    negative_engagement: list
+    crisis_terms: list
+    authors: list
+    max_dup_cluster: list
+    sources: list
+    crisis_categories: list
+    start: list
+    slot: list  # hour of the week (`week_slot`)
+    day: list  # `toordinal` of the start
+
+    @classmethod
+    def of(cls, rows: list[tuple]) -> "_Columns":
+        if not rows:
+            return cls(*([] for _ in range(13)))
+        # zip(*rows) makes one short-lived iterator per row: hundreds of tracked objects that would set off
+        # a young collection at every build (vigie.core.gc_pause); none of them is garbage.
+        with collector_paused():
+            return cls(*(list(c) for c in zip(*rows)))
+
+    def __len__(self) -> int:
+        return len(self.count)
+
+
 def build_baseline(buckets: list[Bucket], end: datetime, cfg: DetectionConfig) -> Baseline:
     """Robust seasonal summary of `buckets` (all before `end`, oldest first, one per bucket)."""
-    first = next((i for i, b in enumerate(buckets) if b.count > 0), None)
-    history = buckets[first:] if first is not None else []
-    history_hours = (end - history[0].start).total_seconds() / 3600 if history else 0.0
-    by_day: dict[int, list[int]] = {}
-    by_week: dict[int, list[int]] = {}
-    slots = [week_slot(b.start) for b in history]  # hour of the week of each bucket
-    for i, slot in enumerate(slots):
-        by_day.setdefault(slot % 24, []).append(i)
-        by_week.setdefault(slot, []).append(i)
+    return build_baseline_from_rows([bucket_row(b) for b in buckets], end, cfg)
+
+
+def build_baseline_from_rows(rows: list[tuple], end: datetime, cfg: DetectionConfig) -> Baseline:
+    """`build_baseline` from the buckets' `bucket_row`s, for a caller that keeps them (the Detector does: its
+    72 h of history shift by one hour between two builds, so only the new buckets are extracted again)."""
+    first = next((i for i, row in enumerate(rows) if row[0] > 0), None)
+    cols = _Columns.of(rows[first:] if first is not None else [])
+    n = len(cols)
+    history_hours = (end - cols.start[0]).total_seconds() / 3600 if n else 0.0
+    slots = np.array(cols.slot, dtype=np.int64)  # hour of the week of each bucket
+    by_day = _groups(slots % 24)
+    by_week = _groups(slots)
     # One row per bucket, the columns in the order of FEATURES.
-    matrix = np.array([(b.count, b.negative, b.negative_reach, b.negative_engagement, b.crisis_terms, b.authors)
-                       for b in history], dtype=float).reshape(-1, len(FEATURES))
+    # (C order, as numpy lays out a matrix built row by row: every reduction below sees the same layout)
+    matrix = np.ascontiguousarray(np.array([cols.count, cols.negative, cols.negative_reach, cols.negative_engagement,
+                                            cols.crisis_terms, cols.authors], dtype=float).T.reshape(-1, len(FEATURES)))
     per_hour = max(1, 60 // cfg.bucket_minutes)
-    by_week = {s: rows for s, rows in by_week.items() if len(rows) >= 2 * per_hour}
+    by_week = {s: members for s, members in by_week.items() if len(members) >= 2 * per_hour}
 
     # Shares from the ordinary buckets only (the busiest 10 % left out): the first hours of a surge that
     # reached the baseline must not redefine the topic's usual tone.
-    cap = max(1.0, quantile([float(b.count) for b in history], 0.9))
-    typical = [b for b in history if b.count <= cap]
-    total = sum(b.count for b in typical)
-    neg = sum(b.negative for b in typical)
+    cap = max(1.0, quantile([float(c) for c in cols.count], 0.9))
+    typical = [c <= cap for c in cols.count]
+    total = sum(compress(cols.count, typical))
+    neg = sum(compress(cols.negative, typical))
     share = neg / total if total >= 20 else PRIOR_NEGATIVE_SHARE
     per_source: dict[str, int] = {}
-    for b in typical:
-        for source, n in b.sources.items():
-            per_source[source] = per_source.get(source, 0) + n
-    net = (neg - sum(b.positive for b in typical)) / total if total >= 20 else PRIOR_NET_NEGATIVITY
+    for sources in compress(cols.sources, typical):
+        for source, k in sources.items():
+            per_source[source] = per_source.get(source, 0) + k
+    net = (neg - sum(compress(cols.positive, typical))) / total if total >= 20 else PRIOR_NET_NEGATIVITY
     base = Baseline(
         end=end,
         history_hours=history_hours,
-        first_at=history[0].start if history else None,
-        global_mean=_slot_means(matrix, {0: list(range(len(history)))})[0] if history else {f: 0.0 for f in FEATURES},
-        day_mean=_slot_means(matrix, by_day, np.array([b.start.toordinal() for b in history], dtype=np.int64)),
+        first_at=cols.start[0] if n else None,
+        global_mean=_slot_means(matrix, {0: list(range(n))})[0] if n else {f: 0.0 for f in FEATURES},
+        day_mean=_slot_means(matrix, by_day, np.array(cols.day, dtype=np.int64)),
         day_samples={s: len(g) for s, g in by_day.items()},
         week_mean=_slot_means(matrix, by_week),
         week_samples={s: len(g) for s, g in by_week.items()},
         negative_share=share,
         net_negativity=net,
-        dup_p95=quantile([float(b.max_dup_cluster) for b in history], 0.95),
+        dup_p95=quantile([float(d) for d in cols.max_dup_cluster], 0.95),
         bucket_minutes=cfg.bucket_minutes,
-        source_share={src: n / total for src, n in per_source.items()} if total >= 20 else {},
-        category_rate=_category_rates(history, per_hour) if total >= 20 else {},
-        reach_per_negative=sum(b.negative_reach for b in typical) / neg if neg >= 5 else 0.0,
-        engagement_per_negative=sum(b.negative_engagement for b in typical) / neg if neg >= 5 else 0.0,
-        median_count=median([float(b.count) for b in history]) if history else 0.0,
+        source_share={src: k / total for src, k in per_source.items()} if total >= 20 else {},
+        category_rate=_category_rates(cols, per_hour) if total >= 20 else {},
+        reach_per_negative=sum(compress(cols.negative_reach, typical)) / neg if neg >= 5 else 0.0,
+        engagement_per_negative=sum(compress(cols.negative_engagement, typical)) / neg if neg >= 5 else 0.0,
+        median_count=median([float(c) for c in cols.count]) if n else 0.0,
         week_min_samples=2 * per_hour,
     )
-    if history:
-        base.level = _level(history, slots, base, per_hour)
-        base.alpha = _dispersions(history, slots, matrix, base, cfg.window_buckets)
+    if n:
+        base.level = _level(cols, base, per_hour)
+        base.alpha = _dispersions(cols, slots, matrix, base, cfg.window_buckets)
     return base
 
 
-def _category_rates(history: list[Bucket], per_hour: int) -> dict[str, float]:
+def _groups(keys: np.ndarray) -> dict[int, np.ndarray]:
+    """Rows of each key, in increasing order, the keys in order of first appearance: what appending each
+    row's index to its key's list gives (the slot means stack their slots in this order)."""
+    order = np.argsort(keys, kind="stable")  # stable: each key's rows stay in increasing order
+    uniq, first = np.unique(keys[order], return_index=True)
+    bounds = [*first.tolist(), len(keys)]
+    members = {int(k): order[bounds[j]:bounds[j + 1]] for j, k in enumerate(uniq.tolist())}
+    return {k: members[k] for k in sorted(members, key=lambda k: members[k][0])}
+
+
+def _category_rates(cols: _Columns, per_hour: int) -> dict[str, float]:
     """Each crisis category's usual rate per post: the median over the history's 6-hour blocks, so an
     everyday category ("service") has its everyday rate and a category seen only during a past story (or
     the first hours of the current one, once they enter the baseline) stays rare."""
     size = LEVEL_BLOCK_HOURS * per_hour
-    blocks = [history[max(0, i - size): i] for i in range(len(history), 0, -size)]
+    n = len(cols)
+    blocks = [(max(0, i - size), i) for i in range(n, 0, -size)]
+    # the buckets with crisis categories (few): (index, categories), oldest first
+    marked = [(i, c) for i, c in enumerate(cols.crisis_categories) if c]
     rates: dict[str, list[float]] = {}
     counted = 0
-    for block in blocks:
-        posts = sum(b.count for b in block)
+    for lo, hi in blocks:
+        posts = sum(cols.count[lo:hi])
         if posts < MIN_BLOCK_POSTS:  # too few posts to say what a block's mix is (bursty topics)
             continue
         counted += 1
         cats: dict[str, int] = {}
-        for b in block:
-            for cat, n in b.crisis_categories.items():
-                cats[cat] = cats.get(cat, 0) + n
-        for cat, n in cats.items():
-            rates.setdefault(cat, []).append(n / posts)
+        for i, found in marked:
+            if lo <= i < hi:
+                for cat, k in found.items():
+                    cats[cat] = cats.get(cat, 0) + k
+        for cat, k in cats.items():
+            rates.setdefault(cat, []).append(k / posts)
     if counted < 3:  # a very bursty or young topic: the pooled rate over the whole history
-        posts = sum(b.count for b in history) or 1
+        posts = sum(cols.count) or 1
         pooled: dict[str, int] = {}
-        for b in history:
-            for cat, n in b.crisis_categories.items():
-                pooled[cat] = pooled.get(cat, 0) + n
-        return {c: n / posts for c, n in pooled.items()}
+        for _i, found in marked:
+            for cat, k in found.items():
+                pooled[cat] = pooled.get(cat, 0) + k
+        return {c: k / posts for c, k in pooled.items()}
     # blocks without the category count as 0: pad before taking the median
     return {c: median(v + [0.0] * (counted - len(v))) for c, v in rates.items()}
 
 
-def _level(history: list[Bucket], slots: list[int], base: Baseline, per_hour: int) -> float:
+def _level(cols: _Columns, base: Baseline, per_hour: int) -> float:
     """The topic's level over its seasonal expectation when the last LEVEL_BLOCKS blocks all agree on the
     side (then the median block's ratio); 1 otherwise. A burst moves one or two blocks, not all of them."""
     size = LEVEL_BLOCK_HOURS * per_hour
-    if len(history) < size * LEVEL_BLOCKS:
+    n = len(cols)
+    if n < size * LEVEL_BLOCKS:
         return 1.0
     ratios = []
     seasonal: dict[int, float] = {}  # one value per hour of the week
-
-    def expected(i: int) -> float:
-        value = seasonal.get(slots[i])
-        if value is None:
-            value = seasonal[slots[i]] = base.seasonal("count", history[i].start)
-        return value
-
+    for i in range(n - size * LEVEL_BLOCKS, n):
+        slot = cols.slot[i]
+        if slot not in seasonal:
+            seasonal[slot] = base.seasonal("count", cols.start[i])
     for k in range(LEVEL_BLOCKS):
-        lo, hi = len(history) - (k + 1) * size, len(history) - k * size
-        block = history[lo:hi]
-        exp = sum(expected(i) for i in range(lo, hi))
-        obs = sum(b.count for b in block)
+        lo, hi = n - (k + 1) * size, n - k * size
+        exp = sum([seasonal[slot] for slot in cols.slot[lo:hi]])
+        obs = sum(cols.count[lo:hi])
         if exp < 10 or obs < 10:  # too few posts to tell a level from luck
             return 1.0
         ratios.append(obs / exp)
@@ -318,12 +384,11 @@ def _level(history: list[Bucket], slots: list[int], base: Baseline, per_hour: in
     return min(LEVEL_LIMITS[1], max(LEVEL_LIMITS[0], level))
 
 
-def _dispersions(history: list[Bucket], slot_list: list[int], matrix: np.ndarray, base: Baseline,
+def _dispersions(cols: _Columns, slots: np.ndarray, matrix: np.ndarray, base: Baseline,
                  window: int) -> dict[tuple[str, int], float]:
     """NB alpha per (feature, span) from non-overlapping blocks of the history, ending at its end."""
-    slots = np.array(slot_list)
     uniq, first_rows = np.unique(slots, return_index=True)
-    firsts = {int(slot): history[int(i)].start for slot, i in zip(uniq, first_rows)}
+    firsts = {int(slot): cols.start[int(i)] for slot, i in zip(uniq, first_rows)}
     sources = sorted(base.source_share)
     obs_by: dict[str, np.ndarray] = {}
     exp_by: dict[str, np.ndarray] = {}
@@ -333,19 +398,13 @@ def _dispersions(history: list[Bucket], slot_list: list[int], matrix: np.ndarray
             table[slot] = base.seasonal(f, t) * base.level
         exp_by[f] = table[slots]
         obs_by[f] = matrix[:, FEATURES.index(f)]
-    if sources:  # each source's posts per bucket, in one pass over the history
-        column = {src: j for j, src in enumerate(sources)}
-        per_source = np.zeros((len(sources), len(history)))
-        for i, b in enumerate(history):
-            for src, n in b.sources.items():
-                j = column.get(src)
-                if j is not None:
-                    per_source[j, i] = n
-    for j, src in enumerate(sources):
-        obs_by["source:" + src] = per_source[j]
+    for src in sources:  # each source's posts per bucket
+        n = len(cols)
+        obs_by["source:" + src] = np.fromiter(map(dict.get, cols.sources, repeat(src, n), repeat(0, n)), dtype=float,
+                                              count=n)
         exp_by["source:" + src] = exp_by["count"] * base.source_share[src]
     out: dict[tuple[str, int], float] = {}
-    n = len(history)
+    n = len(cols)
     for span in sorted({1} | {window * scale for scale in SPAN_SCALES}):
         blocks = n // span
         if not blocks:

@@ -21,10 +21,11 @@ For a topic at time `now`:
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from alerts.baseline import Baseline, build_baseline
+from alerts.baseline import Baseline, bucket_row, build_baseline_from_rows
 from alerts.feedback import Verdict, adjusted_risk
 from alerts.drivers import compute_drivers
 from alerts.drivers.signals import LONGER_SCALES, SUSTAINED_HOURS, composition_cap, persistent_share
@@ -87,7 +88,8 @@ class Detector:
         self.cfg = cfg
         self.width = timedelta(minutes=cfg.bucket_minutes)
         self._baselines: dict[str, Baseline] = {}
-        self._history: dict[str, dict[datetime, Bucket]] = {}  # topic -> bucket start -> bucket
+        # topic -> bucket start -> the bucket's `bucket_row` (what a build reads of it, extracted once)
+        self._history: dict[str, dict[datetime, tuple]] = {}
         self.baseline_reads = 0  # store reads made for baselines (for benchmarks and tests)
         self.full_reads = 0
 
@@ -105,11 +107,14 @@ class Detector:
             history, read_from = {}, start
             self.full_reads += 1
         for b in store.series(topic_id, read_from, end, self.width):
-            history[b.start] = b
+            history[b.start] = bucket_row(b)
         self.baseline_reads += 1
-        history = {t: b for t, b in history.items() if start <= t < end}
+        ordered = sorted(history)  # nearly sorted already (older hours first, then the re-read ones)
+        lo, hi = bisect_left(ordered, start), bisect_left(ordered, end)
+        for t in ordered[:lo] + ordered[hi:]:  # the hour that left the range
+            del history[t]
         self._history[topic_id] = history
-        base = build_baseline([history[t] for t in sorted(history)], end, self.cfg)
+        base = build_baseline_from_rows([history[t] for t in ordered[lo:hi]], end, self.cfg)
         self._baselines[topic_id] = base
         return base
 

@@ -302,3 +302,42 @@ def test_expectations_are_one_value_per_hour_of_the_week_and_dispersion_follows_
     assert base.dispersion("count", 6) == learnt + 1.0 and base.dispersion("count", 1) == learnt + 1.0
     base.alpha = {}
     assert base.dispersion("count", 6) == 0.3  # the prior
+
+
+# -- the Detector's kept bucket rows (alerts/baseline.py `bucket_row`, alerts/detect.py) ------------------------
+
+def test_the_detectors_hourly_builds_from_kept_rows_equal_fresh_builds(tmp_path):
+    s = SqliteStore(tmp_path / "rows.db")
+    try:
+        posts = background(T0, 4 * 24, seed=7, sources=("x", "bluesky", "reddit"))
+        for i, p in enumerate(posts):
+            if p.analysis.sentiment.label == "neg" and i % 4 == 0:
+                p.analysis.crisis.categories = ["service"] if i % 8 else ["safety"]
+        s.upsert_posts(posts)
+        det, width = Detector(CFG), timedelta(minutes=CFG.bucket_minutes)
+        for hour in range(6):  # hourly refreshes: the kept rows of 70 h, the newest hours read again
+            window_start = T0 + timedelta(days=3, hours=hour, minutes=25)
+            if hour == 3:  # a late post inside the refresh overlap: its bucket's row must be the new one
+                s.upsert_posts(burst(T0 + timedelta(days=2, hours=23, minutes=5), [4], categories=["legal"],
+                                     sources=("mastodon",), first_id=900_000))
+            base = det.baseline("acme", s, window_start)
+            start = base.end - timedelta(hours=CFG.baseline_hours)
+            fresh = build_baseline(s.series("acme", start, base.end, width), base.end, CFG)
+            assert base == fresh  # every figure, to the last bit (dataclass equality of floats and dicts)
+            assert list(base.source_share) == list(fresh.source_share)  # and in the same order
+        # one full read, then refreshes; the late post reached the baseline (its category, its source)
+        assert det.full_reads == 1 and "legal" in base.category_rate and "mastodon" in base.source_share
+    finally:
+        s.close()
+
+
+def test_slot_groups_are_the_rows_of_each_slot_in_order_of_first_appearance():
+    from alerts.baseline import _groups
+
+    keys = np.random.default_rng(3).integers(0, 30, size=500)
+    expected: dict[int, list[int]] = {}
+    for i, k in enumerate(keys.tolist()):  # what appending each row to its slot's list gives
+        expected.setdefault(k, []).append(i)
+    got = _groups(keys)
+    assert list(got) == list(expected) and {k: v.tolist() for k, v in got.items()} == expected
+    assert _groups(np.array([], dtype=np.int64)) == {}

@@ -33,7 +33,8 @@ from vigie.core.models import (
     utc,
 )
 from vigie.core.neardup import NearDupEntry
-from vigie.store.sqlite.bucket_memo import BucketMemo, copy_bucket
+from vigie.store.sqlite.bucket_memo import BucketMemo, PostsStamp, copy_bucket
+from vigie.store.sqlite.post_memo import PostMemo, copy_post
 from vigie.store.base import Lease, LeaseLost, RankBy, bucket_starts, quarantine_fingerprint, record_text
 
 # models.negative_band(sentiment) in SQL, read from the stored document (no column to migrate).
@@ -216,7 +217,15 @@ class SqliteStore:
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(SCHEMA)
         self._migrate()
-        self._memo = BucketMemo()  # buckets `series` aggregated while the file is unchanged
+        # What the memos below are kept under: changes whenever the posts may have changed.
+        self._posts_stamp = PostsStamp()
+        self._memo = BucketMemo(self._posts_stamp)  # buckets `series` aggregated while the posts are unchanged
+        self._post_memo = PostMemo(self._posts_stamp)  # posts `iter_posts` decoded while they are unchanged
+
+    def _posts_untouched(self):  # noqa: ANN202 (a context manager)
+        """Around a write of this connection that changes no post (risk points, alerts, outbox, cursors,
+        leases: none of them is read by `series` or `iter_posts`): the memos survive it (bucket_memo.py)."""
+        return self._posts_stamp.posts_untouched(self._db)
 
     def _migrate(self) -> None:
         """Additive columns for files created by older versions (CREATE TABLE IF NOT EXISTS keeps the old
@@ -340,14 +349,40 @@ class SqliteStore:
         self, topic_id: str | None, start: datetime | None = None, end: datetime | None = None, page_size: int = 1000
     ) -> Iterator[Post]:
         """Keyset pages on (created_at, id): each page is one indexed range read, whatever the offset, and
-        the lock is released between pages so the pipeline can write during a long export."""
+        the lock is released between pages so the pipeline can write during a long export. A topic's
+        bounded range goes through the post memo (`post_memo.py`): posts decoded by the previous read of an
+        overlapping range, with the posts unchanged since, are handed back (copies) instead of decoded again."""
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
-        hi = _epoch(end) if end else float("inf")
-        after: tuple[float, str] = (_epoch(start) if start else float("-inf"), "")
+        if topic_id is None or start is None or end is None:
+            for page in self._post_pages(topic_id, _epoch(start) if start else float("-inf"),
+                                         _epoch(end) if end else float("inf"), page_size):
+                for _created, post in page:
+                    yield post
+            return
+        with self._lock:
+            read = self._post_memo.start(self._db, topic_id, _epoch(start), _epoch(end))
+        with collector_paused():  # hundreds of live copies, no garbage (vigie.core.gc_pause)
+            copies = [copy_post(post) for post in read.posts]
+        yield from copies
+        if read.read_from < read.hi:
+            for page in self._post_pages(topic_id, read.read_from, read.hi, page_size):
+                with collector_paused():
+                    for created, post in page:
+                        read.add(created, post)
+                for _created, post in page:
+                    yield post
+        with self._lock:
+            self._post_memo.finish(self._db, read)
+
+    def _post_pages(self, topic_id: str | None, lo: float, hi: float, page_size: int
+                    ) -> Iterator[list[tuple[float, Post]]]:
+        """The posts with lo <= created_at < hi in (created_at, id) order, with their created_at column,
+        page by page."""
+        after: tuple[float, str] = (lo, "")
         first = True
         while True:
-            # The first page includes `start` itself; the next ones start strictly after the last row.
+            # The first page includes `lo` itself; the next ones start strictly after the last row.
             op = ">=" if first else ">"
             with self._lock:
                 if topic_id is None:
@@ -359,8 +394,9 @@ class SqliteStore:
                         f"""SELECT t.created_at, t.post_id, p.doc FROM post_topics t JOIN posts p ON p.id = t.post_id
                             WHERE t.topic_id = ? AND (t.created_at, t.post_id) {op} (?, ?) AND t.created_at < ?
                             ORDER BY t.created_at, t.post_id LIMIT ?""", (topic_id, *after, hi, page_size)).fetchall()
-            for _created, _pid, doc in rows:
-                yield Post.from_dict(json.loads(doc))
+            with collector_paused():  # a page of live posts, no garbage (vigie.core.gc_pause)
+                page = [(created, Post.from_dict(json.loads(doc))) for created, _pid, doc in rows]
+            yield page
             if len(rows) < page_size:
                 return
             after, first = (rows[-1][0], rows[-1][1]), False
@@ -507,7 +543,8 @@ class SqliteStore:
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                self._write_risk(points)
+                with self._posts_untouched():
+                    self._write_risk(points)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -536,7 +573,7 @@ class SqliteStore:
         return Cursor(source=source, query=query, value=json.loads(row[0]), updated_at=utc(row[1]))
 
     def set_cursor(self, cursor: Cursor) -> None:
-        with self._lock:
+        with self._lock, self._posts_untouched():
             self._write_cursor(cursor)
 
     def update_cursor(self, source: str, query: str, change: Callable[[dict[str, Any] | None], dict[str, Any]],
@@ -560,7 +597,7 @@ class SqliteStore:
 
     # -- alerts (AlertStore) -----------------------------------------------------------------
     def save_alert(self, alert: Alert) -> None:
-        with self._lock:
+        with self._lock, self._posts_untouched():
             self._write_alert(alert)
 
     def _write_alert(self, alert: Alert) -> None:
@@ -622,7 +659,7 @@ class SqliteStore:
 
     def commit_bucket(self, alerts: Sequence[Alert], outbox: Sequence[OutboxEntry], risk: Sequence[RiskPoint],
                       cursors: Sequence[Cursor], lease: Lease | None = None) -> None:
-        with self._write():
+        with self._write(), self._posts_untouched():  # the live loop's write between two assessments
             if lease is not None:
                 self._hold(lease)
             for alert in alerts:
@@ -653,7 +690,7 @@ class SqliteStore:
         return added
 
     def enqueue(self, entries: Sequence[OutboxEntry]) -> int:
-        with self._write():
+        with self._write(), self._posts_untouched():
             return self._insert_outbox(entries)
 
     def outbox_open(self) -> list[OutboxEntry]:
@@ -672,7 +709,7 @@ class SqliteStore:
         return [OutboxEntry.from_dict(json.loads(r[0])) for r in rows]
 
     def record_delivery(self, entry: OutboxEntry, alert: Alert | None = None) -> None:
-        with self._write():
+        with self._write(), self._posts_untouched():
             if alert is not None:
                 self._write_alert(alert)
             self._db.execute("UPDATE outbox SET status = ?, doc = ? WHERE id = ?",
@@ -685,14 +722,15 @@ class SqliteStore:
             row = self._db.execute("SELECT owner, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
             free = row is None or row[0] == owner or row[1] <= now or (stale is not None and stale(row[0]))
             if free:
-                self._db.execute(
-                    """INSERT INTO leases (name, owner, expires_at) VALUES (?,?,?)
-                       ON CONFLICT(name) DO UPDATE SET owner=excluded.owner, expires_at=excluded.expires_at""",
-                    (name, owner, now + ttl_s))
+                with self._posts_untouched():
+                    self._db.execute(
+                        """INSERT INTO leases (name, owner, expires_at) VALUES (?,?,?)
+                           ON CONFLICT(name) DO UPDATE SET owner=excluded.owner, expires_at=excluded.expires_at""",
+                        (name, owner, now + ttl_s))
         return free
 
     def release_lease(self, name: str, owner: str) -> None:
-        with self._lock:
+        with self._lock, self._posts_untouched():
             self._db.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
 
     # -- quarantine (QuarantineStore) --------------------------------------------------------
