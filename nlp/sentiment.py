@@ -95,9 +95,9 @@ class _Vader:
 
     def prepare(self, text: str) -> str:
         text = _strip_accents_keep_case(text)
-        text = T.URL_RE.sub(" ", text)
-        text = T.MENTION_RE.sub(" ", text)
-        text = T.HASHTAG_MARK_RE.sub("", text)
+        text = T.sub_urls(text, " ")
+        text = T.sub_mentions(text, " ")
+        text = T.sub_hashtag_marks(text, "")
         if _RUN.search(text):  # the elongation pattern backtracks at every word: look for a run first
             text = _ELONGATED.sub(self._unelongate, text)
         if self.idiom_re is not None:
@@ -145,8 +145,11 @@ class LexiconSentiment:
         self._en = _Vader("en", english_vader_class()(), overlay["en"], emoji, booster="so")
         self._emoji = {e: _EMO_POS for e in emoji["positive"]} | {e: _EMO_NEG for e in emoji["negative"]}
         self._emoji_re = re.compile("|".join(re.escape(e) for e in sorted(self._emoji, key=len, reverse=True)))
+        self._ascii_emoji = any(e.isascii() for e in self._emoji)  # none today: an ASCII post has no emoji
 
     def _emoji_tokens(self, text: str) -> str:
+        if not self._ascii_emoji and text.isascii():
+            return text
         return self._emoji_re.sub(lambda m: " " + self._emoji[m.group(0)] + " ", text)
 
     def score_one(self, text: str, lang: str) -> float:
