@@ -58,7 +58,7 @@ def normalise(text: str, drop_placeholders: bool = False) -> str:
     text = T.sub_urls(text, " http ")
     text = T.sub_mentions(text, " @user ")
     text = _RUN3.sub(r"\1\1", fold(text))
-    if drop_placeholders:
+    if drop_placeholders and ("http" in text or "@user" in text):  # (the pattern needs one of them)
         text = _PLACEHOLDER.sub(" ", text)
     return " ".join(text.split())
 
