@@ -209,3 +209,11 @@ def test_faster_french_ellipsis_count_equals_vader_fr() -> None:
     for text in texts:
         assert fast._amplify_sp(text) == SentimentIntensityAnalyzer._amplify_sp(text), text
     assert fast._amplify_sp(texts[2]) > 0
+
+
+def test_grouping_by_first_letter_keeps_order_and_leaves_other_alternations_alone() -> None:
+    from nlp.sentiment import _by_first_letter
+
+    assert _by_first_letter(["ne\\s+marche", "nul", "pas\\s+top", "n"]) == "n(?:e\\s+marche|ul|)|p(?:as\\s+top)"
+    for alternatives in (["Nul", "nul"], ["\\-x", "a"], ["été", "x"], []):
+        assert _by_first_letter(alternatives) == "|".join(alternatives)
