@@ -11,7 +11,8 @@ the NLP step does: language id, sentiment, crisis lexicon, topic queries and nea
 i.e. the pipeline's ingest path end to end. Worker processes start before the timing (a one-off cost, printed).
 The goal is >= 5,000 posts/s for both on the 2-core reference machine; the load average is printed because
 other jobs on the machine lower the wall-clock figures (posts per CPU-second counts
-the CPU of this process and of the worker processes: a figure less sensitive to the load than wall time). The
+the CPU of this process and of the worker processes: a figure less sensitive to the load than wall time; the
+CPU µs per post are also given per side, worker processes and this process). The
 1-minute load average is printed before and after each run: "before" says how busy the machine was (the run
 itself adds about 2-3 to "after"); wall figures mean something only when "before" is well under 1.
 """
@@ -147,6 +148,11 @@ def main() -> None:
                         post.analysis = None
                 what = "analyse + sqlite" if with_store else "analyse (NLP step)"
                 per_cpu = f"{len(posts) / cpu_all:8.0f} posts/CPU-s (all processes)  "
+                # Where the CPU goes, per post: the workers (language, sentiment, crisis, topics, signatures,
+                # pickling) and this process (near-duplicate index, SQLite writes, unpickling): the parent's
+                # share is also its serial tail (the last batch is stored while the workers wait).
+                per_cpu += (f"[CPU µs/post: workers {1e6 * (cpu_all - cpu) / len(posts):.0f} + "
+                            f"parent {1e6 * cpu / len(posts):.0f} = {1e6 * cpu_all / len(posts):.0f}]  ")
                 print(f"backend={args.backend}{' +spacy' if args.spacy else ''} {what:<18} batch={batch_size:5d} "
                       f"posts={len(posts)} workers={analyzer.workers}  {len(posts) / elapsed:8.0f} posts/s wall  "
                       f"{per_cpu}({elapsed:.2f} s, load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, "

@@ -82,15 +82,19 @@ class CrisisLexicon:
 
     def _hits(self, text: str) -> dict[str, list[str]]:
         folded = fold(text)
-        # Evidence is shown as the user wrote it when folding kept offsets (no ligature expanded).
-        source = text.lower() if len(folded) == len(text) else folded
-        tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(folded)]
-        words = [t[0] for t in tokens]
+        words = _TOKEN.findall(folded)
         hits: dict[str, list[str]] = {}
+        memo = self._memo
+        # Token offsets (negation window, evidence) only once a term is found: most posts have none.
+        tokens: list[tuple[str, int, int]] | None = None
+        source = folded
         i = 0
         while i < len(words):
+            candidates = memo.get(words[i])
+            if candidates is None:
+                candidates = self._candidates(words[i])
             best: tuple[int, _Term] | None = None
-            for term in self._candidates(words[i]):
+            for term in candidates:
                 n = len(term.words)
                 if (best is None or n > best[0]) and T.words_match_at(term.words, words, i):
                     best = (n, term)
@@ -98,6 +102,10 @@ class CrisisLexicon:
                 i += 1
                 continue
             n, term = best
+            if tokens is None:  # the same tokens as `words`, with their offsets
+                tokens = [(m.group(0), m.start(), m.end()) for m in _TOKEN.finditer(folded)]
+                # Evidence is shown as the user wrote it when folding kept offsets (no ligature expanded).
+                source = text.lower() if len(folded) == len(text) else folded
             if not self._negated(folded, tokens, i):
                 evidence = source[tokens[i][1]:tokens[i + n - 1][2]]
                 found = hits.setdefault(term.category, [])

@@ -324,14 +324,10 @@ class Signatures:
 
     @classmethod
     def of(cls, texts: Sequence[Any], num_perm: int) -> "Signatures":
-        from datasketch import MinHash
+        from nlp.minhash import minhash_values  # MinHash.bulk's values, in a few array operations
 
         shingled = [shingle(text) for text in texts]
-        present = [s for s in shingled if s]
-        hashes = MinHash.bulk(present, num_perm=num_perm, hashfunc=_crc32)
-        probe = hashes[0] if hashes else MinHash(num_perm=num_perm, hashfunc=_crc32)
-        values = (np.stack([h.hashvalues for h in hashes]) if hashes
-                  else np.empty((0, num_perm), dtype=probe.hashvalues.dtype))
+        values, probe = minhash_values([s for s in shingled if s], num_perm, _crc32)
         rows, n = [], 0
         for s in shingled:
             rows.append(n if s else -1)

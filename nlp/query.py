@@ -26,6 +26,9 @@ __all__ = ["QueryError", "Query", "Document", "parse"]
 # --------------------------------------------------------------------------------------------- documents
 
 _WORD = re.compile(r"\w+")
+_HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
+_MENTION = re.compile(r"(?<![\w@])@([\w.]+\w|\w)")
+_NONE: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -55,8 +58,9 @@ class Document:
         folded = fold(text)
         return cls(
             tokens=_WORD.findall(folded),
-            hashtags=frozenset(m.lower() for m in re.findall(r"(?<![\w#])#(\w+)", folded)),
-            mentions=frozenset(m.lower() for m in re.findall(r"(?<![\w@])@([\w.]+\w|\w)", folded)),
+            # (the patterns need a "#" / an "@": most posts skip them)
+            hashtags=frozenset(m.lower() for m in _HASHTAG.findall(folded)) if "#" in folded else _NONE,
+            mentions=frozenset(m.lower() for m in _MENTION.findall(folded)) if "@" in folded else _NONE,
             lang=(lang or "und").lower(),
             author=fold(author or "").lstrip("@"),
             source=(source or "").lower(),

@@ -55,10 +55,10 @@ def normalise(text: str, drop_placeholders: bool = False) -> str:
     and mentions are removed instead of becoming `http` / `@user`: in the public training tweets a link
     marks news sharing (80 % of neutral French tweets, 67 % of negative ones), not an opinion, and brand
     posts rarely carry one, so the model must not read "no link" as "negative"."""
-    text = T.URL_RE.sub(" http ", text)
-    text = T.MENTION_RE.sub(" @user ", text)
+    text = T.sub_urls(text, " http ")
+    text = T.sub_mentions(text, " @user ")
     text = _RUN3.sub(r"\1\1", fold(text))
-    if drop_placeholders:
+    if drop_placeholders and ("http" in text or "@user" in text):  # (the pattern needs one of them)
         text = _PLACEHOLDER.sub(" ", text)
     return " ".join(text.split())
 

@@ -178,8 +178,8 @@ class TrainedSentiment:
                 continue
             scorer = self.scorers[lang]
             probs = scorer.probabilities([texts[i] for i in idx])
-            for i, row in zip(idx, probs):
-                p = {c: round(float(v), 6) for c, v in zip(CLASSES, row)}
-                label = CLASSES[int(np.argmax(row))]
-                out[i] = Sentiment(label, max(-1.0, min(1.0, p["pos"] - p["neg"])), scorer.name, probs=p)
+            # One conversion for the batch (the same floats and argmax as row by row, without a numpy call per post).
+            for i, (neg, neu, pos), best in zip(idx, probs.tolist(), probs.argmax(axis=1).tolist()):
+                p = {"neg": round(neg, 6), "neu": round(neu, 6), "pos": round(pos, 6)}
+                out[i] = Sentiment(CLASSES[best], max(-1.0, min(1.0, p["pos"] - p["neg"])), scorer.name, probs=p)
         return out  # type: ignore[return-value]

@@ -10,6 +10,8 @@ with code that follows the same rules, and call the libraries' own pieces for ev
 - `_negation_check` (French): the original lower-cases every word of the post and transliterates its
   no-negate list again at each sentiment word it checks; here the list is transliterated once and only the
   two words the rule reads are lower-cased.
+- `_amplify_sp` (French, run on every post with a sentiment word): the same count of dots in runs, without
+  running its pattern on a post without "..".
 
 Identical scores are tested word for word against the unmodified libraries (tests/test_nlp_sentiment.py).
 """
@@ -127,6 +129,11 @@ def french_vader_class() -> type:
 
         def _lexicon_key(self, word: str) -> str:
             return unidecode(word.lower())  # as vader-fr's sentiment_valence
+
+        @staticmethod
+        def _amplify_sp(text: str) -> float:
+            # Runs of 2+ dots ("..."): without "..", none (the original runs its pattern on every post).
+            return vader_fr.SentimentIntensityAnalyzer._amplify_sp(text) if ".." in text else 0.0
 
         @staticmethod
         def _negation_check(valence: float, words_and_emoticons: list[str], start_i: int, i: int) -> float:

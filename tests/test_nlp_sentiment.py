@@ -145,3 +145,75 @@ def test_faster_vader_scores_exactly_like_the_library(lang: str) -> None:
         analyzer.lexicon["vigiemotnouveau"] = -2.0
     assert fast.polarity_scores("vigiemotnouveau ok") == original.polarity_scores("vigiemotnouveau ok")
     assert fast.polarity_scores("vigiemotnouveau ok")["compound"] < 0
+
+
+# -- the overlay's patterns, built for speed, match as the plain ones ------------------------------------------
+
+_PATTERN_TEXTS = [
+    "", "nul", "Du grand n'importe quoi, ils nous prennent pour des cons", "DU  GRAND N’IMPORTE QUOI !!",
+    "pas mal du tout, pas terrible non plus", "PAS\tTERRIBLE", "c'est pas top du tout", "ne marche pas", "ne marcheras",
+    "ſervice au top", "ıl ne fonctionne plus", "does not work, doesn’t work, never arrived, highly recommend",
+    "waste of money... works great 😍", "STILL WAITING", "pastop", "depas terrible", "sick of it", "not worth it",
+    "Quel foutage de gueule 😡😡", "se foutent de nous #boycott", "ça fonctionne pas", "le SAV au top 👍 merci",
+]
+
+
+def _plain_idiom_pattern(vader):  # type: ignore[no-untyped-def]
+    import re
+
+    alternation = "|".join(re.escape(p).replace(r"\ ", r"\s+").replace("'", "['’]") for p in vader.idiom_tokens)
+    return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
+
+
+def test_grouped_idiom_pattern_matches_as_the_plain_alternation(lexicon: LexiconSentiment) -> None:
+    import random
+
+    rng = random.Random(5)
+    for vader in (lexicon._fr, lexicon._en):
+        plain = _plain_idiom_pattern(vader)
+        assert plain.pattern != vader.idiom_re.pattern  # grouped
+        phrases = list(vader.idiom_tokens)
+        texts = list(_PATTERN_TEXTS)
+        for _ in range(2000):  # idioms, their prefixes and case variants glued into random sentences
+            words = [rng.choice(phrases + ["pas", "ne", "nul", "x", "!", "top", "de", "nous", "ok"]) for _ in range(4)]
+            words = [w.upper() if rng.random() < 0.2 else w[: rng.randrange(1, len(w) + 1)] if rng.random() < 0.2 else w
+                     for w in words]
+            texts.append(rng.choice([" ", "  ", "", "\n"]).join(words))
+        for text in texts:
+            assert [m.span() for m in vader.idiom_re.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+
+
+def test_emoji_shortcut_gives_the_pattern_s_result(lexicon: LexiconSentiment) -> None:
+    for text in _PATTERN_TEXTS + ["❤️ top", "❤ top", "naïve café", "✨✨", "merci 🙏🙏", "\u2764", "x\ufe0f"]:
+        expected = lexicon._emoji_re.sub(lambda m: " " + lexicon._emoji[m.group(0)] + " ", text)
+        assert lexicon._emoji_tokens(text) == expected
+
+
+def test_faster_french_ellipsis_count_equals_vader_fr() -> None:
+    """vader-fr's ellipsis amplifier, skipped in nlp.vader on posts without "..": the library's values."""
+    import random
+    import warnings
+
+    from nlp.vader import french_vader_class
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from vaderSentiment_fr.vaderSentiment import SentimentIntensityAnalyzer
+
+    fast = french_vader_class()
+    rng = random.Random(2)
+    pieces = ["NUL", "Nul", "nul", "SAV", "A", "ÉNORME", "Énorme", "x", "10", "3€", "😡", "ǅx", "Xª", "ß", "!", "?", ".",
+              "..", "...", ",", ";", " ", "  ", "\t", "OK.", "O.K", "aBC", "Abc", "ABc", "ﬁN", "İİ"]
+    texts = ["", " ", "Le SAV est NUL, JAMAIS CONTENT !!! TROP CHER ... VRAIMENT ??", "A B C D", "pas terrible..."]
+    texts += ["".join(rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randrange(0, 14))) for _ in range(3000)]
+    for text in texts:
+        assert fast._amplify_sp(text) == SentimentIntensityAnalyzer._amplify_sp(text), text
+    assert fast._amplify_sp(texts[2]) > 0
+
+
+def test_grouping_by_first_letter_keeps_order_and_leaves_other_alternations_alone() -> None:
+    from nlp.sentiment import _by_first_letter
+
+    assert _by_first_letter(["ne\\s+marche", "nul", "pas\\s+top", "n"]) == "n(?:e\\s+marche|ul|)|p(?:as\\s+top)"
+    for alternatives in (["Nul", "nul"], ["\\-x", "a"], ["été", "x"], []):
+        assert _by_first_letter(alternatives) == "|".join(alternatives)

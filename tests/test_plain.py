@@ -111,3 +111,36 @@ def test_containers_of_every_kind_convert_as_asdict_converts_them():
     assert list(got["ordered"]) == ["b", "a"]
     assert got["opaque"] is not outer.opaque and got["opaque"].items is not outer.opaque.items  # deep copy
     assert as_plain([inner, {"a": inner}]) == [dataclasses.asdict(inner), {"a": dataclasses.asdict(inner)}]
+
+
+def _document(post: Post) -> str:
+    return json.dumps(post.to_dict(), ensure_ascii=False, sort_keys=True)
+
+
+def test_post_to_json_is_the_json_of_to_dict():
+    """`Post.to_json` (the SQLite document) is the text of `json.dumps(to_dict(), ensure_ascii=False,
+    sort_keys=True)`: every field set, none set, naive and non-UTC times, control characters, an instance that
+    carries an attribute of its own (not a field: left out, as `to_dict` leaves it out)."""
+    posts = _posts()
+    naive = Post(id="x:4", source="x", text='guillemets " \\ \x00 \u2028 😡', created_at=datetime(2026, 3, 2, 9),
+                 fetched_at=datetime(2026, 3, 2, 11, tzinfo=timezone(timedelta(hours=2))),
+                 author=Author(created_at=datetime(2020, 1, 1)), topic_ids=[], engagement=Engagement(likes=0))
+    extra = Post(id="x:5", source="x", text="ok", created_at=T0, analysis=Analysis())
+    extra.scratch = "not a field"  # type: ignore[attr-defined]
+    extra.analysis.cache = {"x": 1}  # type: ignore[attr-defined, union-attr]
+    for post in [*posts, naive, extra]:
+        assert post.to_json() == _document(post)
+    for post in posts:  # (naive times come back as UTC-aware ones)
+        assert Post.from_dict(json.loads(post.to_json())) == post
+    assert "scratch" not in extra.to_json() and "cache" not in extra.to_json()
+
+
+def test_post_to_json_rejects_what_to_dict_cannot_encode():
+    import pytest
+
+    post = _posts()[1]
+    post.raw_ref = {1, 2}  # type: ignore[assignment]  # a set: not JSON either way
+    with pytest.raises(TypeError):
+        _document(post)
+    with pytest.raises(TypeError):
+        post.to_json()

@@ -8,12 +8,13 @@ notifiers serialise them the same way. Times are timezone-aware UTC `datetime`s 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Literal, get_args
 
-from vigie.core.plain import as_plain
+from vigie.core.plain import as_plain, dataclass_fields
 from vigie.core.secrets import scrub
 
 
@@ -206,6 +207,13 @@ class Post:
         data["author"]["created_at"] = iso(self.author.created_at)
         return data
 
+    def to_json(self) -> str:
+        """`json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)` (the SQLite store's document, written
+        for every post stored), about twice as fast: the encoder walks the dataclasses itself instead of
+        encoding a copy of them as dicts. Same text (tested); a datetime anywhere in a post is written as
+        `to_dict` writes its three, so a field added to `Post` with another conversion must be added here."""
+        return _POST_JSON.encode(self)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Post":
         analysis = data.get("analysis")
@@ -228,6 +236,21 @@ class Post:
             ref_id=data.get("ref_id"),
             entities=PostEntities.from_dict(data["entities"]) if data.get("entities") is not None else None,
         )
+
+
+def _post_json_default(obj: Any) -> Any:
+    """`Post.to_json`'s encoder hook: a dataclass → its fields (as `as_plain` would give them one level down),
+    a datetime → `iso` (as `Post.to_dict` writes created_at, fetched_at and author.created_at); anything else is
+    not JSON, as with `to_dict` + `json.dumps`."""
+    fields = dataclass_fields(obj)
+    if fields is not None:
+        return fields
+    if isinstance(obj, datetime):
+        return iso(obj)
+    raise TypeError(f"Object of type {obj.__class__.__name__} is not JSON serializable")
+
+
+_POST_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=_post_json_default)
 
 
 def analysis_from_dict(data: dict[str, Any]) -> Analysis:

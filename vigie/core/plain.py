@@ -22,6 +22,33 @@ _FIELDS: dict[type, tuple[str, ...] | None] = {}  # field names per class (None:
 _UNSEEN = object()
 
 
+_FIELD_SETS: dict[type, frozenset[str]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    names = _FIELDS.get(cls, _UNSEEN)
+    if names is _UNSEEN:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
+        if names is not None:
+            _FIELD_SETS[cls] = frozenset(names)
+    return names  # type: ignore[return-value]
+
+
+def dataclass_fields(obj: Any) -> dict[str, Any] | None:
+    """One level of `as_plain`, read only: a dataclass instance's fields as a dict (values as they are), None
+    for any other value. For a JSON encoder's `default` hook, which then walks the values itself. When the
+    instance's `__dict__` holds exactly its fields (the usual case: no attribute added, none deleted) that dict
+    itself is returned, not a copy: the caller must not modify it."""
+    cls = obj.__class__
+    names = _field_names(cls)
+    if names is None:
+        return None
+    own = getattr(obj, "__dict__", None)
+    if own is not None and own.keys() == _FIELD_SETS[cls]:
+        return own  # type: ignore[no-any-return]
+    return {name: getattr(obj, name) for name in names}
+
+
 def as_plain(obj: Any) -> Any:
     """`dataclasses.asdict(obj)` for a dataclass instance (nested dataclasses → dicts, lists, tuples and dicts
     rebuilt, other values deep-copied); any other value converted the same way."""
@@ -33,9 +60,7 @@ def as_plain(obj: Any) -> Any:
     if cls is dict:
         return {k if k.__class__ in _AS_IS else as_plain(k): v if v.__class__ in _AS_IS else as_plain(v)
                 for k, v in obj.items()}
-    names = _FIELDS.get(cls, _UNSEEN)
-    if names is _UNSEEN:
-        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
+    names = _field_names(cls)
     if names is not None:
         return {name: as_plain(getattr(obj, name)) for name in names}
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # a namedtuple: rebuilt from its fields

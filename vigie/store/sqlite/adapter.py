@@ -250,7 +250,7 @@ class SqliteStore:
                 existing = self._existing_docs(list(latest))
                 changed = []
                 for post in latest.values():
-                    doc = json.dumps(post.to_dict(), ensure_ascii=False, sort_keys=True)
+                    doc = post.to_json()  # = json.dumps(post.to_dict(), ensure_ascii=False, sort_keys=True)
                     before = existing.get(post.id)
                     if before == doc:
                         continue
