@@ -7,6 +7,7 @@ assigned: on SQLite with two real processes racing through the pipeline, and on 
 from __future__ import annotations
 
 import multiprocessing
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -125,25 +126,60 @@ def _task(folder: str, db: str, source: str, times: list, barrier, results) -> N
         results.put((source, f"error: {exc!r}"))
 
 
+CAMPAIGNS = ["Brivolle a vendu des bouilloires qui prennent feu, boycott immédiat de la marque, partagez",
+             "Brivolle refuse de rembourser les clients brûlés par la Kettla, honte à eux, faites tourner",
+             "Brivolle cache un rappel produit sur le blender Tourbillon, ils mettent les enfants en danger",
+             "Brivolle supprime les avis négatifs sur son site, ne leur faites plus jamais confiance",
+             "Brivolle licencie le service client et sous-traite tout, plus personne ne répond au téléphone"]
+
+
 @pytest.fixture(scope="module")
-def raid(tmp_path_factory):
-    from vigie.sim.scenario import OutageSpec, config_yaml, generate, write
+def race_replay(tmp_path_factory):
+    """Five buckets; in each, the first copies of a new campaign text appear on X and on Mastodon within a
+    minute (the two ingest tasks analyse them at the same moment), among a hundred ordinary posts per source
+    (pages long enough for the tasks' analyses to overlap)."""
+    import json
+    import random
 
-    folder = tmp_path_factory.mktemp("raid")
-    # The outage (hours after the window) only makes the config split X into its own source, as the demo does.
-    scenario = generate(5, days=1, shapes=("bot_raid",), outages=(OutageSpec("x", 600, 10),))
-    write(scenario, folder, malformed=0)
-    (folder / "vigie.yml").write_text(config_yaml(scenario, db_path=str(folder / "unused.db")), encoding="utf-8")
-    onset = utc(scenario.truth["events"][0]["onset"])
-    return folder, onset - timedelta(minutes=10), onset + timedelta(minutes=30)
+    rng = random.Random(18)
+    words = ("livraison colis bouilloire blender recette cuisine service client retour avis prix promo soupe "
+             "matin soir semaine magasin carton notice garantie couleur bruit moteur lame bol").split()
+    folder = tmp_path_factory.mktemp("race")
+    lines, n = [], 0
+    for k, campaign in enumerate(CAMPAIGNS):
+        bucket = T0 + timedelta(minutes=5 * k)
+        for platform in ("x", "mastodon"):
+            for i in range(100):
+                n += 1
+                text = "Brivolle " + " ".join(rng.choice(words) for _ in range(9)) + f" {n}"
+                lines.append({"id": str(n), "source": platform, "text": text, "lang": "fr",
+                              "created_at": (bucket + timedelta(seconds=rng.uniform(0, 290))).isoformat(),
+                              "author": {"id": f"u{n}", "followers": 10}})
+        for j, (platform, second) in enumerate([("x", 70), ("mastodon", 65), ("x", 140), ("mastodon", 200)]):
+            n += 1
+            lines.append({"id": str(n), "source": platform, "text": campaign, "lang": "fr",
+                          "created_at": (bucket + timedelta(seconds=second)).isoformat(),
+                          "author": {"id": f"raid{k}-{j}", "followers": 5}})
+    lines.sort(key=lambda d: d["created_at"])
+    (folder / "posts.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in lines),
+                                        encoding="utf-8")
+    (folder / "vigie.yml").write_text(f"""topics:
+  - {{id: brivolle, name: Brivolle, query: 'brivolle', languages: [fr, en]}}
+sources:
+  replay: {{type: replay, path: posts.jsonl, skip_platforms: [x]}}
+  x: {{type: replay, path: posts.jsonl, platforms: [x]}}
+store: {{type: sqlite, path: {folder / "unused.db"}}}
+nlp: {{languages: [fr, en]}}
+""", encoding="utf-8")
+    return folder, T0 + timedelta(minutes=5), T0 + timedelta(minutes=5 * len(CAMPAIGNS) + 5)
 
 
-def test_two_processes_racing_on_one_sqlite_file_assign_what_one_process_assigns(raid, tmp_path):
+def test_two_processes_racing_on_one_sqlite_file_assign_what_one_process_assigns(race_replay, tmp_path):
     from vigie.pipeline.loop import bucket_times
     from vigie.pipeline.steps import Runtime, ingest_all
     from vigie.store import open_file_store
 
-    folder, start, end = raid
+    folder, start, end = race_replay
     config = _config(folder, tmp_path / "one.db")
     times = list(bucket_times(start, end, timedelta(minutes=config.detection.bucket_minutes)))
     sources = list(config.sources)
@@ -171,12 +207,10 @@ def test_two_processes_racing_on_one_sqlite_file_assign_what_one_process_assigns
     store = open_file_store(db)
     try:
         parallel = {p.id: p.analysis.near_dup_cluster for p in store.iter_posts(None)}
-        merged = [e for e in store.near_dups(start - timedelta(days=1))[0] if e.is_merge]
     finally:
         store.close()
     clustered = [c for c in one.values() if c]
-    platforms = {p.split(":")[0] for p, c in one.items() if c}
-    assert len(clustered) >= 20 and "x" in platforms and platforms - {"x"}  # copies in both tasks' sources
+    assert sorted(Counter(clustered).values()) == [4] * len(CAMPAIGNS)  # each campaign, one cluster...
+    assert all(c.startswith("mastodon:") for c in clustered)  # ...named after its earliest copy
+    # Without `settle` (checked by disabling it) the tasks' last race stays split: two clusters of 2.
     assert parallel == one
-    print("MERGES", len(merged), sum(1 for c in parallel.values() if c))
-    assert merged  # the race happened (two clusters were started for one text) and was merged
