@@ -1,9 +1,10 @@
 """Near-duplicate / coordinated-copy clusters (MinHash + LSH from `datasketch`).
 
 Many authors posting the same text within hours is a key bot-raid and bad-buzz signal. Detection counts
-posts per `Analysis.near_dup_cluster` in a time bucket, so the cluster id must be *stable*: it is the id of
-the first post of the cluster (earliest `created_at`, then smallest id, within a batch), and it never
-changes once given.
+posts per `Analysis.near_dup_cluster` in a time bucket, so the cluster id must not depend on who analysed
+what in which order: it is the id of the cluster's first post (earliest `created_at`, then smallest id).
+When a copy older than that arrives (a late post; a source analysed after another of the same moment), the
+cluster takes its id: a merge (below), so its stored members are relabelled.
 
 The window: a post stays in the index while it is less than `window` older than the newest post indexed
 (eviction by time, whatever the order posts arrived in). A post gets a cluster id when its cluster has ≥ 2
@@ -20,8 +21,16 @@ function of the entries of the window only (members, authors and representatives
 entries; eviction is by time), so one process, or one process per bucket reloading from the store, assign
 the same clusters (tests/test_near_dup_store.py).
 
+Races: two processes analysing the first copies of a text at the same moment, each blind to the other's
+entries, start two clusters. At its next load, a process compares the other processes' new representatives
+with the ones it assigned since its previous load (`_merge_races`); a match where either post started its
+cluster merges the two (union by rank: the earlier-ranked cluster keeps its id, whoever finds it). Every
+merge (race or rename) leaves a merge record among the entries (`NearDupEntry.merge`), which other
+processes and later loads apply, so the state stays a function of the stored entries.
+
 Late labels: posts stored in an earlier batch before their cluster qualified keep `None` in the store;
-`labelled_late()` lists them, once, so the caller can re-store them (vigie/pipeline/steps.py).
+`labelled_late()` lists them, once, so the caller can re-store them (vigie/pipeline/steps.py); so are the
+members of a merged cluster whose stored id changed.
 """
 
 from __future__ import annotations
