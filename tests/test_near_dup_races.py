@@ -214,3 +214,31 @@ def test_two_processes_racing_on_one_sqlite_file_assign_what_one_process_assigns
     assert all(c.startswith("mastodon:") for c in clustered)  # ...named after its earliest copy
     # Without `settle` (checked by disabling it) the tasks' last race stays split: two clusters of 2.
     assert parallel == one
+
+
+def test_the_detection_bench_per_bucket_ingestion_clusters_as_one_long_process(tmp_path):
+    """bench/detection.py --ingest per-bucket (vigie/sim/per_bucket.py): a fresh analyser per bucket that
+    knows clusters only through the store gives the clusters one long process gives, relabelling included."""
+    from vigie.sim.evaluation import scenario_config
+    from vigie.sim.per_bucket import fill_store_per_bucket
+    from vigie.sim.scenario import generate
+    from vigie.store import open_file_store
+
+    scenario = generate(7, days=1, shapes=("bot_raid",))
+    onset = utc(scenario.truth["events"][0]["onset"])
+    scenario.posts = [r for r in scenario.posts
+                      if onset - timedelta(minutes=30) <= utc(r["created_at"]) < onset + timedelta(minutes=60)]
+    out = {}
+    for fresh in (True, False):
+        store = open_file_store(tmp_path / f"{fresh}.db")
+        try:
+            config = scenario_config(scenario, {})
+            config.nlp.sentiment = "lexicon"  # the clusters do not depend on it; the lexicon loads fastest
+            relabelled = fill_store_per_bucket(scenario, store, config, fresh=fresh)
+            out[fresh] = {p.id: p.analysis.near_dup_cluster for p in store.iter_posts(None)}
+        finally:
+            store.close()
+        assert relabelled > 0  # the first copies of the raid, stored before their cluster qualified
+    clustered = [c for c in out[True].values() if c]
+    assert len(clustered) >= 20 and max(Counter(clustered).values()) >= 10  # the raid is one cluster
+    assert out[True] == out[False]
