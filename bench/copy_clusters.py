@@ -12,8 +12,9 @@ opens the store again and starts every bucket with an empty near-duplicate cache
 `vigie run` process starts with that matters here (models and lexicons hold no state across batches); the
 real CLI is also run for a few buckets by tests/test_near_dup_store.py. Detection is left out (it does not
 change the clusters; `--detect` adds it). Prints, per mode: posts in copy clusters, clusters, the largest
-cluster, entries in the store's near-duplicate state, and whether the two modes assigned the same cluster to
-every post.
+cluster, entries in the store's near-duplicate state (and merge records: clusters renamed after an older copy,
+or two clusters racing tasks started for one text, merged), and whether the two modes assigned the same
+cluster to every post.
 """
 
 from __future__ import annotations
@@ -112,16 +113,19 @@ def run_parallel(config_path: Path, start, end, workdir: Path) -> dict[str, str 
     store = open_file_store(db)
     try:
         clusters = {p.id: (p.analysis.near_dup_cluster if p.analysis else None) for p in store.iter_posts(None)}
+        entries = store.near_dups(start - timedelta(days=365))[0]
     finally:
         store.close()
-    _summary("parallel", clusters, None, time.perf_counter() - began)
+    _summary("parallel", clusters, entries, time.perf_counter() - began)
     return clusters
 
 
-def _summary(mode: str, clusters: dict[str, str | None], entries: int | None, seconds: float) -> None:
+def _summary(mode: str, clusters: dict[str, str | None], entries: list | None, seconds: float) -> None:
     sizes = Counter(c for c in clusters.values() if c)
+    stored = "-" if entries is None else (f"{sum(not e.is_merge for e in entries)} "
+                                          f"+ {sum(e.is_merge for e in entries)} merge records")
     print(f"{mode:>10}: {len(clusters)} posts, {sum(sizes.values())} in copy clusters, {len(sizes)} clusters, "
-          f"largest {max(sizes.values(), default=0)}, near-duplicate entries stored: {entries}  ({seconds:.0f} s)")
+          f"largest {max(sizes.values(), default=0)}, near-duplicate entries stored: {stored}  ({seconds:.0f} s)")
 
 
 def run(config_path: Path, mode: str, start, end, detect: bool, workdir: Path) -> dict[str, str | None]:
@@ -146,7 +150,7 @@ def run(config_path: Path, mode: str, start, end, detect: bool, workdir: Path) -
                 detect_and_alert(rt, t)
         seconds = time.perf_counter() - began
         clusters = {p.id: (p.analysis.near_dup_cluster if p.analysis else None) for p in rt.store.iter_posts(None)}
-        entries = len(rt.store.near_dups(start - timedelta(days=365))[0]) if hasattr(rt.store, "near_dups") else None
+        entries = rt.store.near_dups(start - timedelta(days=365))[0]
     finally:
         rt.close()
     _summary(mode, clusters, entries, seconds)

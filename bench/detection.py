@@ -8,6 +8,11 @@ crisis level, alerts on positive events, and the cost of one assessment.
 
 Analysis modes:
   --analysis nlp     the project's NLP (`nlp.pipeline.Analyzer`): what users get.
+  --analysis nlp --ingest per-bucket
+                     the project's NLP, each 5-minute bucket analysed by a fresh analyser that knows the copy
+                     clusters only through the store, with the pipeline's late relabelling: what one
+                     `vigie run --now T` per bucket (cron, Airflow) gets (vigie/sim/per_bucket.py). The
+                     default `--ingest one` analyses in one process, in batches of 512 posts.
   --analysis oracle  labels from the generator's roles (angry/copy/praise...; ordinary posts get the
                      topic's mood mix by a hash of their id; copies share a near-duplicate cluster per
                      template): detection quality with the NLP factored out.
@@ -68,6 +73,9 @@ def main() -> None:
     parser.add_argument("--base-seed", type=int, default=None, help="default 1000 (5000 for --suite feedback)")
     parser.add_argument("--split", choices=("tune", "test", "all"), default="test")
     parser.add_argument("--analysis", choices=("nlp", "oracle"), default="nlp")
+    parser.add_argument("--ingest", choices=("one", "per-bucket"), default="one",
+                        help="with --analysis nlp: per-bucket = one fresh analyser per 5-minute bucket, copy "
+                             "clusters through the store (as one `vigie run` per bucket)")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated, among: " + ", ".join(VARIANTS))
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--by-shape", action="store_true", help="also print catches per event shape")
@@ -87,6 +95,10 @@ def main() -> None:
         parser.error(f"unknown variant(s) {unknown}")
     if args.feedback:
         variants = [v for name in variants for v in (name, name + FEEDBACK_SUFFIX)]
+    if args.ingest == "per-bucket":
+        if args.analysis != "nlp":
+            parser.error("--ingest per-bucket needs --analysis nlp (the oracle's clusters are the generator's)")
+        args.analysis = "nlp-per-bucket"
     indices = [i for i in range(args.n) if args.split == "all" or is_tune(i) == (args.split == "tune")]
     began = time.perf_counter()
     totals = {v: Tally() for v in variants}

@@ -1,9 +1,10 @@
 """Near-duplicate / coordinated-copy clusters (MinHash + LSH from `datasketch`).
 
 Many authors posting the same text within hours is a key bot-raid and bad-buzz signal. Detection counts
-posts per `Analysis.near_dup_cluster` in a time bucket, so the cluster id must be *stable*: it is the id of
-the first post of the cluster (earliest `created_at`, then smallest id, within a batch), and it never
-changes once given.
+posts per `Analysis.near_dup_cluster` in a time bucket, so the cluster id must not depend on who analysed
+what in which order: it is the id of the cluster's first post (earliest `created_at`, then smallest id).
+When a copy older than that arrives (a late post; a source analysed after another of the same moment), the
+cluster takes its id: a merge (below), so its stored members are relabelled.
 
 The window: a post stays in the index while it is less than `window` older than the newest post indexed
 (eviction by time, whatever the order posts arrived in). A post gets a cluster id when its cluster has ≥ 2
@@ -20,8 +21,16 @@ function of the entries of the window only (members, authors and representatives
 entries; eviction is by time), so one process, or one process per bucket reloading from the store, assign
 the same clusters (tests/test_near_dup_store.py).
 
+Races: two processes analysing the first copies of a text at the same moment, each blind to the other's
+entries, start two clusters. At its next load, a process compares the other processes' new representatives
+with the ones it assigned since its previous load (`_merge_races`); a match where either post started its
+cluster merges the two (union by rank: the earlier-ranked cluster keeps its id, whoever finds it). Every
+merge (race or rename) leaves a merge record among the entries (`NearDupEntry.merge`), which other
+processes and later loads apply, so the state stays a function of the stored entries.
+
 Late labels: posts stored in an earlier batch before their cluster qualified keep `None` in the store;
-`labelled_late()` lists them, once, so the caller can re-store them (vigie/pipeline/steps.py).
+`labelled_late()` lists them, once, so the caller can re-store them (vigie/pipeline/steps.py); so are the
+members of a merged cluster whose stored id changed.
 """
 
 from __future__ import annotations
@@ -111,6 +120,14 @@ class NearDuplicateIndex:
         self._heap: list[tuple[datetime, str]] = []  # (created_at, post id) of live members: eviction by time
         self._newest: datetime | None = None
         self._late: list[str] = []
+        # Merged clusters (nlp docstring "Races"): merged id → (id merged into, its first time); a heap of
+        # (merge time, merged id) bounds it by age like the members.
+        self._alias: dict[str, tuple[str, datetime]] = {}
+        self._alias_heap: list[tuple[datetime, str]] = []
+        # Representatives this index assigned since it last loaded the store (→ whether each started its
+        # cluster): assigned blind to what other processes wrote meanwhile, so checked against it next load.
+        self._unsynced: dict[str, bool] = {}
+        self._unioned: set[str] = set()  # ids of clusters merged during the current assign/load
         self._sketch: str | None = None
         self.store_mark, self.loaded = None, False
         if self._pending is not None:
@@ -156,28 +173,130 @@ class NearDuplicateIndex:
         loaded = 0
         sketch = self._sketch_id()
         members = self._members
+        merges: list[NearDupEntry] = []
+        foreign: list[NearDupEntry] = []  # representatives another process wrote since the last load
         # Stored entries carry aware UTC times (`NearDupEntry`): compared as they are.
         for entry in sorted((e for e in entries if e.post_id not in members and e.sketch == sketch),
                             key=lambda e: (e.created_at, e.post_id)):
+            if entry.is_merge:
+                merges.append(entry)
+                continue
             created = entry.created_at
-            cluster = self._clusters.get(entry.cluster_id)
-            if cluster is None:
-                cluster = self._clusters[entry.cluster_id] = _Cluster(entry.cluster_id, entry.cluster_at)
+            cluster = self._named(entry.cluster_id, entry.cluster_at)
             before.setdefault(id(cluster), cluster.qualified)
             mh = None
             if entry.signature is not None:
                 values = np.frombuffer(entry.signature, dtype="<u4").astype(self._dtype)
                 mh = LeanMinHash(seed=self._seed, hashvalues=values, scheme=self._scheme)
             self._join(entry.post_id, created, entry.author, cluster, mh, changed)
+            if mh is not None and report_late:
+                foreign.append(entry)
             if self._newest is None or created > self._newest:
                 self._newest = created
             loaded += 1
+        for record in merges:  # after the members: a record may name clusters loaded just above
+            self._apply_merge(record, changed)
+            loaded += 1
+        if foreign and self._unsynced:
+            self._merge_races(foreign, changed)
+        self._unsynced.clear()  # everything assigned so far has now been checked against the store
         self._evict(changed)
         for cluster in changed:
             if report_late and cluster.qualifies and not before.get(id(cluster), False):
                 self._late.extend(sorted(cluster.posts))
             cluster.qualified = cluster.qualifies
+        self._report_unioned(set() if report_late else None)
         return loaded
+
+    # -- races between processes ----------------------------------------------------------------------------
+    def _merge_races(self, foreign: list[NearDupEntry], changed: set[_Cluster]) -> None:
+        """Two processes that analysed copies of one text at the same moment, each blind to the other's
+        entries, may have started two clusters. Each loaded representative of another process is compared
+        with the representatives this index assigned since its last load (the only ones the other process
+        cannot have seen, and that could not see it); a match where either post started its cluster is what
+        one process would have put in one cluster: the two clusters merge, the earlier-ranked one keeps its
+        id (union by rank: the same result whichever process sees the race first, or both)."""
+        for entry in foreign:
+            mine = self._members.get(entry.post_id)
+            mh = self._hashes.get(entry.post_id)
+            if mine is None or mh is None:
+                continue
+            started = entry.cluster_id == entry.post_id
+            for key in self._lsh.query(mh):
+                own_start = self._unsynced.get(key)
+                if own_start is None or not (started or own_start):
+                    continue
+                other = self._members[key]
+                if other.cluster is mine.cluster or abs(other.created - mine.created) > self.window:
+                    continue
+                if mh.jaccard(self._hashes[key]) >= self.threshold:
+                    self._union(other.cluster, mine.cluster, changed, record=True)
+
+    def _root(self, cluster_id: str, at: datetime) -> tuple[str, datetime]:
+        """The id (and first time) a cluster id stands for now: itself, or what it was merged into."""
+        while cluster_id in self._alias:
+            cluster_id, at = self._alias[cluster_id]
+        return cluster_id, at
+
+    def _named(self, cluster_id: str, at: datetime) -> _Cluster:
+        """The live cluster an entry's cluster id stands for (created, empty, if none is live)."""
+        cluster_id, at = self._root(cluster_id, at)
+        cluster = self._clusters.get(cluster_id)
+        if cluster is None:
+            cluster = self._clusters[cluster_id] = _Cluster(cluster_id, at)
+        return cluster
+
+    def _apply_merge(self, record: NearDupEntry, changed: set[_Cluster]) -> None:
+        merged_id, merged_at = self._root(record.merged, record.cluster_at)
+        into_id, into_at = self._root(record.cluster_id, record.cluster_at)
+        if merged_id == into_id:
+            return  # applied already (a record read again, or the same race merged by two processes)
+        merged, into = self._clusters.get(merged_id), self._clusters.get(into_id)
+        if merged is None and merged_id == record.merged:
+            # Nothing of it is held here, so its first time is unknown (not in the record): the record decides.
+            self._set_alias(merged_id, into_id, into_at, record.created_at)
+            return
+        self._union(merged or _Cluster(merged_id, merged_at), into or _Cluster(into_id, into_at), changed,
+                    at=record.created_at)
+
+    def _union(self, a: _Cluster, b: _Cluster, changed: set[_Cluster], record: bool = False,
+               at: datetime | None = None) -> _Cluster:
+        """Merge two live clusters; the one ranked first (first post time, then id) keeps its id."""
+        winner, loser = (a, b) if (a.first_at, a.id) <= (b.first_at, b.id) else (b, a)
+        for post_id in loser.posts:
+            self._members[post_id].cluster = winner
+        winner.posts |= loser.posts
+        winner.authors.update(loser.authors)
+        winner.representatives += loser.representatives
+        loser.posts, loser.authors, loser.representatives = set(), Counter(), 0
+        self._clusters.pop(loser.id, None)
+        at = at or self._newest or winner.first_at
+        self._set_alias(loser.id, winner.id, winner.first_at, at)
+        if winner.posts:
+            self._clusters[winner.id] = winner
+        else:
+            self._clusters.pop(winner.id, None)
+        if record and self._pending is not None:
+            self._pending.append(NearDupEntry.merge(loser.id, winner.id, winner.first_at, at, self._sketch_id()))
+        changed.add(winner)
+        self._unioned.add(winner.id)
+        return winner
+
+    def _set_alias(self, merged: str, into: str, into_at: datetime, at: datetime) -> None:
+        if merged != into and merged not in self._alias:
+            self._alias[merged] = (into, into_at)
+            heapq.heappush(self._alias_heap, (at, merged))
+
+    def _report_unioned(self, exclude: set[str] | None) -> None:
+        """Members of merged clusters carry a stale id in the store: listed for relabelling (unless
+        `exclude` is None: a first load, whose store already holds what the merging process relabelled)."""
+        unioned, self._unioned = self._unioned, set()
+        if exclude is None:
+            return
+        for cluster_id in sorted(unioned):
+            cluster = self._clusters.get(self._root(cluster_id, datetime.min)[0])
+            if cluster is not None and cluster.qualifies:
+                self._late.extend(sorted(cluster.posts - exclude))
 
     def _sketch_id(self) -> str:
         if self._sketch is None:
@@ -222,10 +341,19 @@ class NearDuplicateIndex:
             cluster = self._find(mh, created)
             if cluster is None:
                 cluster = self._clusters[post.id] = _Cluster(post.id, created)
+            elif (created, post.id) < (cluster.first_at, cluster.id):
+                # A copy older than the cluster's first post (a late post, or a source analysed after another
+                # one of the same moment) names it: the cluster's id does not depend on the order of arrival.
+                touched.setdefault(id(cluster), (cluster, cluster.qualified))
+                was = cluster.qualified
+                cluster = self._union(cluster, _Cluster(post.id, created), changed, record=True)
+                cluster.qualified = was
             touched.setdefault(id(cluster), (cluster, cluster.qualified))
             author = _author_key(post)
             rep = mh if cluster.representatives < REPRESENTATIVES else None
             self._join(post.id, created, author, cluster, rep, changed)
+            if rep is not None:
+                self._unsynced[post.id] = cluster.id == post.id
             if self._pending is not None:
                 self._pending.append(NearDupEntry(
                     post.id, created, author, cluster.id, cluster.first_at, sketch,
@@ -241,11 +369,12 @@ class NearDuplicateIndex:
                 self._late.extend(sorted(cluster.posts - batch_ids))
         for cluster in changed:
             cluster.qualified = cluster.qualifies
+        self._report_unioned(batch_ids)
         return out
 
     def labelled_late(self) -> list[str]:
         """Ids of posts from earlier batches whose cluster qualified since; cleared by the call."""
-        late, self._late = self._late, []
+        late, self._late = list(dict.fromkeys(self._late)), []  # once each, a merge may list a post again
         return late
 
     def cluster_of(self, post_id: str) -> str | None:
@@ -287,6 +416,9 @@ class NearDuplicateIndex:
         if self._newest is None:
             return
         horizon = self._newest - self.window
+        aliases = self._alias_heap
+        while aliases and aliases[0][0] < horizon - self.window:  # a window's margin for a lagging process
+            self._alias.pop(heapq.heappop(aliases)[1], None)
         heap = self._heap
         while heap and heap[0][0] < horizon:
             _, key = heapq.heappop(heap)

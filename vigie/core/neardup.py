@@ -34,4 +34,28 @@ class NearDupEntry:
 
     @property
     def representative(self) -> bool:
-        return self.signature is not None
+        return self.signature is not None and not self.is_merge
+
+    # -- merge records ---------------------------------------------------------------------------------------
+    # Two processes analysing the first copies of a text at the same moment start two clusters; the first
+    # process to see both merges them (nlp/dedup.py) and writes a merge record with the entries, so that
+    # every process and every later load applies the same union. A record is an entry (same table or index,
+    # same incremental reads, same pruning) told apart by its `post_id` prefix; `author` holds the merged
+    # cluster's id, `cluster_id` / `cluster_at` the cluster it was merged into, `created_at` the newest post
+    # time when merged (at or after every member it renamed, so it stays loaded as long as they do).
+    @classmethod
+    def merge(cls, merged: str, into: str, into_at: datetime, at: datetime, sketch: str) -> "NearDupEntry":
+        return cls(f"{MERGE_PREFIX}{merged}>{into}", at, merged, into, into_at, sketch, None)
+
+    @property
+    def is_merge(self) -> bool:
+        return self.post_id.startswith(MERGE_PREFIX)
+
+    @property
+    def merged(self) -> str:
+        """The id of the cluster a merge record merged (into `cluster_id`)."""
+        return self.author
+
+
+# Post ids are `<source>:<native id>` (vigie.core.models): no source is called "~merge".
+MERGE_PREFIX = "~merge:"

@@ -9,14 +9,21 @@ Every `vigie run`, Airflow task or long process ingests through `vigie.pipeline.
 - `forget` when a step of the page failed: the cache may hold entries the store does not, so it is dropped
   and loaded again before the next page.
 
-The index's state after a page is a function of the entries of the window (nlp/dedup.py), so one process, or
-one process per bucket, give the same clusters. Parallel processes (one Airflow task per source) see each
-other's entries at their next page; what they analyse at the same moment they cannot see: two copies of
-one text analysed concurrently by two tasks, each the first of its kind for its task, start two clusters.
-The next copies (in either task, after a sync) join the earlier one, ranked by (first post time, id); a
-cluster that qualifies only once the other task's entries are loaded has its earlier members relabelled
-(`labelled_late`, then `steps.relabel_late_clusters`), which closes the gap of "each task saw one author".
-The two halves of a split cluster are not merged (documented limit; counted per half by detection).
+- `settle` right after `save`: reads again what other processes wrote meanwhile and merges the clusters of a
+  race (below), then stores the merge records.
+
+The index's state after a page is a function of the entries of the window (nlp/dedup.py), merge records
+included, so one process, or one process per bucket, give the same clusters. Parallel processes (one
+Airflow task per source) see each other's entries at their next read; what they analyse at the same moment
+they cannot see: two copies of one text analysed concurrently by two tasks, each the first of its kind for
+its task, start two clusters. `settle` closes that race: of two processes that each analysed a page blind to
+the other, the one whose `settle` read comes second sees the other's entries while its own page is still
+"unsynced" (if A's read came before B's write, B's read comes after A's write), finds the matching
+representatives, merges the two clusters (the earlier-ranked keeps its id) and stores a merge record; the
+other process applies that record at its next read. Both relabel the members they hold (the stored posts'
+`near_dup_cluster`, `steps.relabel_late_clusters`), so detection, the story and Kibana read the merged
+cluster. Why not one write transaction around the read-analyse-write instead: analysis is most of a page's
+time, and holding SQLite's write lock across it would serialise the tasks; Elasticsearch has no such lock.
 """
 
 from __future__ import annotations
@@ -65,6 +72,15 @@ def save(store: Any, index: Any) -> int:
             store.prune_near_dups(newest - KEEP_WINDOWS * index.window)
             index.pruned_at = newest
     return added
+
+
+def settle(store: Any, index: Any) -> int:
+    """After `save`: load what other processes wrote while this page was analysed, merging the clusters two
+    processes started for the same copies at the same moment, and store the merge records. Returns how many
+    entries were loaded."""
+    loaded = sync(store, index, index.latest)
+    store.save_near_dups(index.take_entries())
+    return loaded
 
 
 def forget(index: Any) -> None:

@@ -342,6 +342,7 @@ def _store_page(rt: Runtime, source_name: str, query: Any, page: Any, now: datet
         _stored("loading the near-duplicate index", near_dups.sync, rt.store, index, limit)
         result = _stored("storing the page", rt.store.upsert_posts, analyze_posts(rt, keep))
         _stored("storing the near-duplicate index", near_dups.save, rt.store, index)
+        _stored("merging copy clusters of concurrent tasks", near_dups.settle, rt.store, index)
     except BaseException:
         near_dups.forget(index)  # it may hold entries the store does not: reloaded before the next page
         raise

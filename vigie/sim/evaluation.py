@@ -86,6 +86,11 @@ def scenario_config(scenario: Scenario, variant: dict[str, Any]) -> VigieConfig:
 def fill_store(scenario: Scenario, store: Store, mode: str) -> None:
     from listeners.replay import record_to_post
 
+    if mode == "nlp-per-bucket":  # one `vigie run` per bucket: copy clusters through the store (issue 18)
+        from vigie.sim.per_bucket import fill_store_per_bucket
+
+        fill_store_per_bucket(scenario, store, scenario_config(scenario, {}))
+        return
     posts = [record_to_post(rec) for rec in scenario.posts]
     if mode == "oracle":
         for post, rec, role in zip(posts, scenario.posts, scenario.roles):

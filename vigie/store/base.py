@@ -162,7 +162,8 @@ class NearDupStore(Protocol):
     copy), so that copy clusters do not depend on which process analysed which post. The NLP step keeps the
     index in memory as a cache; the pipeline (vigie/pipeline/steps.py) loads it from here before a batch and
     saves the batch's new entries right after its posts. The entries are read back by `created_at` (the
-    window) and by write order (what other processes added since the last read)."""
+    window) and by write order (what other processes added since the last read). Merge records
+    (`NearDupEntry.is_merge`: two clusters found to be one) are entries like the others for the store."""
 
     def save_near_dups(self, entries: Sequence[NearDupEntry]) -> int:
         """Add entries; an entry whose post already has one is kept as it was (the first analysis decides the
