@@ -81,6 +81,9 @@ def main() -> None:
     parser.add_argument("--by-shape", action="store_true", help="also print catches per event shape")
     parser.add_argument("--background", choices=("realistic", "poisson"), default="realistic",
                         help="the suite's background traffic (poisson: the calm chatter of earlier versions)")
+    parser.add_argument("--no-reposts", action="store_true",
+                        help="scenarios without reposts (retweets, boosts: amplification of their originals), as "
+                             "before the generator wrote them")
     parser.add_argument("--feedback", action="store_true",
                         help="also replay each configuration with a simulated analyst's false-alarm / real-crisis marks")
     parser.add_argument("--no-blind", action="store_true",
@@ -102,14 +105,16 @@ def main() -> None:
     indices = [i for i in range(args.n) if args.split == "all" or is_tune(i) == (args.split == "tune")]
     began = time.perf_counter()
     totals = {v: Tally() for v in variants}
-    jobs = [(i, args.base_seed, args.analysis, variants, args.background, args.suite) for i in indices]
+    jobs = [(i, args.base_seed, args.analysis, variants, args.background, args.suite, not args.no_reposts)
+            for i in indices]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for result in pool.map(run_scenario, jobs):
             for name, tally in result.items():
                 totals[name].add(tally)
     wall = time.perf_counter() - began
     print(f"{len(indices)} scenarios of the {args.suite} suite ({args.split} split of {args.n}, seeds {args.base_seed}+i), "
-          f"analysis={args.analysis}, background={args.background}, {wall:.0f} s wall on {args.jobs} process(es)")
+          f"analysis={args.analysis}, background={args.background}{', no reposts' if args.no_reposts else ''}, "
+          f"{wall:.0f} s wall on {args.jobs} process(es)")
     print("| config | caught ≥warning | caught at severity | lead warning median / p10 (min) | "
           "lead crisis median / p10 (min, crisis-severity events) | false alerts / topic-week (warning+ / crisis) | "
           "positive events: warning+ / crisis | ms per assessment |")

@@ -64,8 +64,8 @@ def test_bundled_demo_is_what_the_generator_produces_for_the_documented_seed(tmp
 
 
 def test_bundled_demo_size_volume_languages_and_config(demo):
-    assert (DEMO / "posts.jsonl").stat().st_size < 2.2e6  # the organic spikes add ~0.15 MB
-    assert 4500 <= len(demo.posts) <= 7000  # ~5,000 aimed for; the size limit above is the hard one
+    assert (DEMO / "posts.jsonl").stat().st_size < 2.5e6  # the organic spikes add ~0.15 MB, the reposts ~0.3 MB
+    assert 5000 <= len(demo.posts) <= 7500  # ~5,700 posts and ~850 reposts; the size limit above is the hard one
     langs = collections.Counter(p.get("lang") for p in demo.posts if p.get("lang"))
     assert 0.6 < langs["fr"] / (langs["fr"] + langs["en"]) < 0.8
     config = load_config(DEMO / "vigie.yml")
@@ -142,12 +142,14 @@ def test_near_identical_texts_come_only_from_the_copy_campaign(demo):
     lsh = MinHashLSH(threshold=0.8, num_perm=64)
     hashes = []
     for i, post in enumerate(demo.posts):
+        if post.get("relation") == "repost":
+            continue  # a repost carries its original's text by nature: amplification, not a copy
         m = MinHash(num_perm=64, seed=1)
         m.update_batch([s.encode() for s in shingles(post["text"])])
         lsh.insert(i, m)
-        hashes.append(m)
+        hashes.append((i, m))
     biggest = collections.Counter()
-    for i, m in enumerate(hashes):
+    for i, m in hashes:
         role = demo.roles[i] if demo.roles[i] in ("copy", "giveaway", "spam") else "other"
         biggest[role] = max(biggest[role], len(lsh.query(m)))
     assert biggest["copy"] >= 80
@@ -311,14 +313,14 @@ def test_shapes_tell_their_story(shaped):
     onset, _ = ev("weekend_event")
     assert (onset + LOCAL_OFFSET).weekday() >= 5
     raid = shaped["bot_raid"]
-    raid_posts = [p for p, r in zip(raid.posts, raid.roles) if r not in ("ordinary",) + ORGANIC_ROLES]
+    raid_posts = [p for p, r in zip(raid.posts, raid.roles) if r not in ("ordinary", "repost") + ORGANIC_ROLES]
     assert raid_posts and all(p["author"]["followers"] < 40 for p in raid_posts)
     media = shaped["media_spike"]
     onset, _ = ev("media_spike")
     articles = [p for p in media.posts if p["source"] == "feeds" and onset <= _t(p) < onset + timedelta(hours=1)]
     assert len(articles) >= 4
     low = shaped["low_volume"]
-    per_day = len([p for p in low.posts if "cuivrelle" not in p["text"].lower()]) / 7
+    per_day = len([p for p in low.posts if "cuivrelle" not in p["text"].lower() and p.get("relation") != "repost"]) / 7
     assert per_day < 40
 
 
@@ -350,7 +352,7 @@ def _event_posts(scenario, ev):
     """The event's own posts on author platforms (press articles on feeds keep their own timing)."""
     onset, end = utc(ev["onset"]), utc(ev["end"])
     return [p for p, r in zip(scenario.posts, scenario.roles)
-            if r not in ("ordinary",) + ORGANIC_ROLES and p["source"] != "feeds" and onset <= _t(p) <= end]
+            if r not in ("ordinary", "repost") + ORGANIC_ROLES and p["source"] != "feeds" and onset <= _t(p) <= end]
 
 
 def _minutes_after_onset(ev):
@@ -512,3 +514,48 @@ def test_realistic_background_is_bursty_with_organic_spikes_and_poisson_stays_ca
         assert 1.6 <= d <= 375
     with pytest.raises(ValueError, match="unknown background"):
         generate(1003, background="calm")
+
+
+def test_reposts_amplify_real_originals_and_leave_every_other_post_unchanged(demo):
+    plain = generate(DEMO_SEED, reposts=False)
+    reposts = [p for p in demo.posts if p.get("relation") == "repost"]
+    assert [p for p in demo.posts if p.get("relation") != "repost"] == plain.posts  # drawn last: same bytes
+    assert demo.truth["reposts"] == len(reposts) and plain.truth["reposts"] == 0
+    assert 0.08 < len(reposts) / len(plain.posts) < 0.3
+    assert [r for p, r in zip(demo.posts, demo.roles) if p.get("relation") == "repost"] == ["repost"] * len(reposts)
+    assert [p["created_at"] for p in demo.posts] == sorted(p["created_at"] for p in demo.posts)
+    originals = {(p["source"], p["id"]): p for p in plain.posts}
+    seen = set()
+    for r in reposts:
+        original = originals[(r["source"], r["ref_id"])]  # on the original's platform
+        assert r["source"] in ("x", "bluesky", "mastodon") and r["created_at"] > original["created_at"]
+        assert r["author"]["id"] != original["author"]["id"] and (r["author"]["id"], r["ref_id"]) not in seen
+        seen.add((r["author"]["id"], r["ref_id"]))
+        assert r["text"] == (f"RT @{original['author']['handle']}: {original['text']}" if r["source"] == "x"
+                             else original["text"])
+        assert len([1 for s in seen if s[1] == r["ref_id"]]) <= original["engagement"]["reposts"]
+    # The amplifier's post that set the bad buzz off travels: it is among the most reposted.
+    per_original = collections.Counter(r["ref_id"] for r in reposts)
+    amplifier = next(p for p, role in zip(plain.posts, plain.roles) if role == "amplifier")
+    assert per_original[amplifier["id"]] >= 10
+
+
+def test_reposts_add_reach_and_never_posts_to_the_series(tmp_path):
+    """What the store counts from a scenario with reposts: the same posts, negatives, authors and copy
+    clusters as without them, and more reach (SQLite, the replay listener's reading of the records)."""
+    from vigie.sim import evaluation as ev
+
+    start = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    series = {}
+    for with_reposts in (False, True):
+        scenario = generate(11, start=start, days=2, shapes=("flash_viral",), reposts=with_reposts)
+        store = ev.open_file_store(tmp_path / f"{with_reposts}.db")
+        ev.fill_store(scenario, store, "oracle")
+        series[with_reposts] = store.series("brivolle", start, start + timedelta(days=2), timedelta(hours=1))
+        store.close()
+    plain, amplified = series[False], series[True]
+    counted = ("count", "negative", "positive", "authors", "crisis_terms", "crisis_categories", "sources", "max_dup_cluster")
+    assert [[getattr(b, f) for f in counted] for b in plain] == [[getattr(b, f) for f in counted] for b in amplified]
+    assert sum(b.reposts for b in plain) == 0 and sum(b.reposts for b in amplified) > 20
+    assert sum(b.reach for b in amplified) > sum(b.reach for b in plain)
+    assert sum(b.negative_reach for b in amplified) > sum(b.negative_reach for b in plain)  # the story's reposts

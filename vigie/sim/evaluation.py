@@ -26,6 +26,7 @@ from alerts.feedback import Verdict
 from vigie.core.config import VigieConfig, config_from_dict
 from vigie.core.models import Alert, Analysis, Crisis, Level, Sentiment, utc
 from vigie.sim.scenario import Scenario, feedback_shapes, generate, suite_shapes
+from vigie.sim.scenario.reposts import ROLE as REPOST_ROLE
 from vigie.sim.truth import MATCH_BEFORE_ONSET
 from vigie.store import Store, open_file_store
 
@@ -93,7 +94,12 @@ def fill_store(scenario: Scenario, store: Store, mode: str) -> None:
         return
     posts = [record_to_post(rec) for rec in scenario.posts]
     if mode == "oracle":
+        # A repost reads as its original does (its text is the original's): the original's role gives the label.
+        role_of = {(rec["source"], rec["id"]): role for rec, role in zip(scenario.posts, scenario.roles)}
         for post, rec, role in zip(posts, scenario.posts, scenario.roles):
+            if role == REPOST_ROLE:
+                role = role_of.get((rec["source"], rec.get("ref_id")), "ordinary")
+                rec = {**rec, "id": rec["ref_id"]}  # the original's id: the same draws as the original's label
             post.analysis = oracle_analysis(rec, role, scenario)
     else:
         from nlp.pipeline import Analyzer
@@ -207,13 +213,14 @@ SUITES: dict[str, Callable[[int], tuple[str, ...]]] = {"default": suite_shapes, 
 
 def run_scenario(args: tuple) -> dict[str, Tally]:
     """Suite scenario `index` (seed base_seed + index) under each named variant; an optional fifth item
-    names the background ("realistic", the default, or "poisson") and a sixth the suite (SUITES, default
-    "default"); a variant named "NAME+feedback" is NAME replayed with the simulated analyst's marks
+    names the background ("realistic", the default, or "poisson"), a sixth the suite (SUITES, default
+    "default") and a seventh whether the scenario has reposts (default True); a variant named "NAME+feedback" is NAME replayed with the simulated analyst's marks
     (`truth_analyst`)."""
     index, base_seed, mode, variants = args[:4]
     background = args[4] if len(args) > 4 else "realistic"
     shapes = SUITES[args[5] if len(args) > 5 else "default"](index)
-    return evaluate(generate(base_seed + index, shapes=shapes, background=background), mode, variants)
+    reposts = args[6] if len(args) > 6 else True
+    return evaluate(generate(base_seed + index, shapes=shapes, background=background, reposts=reposts), mode, variants)
 
 
 def evaluate(scenario: Scenario, mode: str, variants: list[str]) -> dict[str, Tally]:

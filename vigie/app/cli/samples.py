@@ -42,9 +42,12 @@ def samples() -> None:
                    "event's onset (e.g. x:150:45). Repeatable. Default: the demo's (x:150:45) with the demo's "
                    "story, none with --shape.")
 @click.option("--no-outage", is_flag=True, help="No collector outage, even in the demo's story.")
+@click.option("--no-reposts", is_flag=True,
+              help="No reposts (retweets, Bluesky reposts, Mastodon boosts of the posts: amplification, never "
+                   "counted as posts). The other posts are the same bytes either way.")
 @click.option("--force-config", is_flag=True, help="Overwrite an existing vigie.yml in the output folder.")
 def generate_cmd(seed: int, out: str, days: int, start: str | None, shapes: tuple[str, ...], background: str,
-                 malformed: int, outages: tuple[str, ...], no_outage: bool, force_config: bool) -> None:
+                 malformed: int, outages: tuple[str, ...], no_outage: bool, no_reposts: bool, force_config: bool) -> None:
     """Write posts.jsonl, truth.json and (if absent) a vigie.yml that replays them.
 
     The posts follow the replay JSONL schema (samples/README.md): French (~70 %) and English posts about
@@ -72,7 +75,7 @@ def generate_cmd(seed: int, out: str, days: int, start: str | None, shapes: tupl
                                  param_hint="--start") from None
     try:
         scenario = generate(seed, start=begin, days=days, shapes=shapes or None, background=background,
-                            outages=specs)
+                            outages=specs, reposts=not no_reposts)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--shape") from None
     posts_path, truth_path = write(scenario, out, malformed=malformed)
