@@ -214,8 +214,8 @@ SUITES: dict[str, Callable[[int], tuple[str, ...]]] = {"default": suite_shapes, 
 def run_scenario(args: tuple) -> dict[str, Tally]:
     """Suite scenario `index` (seed base_seed + index) under each named variant; an optional fifth item
     names the background ("realistic", the default, or "poisson"), a sixth the suite (SUITES, default
-    "default") and a seventh whether the scenario has reposts (default True); a variant named "NAME+feedback" is NAME replayed with the simulated analyst's marks
-    (`truth_analyst`)."""
+    "default") and a seventh whether the scenario has reposts (default True); a variant named
+    "NAME+feedback" is NAME replayed with the simulated analyst's marks (`truth_analyst`)."""
     index, base_seed, mode, variants = args[:4]
     background = args[4] if len(args) > 4 else "realistic"
     shapes = SUITES[args[5] if len(args) > 5 else "default"](index)
