@@ -24,9 +24,9 @@ def negative_share(s: Signals) -> Driver | None:
         # The excess must also be significant given the posts: negatives against what the volume alone
         # predicts (n x usual share). Given the volume, the mix is far less bursty than the counts (a
         # cascade multiplies every kind of post), hence a small fixed overdispersion, not the counts'.
-        surprise = nb_log10_sf(neg, n * s.base.negative_share, SHARE_ALPHA) if n else 0.0
-        strength = (ramp(share - s.base.negative_share, 0.05, 0.35) * ramp(n, *signals.SHARE_POSTS)
-                    * ramp(surprise, 1.0, 3.0))
+        strength = ramp(share - s.base.negative_share, 0.05, 0.35) * ramp(n, *signals.SHARE_POSTS)
+        if strength > 0:  # the tail only where it can matter (the same strength, cheaper)
+            strength *= ramp(nb_log10_sf(neg, n * s.base.negative_share, SHARE_ALPHA), 1.0, 3.0)
         if span > len(s.window):
             strength *= s.fade(span)[0]
         if strength > best[0] + 1e-9:

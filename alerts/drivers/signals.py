@@ -86,6 +86,8 @@ def count_strength(observed: float, expected: float, alpha: float = 0.0,
     """
     exp = max(expected, floor)
     ratio = observed / exp
+    if ratio <= 1.5:  # the ratio ramp is 0 there: no need for the tail (the same strength, cheaper)
+        return 0.0, ratio
     surprise = nb_log10_sf(int(round(observed)), exp, alpha)
     strength = min(ramp(surprise, *surprise_ramp), ramp(math.log(max(ratio, 1e-9)), math.log(1.5), math.log(6.0)))
     return strength, ratio
