@@ -88,6 +88,7 @@ class Baseline:
     bucket_minutes: int
     source_share: dict[str, float] = field(default_factory=dict)  # usual share of posts per source
     category_rate: dict[str, float] = field(default_factory=dict)  # crisis category -> posts with it per post
+    mix_posts: int = 0  # ordinary posts the usual mix (tone, sources, category rates) was learnt from
     reach_per_negative: float = 0.0  # usual followers behind one negative post
     engagement_per_negative: float = 0.0  # usual interactions on one negative post
     level: float = 1.0  # the topic's current level over its seasonal expectation (lasting shifts)
@@ -303,6 +304,7 @@ def build_baseline_from_rows(rows: list[tuple], end: datetime, cfg: DetectionCon
         bucket_minutes=cfg.bucket_minutes,
         source_share={src: k / total for src, k in per_source.items()} if total >= 20 else {},
         category_rate=_category_rates(cols, per_hour) if total >= 20 else {},
+        mix_posts=total,
         reach_per_negative=sum(compress(cols.negative_reach, typical)) / neg if neg >= 5 else 0.0,
         engagement_per_negative=sum(compress(cols.negative_engagement, typical)) / neg if neg >= 5 else 0.0,
         median_count=median([float(c) for c in cols.count]) if n else 0.0,

@@ -148,3 +148,47 @@ def test_drivers_read_the_window_the_same_whether_or_not_it_is_the_look_back_tai
     assert [d.points for d in tail] and max(d.points for d in tail) > 5
     assert [(d.name, d.points, d.value, d.baseline, d.explanation) for d in tail] == \
         [(d.name, d.points, d.value, d.baseline, d.explanation) for d in apart]
+
+
+def test_a_fast_rise_is_judged_over_its_first_buckets(store):
+    # 25 complaints in the last 10 minutes of an otherwise ordinary afternoon window: over 30 minutes
+    # they are diluted by 20 quiet minutes, over the last 15 minutes (`signals.SHORT_SPAN`) they are not.
+    store.upsert_posts(burst(NOON + timedelta(minutes=20), [12, 13], first_id=100_000))
+    a = assess(store, NOON + timedelta(minutes=30))
+    nv, share = a.driver("negative_volume"), a.driver("negative_share")
+    assert nv is not None and "over the last 0.25 h" in nv.explanation
+    assert share is not None and "over the last 0.25 h" in share.explanation
+    # Fifteen minutes earlier the same window held nothing unusual: the rise is seen in its first buckets.
+    assert assess(store, NOON + timedelta(minutes=15)).risk < TOPIC_CFG.thresholds.watch
+
+
+def test_no_category_is_rare_before_the_topic_has_shown_its_usual_mix(tmp_path):
+    # A topic with a handful of posts in three days has not shown which crisis categories are everyday
+    # ones: five "service" complaints are judged against one expected post there (`signals.MIN_MIX_POSTS`),
+    # against a fraction of a post on a topic whose history holds hundreds of posts without any.
+    def crisis_points(rate_day: float) -> float:
+        s = SqliteStore(tmp_path / f"t{rate_day}.db")
+        s.upsert_posts(background(T0, 3 * 24 + 14, seed=5, rate=lambda t: rate_day))
+        s.upsert_posts(burst(NOON, [1, 1, 1, 1, 1, 0], categories=["service"], first_id=100_000))
+        d = assess(s, NOON + timedelta(minutes=30)).driver("crisis_terms")
+        s.close()
+        return 0.0 if d is None else d.points
+
+    assert crisis_points(0.003) < 2.0  # ~3 posts in 3 days
+    assert crisis_points(1.0) > 5.0  # ~850 posts in 3 days, none with a crisis category
+
+
+def test_a_rare_category_is_no_news_in_a_crowd(tmp_path):
+    # Never seen in the ~850 posts of the topic's usual mix, a category may still come about once in 850
+    # posts: 3 "legal" posts among 600 in half an hour are not a rare category surging; 3 among 20 are.
+    def crisis_points(crowd: int) -> float:
+        s = SqliteStore(tmp_path / f"c{crowd}.db")
+        s.upsert_posts(background(T0, 3 * 24 + 14, seed=5, rate=lambda t: 1.0))
+        s.upsert_posts(burst(NOON, [1, 1, 1, 0, 0, 0], categories=["legal"], first_id=100_000))
+        s.upsert_posts(burst(NOON, [crowd // 6] * 6, label="neu", first_id=200_000))
+        d = assess(s, NOON + timedelta(minutes=30)).driver("crisis_terms")
+        s.close()
+        return 0.0 if d is None else d.points
+
+    assert crisis_points(600) < 1.0
+    assert crisis_points(12) > 2.0

@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from alerts.baseline import FEATURES, Baseline
+from alerts.drivers import signals as _signals
 from alerts.drivers.signals import LONGER_SCALES, Signals, negativity_gate
 from vigie.core.config import DetectionConfig
 from vigie.core.drivers import DRIVERS
@@ -61,7 +62,8 @@ def compute_drivers(
     spans = [len(window)] + [k * len(window) for k in LONGER_SCALES if k * len(window) <= len(recent)]
     gate, damped = negativity_gate(window, base)
     tail = len(recent) >= len(window) and all(a is b for a, b in zip(recent[len(recent) - len(window):], window))
+    short = [_signals.SHORT_SPAN] if 0 < _signals.SHORT_SPAN < len(window) else []
     signals = Signals(window=window, recent=recent, base=base, cfg=cfg, exp={}, gate=gate, damped=damped,
-                      spans=spans, window_is_tail=tail, posts=posts)
+                      spans=spans, short=short, window_is_tail=tail, posts=posts)
     signals.exp.update((f, sum(signals.expectations(f, len(window)))) for f in FEATURES)
     return [d for d in (spec.compute(signals) for _, spec in DRIVERS.items()) if d is not None]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from alerts.baseline import COLD_START_HOURS
-from alerts.drivers.signals import COLD_CATEGORY_RATE, count_strength, driver, rarity, SHARE_ALPHA, shown, Signals
+from alerts.drivers import signals
+from alerts.drivers.signals import (COLD_CATEGORY_RATE, count_strength, driver, MIN_EXPECTED_PER_WINDOW, rarity,
+                                    SHARE_ALPHA, shown, Signals)
 from vigie.core.drivers import risk_driver
 from vigie.core.messages import N_
 from vigie.core.models import Driver
@@ -23,6 +25,10 @@ def crisis_terms(s: Signals) -> Driver | None:
     # A young topic has not shown its everyday categories yet: an unseen category is not "rare" until the
     # history says so (trust grows with the hours of history, as the cold-start priors fade).
     trust = 1.0 if not s.base.cold else s.base.history_hours / COLD_START_HOURS
+    # A category the topic rarely shows is expected at a fraction of a post (CATEGORY_FLOOR) once the
+    # baseline has learnt the topic's usual mix from enough posts; before that (a tiny or young topic,
+    # whose everyday categories are unknown) at one post, like any count.
+    floor = signals.CATEGORY_FLOOR if s.base.mix_posts >= signals.MIN_MIX_POSTS else MIN_EXPECTED_PER_WINDOW
     best, best_cat, best_exp, best_n, best_span = 0.0, "", 0.0, 0, len(s.window)
     window_cats: dict[str, int] = {}
     for span in s.spans:
@@ -39,10 +45,13 @@ def crisis_terms(s: Signals) -> Driver | None:
             rate = s.base.category_rate.get(cat, 0.0)
             if s.base.cold:
                 rate = trust * rate + (1 - trust) * max(rate, COLD_CATEGORY_RATE)
-            strength, _ = count_strength(n, rate * posts, alpha)
+            # A category never seen in the N posts of the usual mix may still come once in N posts: a
+            # crowd of posts brings a few of any category (3 "legal" posts among 300 is no rare event).
+            expected = max(rate, 1.0 / max(s.base.mix_posts, 1)) * posts
+            strength, _ = count_strength(n, expected, alpha, floor=floor)
             strength *= rarity(rate) * trust * active
             if strength > best + 1e-9:
-                best, best_cat, best_exp, best_n, best_span = strength, cat, rate * posts, n, span
+                best, best_cat, best_exp, best_n, best_span = strength, cat, expected, n, span
     crisis = sum(b.crisis_terms for b in s.window)
     top = ", ".join(f"{c} ×{n}" for c, n in sorted(window_cats.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
     usual = (N_("; {category} ×{count}{span} vs {expected} expected at its usual rate", category=best_cat, count=best_n,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alerts.drivers import signals
 from alerts.drivers.signals import driver, SHARE_ALPHA, Signals
 from alerts.stats import nb_log10_sf, ramp
 from vigie.core.drivers import risk_driver
@@ -16,17 +17,17 @@ def negative_share(s: Signals) -> Driver | None:
     count = sum(b.count for b in s.window)
     best: tuple[float, float, int, int] = (0.0, sum(b.negative for b in s.window) / count if count else 0.0,
                                            count, len(s.window))
-    for span in s.spans:
+    for span in s.short + s.spans:
         n = s.total("count", span)
         neg = s.total("negative", span)
         share = neg / n if n else 0.0
         # The excess must also be significant given the posts: negatives against what the volume alone
         # predicts (n x usual share). Given the volume, the mix is far less bursty than the counts (a
         # cascade multiplies every kind of post), hence a small fixed overdispersion, not the counts'.
-        surprise = nb_log10_sf(neg, n * s.base.negative_share, SHARE_ALPHA) if n else 0.0
-        strength = (ramp(share - s.base.negative_share, 0.05, 0.35) * ramp(n, 5, 30)
-                    * ramp(surprise, 1.0, 3.0))
-        if span != len(s.window):
+        strength = ramp(share - s.base.negative_share, 0.05, 0.35) * ramp(n, *signals.SHARE_POSTS)
+        if strength > 0:  # the tail only where it can matter (the same strength, cheaper)
+            strength *= ramp(nb_log10_sf(neg, n * s.base.negative_share, SHARE_ALPHA), 1.0, 3.0)
+        if span > len(s.window):
             strength *= s.fade(span)[0]
         if strength > best[0] + 1e-9:
             best = (strength, share, n, span)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alerts.drivers import signals
 from alerts.drivers.signals import count_strength, driver, MIN_EXPECTED_PER_WINDOW, shown, Signals
 from vigie.core.drivers import risk_driver
 from vigie.core.messages import N_
@@ -15,12 +16,17 @@ def negative_volume(s: Signals) -> Driver | None:
     gated by its own balance, so a long positive surge cannot lend its complaints to a window."""
     best: tuple[float, int, float, int, list] = (0.0, sum(b.negative for b in s.window), s.exp["negative"],
                                                 len(s.window), s.damped)
-    for span in s.spans:
+    for span in s.short + s.spans:
         n_obs = s.total("negative", span)
         n_exp = sum(s.expectations("negative", span))
-        strength, _ = count_strength(n_obs, n_exp, s.base.dispersion("negative", span))
+        if span < len(s.window):  # the short span: single-bucket overdispersion, its own tail ramp
+            strength, _ = count_strength(n_obs, n_exp, s.base.dispersion("negative", 1), signals.SHORT_SURPRISE)
+        else:
+            strength, _ = count_strength(n_obs, n_exp, s.base.dispersion("negative", span))
         if span == len(s.window):
             g, note = s.gate, s.damped
+        elif span < len(s.window):
+            g, note = s.gate_of(span)
         else:
             g, note = s.gate_of(span)
             active, fading = s.fade(span)
