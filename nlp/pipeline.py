@@ -2,8 +2,9 @@
 
 Components (each in its own module): language id (nlp.langid), sentiment (nlp.sentiment backends),
 crisis signals (nlp.crisis), promotional posts read as negative made neutral (nlp.promo), topic queries
-(nlp.topics / nlp.query) and near-duplicate clusters (nlp.dedup). A component that fails on a post leaves that post's field at its neutral default and says
-why in `Analysis.notes`; the rest of the batch is unaffected.
+(nlp.topics / nlp.query) and near-duplicate clusters (nlp.dedup). A component that fails on a post leaves
+that post's field at its neutral default and says why in `Analysis.notes`; the rest of the batch is
+unaffected.
 
 Large batches (`nlp.parallel_min_batch` posts or more) use every core: the per-post work (language,
 sentiment, crisis, topics, and the near-duplicate signatures: shingles and MinHash) is cut into one chunk per

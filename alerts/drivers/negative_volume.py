@@ -25,12 +25,11 @@ def negative_volume(s: Signals) -> Driver | None:
             strength, _ = count_strength(n_obs, n_exp, s.base.dispersion("negative", span))
         if span == len(s.window):
             g, note = s.gate, s.damped
-        elif span < len(s.window):
-            g, note = s.gate_of(span)
         else:
             g, note = s.gate_of(span)
-            active, fading = s.fade(span)
-            g, note = g * active, note + fading
+            if span > len(s.window):  # a longer span fades out once the window holds the story
+                active, fading = s.fade(span)
+                g, note = g * active, note + fading
         if strength * g > best[0] + 1e-9:
             best = (strength * g, n_obs, n_exp, span, note)
     strength, n_obs, n_exp, span, note = best
