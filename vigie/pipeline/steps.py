@@ -321,6 +321,23 @@ def _stored(step: str, fn: Any, *args: Any) -> Any:
         raise _StoreFailed(f"{step}: {type(exc).__name__}: {exc}") from exc
 
 
+def analyze_and_store(rt: Runtime, posts: list[Post], limit: datetime) -> Any:
+    """Analyse `posts` and store them with the near-duplicate entries they made (the store's upsert result).
+    Copy clusters are the store's (vigie/pipeline/near_dups.py): first load what other processes added up to
+    `limit`, and after storing merge the clusters a concurrent task started for the same copies.
+    _StoreFailed if the store refused a step."""
+    index = rt.analyzer.dedup
+    try:
+        _stored("loading the near-duplicate index", near_dups.sync, rt.store, index, limit)
+        result = _stored("storing the page", rt.store.upsert_posts, analyze_posts(rt, posts))
+        _stored("storing the near-duplicate index", near_dups.save, rt.store, index)
+        _stored("merging copy clusters of concurrent tasks", near_dups.settle, rt.store, index)
+    except BaseException:
+        near_dups.forget(index)  # it may hold entries the store does not: reloaded before the next page
+        raise
+    return result
+
+
 def _store_page(rt: Runtime, source_name: str, query: Any, page: Any, now: datetime) -> tuple[Any, int]:
     """Store one page (posts, quarantined records), then move its cursor. Returns (upsert result, number of
     future-dated posts quarantined); _StoreFailed if the store refused any step (the cursor did not move)."""
@@ -335,17 +352,7 @@ def _store_page(rt: Runtime, source_name: str, query: Any, page: Any, now: datet
             future += 1
         else:
             keep.append(post)
-    index = rt.analyzer.dedup
-    try:
-        # Copy clusters are the store's (vigie/pipeline/near_dups.py): load what other processes added, analyse,
-        # store the posts, then the index entries they made.
-        _stored("loading the near-duplicate index", near_dups.sync, rt.store, index, limit)
-        result = _stored("storing the page", rt.store.upsert_posts, analyze_posts(rt, keep))
-        _stored("storing the near-duplicate index", near_dups.save, rt.store, index)
-        _stored("merging copy clusters of concurrent tasks", near_dups.settle, rt.store, index)
-    except BaseException:
-        near_dups.forget(index)  # it may hold entries the store does not: reloaded before the next page
-        raise
+    result = analyze_and_store(rt, keep, limit)
     _stored("relabelling late clusters", relabel_late_clusters, rt)
     for rejected in page.rejected:
         _stored("quarantining", rt.store.quarantine, source_name, rejected.record, rejected.reason, rejected.context)

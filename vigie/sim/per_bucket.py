@@ -22,9 +22,8 @@ def fill_store_per_bucket(scenario: Any, store: Any, config: Any, fresh: bool = 
     running the same page cycle). Returns how many posts were relabelled late."""
     from listeners.replay import record_to_post
     from nlp.dedup import NearDuplicateIndex
-    from vigie.pipeline import near_dups
     from vigie.pipeline.loop import bucket_floor
-    from vigie.pipeline.steps import Runtime, analyze_posts, relabel_late_clusters
+    from vigie.pipeline.steps import Runtime, analyze_and_store, relabel_late_clusters
 
     minutes = config.detection.bucket_minutes
     step = timedelta(minutes=minutes)
@@ -37,11 +36,7 @@ def fill_store_per_bucket(scenario: Any, store: Any, config: Any, fresh: bool = 
             page = list(batch)
             if fresh:
                 rt.analyzer.dedup = NearDuplicateIndex()  # a new process: clusters from the store only
-            index = rt.analyzer.dedup
-            near_dups.sync(store, index, start + step)
-            store.upsert_posts(analyze_posts(rt, page))
-            near_dups.save(store, index)
-            near_dups.settle(store, index)
+            analyze_and_store(rt, page, start + step)  # the pipeline's own page cycle (vigie.pipeline.steps)
             relabelled += relabel_late_clusters(rt)
     finally:
         rt.analyzer.close()
