@@ -333,7 +333,35 @@ def story_at(store: Store, config: VigieConfig, alert: Alert, a: Assessment) -> 
     window_start = a.window[0].start if a.window else a.at - width * cfg.window_buckets
     start, end = story_window(alert.opened_at, a.at, window_start)
     query = next((t.query for t in config.topics if t.id == alert.topic_id), "")
-    return build_story(store, alert.topic_id, start, end, press_sources=press_sources(config), query=query), window_start
+    reading = build_story(store, alert.topic_id, start, end, press_sources=press_sources(config), query=query)
+    if alert.story is not None:
+        reading = keep_amplifiers(store, reading, alert.story)
+    return reading, window_start
+
+
+def _amplifier_rank(p: StoryPost) -> tuple[float, datetime, str]:
+    """The order of `_amplifiers` (reach × interactions, reposts seen counting as interactions), for StoryPosts."""
+    return (-(p.reach * (1 + max(p.engagement or 0, p.reposts))), p.created_at or datetime.min, p.id)
+
+
+def keep_amplifiers(store: Store, reading: StoryReading, previous: Story) -> StoryReading:
+    """An alert's story keeps the amplifiers its earlier stories named once they have left its span (`MAX_SPAN`):
+    the account that set a bad buzz off stays named, with its post leading the evidence while it ranks first,
+    for the alert's life. Alerts open at that post now (issue 14h), and a long crisis's later stories covered
+    only its last six hours: the demo's crisis forgot the 250k account that started it."""
+    story = reading.story
+    named = {p.id for p in story.amplifiers}
+    gone = [p for p in previous.amplifiers
+            if p.id not in named and p.created_at is not None and p.created_at < story.start]
+    if not gone:
+        return reading
+    story.amplifiers = sorted([*story.amplifiers, *gone], key=_amplifier_rank)[:AMPLIFIERS]
+    top = story.amplifiers[0]
+    if top.id not in named and all(p.id != top.id for p in reading.drivers_posts):
+        post = store.get_post(top.id)
+        if post is not None:
+            reading.drivers_posts = [post, *reading.drivers_posts]
+    return reading
 
 
 def choose_evidence(reading: StoryReading | None, top: Iterable[Post], limit: int) -> list[EvidenceItem]:

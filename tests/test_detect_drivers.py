@@ -120,7 +120,7 @@ def test_every_weight_has_its_driver_and_every_driver_its_weight():
     # A driver's name is its weight's name and its module's: the config, the Kibana driver chart and
     # load_risk rely on it. The order is the one users have always seen (config, mapping, chart colours).
     assert DRIVERS.names() == ["negative_volume", "negative_share", "reach", "crisis_terms", "authors",
-                               "coordination", "sustained", "engagement", "spread", "entity_spread"]
+                               "coordination", "sustained", "engagement", "spread", "entity_spread", "influencer"]
     assert all(d.compute.__name__ == name and d.compute.__module__ == f"alerts.drivers.{name}"
                for name, d in DRIVERS.items())
     assert list(Weights().model_dump()) == DRIVERS.names()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alerts.baseline import COLD_START_HOURS
 from alerts.drivers import signals
-from alerts.drivers.signals import (COLD_CATEGORY_RATE, count_strength, driver, MIN_EXPECTED_PER_WINDOW, rarity,
-                                    SHARE_ALPHA, shown, Signals)
+from alerts.drivers.signals import (COLD_CATEGORY_RATE, COUNT_SURPRISE, count_strength, driver,
+                                    MIN_EXPECTED_PER_WINDOW, rarity, SHARE_ALPHA, shown, Signals)
 from vigie.core.drivers import risk_driver
 from vigie.core.messages import N_
 from vigie.core.models import Driver
@@ -30,7 +30,10 @@ def crisis_terms(s: Signals) -> Driver | None:
     # A category the topic rarely shows is expected at a fraction of a post (CATEGORY_FLOOR) once the
     # baseline has learnt the topic's usual mix from enough posts; before that (a tiny or young topic,
     # whose everyday categories are unknown) at one post, like any count.
-    floor = signals.CATEGORY_FLOOR if s.base.mix_posts >= signals.MIN_MIX_POSTS else MIN_EXPECTED_PER_WINDOW
+    # Judged like the share then too (its tail ramp, `signals.CATEGORY_SURPRISE`); before, like any count.
+    learnt = s.base.mix_posts >= signals.MIN_MIX_POSTS
+    floor = signals.CATEGORY_FLOOR if learnt else MIN_EXPECTED_PER_WINDOW
+    surprise = signals.CATEGORY_SURPRISE if learnt else COUNT_SURPRISE
     best, best_cat, best_exp, best_n, best_span = 0.0, "", 0.0, 0, len(s.window)
     window_cats: dict[str, int] = {}
     for span in s.spans:
@@ -51,7 +54,7 @@ def crisis_terms(s: Signals) -> Driver | None:
             # A category never seen in the N posts of the usual mix may still come once in N posts: a
             # crowd of posts brings a few of any category (3 "legal" posts among 300 is no rare event).
             expected = max(rate, 1.0 / max(s.base.mix_posts, 1)) * posts
-            strength, _ = count_strength(n, expected, alpha, signals.CATEGORY_SURPRISE, floor)
+            strength, _ = count_strength(n, expected, alpha, surprise, floor)
             weight = rarity(rate)
             strength *= weight * trust * active
             if strength > best + 1e-9:
@@ -61,7 +64,7 @@ def crisis_terms(s: Signals) -> Driver | None:
         # The rare categories together: safety, boycott and legal words in the same hour are more evidence than
         # the strongest of them alone (each weighted by its rarity, so everyday "service" adds nothing).
         if len(cats) > 1 and rare_n >= 1:
-            strength, _ = count_strength(round(rare_n), rare_expected, alpha, signals.CATEGORY_SURPRISE, floor)
+            strength, _ = count_strength(round(rare_n), rare_expected, alpha, surprise, floor)
             strength *= trust * active
             if strength > best + 1e-9:
                 best, best_cat, best_exp, best_n, best_span = strength, RARE_TOGETHER, rare_expected, round(rare_n), span

@@ -87,8 +87,11 @@ SHARE_POSTS = (3, 15)
 CATEGORY_SURPRISE = (1.0, 6.0)
 
 
+COUNT_SURPRISE = (2.0, 8.0)  # log10 of the NB tail of a window count: where it starts to count / is full
+
+
 def count_strength(observed: float, expected: float, alpha: float = 0.0,
-                   surprise_ramp: tuple[float, float] = (2.0, 8.0),
+                   surprise_ramp: tuple[float, float] = COUNT_SURPRISE,
                    floor: float = MIN_EXPECTED_PER_WINDOW) -> tuple[float, float]:
     """How alarming a window count is, in [0, 1], and its ratio over the (floored) expectation.
 
