@@ -313,9 +313,13 @@ def build_story(store: Store, topic_id: str, start: datetime, end: datetime, *, 
 def story_due(kind: str, alert: Alert, previous: Alert | None) -> bool:
     """Is a story (and the evidence with it) to be told at this alert event? When the alert opens, escalates
     or reaches a new peak, or has none yet: bounded cost, never at every step of an open alert. The other
-    steps (a step down, the tail) keep the story of the alert's worst moment."""
-    if kind in ("open", "escalate") or alert.story is None:
+    steps (a step down, the tail) keep the story of the alert's worst moment: so does an escalation back to a
+    level below the alert's peak (a crisis that fell to watch overnight and rises to warning again on a late
+    repost keeps the story of its crisis, whose rising terms and copies the night's six hours no longer hold)."""
+    if kind == "open" or alert.story is None:
         return True
+    if kind == "escalate":
+        return alert.peak_level is None or alert.level.rank >= alert.peak_level.rank
     return kind == "update" and previous is not None and alert.peak_risk > previous.peak_risk
 
 

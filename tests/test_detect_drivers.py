@@ -126,6 +126,17 @@ def test_every_weight_has_its_driver_and_every_driver_its_weight():
     assert list(Weights().model_dump()) == DRIVERS.names()
 
 
+def test_the_example_config_documents_every_weight_at_its_default():
+    # vigie.example.yml is where users start: a stale weight there silently overrides the default (its
+    # negative_share and crisis_terms were the weights of before issue 14 until 14h).
+    from pathlib import Path
+
+    from vigie.core.config import Weights, load_config
+
+    example = load_config(Path(__file__).resolve().parents[1] / "vigie.example.yml")
+    assert example.detection.weights.model_dump() == Weights().model_dump()
+
+
 def test_drivers_read_the_window_the_same_whether_or_not_it_is_the_look_back_tail(store):
     """The drivers read sums and expectations once per assessment from the look-back (`Signals`) when the window is its
     tail, as the Detector reads them; a caller passing a window made of other (equal) bucket objects takes the

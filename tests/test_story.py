@@ -116,3 +116,13 @@ def test_a_story_is_told_at_open_escalation_and_new_peaks_only():
     assert story.story_due("update", alert, before)  # a new peak (60 > 58)
     assert not story.story_due("update", alert, make_alert(risk=70, peak_risk=70))  # below the peak: kept
     assert not story.story_due("resolve", alert, before)
+
+
+def test_an_escalation_back_below_the_peak_keeps_the_story_of_the_worst_moment():
+    # A crisis that fell to watch overnight and rises to warning again (a late repost) keeps its crisis story.
+    tail = make_alert(level=Level.WARNING, risk=63, peak_risk=100)
+    tail.peak_level, tail.story = Level.CRISIS, Story(start=T, end=T)
+    assert not story.story_due("escalate", tail, make_alert(level=Level.WATCH, risk=40, peak_risk=100))
+    worse = make_alert(level=Level.CRISIS, risk=80)
+    worse.story = Story(start=T, end=T)
+    assert story.story_due("escalate", worse, make_alert(level=Level.WARNING, risk=60))
