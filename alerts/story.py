@@ -39,6 +39,7 @@ from vigie.core.text import fold
 from vigie.store.base import Store
 
 LEAD = timedelta(hours=1)  # the story's window starts this long before the alert opened (its seed posts)...
+STORY_REFRESH = timedelta(minutes=30)  # a story growing at the alert's worst level is retold this often...
 MAX_SPAN = timedelta(hours=6)  # ... but covers at most this much (a slow burn's story is its recent part)
 BASELINE = timedelta(hours=24)  # what "usual" is for the rising terms, and how far back the first post is sought
 # The baseline of the rising terms stops this long before the window (as detection's does): the story's own
@@ -320,6 +321,14 @@ def story_due(kind: str, alert: Alert, previous: Alert | None) -> bool:
         return True
     if kind == "escalate":
         return alert.peak_level is None or alert.level.rank >= alert.peak_level.rank
+    if kind == "update" and alert.level == alert.peak_level and alert.story.computed_at is not None:
+        # A story still growing at its worst level is retold every STORY_REFRESH during its first MAX_SPAN: alerts
+        # open at the amplifier's post now (issue 14h), and a story told then, frozen once the risk reached 100,
+        # named a copy campaign of 3 posts that had 30 by the afternoon. At most 12 retellings per alert, and
+        # the story's span still starts an hour before the alert opened (its rising terms stay new).
+        age, told = alert.updated_at - alert.opened_at, alert.updated_at - alert.story.computed_at
+        if age <= MAX_SPAN and told >= STORY_REFRESH:
+            return True
     return kind == "update" and previous is not None and alert.peak_risk > previous.peak_risk
 
 

@@ -11,7 +11,7 @@ from alerts import story
 from test_store_contract import store  # noqa: F401 (the fixture: a real SQLite file, and Elasticsearch on osmem)
 from vigie.core.entities import from_text
 from vigie.core.models import Alert, Analysis, Author, Engagement, Level, Post, Sentiment, Story
-from vigie.sim.sample_alerts import make_alert
+from vigie.sim.sample_alerts import T0, make_alert
 
 T = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
 TOPIC = "acme"
@@ -116,6 +116,17 @@ def test_a_story_is_told_at_open_escalation_and_new_peaks_only():
     assert story.story_due("update", alert, before)  # a new peak (60 > 58)
     assert not story.story_due("update", alert, make_alert(risk=70, peak_risk=70))  # below the peak: kept
     assert not story.story_due("resolve", alert, before)
+
+
+def test_a_story_growing_at_its_worst_level_is_retold_every_half_hour_for_six_hours():
+    alert = make_alert(level=Level.CRISIS, risk=100)
+    alert.story = Story(start=T0, end=T0, computed_at=T0)
+    same = make_alert(level=Level.CRISIS, risk=100)
+    for minutes, due in ((25, False), (30, True), (6 * 60, True), (6 * 60 + 5, False)):
+        alert.updated_at = T0 + timedelta(minutes=minutes)
+        assert story.story_due("update", alert, same) is due, minutes
+    alert.updated_at, alert.level = T0 + timedelta(minutes=40), Level.WARNING  # stepped down: the worst story stays
+    assert not story.story_due("update", alert, same)
 
 
 def test_an_escalation_back_below_the_peak_keeps_the_story_of_the_worst_moment():
