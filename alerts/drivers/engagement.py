@@ -22,8 +22,9 @@ def engagement(s: Signals) -> Driver | None:
         hours = span * s.cfg.bucket_minutes / 60
         pace = s.total("negative_engagement", span) / hours
         negatives = s.total("negative", span)
-        usual = max(sum(s.expectations("negative_engagement", span)),
-                    s.base.engagement_per_negative * negatives) / hours
+        usual = s.base.engagement_per_negative * negatives / hours
+        if (pace + 1) / (max(usual, MIN_ENGAGEMENT_PER_HOUR) + 1) > 3:  # else 0 whatever the expectation (cheaper)
+            usual = max(sum(s.expectations("negative_engagement", span)) / hours, usual)
         ratio = (pace + 1) / (max(usual, MIN_ENGAGEMENT_PER_HOUR) + 1)
         return ramp(math.log10(max(ratio, 1e-9)), math.log10(3), math.log10(30)), (pace, usual, ratio)
 

@@ -22,11 +22,12 @@ def reach(s: Signals) -> Driver | None:
     figure (issue 14h, tune split). Longer spans fade with the story's pace, like every look-back driver."""
 
     def score(span: int) -> tuple[float, tuple[int, float, float]]:
-        part = s.part(span)
-        value = sum(b.negative_reach for b in part)
+        value = s.total("negative_reach", span)
         negatives = s.total("negative", span)
-        usual = max(sum(s.expectations("negative_reach", span)), s.base.reach_per_negative * negatives)
-        ratio = (value + 1) / (max(usual, 1_000.0) + 1)
+        usual = max(s.base.reach_per_negative * negatives, 1_000.0)
+        if (value + 1) / (usual + 1) > 3:  # else under x3 whatever the expectation: 0 (the same, cheaper)
+            usual = max(sum(s.expectations("negative_reach", span)), usual)
+        ratio = (value + 1) / (usual + 1)
         return ramp(math.log10(max(ratio, 1e-9)), math.log10(3), math.log10(30)), (value, usual, ratio)
 
     strength, span, (value, usual, ratio), note = strongest_span(s, score)

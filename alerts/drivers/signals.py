@@ -342,6 +342,8 @@ def strongest_span(s: "Signals", score: Callable[[int], tuple[float, "T"]]) -> t
     best: tuple[float, int, T, Message] | None = None
     for span in s.spans:
         strength, payload = score(span)
+        if best is not None and strength <= best[0] + 1e-9:
+            continue  # damping only lowers it: it cannot win (the same result, cheaper)
         gate, note = s.gate_of(span)
         strength *= gate
         if span > len(s.window):
