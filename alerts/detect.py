@@ -128,7 +128,7 @@ class Detector:
         window = recent[-self.cfg.window_buckets :]
         base = self.baseline(topic.id, store, start)
         drivers = compute_drivers(window, base, self.cfg, recent,
-                                  posts=lambda: list(store.iter_posts(topic.id, recent[0].start, end)) if recent else [])
+                                  posts=lambda since: list(store.iter_posts(topic.id, since, end)))
         risk = round(min(100.0, sum(d.points for d in drivers)), 1)
         notes = []
         # Composition over volume: without evidence that the mix changed (more negative than the volume

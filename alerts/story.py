@@ -39,6 +39,7 @@ from vigie.core.text import fold
 from vigie.store.base import Store
 
 LEAD = timedelta(hours=1)  # the story's window starts this long before the alert opened (its seed posts)...
+STORY_REFRESH = timedelta(minutes=30)  # a story growing at the alert's worst level is retold this often...
 MAX_SPAN = timedelta(hours=6)  # ... but covers at most this much (a slow burn's story is its recent part)
 BASELINE = timedelta(hours=24)  # what "usual" is for the rising terms, and how far back the first post is sought
 # The baseline of the rising terms stops this long before the window (as detection's does): the story's own
@@ -313,9 +314,21 @@ def build_story(store: Store, topic_id: str, start: datetime, end: datetime, *, 
 def story_due(kind: str, alert: Alert, previous: Alert | None) -> bool:
     """Is a story (and the evidence with it) to be told at this alert event? When the alert opens, escalates
     or reaches a new peak, or has none yet: bounded cost, never at every step of an open alert. The other
-    steps (a step down, the tail) keep the story of the alert's worst moment."""
-    if kind in ("open", "escalate") or alert.story is None:
+    steps (a step down, the tail) keep the story of the alert's worst moment: so does an escalation back to a
+    level below the alert's peak (a crisis that fell to watch overnight and rises to warning again on a late
+    repost keeps the story of its crisis, whose rising terms and copies the night's six hours no longer hold)."""
+    if kind == "open" or alert.story is None:
         return True
+    if kind == "escalate":
+        return alert.peak_level is None or alert.level.rank >= alert.peak_level.rank
+    if kind == "update" and alert.level == alert.peak_level and alert.story.computed_at is not None:
+        # A story still growing at its worst level is retold every STORY_REFRESH during its first MAX_SPAN: alerts
+        # open at the amplifier's post now (issue 14h), and a story told then, frozen once the risk reached 100,
+        # named a copy campaign of 3 posts that had 30 by the afternoon. At most 12 retellings per alert, and
+        # the story's span still starts an hour before the alert opened (its rising terms stay new).
+        age, told = alert.updated_at - alert.opened_at, alert.updated_at - alert.story.computed_at
+        if age <= MAX_SPAN and told >= STORY_REFRESH:
+            return True
     return kind == "update" and previous is not None and alert.peak_risk > previous.peak_risk
 
 
@@ -333,7 +346,35 @@ def story_at(store: Store, config: VigieConfig, alert: Alert, a: Assessment) -> 
     window_start = a.window[0].start if a.window else a.at - width * cfg.window_buckets
     start, end = story_window(alert.opened_at, a.at, window_start)
     query = next((t.query for t in config.topics if t.id == alert.topic_id), "")
-    return build_story(store, alert.topic_id, start, end, press_sources=press_sources(config), query=query), window_start
+    reading = build_story(store, alert.topic_id, start, end, press_sources=press_sources(config), query=query)
+    if alert.story is not None:
+        reading = keep_amplifiers(store, reading, alert.story)
+    return reading, window_start
+
+
+def _amplifier_rank(p: StoryPost) -> tuple[float, datetime, str]:
+    """The order of `_amplifiers` (reach × interactions, reposts seen counting as interactions), for StoryPosts."""
+    return (-(p.reach * (1 + max(p.engagement or 0, p.reposts))), p.created_at or datetime.min, p.id)
+
+
+def keep_amplifiers(store: Store, reading: StoryReading, previous: Story) -> StoryReading:
+    """An alert's story keeps the amplifiers its earlier stories named once they have left its span (`MAX_SPAN`):
+    the account that set a bad buzz off stays named, with its post leading the evidence while it ranks first,
+    for the alert's life. Alerts open at that post now (issue 14h), and a long crisis's later stories covered
+    only its last six hours: the demo's crisis forgot the 250k account that started it."""
+    story = reading.story
+    named = {p.id for p in story.amplifiers}
+    gone = [p for p in previous.amplifiers
+            if p.id not in named and p.created_at is not None and p.created_at < story.start]
+    if not gone:
+        return reading
+    story.amplifiers = sorted([*story.amplifiers, *gone], key=_amplifier_rank)[:AMPLIFIERS]
+    top = story.amplifiers[0]
+    if top.id not in named and all(p.id != top.id for p in reading.drivers_posts):
+        post = store.get_post(top.id)
+        if post is not None:
+            reading.drivers_posts = [post, *reading.drivers_posts]
+    return reading
 
 
 def choose_evidence(reading: StoryReading | None, top: Iterable[Post], limit: int) -> list[EvidenceItem]:

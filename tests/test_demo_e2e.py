@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from alerts.story import STORY_REFRESH
 from vigie.app.cli.main import cli
 from vigie.core.config import load_config
 from vigie.sim.truth import compare_with_truth
@@ -210,9 +211,11 @@ def test_the_crisis_alert_tells_the_story_the_ground_truth_tells(demo_run):
 
 def test_the_story_holds_when_the_demo_runs_as_one_vigie_run_per_5_minutes(tmp_path):
     """Issue 18's "done when", cron-style: everything before noon in one `vigie run`, then one `vigie run --now T`
-    per 5-minute bucket (each a new runtime: empty near-duplicate cache, models loaded again) until the crisis
-    alert opens. The whole copy campaign (from 12:32) is ingested page by page by separate runs; the story
-    still names the amplifier, the copy cluster, the rising hashtag and the first report."""
+    per 5-minute bucket (each a new runtime: empty near-duplicate cache, models loaded again) until the alert
+    has been at crisis long enough for its story to be retold (`story.STORY_REFRESH`). The alert opens at the
+    amplifier's post, in the noon catch-up (issue 14h); its escalation to crisis and the whole copy campaign
+    (from 12:32) come from separate runs, page by page; the story still names the amplifier, the copy cluster,
+    the rising hashtag and the first report."""
     import yaml
 
     from vigie.core.models import iso, utc
@@ -230,15 +233,20 @@ def test_the_story_holds_when_the_demo_runs_as_one_vigie_run_per_5_minutes(tmp_p
     runner = CliRunner()
     noon = now = facts["onset"].replace(hour=12, minute=0, second=0)
     alerts: list = []
+    crisis_at = None
     while now <= peak:
         result = runner.invoke(cli, ["run", "--config", str(config_path), "--now", iso(now)])
         assert result.exit_code in (0, 3), result.output  # 3: a source failed (the demo's X outage), the rest ran
         store = SqliteStore(tmp_path / "cron.db")
         alerts = store.alert_history()
         store.close()
-        if any(a.topic_id == facts["buzz"]["topic_id"] and a.kind == "risk" and a.level == Level.CRISIS for a in alerts):
+        if crisis_at is None and any(a.topic_id == facts["buzz"]["topic_id"] and a.kind == "risk"
+                                     and a.level == Level.CRISIS for a in alerts):
+            crisis_at = now
+        if crisis_at is not None and now >= crisis_at + STORY_REFRESH:
             break
         now += timedelta(minutes=5)
     alert = crisis_alert(alerts, facts)
-    assert alert.opened_at > noon  # opened by the per-bucket runs, not by the noon catch-up
+    assert crisis_at is not None and crisis_at > noon  # escalated by the per-bucket runs, not by the noon catch-up
+    assert alert.story is not None and alert.story.computed_at > crisis_at  # and retold by one of them
     assert_story_told(alert, facts)

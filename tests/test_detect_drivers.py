@@ -120,10 +120,21 @@ def test_every_weight_has_its_driver_and_every_driver_its_weight():
     # A driver's name is its weight's name and its module's: the config, the Kibana driver chart and
     # load_risk rely on it. The order is the one users have always seen (config, mapping, chart colours).
     assert DRIVERS.names() == ["negative_volume", "negative_share", "reach", "crisis_terms", "authors",
-                               "coordination", "sustained", "engagement", "spread", "entity_spread"]
+                               "coordination", "sustained", "engagement", "spread", "entity_spread", "influencer"]
     assert all(d.compute.__name__ == name and d.compute.__module__ == f"alerts.drivers.{name}"
                for name, d in DRIVERS.items())
     assert list(Weights().model_dump()) == DRIVERS.names()
+
+
+def test_the_example_config_documents_every_weight_at_its_default():
+    # vigie.example.yml is where users start: a stale weight there silently overrides the default (its
+    # negative_share and crisis_terms were the weights of before issue 14 until 14h).
+    from pathlib import Path
+
+    from vigie.core.config import Weights, load_config
+
+    example = load_config(Path(__file__).resolve().parents[1] / "vigie.example.yml")
+    assert example.detection.weights.model_dump() == Weights().model_dump()
 
 
 def test_drivers_read_the_window_the_same_whether_or_not_it_is_the_look_back_tail(store):

@@ -11,7 +11,7 @@ from alerts import story
 from test_store_contract import store  # noqa: F401 (the fixture: a real SQLite file, and Elasticsearch on osmem)
 from vigie.core.entities import from_text
 from vigie.core.models import Alert, Analysis, Author, Engagement, Level, Post, Sentiment, Story
-from vigie.sim.sample_alerts import make_alert
+from vigie.sim.sample_alerts import T0, make_alert
 
 T = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)
 TOPIC = "acme"
@@ -116,3 +116,24 @@ def test_a_story_is_told_at_open_escalation_and_new_peaks_only():
     assert story.story_due("update", alert, before)  # a new peak (60 > 58)
     assert not story.story_due("update", alert, make_alert(risk=70, peak_risk=70))  # below the peak: kept
     assert not story.story_due("resolve", alert, before)
+
+
+def test_a_story_growing_at_its_worst_level_is_retold_every_half_hour_for_six_hours():
+    alert = make_alert(level=Level.CRISIS, risk=100)
+    alert.story = Story(start=T0, end=T0, computed_at=T0)
+    same = make_alert(level=Level.CRISIS, risk=100)
+    for minutes, due in ((25, False), (30, True), (6 * 60, True), (6 * 60 + 5, False)):
+        alert.updated_at = T0 + timedelta(minutes=minutes)
+        assert story.story_due("update", alert, same) is due, minutes
+    alert.updated_at, alert.level = T0 + timedelta(minutes=40), Level.WARNING  # stepped down: the worst story stays
+    assert not story.story_due("update", alert, same)
+
+
+def test_an_escalation_back_below_the_peak_keeps_the_story_of_the_worst_moment():
+    # A crisis that fell to watch overnight and rises to warning again (a late repost) keeps its crisis story.
+    tail = make_alert(level=Level.WARNING, risk=63, peak_risk=100)
+    tail.peak_level, tail.story = Level.CRISIS, Story(start=T, end=T)
+    assert not story.story_due("escalate", tail, make_alert(level=Level.WATCH, risk=40, peak_risk=100))
+    worse = make_alert(level=Level.CRISIS, risk=80)
+    worse.story = Story(start=T, end=T)
+    assert story.story_due("escalate", worse, make_alert(level=Level.WARNING, risk=60))

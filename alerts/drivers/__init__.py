@@ -33,6 +33,7 @@ other module of the package after them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from alerts.baseline import FEATURES, Baseline
 from alerts.drivers import signals as _signals
@@ -51,13 +52,14 @@ __all__ = ["compute_drivers"]
 
 def compute_drivers(
     window: list[Bucket], base: Baseline, cfg: DetectionConfig, recent: list[Bucket] | None = None,
-    posts: Callable[[], Sequence[Post]] | None = None,
+    posts: Callable[[datetime], Sequence[Post]] | None = None,
 ) -> list[Driver]:
     """Each signal's contribution in points (max = its weight); only contributing drivers are returned,
     in the registry's order.
 
     `recent` (the window plus a few hours before it, oldest first) feeds the look-back drivers; `posts` reads
-    the posts of that span, for the drivers that need more than counts (read only if one asks)."""
+    the store's posts from a given time to the window's end, for the drivers that need more than counts (read
+    only if one asks, once per span: `Signals.read_posts`)."""
     recent = recent if recent is not None else window
     spans = [len(window)] + [k * len(window) for k in LONGER_SCALES if k * len(window) <= len(recent)]
     gate, damped = negativity_gate(window, base)

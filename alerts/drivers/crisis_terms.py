@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from alerts.baseline import COLD_START_HOURS
 from alerts.drivers import signals
-from alerts.drivers.signals import (COLD_CATEGORY_RATE, count_strength, driver, MIN_EXPECTED_PER_WINDOW, rarity,
-                                    SHARE_ALPHA, shown, Signals)
+from alerts.drivers.signals import (COLD_CATEGORY_RATE, COUNT_SURPRISE, count_strength, driver,
+                                    MIN_EXPECTED_PER_WINDOW, rarity, SHARE_ALPHA, shown, Signals)
 from vigie.core.drivers import risk_driver
 from vigie.core.messages import N_
 from vigie.core.models import Driver
+
+RARE_TOGETHER = "+"  # the pseudo-category of the rare categories counted together
 
 
 @risk_driver("crisis_terms", 25)  # rare crisis categories given the volume (was 20)
@@ -28,7 +30,10 @@ def crisis_terms(s: Signals) -> Driver | None:
     # A category the topic rarely shows is expected at a fraction of a post (CATEGORY_FLOOR) once the
     # baseline has learnt the topic's usual mix from enough posts; before that (a tiny or young topic,
     # whose everyday categories are unknown) at one post, like any count.
-    floor = signals.CATEGORY_FLOOR if s.base.mix_posts >= signals.MIN_MIX_POSTS else MIN_EXPECTED_PER_WINDOW
+    # Judged like the share then too (its tail ramp, `signals.CATEGORY_SURPRISE`); before, like any count.
+    learnt = s.base.mix_posts >= signals.MIN_MIX_POSTS
+    floor = signals.CATEGORY_FLOOR if learnt else MIN_EXPECTED_PER_WINDOW
+    surprise = signals.CATEGORY_SURPRISE if learnt else COUNT_SURPRISE
     best, best_cat, best_exp, best_n, best_span = 0.0, "", 0.0, 0, len(s.window)
     window_cats: dict[str, int] = {}
     for span in s.spans:
@@ -41,6 +46,7 @@ def crisis_terms(s: Signals) -> Driver | None:
                 cats[cat] = cats.get(cat, 0) + n
         if span == len(s.window):
             window_cats = cats
+        rare_n = rare_expected = 0.0
         for cat, n in cats.items():
             rate = s.base.category_rate.get(cat, 0.0)
             if s.base.cold:
@@ -48,14 +54,28 @@ def crisis_terms(s: Signals) -> Driver | None:
             # A category never seen in the N posts of the usual mix may still come once in N posts: a
             # crowd of posts brings a few of any category (3 "legal" posts among 300 is no rare event).
             expected = max(rate, 1.0 / max(s.base.mix_posts, 1)) * posts
-            strength, _ = count_strength(n, expected, alpha, floor=floor)
-            strength *= rarity(rate) * trust * active
+            strength, _ = count_strength(n, expected, alpha, surprise, floor)
+            weight = rarity(rate)
+            strength *= weight * trust * active
             if strength > best + 1e-9:
                 best, best_cat, best_exp, best_n, best_span = strength, cat, expected, n, span
+            rare_n += weight * n
+            rare_expected += weight * expected
+        # The rare categories together: safety, boycott and legal words in the same hour are more evidence than
+        # the strongest of them alone (each weighted by its rarity, so everyday "service" adds nothing).
+        if len(cats) > 1 and rare_n >= 1:
+            strength, _ = count_strength(round(rare_n), rare_expected, alpha, surprise, floor)
+            strength *= trust * active
+            if strength > best + 1e-9:
+                best, best_cat, best_exp, best_n, best_span = strength, RARE_TOGETHER, rare_expected, round(rare_n), span
     crisis = sum(b.crisis_terms for b in s.window)
     top = ", ".join(f"{c} ×{n}" for c, n in sorted(window_cats.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
-    usual = (N_("; {category} ×{count}{span} vs {expected} expected at its usual rate", category=best_cat, count=best_n,
-                span=s.over(best_span), expected=shown(best_exp)) if best_cat else [])
+    if best_cat == RARE_TOGETHER:
+        usual = N_("; rare categories together ×{count}{span} vs {expected} expected at their usual rates",
+                   count=best_n, span=s.over(best_span), expected=shown(best_exp))
+    else:
+        usual = (N_("; {category} ×{count}{span} vs {expected} expected at its usual rate", category=best_cat,
+                    count=best_n, span=s.over(best_span), expected=shown(best_exp)) if best_cat else [])
     return driver("crisis_terms", s.cfg.weights.crisis_terms, best, crisis, s.exp["crisis_terms"],
                   N_("crisis vocabulary in {posts} posts vs {usual} usual", posts=crisis, usual=shown(s.exp["crisis_terms"]))
                   + (N_(" ({categories}{usual})", categories=top, usual=usual) if top or usual else []))

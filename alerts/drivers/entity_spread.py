@@ -56,7 +56,7 @@ def entity_spread(s: Signals) -> Driver | None:
     before: Counter = Counter()
     sources: dict[str, set[str]] = defaultdict(set)
     n_window = n_before = 0
-    for post in s.posts():
+    for post in s.read_posts():
         if post.is_repost:
             continue
         keys = {f"{kind}:{key}" for kind, found in post_entities(post).items() if kind in KINDS for key in found}

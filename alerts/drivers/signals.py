@@ -5,14 +5,19 @@ The drivers themselves are the other modules of this package (see its `__init__`
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
 
 from alerts.baseline import SPAN_SCALES, Baseline, week_slot
 from alerts.stats import nb_log10_sf, ramp
 from vigie.core.config import DetectionConfig
 from vigie.core.messages import Message, N_, text as message_text
 from vigie.core.models import Bucket, Driver, Post
+
+T = TypeVar("T")
 
 MIN_EXPECTED_PER_WINDOW = 1.0  # floor on any expected count over the window (Poisson tails on ~0 are meaningless)
 LONGER_SCALES = SPAN_SCALES[1:]  # negative volume is also judged over 2 and 6 windows (1 h and 3 h by default)
@@ -43,7 +48,8 @@ MIN_ENGAGEMENT_PER_HOUR = 100.0  # floor on the expected pace of interactions on
 # call centre that does not answer) changes the share too, and is not a crisis; with a rare crisis
 # category, negative copies or an amplified negative post on top, the evidence is complete. Crisis needs
 # more: a rare crisis category or negative copies (amplification, like the share, counts for half there).
-COMPOSITION_DRIVERS = ("crisis_terms", "coordination", "reach", "engagement")
+COMPOSITION_DRIVERS = ("crisis_terms", "coordination", "reach", "engagement", "influencer")
+AMPLIFICATION_DRIVERS = ("reach", "engagement", "influencer")  # evidence from half their strength; half for crisis
 CRISIS_EVIDENCE_DRIVERS = ("crisis_terms", "coordination")
 SHARE_EVIDENCE = 0.5
 # For warning, the share alone counts for half too, unless it has held for two hours (`persistent_share`).
@@ -73,10 +79,19 @@ SHARE_ALPHA = 0.05  # overdispersion of the negative count given the window's po
 # (was 5 and 30: a sparse topic's first 10 posts of a story, 8 of them negative against a usual 15 %, scored
 # a fifth of the weight although the excess is significant given the posts).
 SHARE_POSTS = (3, 15)
+# Given the posts, a crisis category's count is judged like the share (small fixed overdispersion): its NB tail
+# counts from p 0.1 and fully from 1e-6 (was 1e-2 and 1e-8, the counts' ramp). On a topic that never shows
+# safety vocabulary, 4 such posts in 15 minutes (p ~ 1e-4 against a quarter of a post) scored 0.3 of the weight.
+# Measured on the tune split (issue 14h): with the counts' ramp the rare vocabulary of a bad buzz's first hour
+# after its amplifier stayed under a third of the weight; with this one, no more false warning+.
+CATEGORY_SURPRISE = (1.0, 6.0)
+
+
+COUNT_SURPRISE = (2.0, 8.0)  # log10 of the NB tail of a window count: where it starts to count / is full
 
 
 def count_strength(observed: float, expected: float, alpha: float = 0.0,
-                   surprise_ramp: tuple[float, float] = (2.0, 8.0),
+                   surprise_ramp: tuple[float, float] = COUNT_SURPRISE,
                    floor: float = MIN_EXPECTED_PER_WINDOW) -> tuple[float, float]:
     """How alarming a window count is, in [0, 1], and its ratio over the (floored) expectation.
 
@@ -163,10 +178,10 @@ class Signals:
     damped: Message  # the note that explains the gate, empty when it is 1
     spans: list[int]  # lengths (in buckets) of the window and of the longer spans that fit in `recent`
     short: list[int] = field(default_factory=list)  # [SHORT_SPAN] when it is shorter than the window (see there)
-    # The posts of the `recent` span, read from the store only when a driver asks (oldest first; None when the
-    # caller has no store, e.g. a driver test on buckets): drivers that need more than counts, such as
-    # `entity_spread`, gate their reading on the buckets first.
-    posts: Callable[[], Sequence[Post]] | None = None
+    # The store's posts from a given time to the end of the window (oldest first; None when the caller has no
+    # store, e.g. a driver test on buckets), read only when a driver asks, through `read_posts`: drivers that
+    # need more than counts, such as `entity_spread` and `influencer`, gate their reading on the buckets first.
+    posts: Callable[[datetime], Sequence[Post]] | None = None
 
     # Per-assessment memos: several drivers read the same spans (sums, expectations, gates, fades), and the
     # look-back holds 36 buckets; reading each once keeps an assessment well under a millisecond.
@@ -177,6 +192,21 @@ class Signals:
     _slots: dict[bool, tuple[list, list[int]]] = field(default_factory=dict, repr=False)  # (starts, hours of week)
     _columns: dict[str, list[int]] = field(default_factory=dict, repr=False)
     window_is_tail: bool = True  # the window is the last buckets of `recent` (as the Detector reads them)
+    _posts: tuple[datetime, Sequence[Post]] | None = field(default=None, repr=False)
+
+    def read_posts(self, since: datetime | None = None) -> Sequence[Post]:
+        """The posts from `since` (default: the start of `recent`) to the end of the window, oldest first. The
+        store is read at most once per assessment for a span (two drivers asking for the look-back read it
+        once; a driver asking for the last hour does not read three)."""
+        if self.posts is None or not self.recent:
+            return []
+        since = since or self.recent[0].start
+        if self._posts is None or self._posts[0] > since:
+            self._posts = (since, list(self.posts(since)))
+        start, posts = self._posts
+        if start == since:
+            return posts
+        return posts[bisect_left([p.created_at for p in posts], since):]
 
     def part(self, span: int) -> list[Bucket]:
         """The last `span` buckets: of the window for the window and the short span, of `recent` beyond."""
@@ -280,14 +310,14 @@ def composition_evidence(drivers: list[Driver], cfg: DetectionConfig, for_crisis
     post scores ~0; a wave of everyday complaints scores 0.5 at most. `for_crisis`: only rare categories
     and negative copies count fully, amplification counts for half like the share."""
     strength = {d.name: d.points / w for d in drivers if (w := getattr(cfg.weights, d.name, 0.0)) > 0}
-    for name in ("reach", "engagement"):
+    for name in AMPLIFICATION_DRIVERS:
         if name in strength:
             strength[name] = ramp(strength[name], AMPLIFICATION_FLOOR, 1.0)
     share = strength.get("negative_share", 0.0)
     full = CRISIS_EVIDENCE_DRIVERS if for_crisis else COMPOSITION_DRIVERS
     best = max((strength.get(n, 0.0) for n in full), default=0.0)
     if for_crisis:
-        share = max(share, strength.get("reach", 0.0), strength.get("engagement", 0.0))
+        share = max(share, *(strength.get(name, 0.0) for name in AMPLIFICATION_DRIVERS))
         return min(1.0, best + SHARE_EVIDENCE * share)
     return min(1.0, max(best, WARNING_SHARE_EVIDENCE * share, persistent))
 
@@ -303,6 +333,27 @@ def composition_cap(drivers: list[Driver], cfg: DetectionConfig, warning: float,
     if cap >= below_crisis:
         cap += (100.0 - below_crisis) * ramp(composition_evidence(drivers, cfg, for_crisis=True), *COMPOSITION)
     return round(cap, 1)
+
+
+def strongest_span(s: "Signals", score: Callable[[int], tuple[float, "T"]]) -> tuple[float, int, "T", Message]:
+    """The span (the window, 1 h, 3 h) where an amplification driver is strongest: `score(span)` gives its strength
+    before damping and what its explanation needs; each span is damped by its own negativity gate and, beyond the
+    window, faded like the other look-back drivers. Returns (strength, span, payload, note)."""
+    best: tuple[float, int, T, Message] | None = None
+    for span in s.spans:
+        strength, payload = score(span)
+        if best is not None and strength <= best[0] + 1e-9:
+            continue  # damping only lowers it: it cannot win (the same result, cheaper)
+        gate, note = s.gate_of(span)
+        strength *= gate
+        if span > len(s.window):
+            fade, fading = s.fade(span)
+            strength *= fade
+            note = note + fading
+        if best is None or strength > best[0] + 1e-9:
+            best = (strength, span, payload, note)
+    assert best is not None  # s.spans always holds the window
+    return best
 
 
 def excess_per_bucket(buckets: list[Bucket], base: Baseline, expected: list[float] | None = None) -> float:
