@@ -27,7 +27,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from itertools import islice
 
 from alerts.detect import Assessment
@@ -149,12 +149,15 @@ def _amplifiers(store: Store, originals: Sequence[Post], reposts: Sequence[Post]
             continue
         shares = by_ref.get(post.id, [])
         added = sum(r.reach for r in shares)
-        reach = post.reach + added
-        # Engagement as first fetched, plus the reposts seen since (each one spread it again).
-        interactions = max(post.engagement.total, len(shares))
-        scored.append((reach * (1 + interactions), post.created_at, post.id, post, len(shares), added))
-    scored.sort(key=lambda s: (-s[0], s[1], s[2]))
-    return [(post, n, added) for score, _t, _id, post, n, added in scored[:AMPLIFIERS] if score > 0]
+        scored.append((_amplifier_rank(story_post(post, len(shares), added)), post, len(shares), added))
+    scored.sort(key=lambda s: s[0])
+    return [(post, n, added) for rank, post, n, added in scored[:AMPLIFIERS] if rank[0] < 0]
+
+
+def _amplifier_rank(p: StoryPost) -> tuple[float, datetime, str]:
+    """How far an amplifier's post travels, best first: its author's and reposters' followers × (1 + its
+    interactions as first fetched, or the reposts seen since if more: each one spread it again); ties by time, id."""
+    return (-(p.reach * (1 + max(p.engagement or 0, p.reposts))), p.created_at or datetime.min.replace(tzinfo=timezone.utc), p.id)
 
 
 def _clusters(store: Store, originals: Sequence[Post]) -> tuple[list[StoryCluster], dict[str, Post]]:
@@ -352,9 +355,6 @@ def story_at(store: Store, config: VigieConfig, alert: Alert, a: Assessment) -> 
     return reading, window_start
 
 
-def _amplifier_rank(p: StoryPost) -> tuple[float, datetime, str]:
-    """The order of `_amplifiers` (reach × interactions, reposts seen counting as interactions), for StoryPosts."""
-    return (-(p.reach * (1 + max(p.engagement or 0, p.reposts))), p.created_at or datetime.min, p.id)
 
 
 def keep_amplifiers(store: Store, reading: StoryReading, previous: Story) -> StoryReading:
