@@ -13,9 +13,9 @@ care, not a crisis). Strength = reach ramp × rarity, for the strongest such pos
 
 Its weight (25) is set so that the post alone stays under warning (with reach and engagement: 50 points) and
 a warning needs something more: a few other posts of rare crisis vocabulary, a rising negative share.
-Measured on the tune split (issue 14h, trained NLP): the median first warning went from 48 % to 77 % of the
-onset-to-peak time ahead of the peak, with no false warning+ added (0.017 per topic-week) and no positive
-moment at warning. Not gated by the window's net negativity: the post's own words say what it is, and a
+Measured on the tune split (issue 14h, trained NLP, with the other changes of 14h): the median first warning
+went from 38 % to 77 % of the onset-to-peak time ahead of the peak, with no false warning+ added (0.017 per
+topic-week; alerts/DETECTION.md "Issue 14h" has the ablation). Not gated by the window's net negativity: the post's own words say what it is, and a
 giveaway storm around it (a weekend event of the tune split) does not make it less of a grievance.
 
 A composition driver (amplification, `signals.AMPLIFICATION_DRIVERS`). Cost: the last hour's buckets are checked
@@ -51,12 +51,12 @@ def influencer(s: Signals) -> Driver | None:
     hour = max(1, LOOK_BACK_MINUTES // s.cfg.bucket_minutes)
     look_back = s.recent[-hour:]
 
-    def rare(categories) -> float:
-        return max((rarity(s.base.category_rate.get(c, 0.0)) for c in categories), default=0.0)
+    def rare(category: str) -> float:
+        return rarity(s.base.category_rate.get(category, 0.0))
 
     # From the buckets first: a bucket whose negative posts together reach the threshold, with a rare category
     # among its posts (a superset of the posts that can score: a post's followers are part of its bucket's sum).
-    if not any(b.negative_reach >= threshold and rare(b.crisis_categories) > 0 for b in look_back):
+    if not any(b.negative_reach >= threshold and any(rare(c) > 0 for c in b.crisis_categories) for b in look_back):
         return None
     end = s.recent[-1].start + timedelta(minutes=s.cfg.bucket_minutes)
     best: tuple[float, Post | None, float, str] = (0.0, None, 0.0, "")
@@ -66,7 +66,7 @@ def influencer(s: Signals) -> Driver | None:
         followers = post.reach
         if followers < threshold:
             continue
-        weights = {c: rarity(s.base.category_rate.get(c, 0.0)) for c in post.analysis.crisis.categories}
+        weights = {c: rare(c) for c in post.analysis.crisis.categories}
         category = max(weights, key=lambda c: (weights[c], c), default="")
         ratio = followers / usual
         strength = ramp(math.log10(ratio), *map(math.log10, REACH_RATIO)) * weights.get(category, 0.0)

@@ -83,7 +83,7 @@ SHARE_POSTS = (3, 15)
 # counts from p 0.1 and fully from 1e-6 (was 1e-2 and 1e-8, the counts' ramp). On a topic that never shows
 # safety vocabulary, 4 such posts in 15 minutes (p ~ 1e-4 against a quarter of a post) scored 0.3 of the weight.
 # Measured on the tune split (issue 14h): with the counts' ramp the rare vocabulary of a bad buzz's first hour
-# after its amplifier stayed under a third of the weight; with this one, no more false warning+.
+# after its amplifier stayed under a third of the weight; with this one it counts, and no false warning+ is added.
 CATEGORY_SURPRISE = (1.0, 6.0)
 
 
