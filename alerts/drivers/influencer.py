@@ -15,8 +15,9 @@ Its weight (25) is set so that the post alone stays under warning (with reach an
 a warning needs something more: a few other posts of rare crisis vocabulary, a rising negative share.
 Measured on the tune split (issue 14h, trained NLP, with the other changes of 14h): the median first warning
 went from 38 % to 77 % of the onset-to-peak time ahead of the peak, with no false warning+ added (0.017 per
-topic-week; alerts/DETECTION.md "Issue 14h" has the ablation). Not gated by the window's net negativity: the post's own words say what it is, and a
-giveaway storm around it (a weekend event of the tune split) does not make it less of a grievance.
+topic-week; alerts/DETECTION.md "Issue 14h" has the ablation). Not gated by the window's net negativity: the
+post's own words say what it is, and a giveaway storm around it (a weekend event of the tune split) does not
+make it less of a grievance.
 
 A composition driver (amplification, `signals.AMPLIFICATION_DRIVERS`). Cost: the last hour's buckets are checked
 first (a negative reach above the threshold and a rare category in the same bucket); only then are the
